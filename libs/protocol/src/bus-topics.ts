@@ -1,0 +1,9 @@
+// Kafka topic names, versioned with the record schema they carry. Bump the
+// suffix when a record changes incompatibly so old and new gateways never read
+// each other's records during a rolling upgrade.
+export const BusTopics = {
+  /** SignalRecord values keyed by target peer ID. */
+  SIGNALS: 'ephemeral.signals.v1',
+  /** PresenceEvent values keyed by peer ID. */
+  PRESENCE_EVENTS: 'ephemeral.presence-events.v1',
+} as const;

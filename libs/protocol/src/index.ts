@@ -1,0 +1,37 @@
+// The browser-safe public API of the protocol: every message that crosses the
+// browser <-> gateway WebSocket and the gateway <-> gateway bus. Nothing here
+// imports a server-only package; the presence gRPC service lives in
+// `@ephemeral/protocol/presence`.
+export {
+  SignalKind,
+  signalKindFromJSON,
+  signalKindToJSON,
+  SessionDescription,
+  IceCandidate,
+  Bye,
+  Signal,
+} from './gen/ephemeral/signaling/v1/signal';
+export {
+  LeaveReason,
+  leaveReasonFromJSON,
+  leaveReasonToJSON,
+  ErrorCode,
+  errorCodeFromJSON,
+  errorCodeToJSON,
+  ClientFrame,
+  ServerFrame,
+  Hello,
+  Welcome,
+  IceServer,
+  Limits,
+  PeerSignal,
+  Ping,
+  Pong,
+  PeerLeft,
+  Reconnect,
+  Error,
+} from './gen/ephemeral/signaling/v1/envelope';
+export { SignalRecord } from './gen/ephemeral/signaling/v1/signal_record';
+export * from './peer-id';
+export * from './close-codes';
+export * from './signal-kind';
