@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm start`: installs what is needed, builds, and runs the embedded default —
+# presence (in-memory leases) + gateway (in-process signal bus) + the web app,
+# all on loopback. The app is at http://127.0.0.1:${PORT:-8080}; Ctrl-C stops
+# both processes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NX_DAEMON=false NX_NO_CLOUD=true
+
+bash tools/ensure-deps.sh
+echo "==> building presence, gateway and web"
+npx nx run-many -t build --projects=presence,gateway,web --outputStyle=static
+
+export PRESENCE_HOST=${PRESENCE_HOST:-127.0.0.1}
+export PRESENCE_PORT=${PRESENCE_PORT:-50051}
+export PRESENCE_URL=${PRESENCE_URL:-$PRESENCE_HOST:$PRESENCE_PORT}
+
+node dist/apps/presence/apps/presence/src/main.js &
+presence_pid=$!
+gateway_pid=""
+stop() {
+  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null || true
+  kill -TERM "$presence_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+node dist/apps/gateway/apps/gateway/src/main.js &
+gateway_pid=$!
+echo "==> Ephemeral Share: http://${HOST:-127.0.0.1}:${PORT:-8080}  (presence gRPC on $PRESENCE_URL)"
+# Either process ending ends the app.
+wait -n "$presence_pid" "$gateway_pid"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `npm test`: installs everything the tests need on a fresh machine, then runs
+# every suite — static checks, unit, integration, end-to-end and browser — and
+# ends with one line `N passed, N failed` (the totals of all suites).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NX_DAEMON=false NX_NO_CLOUD=true
+export FORCE_COLOR=0
+reports="$root/tmp/test-reports"
+rm -rf "$reports" && mkdir -p "$reports"
+step_failures=0
+
+step() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  if ! "$@"; then
+    echo "!! step failed: $name"
+    step_failures=$((step_failures + 1))
+    return 1
+  fi
+}
+
+jest_suite() {
+  local name=$1
+  shift
+  echo
+  echo "==> jest: $name"
+  npx jest --ci --json --outputFile="$reports/$name.json" "$@"
+  report_files+=("$reports/$name.json")
+}
+
+report_files=()
+
+step "install npm dependencies" bash tools/ensure-deps.sh || {
+  node tools/test/summarize.mjs "$step_failures"
+  exit 1
+}
+step "install Chromium for browser tests" bash tools/browsers/ensure-chromium.sh
+
+step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh
+# The module-boundaries lint rule needs the project graph: nx computes it.
+step "lint + typecheck" npx nx run-many -t lint typecheck --outputStyle=static
+step "build" npx nx run-many -t build --outputStyle=static
+
+jest_suite unit -c jest.config.js
+for suite in apps/*-e2e; do
+  [ -f "$suite/jest.config.js" ] || continue
+  jest_suite "$(basename "$suite")" -c "$suite/jest.config.js" --runInBand
+done
+
+echo
+node tools/test/summarize.mjs "$step_failures" "${report_files[@]}"
