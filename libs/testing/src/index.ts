@@ -3,3 +3,4 @@
 export { ServiceProcess, type ServiceProcessOptions } from './service-process';
 export { freePort } from './free-port';
 export { workspaceRoot, builtAppEntry } from './workspace-paths';
+export { SignalingClient, type ServerFrameCase, type ServerFrameValue } from './signaling-client';
