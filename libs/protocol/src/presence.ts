@@ -33,7 +33,7 @@ export {
   WatchRequest,
   WatchResponse,
   PresenceServiceService,
-  PresenceServiceServer,
+  type PresenceServiceServer,
   PresenceServiceClient,
 } from './gen/ephemeral/presence/v1/presence_service';
 export * from './bus-topics';

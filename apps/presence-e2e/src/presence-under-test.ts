@@ -1,0 +1,51 @@
+import { credentials } from '@grpc/grpc-js';
+import { PresenceServiceClient } from '@ephemeral/protocol/presence';
+import { builtAppEntry, freePort, ServiceProcess } from '@ephemeral/testing';
+import { HealthClient } from './health-client';
+import { ReflectionClient } from './reflection-client';
+
+/** The built presence server as a real child process, plus clients for it. */
+export interface PresenceUnderTest {
+  readonly process: ServiceProcess;
+  readonly address: string;
+  readonly presence: PresenceServiceClient;
+  readonly health: HealthClient;
+  readonly reflection: ReflectionClient;
+  /** Closes the clients and stops the process (SIGTERM); resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startPresence(env: Record<string, string> = {}): Promise<PresenceUnderTest> {
+  const port = await freePort();
+  const server = await ServiceProcess.start({
+    name: 'presence',
+    entry: builtAppEntry('presence'),
+    env: {
+      PRESENCE_HOST: '127.0.0.1',
+      PRESENCE_PORT: String(port),
+      PRESENCE_INSTANCE_ID: 'presence-e2e',
+      LEASE_TTL_MIN_SECONDS: '1',
+      SHUTDOWN_GRACE_MS: '2000',
+      ...env,
+    },
+    readyWhen: /presence listening/,
+  });
+  const address = `127.0.0.1:${port}`;
+  const insecure = credentials.createInsecure();
+  const presence = new PresenceServiceClient(address, insecure);
+  const health = new HealthClient(address, insecure);
+  const reflection = new ReflectionClient(address, insecure);
+  return {
+    process: server,
+    address,
+    presence,
+    health,
+    reflection,
+    stop: async () => {
+      presence.close();
+      health.close();
+      reflection.close();
+      return server.stop('SIGTERM');
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Everything presence reads from the environment, validated once at boot.
+ * A bad value stops the process with a message naming the variable, instead
+ * of a confusing failure at the first request.
+ */
+export interface PresenceConfig {
+  readonly host: string;
+  /** 0 = an ephemeral port chosen by the OS; the bound port is logged. */
+  readonly port: number;
+  /** Names this replica in logs and, later, in Kafka/Redis records. */
+  readonly instanceId: string;
+  readonly leaseTtl: {
+    readonly defaultSeconds: number;
+    readonly minSeconds: number;
+    readonly maxSeconds: number;
+  };
+  readonly reaperIntervalMs: number;
+  readonly leaseStore: 'memory';
+  readonly watchQueueLimit: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A bad environment: the message lists every offending variable. */
+export class PresenceConfigError extends Error {
+  override readonly name = 'PresenceConfigError';
+}
+
+// Integers only: "1.5" seconds or "abc" is a typo, not a value to round.
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const environmentSchema = z
+  .object({
+    PRESENCE_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    // 0 asks the OS for a free port (tests, several replicas on one host).
+    PRESENCE_PORT: integer(0, 65_535).default(50_051),
+    PRESENCE_INSTANCE_ID: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits and . _ : - only, at most 128 characters')
+      .optional(),
+    // 15 s: a gateway that renews every few seconds survives a couple of lost
+    // keepalives, and a dead gateway's peers disappear within a quarter minute.
+    LEASE_TTL_DEFAULT_SECONDS: integer(1, 3_600).default(15),
+    // 1 s floor: below it the 250 ms reaper tick would be a large share of the TTL.
+    LEASE_TTL_MIN_SECONDS: integer(1, 3_600).default(1),
+    // 2 min ceiling: longer leases keep a dead gateway's peers "online" too long.
+    LEASE_TTL_MAX_SECONDS: integer(1, 3_600).default(120),
+    // 250 ms: an expiry is announced at most a quarter second late, and an idle
+    // tick costs one heap peek.
+    LEASE_REAPER_INTERVAL_MS: integer(10, 60_000).default(250),
+    LEASE_STORE: z.enum(['memory', 'redis']).default('memory'),
+    // 1024 events: a burst of a thousand peers joining still fits; a watcher
+    // further behind than that is dropped rather than buffered without bound.
+    WATCH_QUEUE_LIMIT: integer(1, 1_000_000).default(1_024),
+    // 5 s: well inside Kubernetes' default 30 s termination grace period.
+    SHUTDOWN_GRACE_MS: integer(0, 600_000).default(5_000),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.LEASE_TTL_MIN_SECONDS > env.LEASE_TTL_MAX_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_TTL_MIN_SECONDS'],
+        message: `must not exceed LEASE_TTL_MAX_SECONDS (${env.LEASE_TTL_MAX_SECONDS})`,
+      });
+    }
+    if (
+      env.LEASE_TTL_DEFAULT_SECONDS < env.LEASE_TTL_MIN_SECONDS ||
+      env.LEASE_TTL_DEFAULT_SECONDS > env.LEASE_TTL_MAX_SECONDS
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_TTL_DEFAULT_SECONDS'],
+        message: `must lie between LEASE_TTL_MIN_SECONDS (${env.LEASE_TTL_MIN_SECONDS}) and LEASE_TTL_MAX_SECONDS (${env.LEASE_TTL_MAX_SECONDS})`,
+      });
+    }
+    if (env.LEASE_STORE === 'redis') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_STORE'],
+        message:
+          '"redis" is not available yet (the Redis lease store comes in a later release); use "memory"',
+      });
+    }
+  });
+
+/**
+ * Reads and validates the environment. Empty strings count as unset, so
+ * `FOO=` in a .env file falls back to the default rather than failing.
+ */
+export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): PresenceConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
+    );
+    throw new PresenceConfigError(`invalid presence configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.PRESENCE_HOST,
+    port: e.PRESENCE_PORT,
+    instanceId: e.PRESENCE_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    leaseTtl: {
+      defaultSeconds: e.LEASE_TTL_DEFAULT_SECONDS,
+      minSeconds: e.LEASE_TTL_MIN_SECONDS,
+      maxSeconds: e.LEASE_TTL_MAX_SECONDS,
+    },
+    reaperIntervalMs: e.LEASE_REAPER_INTERVAL_MS,
+    // The schema refuses "redis" above; narrow the type for the rest of the app.
+    leaseStore: 'memory',
+    watchQueueLimit: e.WATCH_QUEUE_LIMIT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,40 @@
+import { status } from '@grpc/grpc-js';
+import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
+import { InvalidArgumentError } from './presence-request-validation';
+
+export interface GrpcErrorStatus {
+  readonly code: status;
+  readonly details: string;
+  /** Fields for the structured log line (never secrets). */
+  readonly logFields: Record<string, string>;
+}
+
+const STATUS_FOR_LEASE_ERROR: Record<LeaseStoreErrorReason, status> = {
+  [LeaseStoreErrorReason.ALREADY_EXISTS]: status.ALREADY_EXISTS,
+  [LeaseStoreErrorReason.NOT_FOUND]: status.NOT_FOUND,
+  [LeaseStoreErrorReason.RESUME_TOKEN_MISMATCH]: status.PERMISSION_DENIED,
+  [LeaseStoreErrorReason.FENCED]: status.FAILED_PRECONDITION,
+};
+
+/**
+ * The status a client gets for an error. Expected refusals keep their message;
+ * anything else is INTERNAL with a generic message, so internals never leak
+ * to clients (the log line has the detail).
+ */
+export function grpcErrorStatus(error: unknown): GrpcErrorStatus {
+  if (error instanceof InvalidArgumentError) {
+    return {
+      code: status.INVALID_ARGUMENT,
+      details: error.message,
+      logFields: { field: error.field },
+    };
+  }
+  if (error instanceof LeaseStoreError) {
+    return {
+      code: STATUS_FOR_LEASE_ERROR[error.reason],
+      details: error.message,
+      logFields: { reason: error.reason, peerId: error.peerId },
+    };
+  }
+  return { code: status.INTERNAL, details: 'internal error', logFields: {} };
+}

@@ -1,0 +1,79 @@
+import { LeftReason, type Lease, type PresenceEvent } from '@ephemeral/protocol/presence';
+import type { Logger } from '@ephemeral/logging';
+import type { PresenceEventSink } from '../events/presence-event-sink';
+import { leftEvent, registeredEvent } from '../events/presence-events';
+import type { Clock } from './clock';
+import type {
+  BatchLookupOutcome,
+  KeepAliveOutcome,
+  LeaseRefCommand,
+  LeaseStore,
+  RegisterLeaseCommand,
+  RegisterLeaseOutcome,
+} from './lease-store';
+
+/**
+ * The lease operations presence offers: each store change followed by the
+ * event it announces (REGISTERED on a grant, LEFT/CLOSED on revoke,
+ * LEFT/EXPIRED on expiry). Events are published after the change is
+ * committed; a failing sink is logged and never undoes or fails the change.
+ */
+export class LeaseRegistry {
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly events: PresenceEventSink,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome> {
+    const outcome = await this.store.register(command);
+    const now = this.clock.now();
+    if (outcome.expiredPredecessor) {
+      await this.announce(
+        leftEvent(outcome.expiredPredecessor, LeftReason.LEFT_REASON_EXPIRED, now),
+      );
+    }
+    await this.announce(registeredEvent(outcome.lease, outcome.resumed, now));
+    return outcome;
+  }
+
+  keepAlive(gatewayId: string, refs: readonly LeaseRefCommand[]): Promise<KeepAliveOutcome[]> {
+    return this.store.keepAlive(gatewayId, refs);
+  }
+
+  async revoke(peerId: string, fencingToken: number): Promise<Lease> {
+    const lease = await this.store.revoke(peerId, fencingToken);
+    await this.announce(leftEvent(lease, LeftReason.LEFT_REASON_CLOSED, this.clock.now()));
+    return lease;
+  }
+
+  lookup(peerId: string): Promise<Lease | null> {
+    return this.store.lookup(peerId);
+  }
+
+  batchLookup(peerIds: readonly string[]): Promise<BatchLookupOutcome> {
+    return this.store.batchLookup(peerIds);
+  }
+
+  /** Claims up to `limit` due leases and announces each one's LEFT/EXPIRED. */
+  async expireDue(limit: number): Promise<Lease[]> {
+    const now = this.clock.now();
+    const expired = await this.store.reapExpired(now, limit);
+    for (const lease of expired) {
+      await this.announce(leftEvent(lease, LeftReason.LEFT_REASON_EXPIRED, now));
+    }
+    return expired;
+  }
+
+  private async announce(event: PresenceEvent): Promise<void> {
+    try {
+      await this.events.publish(event);
+    } catch (error) {
+      this.logger.error(
+        { err: error, peerId: event.peerId, eventType: event.type },
+        'presence event not published',
+      );
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { KeepAliveStatus, Lease } from '@ephemeral/protocol/presence';
+
+export { LeaseStoreError, LeaseStoreErrorReason } from './lease-store-error';
+
+export interface RegisterLeaseCommand {
+  readonly peerId: string;
+  readonly gatewayId: string;
+  /** As requested; the store clamps it with its TTL policy (0 = default). */
+  readonly requestedTtlSeconds: number;
+  readonly mode: 'new' | 'resume';
+  /** SHA-256 of the client's resume token, 32 bytes. */
+  readonly resumeTokenSha256: Uint8Array;
+}
+
+export interface RegisterLeaseOutcome {
+  readonly lease: Lease;
+  /** The ID was reclaimed with its resume token. */
+  readonly resumed: boolean;
+  /**
+   * An expired lease of the same ID that the reaper had not claimed yet. The
+   * register call claimed it instead (so the reaper never returns it), and the
+   * caller must announce its LEFT(EXPIRED) before the new REGISTERED.
+   */
+  readonly expiredPredecessor?: Lease;
+}
+
+export interface LeaseRefCommand {
+  readonly peerId: string;
+  readonly fencingToken: number;
+}
+
+export interface KeepAliveOutcome {
+  readonly peerId: string;
+  readonly status:
+    | KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED
+    | KeepAliveStatus.KEEP_ALIVE_STATUS_NOT_FOUND
+    | KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED;
+  /** The new expiry when renewed, 0 otherwise. */
+  readonly expiresAtUnixMs: number;
+}
+
+export interface BatchLookupOutcome {
+  readonly leases: Lease[];
+  readonly missing: string[];
+}
+
+/**
+ * Where leases live. Every method is async and every state change is one
+ * atomic step, so a Redis implementation (Lua scripts, shared by several
+ * presence replicas) fits this interface unchanged.
+ *
+ * Semantics (see docs/decisions/0001-lease-semantics.md):
+ * - Fencing tokens come from one counter per store and grow on every grant
+ *   (NEW or RESUME), so a token is never reused, even for a re-registered ID.
+ * - A lease is online from its grant until it expires or is revoked.
+ * - A revoked lease can be reclaimed with RESUME and its resume token until its
+ *   original expiry, but is not online meanwhile.
+ * - An expired lease is never revived: RESUME answers NOT_FOUND.
+ * Failures reject with a LeaseStoreError carrying a reason.
+ */
+export interface LeaseStore {
+  /** Grants a lease (NEW or RESUME) with a fresh fencing token. */
+  register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome>;
+
+  /**
+   * Renews every referenced lease held by `gatewayId` with its current fencing
+   * token, for its TTL from now. One outcome per ref, in order.
+   */
+  keepAlive(gatewayId: string, refs: readonly LeaseRefCommand[]): Promise<KeepAliveOutcome[]>;
+
+  /**
+   * Ends a lease now and returns it. Rejects FENCED for a stale token and
+   * NOT_FOUND when there is no live lease.
+   */
+  revoke(peerId: string, fencingToken: number): Promise<Lease>;
+
+  /** The live lease of `peerId`, or null. */
+  lookup(peerId: string): Promise<Lease | null>;
+
+  /** The live leases among `peerIds` (first occurrence order) and the rest. */
+  batchLookup(peerIds: readonly string[]): Promise<BatchLookupOutcome>;
+
+  /**
+   * Claims up to `limit` leases whose expiry is at or before `nowUnixMs` and
+   * returns those that were live (revoked ones are dropped silently: their
+   * LEFT was announced at revoke). Each expired lease is returned by exactly
+   * one call, across every replica sharing the store.
+   */
+  reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]>;
+}

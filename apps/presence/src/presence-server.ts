@@ -1,0 +1,138 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from '@ephemeral/logging';
+import { PresenceServiceService } from '@ephemeral/protocol/presence';
+import type { PresenceConfig } from './config/presence-config';
+import { PresenceEventHub } from './events/presence-event-hub';
+import type { PresenceEventSink } from './events/presence-event-sink';
+import { createPresenceGrpcService } from './grpc/presence.grpc-service';
+import { PresenceHealth } from './grpc/presence-health';
+import { createPresenceReflection } from './grpc/presence-reflection';
+import { type Clock, systemClock } from './lease/clock';
+import { LeaseReaper } from './lease/lease-reaper';
+import { LeaseRegistry } from './lease/lease-registry';
+import type { LeaseStore } from './lease/lease-store';
+import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
+import { MemoryLeaseStore } from './lease/memory-lease-store';
+
+export interface PresenceServerDeps {
+  readonly logger: Logger;
+  /** Defaults to the system clock. */
+  readonly clock?: Clock;
+  /** Defaults to a MemoryLeaseStore using the config's TTL bounds. */
+  readonly store?: LeaseStore;
+  /**
+   * Extra event sinks besides the Watch hub (Kafka, next issue). Each is
+   * called in turn, after the hub.
+   */
+  readonly extraEventSinks?: readonly PresenceEventSink[];
+}
+
+/**
+ * The whole presence service, in-process: gRPC server with PresenceService,
+ * health and reflection, the lease store, the reaper and the event hub.
+ * main.ts wires it to the environment and signals; tests and benchmarks can
+ * start it directly (PRESENCE_PORT 0 for an ephemeral port).
+ */
+export class PresenceServer {
+  readonly hub: PresenceEventHub;
+  readonly registry: LeaseRegistry;
+  readonly health = new PresenceHealth();
+  private readonly server: Server;
+  private readonly reaper: LeaseReaper;
+  private boundPort: number | null = null;
+  private shuttingDown: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: PresenceConfig,
+    private readonly deps: PresenceServerDeps,
+  ) {
+    const clock = deps.clock ?? systemClock;
+    const ttl = config.leaseTtl;
+    const store =
+      deps.store ??
+      new MemoryLeaseStore(
+        clock,
+        new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
+      );
+    this.hub = new PresenceEventHub(config.watchQueueLimit);
+    const sinks: PresenceEventSink[] = [this.hub, ...(deps.extraEventSinks ?? [])];
+    const events: PresenceEventSink = {
+      publish: async (event) => {
+        for (const sink of sinks) await sink.publish(event);
+      },
+    };
+    this.registry = new LeaseRegistry(store, events, clock, deps.logger);
+    this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
+
+    this.server = new Server();
+    this.server.addService(
+      PresenceServiceService,
+      createPresenceGrpcService(this.registry, this.hub, deps.logger, config.watchQueueLimit),
+    );
+    this.health.implementation.addToServer(this.server);
+    createPresenceReflection().addToServer(this.server);
+  }
+
+  /** The bound port, once listening. */
+  get port(): number | null {
+    return this.boundPort;
+  }
+
+  /** Binds host:port (0 = ephemeral), starts the reaper, resolves with the bound port. */
+  listen(): Promise<number> {
+    const { host, port } = this.config;
+    // IPv6 literals need brackets in a gRPC target.
+    const address =
+      host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolveListen, reject) => {
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        this.boundPort = boundPort;
+        this.reaper.start();
+        resolveListen(boundPort);
+      });
+    });
+  }
+
+  /**
+   * Graceful shutdown: report NOT_SERVING, stop the reaper, end Watch streams,
+   * let in-flight calls finish for up to `shutdownGraceMs`, then cut the rest.
+   * Idempotent: a second call waits for the first.
+   */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= this.drain();
+    return this.shuttingDown;
+  }
+
+  private async drain(): Promise<void> {
+    const { logger } = this.deps;
+    this.health.markNotServing();
+    logger.info(
+      { graceMs: this.config.shutdownGraceMs },
+      'presence shutting down: health NOT_SERVING',
+    );
+    await this.reaper.stop();
+    this.hub.endAll();
+    await new Promise<void>((resolveDrain) => {
+      const force = setTimeout(() => {
+        logger.warn('presence grace period over: closing remaining calls');
+        this.server.forceShutdown();
+        resolveDrain();
+      }, this.config.shutdownGraceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolveDrain();
+      });
+    });
+  }
+}
+
+export function createPresenceServer(
+  config: PresenceConfig,
+  deps: PresenceServerDeps,
+): PresenceServer {
+  return new PresenceServer(config, deps);
+}
