@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { builtAppEntry, freePort, ServiceProcess, SignalingClient } from '@ephemeral/testing';
+import { GatewayStack, ServiceProcess, SignalingClient } from '@ephemeral/testing';
 
 interface Options {
   pairs: number;
@@ -54,8 +54,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function measureLatency(url: string, options: Options) {
   const pairs = await Promise.all(
     Array.from({ length: options.pairs }, async () => {
-      const a = await SignalingClient.connect(url);
-      const b = await SignalingClient.connect(url);
+      const a = await SignalingClient.connectAndHello(url);
+      const b = await SignalingClient.connectAndHello(url);
       return { a, b };
     }),
   );
@@ -64,7 +64,7 @@ async function measureLatency(url: string, options: Options) {
   let received = 0;
   const warmupEnds = process.hrtime.bigint() + 1_000_000_000n;
   for (const { b } of pairs) {
-    b.client.onFrame = (frame) => {
+    b.onFrame = (frame) => {
       if (frame.$case !== 'signal') return;
       const payload = frame.value.signal?.payload;
       if (payload?.$case !== 'candidate') return;
@@ -84,7 +84,7 @@ async function measureLatency(url: string, options: Options) {
     pairs.forEach(({ a, b }, index) => {
       const id = `${index}:${tick}`;
       sentAt.set(id, process.hrtime.bigint());
-      a.client.sendSignal(b.welcome.peerId, {
+      a.signal(b.peerId, {
         payload: {
           $case: 'candidate',
           value: {
@@ -101,7 +101,7 @@ async function measureLatency(url: string, options: Options) {
     await sleep(Math.max(0, next - Date.now()));
   }
   await sleep(1000); // let the last signals arrive
-  await Promise.all(pairs.flatMap(({ a, b }) => [a.client.close(), b.client.close()]));
+  await Promise.all(pairs.flatMap(({ a, b }) => [a.close(), b.close()]));
   latenciesMs.sort((x, y) => x - y);
   return {
     offeredPerSecond: options.pairs * options.rate,
@@ -127,9 +127,9 @@ async function measureIdleMemory(
   // Connect in batches so the handshake rate stays realistic.
   for (let i = 0; i < count; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - i) }, () => SignalingClient.connect(url)),
+      Array.from({ length: Math.min(50, count - i) }, () => SignalingClient.connectAndHello(url)),
     );
-    clients.push(...batch.map(({ client }) => client));
+    clients.push(...batch);
   }
   await sleep(3000);
   const gatewayAfter = rssBytes(gateway.pid);
@@ -145,25 +145,10 @@ async function measureIdleMemory(
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
-  const presencePort = await freePort();
-  const presence = await ServiceProcess.start({
-    name: 'presence',
-    entry: builtAppEntry('presence'),
-    env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'warn' },
-    readyWhen: /presence listening/,
-  });
-  const gatewayPort = await freePort();
-  const gateway = await ServiceProcess.start({
-    name: 'gateway',
-    entry: builtAppEntry('gateway'),
-    env: {
-      PORT: String(gatewayPort),
-      PRESENCE_URL: `127.0.0.1:${presencePort}`,
-      LOG_LEVEL: 'warn',
-    },
-    readyWhen: /gateway listening/,
-  });
-  const url = `ws://127.0.0.1:${gatewayPort}/ws`;
+  const quiet = { LOG_LEVEL: 'warn' };
+  const stack = await GatewayStack.start({ presenceEnv: quiet, gatewayEnv: quiet });
+  const { gateway, presence } = stack;
+  const url = stack.wsUrl;
   try {
     const latency = await measureLatency(url, options);
     const memory = await measureIdleMemory(url, options.idle, gateway, presence);
@@ -176,8 +161,7 @@ async function main() {
         `${(memory.presenceBytesPerLease / 1024).toFixed(2)} KiB/lease (presence)`,
     );
   } finally {
-    await gateway.stop();
-    await presence.stop();
+    await stack.stop();
   }
 }
 

@@ -3,4 +3,12 @@
 export { ServiceProcess, type ServiceProcessOptions } from './service-process';
 export { freePort } from './free-port';
 export { workspaceRoot, builtAppEntry } from './workspace-paths';
-export { SignalingClient, type ServerFrameCase, type ServerFrameValue } from './signaling-client';
+export {
+  SignalingClient,
+  signals,
+  unknownPeerId,
+  type CloseInfo,
+  type ServerFrameKind,
+  type ServerFrameValue,
+} from './signaling-client';
+export { GatewayStack, sleep, type StackOptions } from './gateway-stack';

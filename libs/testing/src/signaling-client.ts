@@ -1,166 +1,194 @@
+import { randomUUID } from 'node:crypto';
+
+import WebSocket from 'ws';
+
 import {
   ClientFrame,
-  ServerFrame,
   type Hello,
+  type PeerSignal,
+  ServerFrame,
   type Signal,
   type Welcome,
 } from '@ephemeral/protocol';
-import WebSocket from 'ws';
 
-type ServerFrameKind = NonNullable<ServerFrame['kind']>;
-export type ServerFrameCase = ServerFrameKind['$case'];
-type ServerFrameValues = { [K in ServerFrameKind as K['$case']]: K['value'] };
-export type ServerFrameValue<C extends ServerFrameCase> = ServerFrameValues[C];
+type ServerKind = NonNullable<ServerFrame['kind']>;
+export type ServerFrameKind = ServerKind['$case'];
+type ValueByKind = { [F in ServerKind as F['$case']]: F['value'] };
+export type ServerFrameValue<K extends ServerFrameKind> = ValueByKind[K];
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+// Long enough for a loaded CI machine, short enough that a missing frame
+// fails the test well inside Jest's timeout.
+const DEFAULT_WAIT_MS = 5_000;
 
 /**
- * A real WebSocket client speaking the gateway's protobuf protocol, for
- * end-to-end suites and benchmarks. Every server frame is kept in arrival
- * order; `next()` consumes them one kind at a time.
+ * A test client speaking the gateway's protobuf frames over a real `ws`
+ * socket. Collects every server frame; `next(kind)` takes the oldest frame
+ * of that kind not taken yet (or waits for one).
  */
 export class SignalingClient {
-  private readonly inbox: ServerFrameKind[] = [];
+  private readonly unread: ServerKind[] = [];
   private readonly waiters = new Set<() => void>();
-  private closeInfo: { code: number; reason: string } | null = null;
+  private closeInfo: CloseInfo | undefined;
   private seq = 0;
-  /** Called for every frame as it arrives (before it is queued), e.g. for timing. */
-  onFrame: ((frame: ServerFrameKind) => void) | null = null;
+  readonly closed: Promise<CloseInfo>;
+  welcome: Welcome | undefined;
+  /** Called with every server frame as it arrives (benchmarks time frames here). */
+  onFrame: ((frame: ServerKind) => void) | undefined;
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(private readonly socket: WebSocket) {
+    this.closed = new Promise((resolveClosed) => {
+      socket.on('close', (code: number, reason: Buffer) => {
+        this.closeInfo = { code, reason: reason.toString('utf8') };
+        resolveClosed(this.closeInfo);
+        this.notify();
+      });
+    });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return;
-      const frame = ServerFrame.decode(data).kind;
-      if (!frame) return;
-      this.onFrame?.(frame);
-      this.inbox.push(frame);
+      if (!isBinary) throw new Error(`gateway sent a text frame: ${data.toString('utf8')}`);
+      const kind = ServerFrame.decode(data).kind;
+      if (!kind) return;
+      this.onFrame?.(kind);
+      this.unread.push(kind);
       this.notify();
     });
-    socket.on('close', (code: number, reason: Buffer) => {
-      this.closeInfo = { code, reason: reason.toString('utf8') };
-      this.notify();
-    });
+    socket.on('error', () => undefined);
   }
 
-  /** Opens a socket without sending anything. */
-  static open(url: string, timeoutMs = 5_000): Promise<SignalingClient> {
-    return new Promise((resolve, reject) => {
+  static connect(url: string): Promise<SignalingClient> {
+    return new Promise((resolveClient, reject) => {
       const socket = new WebSocket(url);
-      const timer = setTimeout(() => {
-        socket.terminate();
-        reject(new Error(`no connection to ${url} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('open', () => {
-        clearTimeout(timer);
-        resolve(new SignalingClient(socket));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      const client = new SignalingClient(socket);
+      socket.once('open', () => resolveClient(client));
+      socket.once('error', reject);
     });
   }
 
-  /** Opens a socket, says hello and waits for the welcome. */
-  static async connect(
-    url: string,
-    hello: Partial<Hello> = {},
-  ): Promise<{ client: SignalingClient; welcome: Welcome }> {
-    const client = await SignalingClient.open(url);
-    client.send({
-      $case: 'hello',
-      value: { resumePeerId: '', resumeToken: '', clientVersion: 'test', ...hello },
+  /** Connects and completes the handshake (optionally resuming an old ID). */
+  static async connectAndHello(url: string, hello: Partial<Hello> = {}): Promise<SignalingClient> {
+    const client = await SignalingClient.connect(url);
+    await client.hello(hello);
+    return client;
+  }
+
+  get peerId(): string {
+    if (!this.welcome) throw new Error('no welcome yet');
+    return this.welcome.peerId;
+  }
+
+  get isClosed(): boolean {
+    return this.closeInfo !== undefined;
+  }
+
+  nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  async hello(hello: Partial<Hello> = {}): Promise<Welcome> {
+    this.send({
+      seq: this.nextSeq(),
+      kind: {
+        $case: 'hello',
+        value: { resumePeerId: '', resumeToken: '', clientVersion: 'test-client', ...hello },
+      },
     });
-    const welcome = await client.next('welcome');
-    return { client, welcome };
+    this.welcome = await this.next('welcome');
+    return this.welcome;
   }
 
-  /** Sends one frame; returns the seq it carried. */
-  send(kind: NonNullable<ClientFrame['kind']>): number {
-    const seq = ++this.seq;
-    this.sendRaw(ClientFrame.encode({ seq, kind }).finish());
-    return seq;
-  }
-
-  sendSignal(to: string, signal: Signal, from = ''): number {
-    return this.send({ $case: 'signal', value: { to, from, signal } });
+  send(frame: ClientFrame): void {
+    this.socket.send(ClientFrame.encode(frame).finish());
   }
 
   sendRaw(data: Uint8Array | string): void {
     this.socket.send(data);
   }
 
-  /** The next frame of kind `kind`; frames of other kinds before it are kept. */
-  next<C extends ServerFrameCase>(kind: C, timeoutMs = 5_000): Promise<ServerFrameValue<C>> {
-    return new Promise<ServerFrameValue<C>>((resolve, reject) => {
+  /** Sends a signal; returns its seq. `from` is what a lying client would claim. */
+  signal(to: string, signal: Signal, from = ''): number {
+    const seq = this.nextSeq();
+    const value: PeerSignal = { to, from, signal };
+    this.send({ seq, kind: { $case: 'signal', value } });
+    return seq;
+  }
+
+  /** The oldest untaken frame of `kind`, waiting up to `timeoutMs` for one. */
+  next<K extends ServerFrameKind>(
+    kind: K,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<ServerFrameValue<K>> {
+    return new Promise<ServerFrameValue<K>>((resolveFrame, reject) => {
       const take = (): boolean => {
-        const index = this.inbox.findIndex((frame) => frame.$case === kind);
-        if (index >= 0) {
-          const [frame] = this.inbox.splice(index, 1);
-          done();
-          // `findIndex` matched `$case === kind`, which TS cannot narrow through.
-          resolve(frame.value as unknown as ServerFrameValue<C>);
-          return true;
-        }
-        if (this.closeInfo) {
-          done();
-          reject(
-            new Error(
-              `socket closed (${this.closeInfo.code} ${this.closeInfo.reason}) while waiting for ${kind}`,
-            ),
-          );
-          return true;
-        }
-        return false;
+        const index = this.unread.findIndex((frame) => frame.$case === kind);
+        if (index < 0) return false;
+        const [frame] = this.unread.splice(index, 1);
+        finish();
+        resolveFrame(frame.value as ServerFrameValue<K>);
+        return true;
       };
       const timer = setTimeout(() => {
-        done();
-        reject(
-          new Error(
-            `no ${kind} frame within ${timeoutMs} ms (inbox: ${this.inbox.map((f) => f.$case).join(',')})`,
-          ),
-        );
+        finish();
+        const seen = this.unread.map((frame) => frame.$case).join(', ') || 'nothing';
+        const closed = this.closeInfo ? `; closed ${this.closeInfo.code}` : '';
+        reject(new Error(`no ${kind} frame within ${timeoutMs} ms (unread: ${seen}${closed})`));
       }, timeoutMs);
-      const waiter = () => void take();
-      const done = () => {
+      const finish = () => {
         clearTimeout(timer);
         this.waiters.delete(waiter);
       };
+      const waiter = () => void take();
       if (!take()) this.waiters.add(waiter);
     });
   }
 
-  /** Frames received and not yet consumed by `next()`. */
-  pending(): readonly ServerFrameKind[] {
-    return this.inbox;
+  /** Frames of `kind` not taken yet (without taking them). */
+  pending(kind: ServerFrameKind): number {
+    return this.unread.filter((frame) => frame.$case === kind).length;
   }
 
-  /** Resolves with the close code once the socket is closed. */
-  closed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (!this.closeInfo) return false;
-        done();
-        resolve(this.closeInfo);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`socket still open after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = () => void check();
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-      };
-      if (!check()) this.waiters.add(waiter);
-    });
-  }
-
-  close(code = 1000): Promise<{ code: number; reason: string }> {
+  close(code = 1000): Promise<CloseInfo> {
     if (!this.closeInfo) this.socket.close(code);
-    return this.closed();
+    return this.closed;
+  }
+
+  /** Drops the TCP connection without a close handshake (a network blip). */
+  terminate(): Promise<CloseInfo> {
+    this.socket.terminate();
+    return this.closed;
   }
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
+
+/** A peer ID nobody holds. */
+export function unknownPeerId(): string {
+  return randomUUID();
+}
+
+export const signals = {
+  offer: (sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n'): Signal => ({
+    payload: { $case: 'offer', value: { sdp, fingerprintMac: new Uint8Array(32) } },
+  }),
+  answer: (sdp = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\n'): Signal => ({
+    payload: { $case: 'answer', value: { sdp, fingerprintMac: new Uint8Array(32) } },
+  }),
+  candidate: (n: number): Signal => ({
+    payload: {
+      $case: 'candidate',
+      value: {
+        candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50_000 + n} typ host`,
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+        usernameFragment: 'e2e',
+      },
+    },
+  }),
+  bye: (reason = 'done'): Signal => ({ payload: { $case: 'bye', value: { reason } } }),
+};

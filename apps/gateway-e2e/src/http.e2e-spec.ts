@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { CloseCode, ErrorCode } from '@ephemeral/protocol';
+
+import { GatewayStack, SignalingClient } from '@ephemeral/testing';
+
+const INDEX_HTML = '<!doctype html><title>Ephemeral Share</title><app-root></app-root>';
+
+describe('gateway HTTP: probes and the web app', () => {
+  let stack: GatewayStack;
+  let webRoot: string;
+
+  beforeAll(async () => {
+    webRoot = mkdtempSync(join(tmpdir(), 'gateway-web-'));
+    writeFileSync(join(webRoot, 'index.html'), INDEX_HTML);
+    writeFileSync(join(webRoot, 'main-ABC123.js'), 'console.log("app");');
+    stack = await GatewayStack.start({ gatewayEnv: { WEB_ROOT: webRoot } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('GET /healthz is 200 while the process runs', async () => {
+    const response = await fetch(`${stack.httpUrl}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz is 200 when presence serves and the bus is ready', async () => {
+    const response = await fetch(`${stack.httpUrl}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ready' });
+  });
+
+  it('serves index.html at / and /s/<peerId>, uncached, with security headers', async () => {
+    for (const path of ['/', '/s/0b8f6c6e-3c1e-4b7a-9f55-2f1a2b3c4d5e']) {
+      const response = await fetch(`${stack.httpUrl}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(INDEX_HTML);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('serves the app bundles as static files', async () => {
+    const response = await fetch(`${stack.httpUrl}/main-ABC123.js`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('console.log');
+  });
+
+  it('says the web app is not built (503) when WEB_ROOT has no index.html', async () => {
+    rmSync(join(webRoot, 'index.html'));
+    const response = await fetch(`${stack.httpUrl}/s/whatever`);
+    expect(response.status).toBe(503);
+    expect(await response.text()).toContain('not built');
+    writeFileSync(join(webRoot, 'index.html'), INDEX_HTML);
+  });
+
+  it('when presence is gone: /readyz 503 with a reason, hello answered UNAVAILABLE and closed LEASE_LOST', async () => {
+    await stack.presence.kill9();
+    const response = await fetch(`${stack.httpUrl}/readyz`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { reasons: string[] };
+    expect(body.reasons.join(' ')).toContain('presence');
+
+    const client = await SignalingClient.connect(stack.wsUrl);
+    client.send({
+      seq: 3,
+      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
+    });
+    expect(await client.next('error')).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      seq: 3,
+    });
+    expect((await client.closed).code).toBe(CloseCode.LEASE_LOST);
+
+    // The gateway itself is still alive.
+    expect((await fetch(`${stack.httpUrl}/healthz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,77 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+
+import type { Logger } from '@ephemeral/logging';
+
+import { signalBusProvider } from './bus/signal-bus.provider';
+import type { GatewayConfig } from './config/gateway-config';
+import { GATEWAY_CONFIG, GATEWAY_LOGGER } from './config/gateway-config.tokens';
+import { HealthController } from './http/health.controller';
+import { ReadinessService } from './http/readiness.service';
+import { WebAppController } from './http/web-app.controller';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
+import { GrpcPresenceClient } from './presence/grpc-presence-client';
+import { GrpcWatchEventSource } from './presence/grpc-watch-event-source';
+import { LeaseKeeper } from './presence/lease-keeper';
+import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.tokens';
+import { CounterpartTracker } from './signaling/counterpart-tracker';
+import { HandshakeService } from './signaling/handshake.service';
+import { PeerConnectionRegistry } from './signaling/peer-connection-registry';
+import { PeerLeftNotifier } from './signaling/peer-left-notifier.service';
+import { SignalRouter } from './signaling/signal-router.service';
+import { SignalingGateway } from './signaling/signaling.gateway';
+import { SignalingService } from './signaling/signaling.service';
+
+// A sender serving many receivers at once; beyond 256 the least recent
+// counterparts are forgotten (they miss a peer-left, not a signal).
+const MAX_COUNTERPARTS_PER_PEER = 256;
+// Leases per KeepAlive call: ~45 bytes each, so ~22 KB per request, far
+// under gRPC's 4 MiB message limit, and one slow call holds few leases.
+const KEEP_ALIVE_BATCH = 500;
+
+/** The gateway application: signaling over WebSocket, probes and the web app over HTTP. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, WebAppController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GATEWAY_LOGGER, useValue: logger },
+        {
+          provide: GrpcPresenceClient,
+          useFactory: () => new GrpcPresenceClient(config.presenceUrl),
+        },
+        { provide: PRESENCE_CLIENT, useExisting: GrpcPresenceClient },
+        {
+          provide: PRESENCE_EVENT_SOURCE,
+          inject: [GrpcPresenceClient],
+          useFactory: (presence: GrpcPresenceClient) => new GrpcWatchEventSource(presence, logger),
+        },
+        {
+          provide: LeaseKeeper,
+          inject: [PRESENCE_CLIENT],
+          useFactory: (presence: GrpcPresenceClient) =>
+            new LeaseKeeper(presence, logger, {
+              gatewayId: config.gatewayId,
+              batchSize: KEEP_ALIVE_BATCH,
+              requestedTtlSeconds: config.leaseTtlSeconds,
+            }),
+        },
+        {
+          provide: CounterpartTracker,
+          useFactory: () => new CounterpartTracker(MAX_COUNTERPARTS_PER_PEER),
+        },
+        PeerConnectionRegistry,
+        signalBusProvider,
+        HandshakeService,
+        SignalRouter,
+        PeerLeftNotifier,
+        SignalingService,
+        SignalingGateway,
+        ReadinessService,
+        GatewayLifecycle,
+      ],
+    };
+  }
+}

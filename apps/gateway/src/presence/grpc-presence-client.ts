@@ -1,0 +1,148 @@
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  status,
+  type CallOptions,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+import {
+  PresenceServiceClient,
+  type BatchLookupResponse,
+  type KeepAliveRequest,
+  type KeepAliveResponse,
+  type Lease,
+  type RegisterRequest,
+  type RegisterResponse,
+  type RevokeRequest,
+  type RevokeResponse,
+} from '@ephemeral/protocol/presence';
+
+import { PresenceCallError, type PresenceClient, type PresenceFailure } from './presence-client';
+
+// Deadlines. Presence answers from memory in well under a millisecond on a
+// LAN; 2 s means "presence is in trouble", not "presence is slow". KeepAlive
+// batches get longer because a batch holds hundreds of leases.
+const CALL_DEADLINE_MS = 2_000;
+const KEEP_ALIVE_DEADLINE_MS = 5_000;
+// Readiness probes run every few seconds; an answer slower than 1 s is "not ready".
+const HEALTH_DEADLINE_MS = 1_000;
+
+/** The standard grpc.health.v1 Check response (from grpc-health-check's proto). */
+interface HealthCheckResponse {
+  status: 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+}
+
+interface HealthClient extends Client {
+  Check(
+    request: { service: string },
+    options: CallOptions,
+    callback: (error: ServiceError | null, response?: HealthCheckResponse) => void,
+  ): void;
+}
+
+const HealthClientConstructor = makeGenericClientConstructor(
+  healthService,
+  'Health',
+) as unknown as new (...args: ConstructorParameters<typeof PresenceServiceClient>) => HealthClient;
+
+function failureOf(error: ServiceError): PresenceFailure {
+  switch (error.code) {
+    case status.NOT_FOUND:
+      return 'not-found';
+    case status.ALREADY_EXISTS:
+      return 'already-exists';
+    case status.PERMISSION_DENIED:
+      return 'permission-denied';
+    case status.FAILED_PRECONDITION:
+      return 'failed-precondition';
+    case status.INVALID_ARGUMENT:
+      return 'invalid-argument';
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+    case status.CANCELLED:
+      return 'unavailable';
+    default:
+      return 'other';
+  }
+}
+
+function deadline(ms: number): CallOptions {
+  return { deadline: Date.now() + ms };
+}
+
+type UnaryCall<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+function unary<Req, Res>(call: UnaryCall<Req, Res>, request: Req, ms: number): Promise<Res> {
+  return new Promise((resolveCall, reject) => {
+    call(request, new Metadata(), deadline(ms), (error, response) => {
+      if (error) reject(new PresenceCallError(failureOf(error), error.details || error.message));
+      else resolveCall(response);
+    });
+  });
+}
+
+/** PresenceClient over @grpc/grpc-js (one channel shared by all calls and Watch). */
+export class GrpcPresenceClient implements PresenceClient {
+  readonly client: PresenceServiceClient;
+  private readonly health: HealthClient;
+
+  constructor(address: string) {
+    this.client = new PresenceServiceClient(address, credentials.createInsecure());
+    // Shares the channel, so health reflects the same connection the calls use.
+    this.health = new HealthClientConstructor(address, credentials.createInsecure(), {
+      channelOverride: this.client.getChannel(),
+    });
+  }
+
+  register(request: RegisterRequest): Promise<RegisterResponse> {
+    return unary(this.client.register.bind(this.client), request, CALL_DEADLINE_MS);
+  }
+
+  keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {
+    return unary(this.client.keepAlive.bind(this.client), request, KEEP_ALIVE_DEADLINE_MS);
+  }
+
+  revoke(request: RevokeRequest): Promise<RevokeResponse> {
+    return unary(this.client.revoke.bind(this.client), request, CALL_DEADLINE_MS);
+  }
+
+  async lookup(peerId: string): Promise<Lease | undefined> {
+    try {
+      const response = await unary(
+        this.client.lookup.bind(this.client),
+        { peerId },
+        CALL_DEADLINE_MS,
+      );
+      return response.lease;
+    } catch (error) {
+      if (error instanceof PresenceCallError && error.failure === 'not-found') return undefined;
+      throw error;
+    }
+  }
+
+  batchLookup(peerIds: string[]): Promise<BatchLookupResponse> {
+    return unary(this.client.batchLookup.bind(this.client), { peerIds }, CALL_DEADLINE_MS);
+  }
+
+  isServing(): Promise<boolean> {
+    return new Promise((resolveHealth) => {
+      this.health.Check({ service: '' }, deadline(HEALTH_DEADLINE_MS), (error, response) => {
+        resolveHealth(!error && response?.status === 'SERVING');
+      });
+    });
+  }
+
+  close(): void {
+    this.health.close();
+    this.client.close();
+  }
+}

@@ -1,0 +1,102 @@
+import { KeepAliveStatus } from '@ephemeral/protocol/presence';
+import { createLogger } from '@ephemeral/logging';
+
+import { FakePresenceClient } from './fake-presence-client';
+import { LeaseKeeper } from './lease-keeper';
+
+const logger = createLogger({ service: 'gateway-spec', instance: 'spec', level: 'silent' });
+
+function keeperWith(
+  presence: FakePresenceClient,
+  batchSize = 2,
+  requestedTtlSeconds = 15,
+): LeaseKeeper {
+  return new LeaseKeeper(presence, logger, { gatewayId: 'gw-1', batchSize, requestedTtlSeconds });
+}
+
+describe('LeaseKeeper', () => {
+  it('renews every lease in batches of batchSize, with its fencing token', async () => {
+    const presence = new FakePresenceClient();
+    const keeper = keeperWith(presence, 2);
+    for (let n = 1; n <= 5; n++) keeper.track(`p${n}`, n * 10, 15);
+    await keeper.renewAll();
+    expect(presence.keepAlives.map((request) => request.leases.length)).toEqual([2, 2, 1]);
+    expect(presence.keepAlives[0]).toEqual({
+      gatewayId: 'gw-1',
+      leases: [
+        { peerId: 'p1', fencingToken: 10 },
+        { peerId: 'p2', fencingToken: 20 },
+      ],
+    });
+  });
+
+  it('reports leases presence answers NOT_FOUND or FENCED, and stops renewing them', async () => {
+    const presence = new FakePresenceClient();
+    const keeper = keeperWith(presence, 10);
+    const lost: Array<[string, number, string]> = [];
+    keeper.start((peerId, token, reason) => lost.push([peerId, token, reason]));
+    keeper.track('ok', 1, 15);
+    keeper.track('gone', 2, 15);
+    keeper.track('stolen', 3, 15);
+    presence.keepAliveStatus.set('gone', KeepAliveStatus.KEEP_ALIVE_STATUS_NOT_FOUND);
+    presence.keepAliveStatus.set('stolen', KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED);
+    await keeper.renewAll();
+    await keeper.stop();
+    expect(lost).toEqual([
+      ['gone', 2, 'not-found'],
+      ['stolen', 3, 'fenced'],
+    ]);
+    expect(keeper.size).toBe(1);
+  });
+
+  it('does not report a lease that was re-registered with a newer token during the call', async () => {
+    const presence = new FakePresenceClient();
+    const keeper = keeperWith(presence);
+    const lost: string[] = [];
+    keeper.start((peerId) => lost.push(peerId));
+    keeper.track('p', 1, 15);
+    presence.keepAliveStatus.set('p', KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED);
+    const round = keeper.renewAll();
+    keeper.track('p', 2, 15); // resumed here meanwhile
+    await round;
+    await keeper.stop();
+    expect(lost).toEqual([]);
+  });
+
+  it('survives presence being down (the next round retries)', async () => {
+    const presence = new FakePresenceClient();
+    presence.down = true;
+    const keeper = keeperWith(presence);
+    keeper.track('p', 1, 15);
+    await expect(keeper.renewAll()).resolves.toBeUndefined();
+    expect(keeper.size).toBe(1);
+  });
+
+  it('renews every third of the shortest TTL granted, and forgets only the matching token', () => {
+    const keeper = keeperWith(new FakePresenceClient(), 10, 15);
+    expect(keeper.intervalMs).toBe(5_000);
+    keeper.track('p', 1, 3);
+    expect(keeper.intervalMs).toBe(1_000);
+    keeper.forget('p', 99);
+    expect(keeper.size).toBe(1);
+    keeper.forget('p', 1);
+    expect(keeper.size).toBe(0);
+  });
+
+  it('runs rounds on its timer until stopped', async () => {
+    jest.useFakeTimers();
+    try {
+      const presence = new FakePresenceClient();
+      const keeper = keeperWith(presence, 10, 3);
+      keeper.track('p', 1, 3);
+      keeper.start(() => undefined);
+      await jest.advanceTimersByTimeAsync(3_100);
+      expect(presence.keepAlives.length).toBe(3);
+      await keeper.stop();
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(presence.keepAlives.length).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import { KeepAliveStatus } from '@ephemeral/protocol/presence';
+import type { Logger } from '@ephemeral/logging';
+
+import type { PresenceClient } from './presence-client';
+
+export type LeaseLossReason = 'not-found' | 'fenced';
+
+export interface LeaseKeeperOptions {
+  gatewayId: string;
+  /** Leases renewed per KeepAlive call. */
+  batchSize: number;
+  /** The TTL asked for; renewals start at a third of it. */
+  requestedTtlSeconds: number;
+}
+
+/** A lease presence no longer grants to us: its socket must go. */
+export type LeaseLossHandler = (
+  peerId: string,
+  fencingToken: number,
+  reason: LeaseLossReason,
+) => void;
+
+/**
+ * Keeps every lease held by this gateway alive: one round every third of the
+ * shortest TTL presence granted (so two rounds can fail before a lease
+ * expires) renews all of them, `batchSize` per KeepAlive call.
+ */
+export class LeaseKeeper {
+  /** peerId → fencing token of the lease we hold. */
+  private readonly leases = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private running = false;
+  private shortestTtlSeconds: number;
+  private onLost: LeaseLossHandler = () => undefined;
+
+  constructor(
+    private readonly presence: PresenceClient,
+    private readonly logger: Logger,
+    private readonly options: LeaseKeeperOptions,
+  ) {
+    this.shortestTtlSeconds = options.requestedTtlSeconds;
+  }
+
+  /** Time between renewal rounds. */
+  get intervalMs(): number {
+    return Math.max(1, Math.floor((this.shortestTtlSeconds * 1000) / 3));
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+
+  /** Renews `peerId`'s lease from now on; `ttlSeconds` is what presence granted. */
+  track(peerId: string, fencingToken: number, ttlSeconds: number): void {
+    this.leases.set(peerId, fencingToken);
+    if (ttlSeconds > 0 && ttlSeconds < this.shortestTtlSeconds) {
+      // Presence clamped the TTL below what we asked: renew faster from now on.
+      this.shortestTtlSeconds = ttlSeconds;
+      if (this.running && !this.round) {
+        clearTimeout(this.timer);
+        this.schedule();
+      }
+    }
+  }
+
+  /** Stops renewing `peerId` (only if it still holds `fencingToken`, when given). */
+  forget(peerId: string, fencingToken?: number): void {
+    if (fencingToken === undefined || this.leases.get(peerId) === fencingToken)
+      this.leases.delete(peerId);
+  }
+
+  start(onLost: LeaseLossHandler): void {
+    this.onLost = onLost;
+    this.running = true;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.round;
+  }
+
+  /** One renewal round over every lease (exposed for tests and the scheduler). */
+  async renewAll(): Promise<void> {
+    const snapshot = [...this.leases].map(([peerId, fencingToken]) => ({ peerId, fencingToken }));
+    for (let start = 0; start < snapshot.length; start += this.options.batchSize) {
+      const batch = snapshot.slice(start, start + this.options.batchSize);
+      try {
+        const response = await this.presence.keepAlive({
+          gatewayId: this.options.gatewayId,
+          leases: batch,
+        });
+        const sent = new Map(batch.map((ref) => [ref.peerId, ref.fencingToken]));
+        for (const result of response.results) {
+          const fencingToken = sent.get(result.peerId);
+          if (
+            fencingToken === undefined ||
+            result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED
+          )
+            continue;
+          // The peer may have closed or resumed with a newer lease meanwhile.
+          if (this.leases.get(result.peerId) !== fencingToken) continue;
+          const reason: LeaseLossReason =
+            result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED ? 'fenced' : 'not-found';
+          this.leases.delete(result.peerId);
+          this.onLost(result.peerId, fencingToken, reason);
+        }
+      } catch (error) {
+        // Presence briefly down: the next round retries; leases survive two
+        // missed rounds before they expire.
+        this.logger.warn(
+          { err: error instanceof Error ? error.message : String(error), leases: batch.length },
+          'lease renewal failed',
+        );
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.round = this.renewAll().finally(() => {
+        this.round = undefined;
+        this.schedule();
+      });
+    }, this.intervalMs);
+  }
+}

@@ -1,0 +1,47 @@
+import type {
+  BatchLookupResponse,
+  KeepAliveRequest,
+  KeepAliveResponse,
+  Lease,
+  RegisterRequest,
+  RegisterResponse,
+  RevokeRequest,
+  RevokeResponse,
+} from '@ephemeral/protocol/presence';
+
+/** Why a presence call failed, in the gateway's terms (not gRPC status codes). */
+export type PresenceFailure =
+  | 'not-found'
+  | 'already-exists'
+  | 'permission-denied'
+  | 'failed-precondition'
+  | 'invalid-argument'
+  | 'unavailable'
+  | 'other';
+
+export class PresenceCallError extends Error {
+  override readonly name = 'PresenceCallError';
+  constructor(
+    readonly failure: PresenceFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The presence calls the gateway makes, with generated request/response
+ * types. Calls reject with PresenceCallError. The gRPC implementation is
+ * GrpcPresenceClient; unit specs use a fake.
+ */
+export interface PresenceClient {
+  register(request: RegisterRequest): Promise<RegisterResponse>;
+  keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse>;
+  revoke(request: RevokeRequest): Promise<RevokeResponse>;
+  /** The live lease of `peerId`, or undefined when it is not online. */
+  lookup(peerId: string): Promise<Lease | undefined>;
+  batchLookup(peerIds: string[]): Promise<BatchLookupResponse>;
+  /** True when presence answers its gRPC health check with SERVING. */
+  isServing(): Promise<boolean>;
+  close(): void;
+}

@@ -1,0 +1,66 @@
+/** Thrown by BoundedSerialQueue.push when `capacity` tasks already wait. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly capacity: number) {
+    super(`${capacity} frames are already waiting to be processed`);
+  }
+}
+
+export type SerialTask = () => Promise<void> | void;
+
+/**
+ * Runs one connection's frame handlers one at a time, in arrival order, so
+ * signals to a peer keep their order although presence lookups are async.
+ * Bounded: a client that outpaces the handlers gets QueueFullError instead of
+ * growing memory. A failing task is reported and the next one still runs.
+ */
+export class BoundedSerialQueue {
+  private readonly waiting: SerialTask[] = [];
+  private running = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly capacity: number,
+    private readonly onTaskError: (error: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** Queues `task`; throws QueueFullError when full. Ignored after close(). */
+  push(task: SerialTask): void {
+    if (this.closed) return;
+    if (this.waiting.length >= this.capacity) throw new QueueFullError(this.capacity);
+    this.waiting.push(task);
+    if (!this.running) void this.drain();
+  }
+
+  /** Drops waiting tasks; the one running finishes. */
+  close(): void {
+    this.closed = true;
+    this.waiting.length = 0;
+  }
+
+  /** Resolves when nothing is running or waiting. */
+  whenIdle(): Promise<void> {
+    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolveIdle) => this.idleWaiters.push(resolveIdle));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    for (let task = this.waiting.shift(); task; task = this.waiting.shift()) {
+      try {
+        await task();
+      } catch (error) {
+        this.onTaskError(error);
+      }
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolveIdle of waiters) resolveIdle();
+  }
+}

@@ -1,0 +1,46 @@
+import { CounterpartTracker } from './counterpart-tracker';
+
+describe('CounterpartTracker', () => {
+  it('finds the local peers that exchanged signals with a peer', () => {
+    const tracker = new CounterpartTracker(10);
+    tracker.add('a', 'x');
+    tracker.add('b', 'x');
+    tracker.add('a', 'y');
+    expect(tracker.localPeersOf('x').sort()).toEqual(['a', 'b']);
+    expect(tracker.counterpartsOf('a')).toEqual(['x', 'y']);
+    expect(tracker.allCounterparts().sort()).toEqual(['x', 'y']);
+  });
+
+  it('ignores a peer signalling itself', () => {
+    const tracker = new CounterpartTracker(10);
+    tracker.add('a', 'a');
+    expect(tracker.counterpartsOf('a')).toEqual([]);
+  });
+
+  it('keeps at most maxPerPeer counterparts, forgetting the least recently used', () => {
+    const tracker = new CounterpartTracker(2);
+    tracker.add('a', 'x');
+    tracker.add('a', 'y');
+    tracker.add('a', 'x'); // x is now the most recent
+    tracker.add('a', 'z');
+    expect(tracker.counterpartsOf('a')).toEqual(['x', 'z']);
+    expect(tracker.localPeersOf('y')).toEqual([]);
+  });
+
+  it('forgets a peer that left everywhere, and a closed local peer only as a local', () => {
+    const tracker = new CounterpartTracker(10);
+    tracker.add('a', 'x');
+    tracker.add('x', 'a');
+    tracker.add('b', 'x');
+    tracker.forgetPeer('x');
+    expect(tracker.localPeersOf('x')).toEqual([]);
+    expect(tracker.counterpartsOf('x')).toEqual([]);
+    expect(tracker.counterpartsOf('a')).toEqual([]);
+
+    tracker.add('a', 'y');
+    tracker.add('c', 'a');
+    tracker.forgetLocal('a');
+    expect(tracker.localPeersOf('y')).toEqual([]);
+    expect(tracker.localPeersOf('a')).toEqual(['c']);
+  });
+});

@@ -1,0 +1,188 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { CloseCode, ErrorCode, type Hello } from '@ephemeral/protocol';
+import { RegisterMode, type Lease } from '@ephemeral/protocol/presence';
+
+import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
+import type { GatewayConfig } from '../config/gateway-config';
+import { LeaseKeeper } from '../presence/lease-keeper';
+import { PresenceCallError, type PresenceClient } from '../presence/presence-client';
+import { PRESENCE_CLIENT } from '../presence/presence.tokens';
+
+import { interpretHello } from './client-frame-validator';
+import { PeerConnectionRegistry } from './peer-connection-registry';
+import type { PeerSession } from './peer-session';
+
+// 32 random bytes: 256 bits, unguessable; base64url keeps it URL/JSON safe.
+const RESUME_TOKEN_BYTES = 32;
+// A fresh UUID v4 colliding with a live one is ~impossible; one retry covers
+// it without looping forever against a broken presence.
+const NEW_ID_ATTEMPTS = 2;
+
+function sha256(text: string): Uint8Array {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Answers Hello: leases a new or resumed peer ID from presence and sends Welcome. */
+@Injectable()
+export class HandshakeService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
+    private readonly keeper: LeaseKeeper,
+    private readonly registry: PeerConnectionRegistry,
+  ) {}
+
+  async handleHello(session: PeerSession, seq: number, hello: Hello): Promise<void> {
+    if (session.state !== 'awaiting-hello') {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+        message: 'hello was already answered on this connection',
+        seq,
+      });
+      return;
+    }
+    const request = interpretHello(seq, hello);
+    session.logger.debug(
+      { clientVersion: request.clientVersion, resume: request.kind === 'resume' },
+      'hello',
+    );
+    if (request.kind === 'new-after-refusal') session.refuse(request.refusal);
+    if (request.kind === 'resume') {
+      const outcome = await this.resume(session, seq, request.peerId, request.token);
+      if (outcome !== 'refused') return;
+    }
+    await this.registerNew(session, seq);
+  }
+
+  /** 'done' when welcomed or closed; 'refused' when a new ID should be assigned instead. */
+  private async resume(
+    session: PeerSession,
+    seq: number,
+    peerId: string,
+    token: string,
+  ): Promise<'done' | 'refused'> {
+    try {
+      const response = await this.presence.register({
+        peerId,
+        gatewayId: this.config.gatewayId,
+        ttlSeconds: this.config.leaseTtlSeconds,
+        mode: RegisterMode.REGISTER_MODE_RESUME,
+        resumeTokenSha256: sha256(token),
+      });
+      await this.welcome(session, response.lease, token, true);
+      return 'done';
+    } catch (error) {
+      if (
+        !(error instanceof PresenceCallError) ||
+        error.failure === 'unavailable' ||
+        error.failure === 'other'
+      ) {
+        this.presenceDown(session, seq, error);
+        return 'done';
+      }
+      const why =
+        error.failure === 'permission-denied'
+          ? 'the resume token does not match'
+          : error.failure === 'not-found'
+            ? 'the lease on that ID expired or is gone'
+            : 'the ID cannot be resumed';
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_RESUME_REJECTED,
+        message: `resume refused: ${why}; a new ID is assigned`,
+        seq,
+        peerId,
+      });
+      return 'refused';
+    }
+  }
+
+  private async registerNew(session: PeerSession, seq: number): Promise<void> {
+    for (let attempt = 1; attempt <= NEW_ID_ATTEMPTS; attempt++) {
+      const peerId = randomUUID();
+      const token = randomBytes(RESUME_TOKEN_BYTES).toString('base64url');
+      try {
+        const response = await this.presence.register({
+          peerId,
+          gatewayId: this.config.gatewayId,
+          ttlSeconds: this.config.leaseTtlSeconds,
+          mode: RegisterMode.REGISTER_MODE_NEW,
+          resumeTokenSha256: sha256(token),
+        });
+        await this.welcome(session, response.lease, token, false);
+        return;
+      } catch (error) {
+        const collided = error instanceof PresenceCallError && error.failure === 'already-exists';
+        if (!collided || attempt === NEW_ID_ATTEMPTS) {
+          this.presenceDown(session, seq, error);
+          return;
+        }
+      }
+    }
+  }
+
+  private async welcome(
+    session: PeerSession,
+    lease: Lease | undefined,
+    token: string,
+    resumed: boolean,
+  ): Promise<void> {
+    if (!lease) throw new PresenceCallError('other', 'Register answered without a lease');
+    if (!session.isOpen) {
+      // The client left while presence answered: give the ID back at once.
+      await this.presence
+        .revoke({ peerId: lease.peerId, fencingToken: lease.fencingToken })
+        .catch(() => undefined);
+      return;
+    }
+    session.becomeReady(lease.peerId, lease.fencingToken);
+    const replaced = this.registry.add(lease.peerId, session);
+    // The same peer reconnected here before its old socket was noticed dead:
+    // the old socket no longer owns the ID.
+    replaced?.close(CloseCode.LEASE_LOST, 'peer ID resumed on another connection', {
+      revoke: false,
+    });
+    this.keeper.track(lease.peerId, lease.fencingToken, lease.ttlSeconds);
+    session.send({
+      kind: {
+        $case: 'welcome',
+        value: {
+          peerId: lease.peerId,
+          resumeToken: token,
+          iceServers: this.config.iceServers,
+          leaseTtlSeconds: lease.ttlSeconds || this.config.leaseTtlSeconds,
+          resumed,
+          limits: {
+            maxFrameBytes: this.config.maxFrameBytes,
+            maxMessagesPerSecond: this.config.maxMessagesPerSecond,
+            maxSdpBytes: this.config.maxSdpBytes,
+          },
+        },
+      },
+    });
+    session.logger.info(
+      { resumed, fencingToken: lease.fencingToken, ttlSeconds: lease.ttlSeconds },
+      'peer welcomed',
+    );
+  }
+
+  /**
+   * Presence cannot grant a lease. The client is told UNAVAILABLE and closed
+   * (LEASE_LOST) rather than kept waiting: it reconnects with backoff, and a
+   * socket without a lease could not be reached by anyone anyway.
+   */
+  private presenceDown(session: PeerSession, seq: number, error: unknown): void {
+    session.logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'presence refused or failed Register',
+    );
+    session.refuse({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      message: 'presence is unavailable; reconnect later',
+      seq,
+    });
+    session.close(CloseCode.LEASE_LOST, 'presence unavailable', { revoke: false });
+  }
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+
+import {
+  CloseCode,
+  ErrorCode,
+  errorCodeToJSON,
+  ServerFrame,
+  signalKindToJSON,
+} from '@ephemeral/protocol';
+import type { Logger } from '@ephemeral/logging';
+
+import { BoundedSerialQueue } from './bounded-serial-queue';
+import type { FrameRefusal } from './frame-refusal';
+import { SlidingWindowCounter } from './sliding-window-counter';
+import { TokenBucket, type Clock } from './token-bucket';
+
+/** The part of a `ws` WebSocket a session uses (a fake in unit specs). */
+export interface SessionSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+/** WebSocket.OPEN */
+const OPEN = 1;
+// A close handshake to a client that does not read can never finish; give
+// the close frame this long, then drop the TCP connection.
+const CLOSE_GRACE_MS = 2_000;
+
+export interface SessionLimits {
+  maxMessagesPerSecond: number;
+  maxMessagesBurst: number;
+  rateLimitDropsBeforeClose: number;
+  maxErrorsBeforeClose: number;
+  errorWindowMs: number;
+  sendBufferLimitBytes: number;
+  inboundQueueLimit: number;
+}
+
+export type SessionState = 'awaiting-hello' | 'ready' | 'closed';
+
+/** Errors that say "the client did something wrong" and count toward TOO_MANY_ERRORS. */
+const CLIENT_FAULTS = new Set<ErrorCode>([
+  ErrorCode.ERROR_CODE_MALFORMED_FRAME,
+  ErrorCode.ERROR_CODE_UNKNOWN_FRAME,
+  ErrorCode.ERROR_CODE_FRAME_TOO_LARGE,
+  ErrorCode.ERROR_CODE_SDP_TOO_LARGE,
+  ErrorCode.ERROR_CODE_INVALID_PEER_ID,
+  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+]);
+
+/**
+ * One client WebSocket: its identity once welcomed, its limits, its serial
+ * frame queue, and the one way to send it frames, errors and close it.
+ */
+export class PeerSession {
+  /** Short random tag for logs before (and besides) the peer ID. */
+  readonly connectionId = randomBytes(4).toString('hex');
+  readonly queue: BoundedSerialQueue;
+  readonly rate: TokenBucket;
+  private readonly rateDrops: SlidingWindowCounter;
+  private readonly errors: SlidingWindowCounter;
+  private currentState: SessionState = 'awaiting-hello';
+  private id: string | undefined;
+  private token = 0;
+  private revoke = true;
+  logger: Logger;
+
+  constructor(
+    private readonly socket: SessionSocket,
+    private readonly limits: SessionLimits,
+    logger: Logger,
+    now: Clock = Date.now,
+  ) {
+    this.logger = logger.child({ connectionId: this.connectionId });
+    this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
+    this.rateDrops = new SlidingWindowCounter(
+      limits.rateLimitDropsBeforeClose,
+      limits.errorWindowMs,
+      now,
+    );
+    this.errors = new SlidingWindowCounter(limits.maxErrorsBeforeClose, limits.errorWindowMs, now);
+    this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, (error) => {
+      this.logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'frame handler failed',
+      );
+      this.refuse({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error', seq: 0 });
+    });
+  }
+
+  get state(): SessionState {
+    return this.currentState;
+  }
+
+  /** The peer ID once welcomed. */
+  get peerId(): string | undefined {
+    return this.id;
+  }
+
+  /** Fencing token of the lease this session holds (valid when ready). */
+  get fencingToken(): number {
+    return this.token;
+  }
+
+  /** Whether the lease should be revoked when this socket closes. */
+  get revokeOnClose(): boolean {
+    return this.revoke;
+  }
+
+  get isOpen(): boolean {
+    return this.currentState !== 'closed' && this.socket.readyState === OPEN;
+  }
+
+  /** The handshake succeeded: this socket now holds `peerId`'s lease. */
+  becomeReady(peerId: string, fencingToken: number): void {
+    this.id = peerId;
+    this.token = fencingToken;
+    this.currentState = 'ready';
+    this.logger = this.logger.child({ peerId });
+  }
+
+  /** Sends a frame; false when the socket is gone. Closes a client that does not read. */
+  send(frame: ServerFrame): boolean {
+    if (!this.isOpen) return false;
+    if (this.socket.bufferedAmount > this.limits.sendBufferLimitBytes) {
+      this.logger.warn(
+        { bufferedAmount: this.socket.bufferedAmount },
+        'client does not read; closing',
+      );
+      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer', { revoke: true });
+      return false;
+    }
+    this.socket.send(ServerFrame.encode(frame).finish());
+    return true;
+  }
+
+  /**
+   * Answers a frame with an Error, logs it, and closes the connection when
+   * the client keeps misbehaving (TOO_MANY_ERRORS, or RATE_LIMITED for
+   * sustained flooding).
+   */
+  refuse(refusal: FrameRefusal): void {
+    const code = errorCodeToJSON(refusal.code).replace('ERROR_CODE_', '');
+    const fields = {
+      code,
+      seq: refusal.seq,
+      signalKind: refusal.signalKind ? signalKindToJSON(refusal.signalKind) : undefined,
+      targetPeerId: refusal.peerId,
+    };
+    if (refusal.code === ErrorCode.ERROR_CODE_PEER_NOT_FOUND)
+      this.logger.info(fields, refusal.message);
+    else this.logger.warn(fields, refusal.message);
+    this.send({
+      kind: {
+        $case: 'error',
+        value: {
+          code: refusal.code,
+          message: refusal.message,
+          seq: refusal.seq,
+          signalKind: refusal.signalKind ?? 0,
+          peerId: refusal.peerId ?? '',
+        },
+      },
+    });
+    if (refusal.code === ErrorCode.ERROR_CODE_RATE_LIMITED) {
+      if (this.rateDrops.record())
+        this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded', { revoke: true });
+    } else if (CLIENT_FAULTS.has(refusal.code)) {
+      if (this.errors.record())
+        this.close(CloseCode.TOO_MANY_ERRORS, 'too many errors', { revoke: true });
+    }
+  }
+
+  /** Keeps the lease alive after the socket closes (drain, lease lost): the ID stays reclaimable. */
+  keepLeaseOnClose(): void {
+    this.revoke = false;
+  }
+
+  /** Starts closing the socket; the close event does the cleanup. */
+  close(code: number, reason: string, options: { revoke: boolean }): void {
+    if (this.currentState === 'closed') return;
+    if (!options.revoke) this.revoke = false;
+    this.logger.info({ closeCode: code, reason }, 'closing connection');
+    this.markClosed();
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** The socket is closed (either side); no more frames in or out. */
+  markClosed(): void {
+    this.currentState = 'closed';
+    this.queue.close();
+  }
+}

@@ -1,0 +1,119 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+
+import {
+  ErrorCode,
+  type PeerSignal,
+  type SignalRecord,
+  signalKindOf,
+  signalKindToJSON,
+} from '@ephemeral/protocol';
+
+import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
+import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { PresenceClient } from '../presence/presence-client';
+import { PRESENCE_CLIENT } from '../presence/presence.tokens';
+
+import { validatePeerSignal } from './client-frame-validator';
+import { CounterpartTracker } from './counterpart-tracker';
+import { PeerConnectionRegistry } from './peer-connection-registry';
+import type { PeerSession } from './peer-session';
+
+/**
+ * Routes signals: from a local client onto the bus (after presence says the
+ * target is online), and from the bus to the target's local socket.
+ *
+ * Presence is asked for every signal; nothing is cached. A stale positive
+ * answer would publish to a peer that left, a stale negative one would turn
+ * away a receiver whose sender just connected, and a lookup is a sub-ms
+ * in-memory read on presence.
+ */
+@Injectable()
+export class SignalRouter implements OnModuleInit {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
+    @Inject(SIGNAL_BUS) private readonly bus: SignalBus,
+    private readonly registry: PeerConnectionRegistry,
+    private readonly counterparts: CounterpartTracker,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.subscribe((record) => this.deliver(record));
+  }
+
+  /** A signal from a welcomed local client. Runs in the client's serial queue. */
+  async route(session: PeerSession, seq: number, peerSignal: PeerSignal): Promise<void> {
+    const senderId = session.peerId;
+    if (session.state !== 'ready' || senderId === undefined) {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+        message: 'send hello first',
+        seq,
+      });
+      return;
+    }
+    const refusal = validatePeerSignal(seq, peerSignal, senderId, this.config);
+    if (refusal) {
+      session.refuse(refusal);
+      return;
+    }
+    const { to, signal } = peerSignal;
+    const signalKind = signalKindOf(signal);
+    const kindName = signalKindToJSON(signalKind).replace('SIGNAL_KIND_', '').toLowerCase();
+    let online: boolean;
+    try {
+      online = (await this.presence.lookup(to)) !== undefined;
+    } catch {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        message: `${kindName} (seq ${seq}) to ${to} not sent: presence is unavailable; retry`,
+        seq,
+        signalKind,
+        peerId: to,
+      });
+      return;
+    }
+    if (!online) {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
+        message: `${kindName} (seq ${seq}) not sent: peer ${to} is not online`,
+        seq,
+        signalKind,
+        peerId: to,
+      });
+      return;
+    }
+    if (!session.isOpen) return;
+    try {
+      await this.bus.publish({
+        to,
+        from: senderId,
+        signal,
+        originGatewayId: this.config.gatewayId,
+        sentAtUnixMs: Date.now(),
+      });
+    } catch {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        message: `${kindName} (seq ${seq}) to ${to} not sent: the signal bus is unavailable; retry`,
+        seq,
+        signalKind,
+        peerId: to,
+      });
+      return;
+    }
+    this.counterparts.add(senderId, to);
+    session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
+  }
+
+  /** The bus handler: hands a record to its target if the target's socket is here. */
+  deliver(record: SignalRecord): void {
+    const target = this.registry.get(record.to);
+    if (!target || target.state !== 'ready') return;
+    this.counterparts.add(record.to, record.from);
+    target.send({
+      kind: { $case: 'signal', value: { to: record.to, from: record.from, signal: record.signal } },
+    });
+  }
+}

@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  ClientFrame,
+  CloseCode,
+  ErrorCode,
+  LeaveReason,
+  ServerFrame,
+  type Signal,
+  SignalKind,
+} from '@ephemeral/protocol';
+import { LeftReason, PresenceEventType } from '@ephemeral/protocol/presence';
+import { createLogger } from '@ephemeral/logging';
+
+import { InProcessSignalBus } from '../bus/in-process-signal-bus';
+import { loadGatewayConfig } from '../config/gateway-config';
+import { FakePresenceClient } from '../presence/fake-presence-client';
+import { LeaseKeeper } from '../presence/lease-keeper';
+
+import { CounterpartTracker } from './counterpart-tracker';
+import { HandshakeService } from './handshake.service';
+import { PeerConnectionRegistry } from './peer-connection-registry';
+import { PeerLeftNotifier } from './peer-left-notifier.service';
+import type { PeerSession, SessionSocket } from './peer-session';
+import { SignalRouter } from './signal-router.service';
+import { SignalingService } from './signaling.service';
+
+type ServerKind = NonNullable<ServerFrame['kind']>;
+type ValueByKind = { [F in ServerKind as F['$case']]: F['value'] };
+
+/** A socket that records what the gateway sends and how it closes. */
+class FakeSocket implements SessionSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly frames: ServerKind[] = [];
+  closeCode: number | undefined;
+
+  send(data: Uint8Array): void {
+    const kind = ServerFrame.decode(data).kind;
+    if (kind) this.frames.push(kind);
+  }
+
+  close(code: number): void {
+    this.closeCode = code;
+    this.readyState = 3;
+  }
+
+  terminate(): void {
+    this.readyState = 3;
+  }
+
+  of<K extends keyof ValueByKind>(kind: K): Array<ValueByKind[K]> {
+    const values: Array<ValueByKind[K]> = [];
+    for (const frame of this.frames)
+      if (frame.$case === kind) values.push(frame.value as ValueByKind[K]);
+    return values;
+  }
+}
+
+const logger = createLogger({ service: 'gateway-spec', instance: 'spec', level: 'silent' });
+const offer: Signal = {
+  payload: { $case: 'offer', value: { sdp: 'v=0', fingerprintMac: new Uint8Array() } },
+};
+const candidate = (n: number): Signal => ({
+  payload: {
+    $case: 'candidate',
+    value: { candidate: `c${n}`, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: '' },
+  },
+});
+
+function setup(env: Record<string, string> = {}) {
+  const config = loadGatewayConfig({ GATEWAY_ID: 'gw-spec', ...env });
+  const presence = new FakePresenceClient();
+  const bus = new InProcessSignalBus();
+  const registry = new PeerConnectionRegistry();
+  const counterparts = new CounterpartTracker(16);
+  const keeper = new LeaseKeeper(presence, logger, {
+    gatewayId: config.gatewayId,
+    batchSize: 100,
+    requestedTtlSeconds: 15,
+  });
+  const handshake = new HandshakeService(config, presence, keeper, registry);
+  const router = new SignalRouter(config, presence, bus, registry, counterparts);
+  const notifier = new PeerLeftNotifier(presence, logger, registry, counterparts);
+  const signaling = new SignalingService(
+    config,
+    logger,
+    presence,
+    keeper,
+    registry,
+    counterparts,
+    handshake,
+    router,
+  );
+  router.onModuleInit();
+  void bus.start();
+
+  const send = (session: PeerSession, frame: ClientFrame) =>
+    signaling.receive(session, ClientFrame.encode(frame).finish(), true);
+
+  async function connect(): Promise<{
+    socket: FakeSocket;
+    session: PeerSession;
+    peerId: string;
+    token: string;
+  }> {
+    const socket = new FakeSocket();
+    const session = signaling.open(socket);
+    send(session, {
+      seq: 1,
+      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
+    });
+    await session.queue.whenIdle();
+    const [welcome] = socket.of('welcome');
+    return { socket, session, peerId: welcome.peerId, token: welcome.resumeToken };
+  }
+
+  function signal(session: PeerSession, seq: number, to: string, payload: Signal, from = '') {
+    send(session, { seq, kind: { $case: 'signal', value: { to, from, signal: payload } } });
+  }
+
+  return { config, presence, bus, registry, keeper, signaling, notifier, send, connect, signal };
+}
+
+describe('SignalingService (in-process bus, fake presence)', () => {
+  it('welcomes a new client with a leased UUID v4 and renews it', async () => {
+    const { connect, presence, keeper } = setup();
+    const a = await connect();
+    expect(a.peerId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await presence.lookup(a.peerId)).toBeDefined();
+    expect(keeper.size).toBe(1);
+  });
+
+  it('relays a signal with `from` stamped, and remembers both as counterparts', async () => {
+    const { connect, signal, notifier } = setup();
+    const a = await connect();
+    const b = await connect();
+    signal(a.session, 2, b.peerId, offer, randomUUID());
+    await a.session.queue.whenIdle();
+    expect(b.socket.of('signal')).toEqual([{ to: b.peerId, from: a.peerId, signal: offer }]);
+
+    notifier.onEvent({
+      type: PresenceEventType.PRESENCE_EVENT_TYPE_LEFT,
+      peerId: a.peerId,
+      gatewayId: 'gw-spec',
+      fencingToken: 1,
+      reason: LeftReason.LEFT_REASON_EXPIRED,
+      resumed: false,
+      atUnixMs: 0,
+    });
+    expect(b.socket.of('peerLeft')).toEqual([
+      { peerId: a.peerId, reason: LeaveReason.LEAVE_REASON_EXPIRED },
+    ]);
+  });
+
+  it('keeps per-sender order although lookups resolve out of order', async () => {
+    const { connect, signal, presence } = setup();
+    const a = await connect();
+    const b = await connect();
+    let call = 0;
+    // Earlier lookups are slower than later ones.
+    presence.lookupDelayMs = () => Math.max(0, 20 - 2 * call++);
+    for (let n = 0; n < 10; n++) signal(a.session, 10 + n, b.peerId, candidate(n));
+    await a.session.queue.whenIdle();
+    const delivered = b.socket
+      .of('signal')
+      .map((s) =>
+        s.signal?.payload?.$case === 'candidate' ? s.signal.payload.value.candidate : '',
+      );
+    expect(delivered).toEqual(Array.from({ length: 10 }, (_, n) => `c${n}`));
+  });
+
+  it('answers PEER_NOT_FOUND for an offline target and publishes nothing', async () => {
+    const { connect, signal, bus } = setup();
+    const a = await connect();
+    const published = jest.spyOn(bus, 'publish');
+    const target = randomUUID();
+    signal(a.session, 7, target, offer);
+    await a.session.queue.whenIdle();
+    expect(a.socket.of('error')[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
+      seq: 7,
+      signalKind: SignalKind.SIGNAL_KIND_OFFER,
+      peerId: target,
+    });
+    expect(published).not.toHaveBeenCalled();
+  });
+
+  it('answers UNAVAILABLE when the bus refuses the record', async () => {
+    const { connect, signal, bus } = setup();
+    const a = await connect();
+    const b = await connect();
+    await bus.stop();
+    signal(a.session, 3, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    expect(a.socket.of('error')[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      seq: 3,
+    });
+    expect(b.socket.of('signal')).toEqual([]);
+  });
+
+  it('refuses frames before hello, then closes a client that keeps misbehaving', async () => {
+    const { signaling, send } = setup({ MAX_ERRORS_BEFORE_CLOSE: '3' });
+    const socket = new FakeSocket();
+    const session = signaling.open(socket);
+    for (let seq = 1; seq <= 3; seq++)
+      send(session, { seq, kind: { $case: 'ping', value: { nonce: seq } } });
+    await session.queue.whenIdle();
+    expect(socket.of('error').map((e) => e.code)).toEqual([
+      ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+      ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+      ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+    ]);
+    expect(socket.closeCode).toBe(CloseCode.TOO_MANY_ERRORS);
+  });
+
+  it('closes a flooding client with RATE_LIMITED after the allowed drops', async () => {
+    const { connect, send } = setup({
+      MAX_MESSAGES_PER_SECOND: '5',
+      MAX_MESSAGES_BURST: '5',
+      RATE_LIMIT_DROPS_BEFORE_CLOSE: '3',
+    });
+    const a = await connect(); // the hello took one token
+    for (let seq = 2; seq <= 20; seq++)
+      send(a.session, { seq, kind: { $case: 'ping', value: { nonce: seq } } });
+    await a.session.queue.whenIdle();
+    // Frames 2-5 fit the bucket; those still queued when the socket closes are dropped with it.
+    expect(a.socket.of('pong').length).toBeGreaterThanOrEqual(1);
+    expect(a.socket.of('error').map((e) => [e.code, e.seq])).toEqual([
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 6],
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 7],
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 8],
+    ]);
+    expect(a.socket.closeCode).toBe(CloseCode.RATE_LIMITED);
+  });
+
+  it('closes a client that does not read (SLOW_CONSUMER)', async () => {
+    const { connect, signal } = setup({ SEND_BUFFER_LIMIT_BYTES: '2048' });
+    const a = await connect();
+    const b = await connect();
+    b.socket.bufferedAmount = 4096;
+    signal(a.session, 2, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    expect(b.socket.closeCode).toBe(CloseCode.SLOW_CONSUMER);
+  });
+
+  it('resumes an ID with its token, and refuses a wrong token with a fresh ID', async () => {
+    const { connect, signaling, send, presence } = setup();
+    const a = await connect();
+    signaling.closed(a.session, 1006);
+    expect(presence.revoked.map((r) => r.peerId)).toEqual([a.peerId]);
+
+    const again = new FakeSocket();
+    const session = signaling.open(again);
+    send(session, {
+      seq: 1,
+      kind: {
+        $case: 'hello',
+        value: { resumePeerId: a.peerId, resumeToken: a.token, clientVersion: '' },
+      },
+    });
+    await session.queue.whenIdle();
+    expect(again.of('welcome')[0]).toMatchObject({
+      peerId: a.peerId,
+      resumed: true,
+      resumeToken: a.token,
+    });
+
+    const thief = new FakeSocket();
+    const thiefSession = signaling.open(thief);
+    send(thiefSession, {
+      seq: 4,
+      kind: {
+        $case: 'hello',
+        value: { resumePeerId: a.peerId, resumeToken: 'B'.repeat(43), clientVersion: '' },
+      },
+    });
+    await thiefSession.queue.whenIdle();
+    expect(thief.of('error')[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_RESUME_REJECTED,
+      seq: 4,
+      peerId: a.peerId,
+    });
+    expect(thief.of('welcome')[0].peerId).not.toBe(a.peerId);
+  });
+
+  it('answers UNAVAILABLE and closes LEASE_LOST when presence is down at hello', async () => {
+    const { signaling, send, presence } = setup();
+    presence.down = true;
+    const socket = new FakeSocket();
+    const session = signaling.open(socket);
+    send(session, {
+      seq: 1,
+      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
+    });
+    await session.queue.whenIdle();
+    expect(socket.of('error')[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, seq: 1 });
+    expect(socket.closeCode).toBe(CloseCode.LEASE_LOST);
+  });
+
+  it('closes a socket whose lease was lost, without revoking', async () => {
+    const { connect, signaling, presence } = setup();
+    const a = await connect();
+    signaling.leaseLost(a.peerId, a.session.fencingToken, 'fenced');
+    expect(a.socket.closeCode).toBe(CloseCode.LEASE_LOST);
+    signaling.closed(a.session, CloseCode.LEASE_LOST);
+    expect(presence.revoked).toEqual([]);
+  });
+
+  it('drains: reconnect to everyone, GOING_AWAY, leases kept', async () => {
+    const { connect, signaling, presence } = setup();
+    const a = await connect();
+    const b = await connect();
+    // FakeSocket emits no close events, so drain returns at its timeout.
+    await signaling.drain(0, 200);
+    for (const client of [a, b]) {
+      expect(client.socket.of('reconnect')).toHaveLength(1);
+      expect(client.socket.closeCode).toBe(CloseCode.GOING_AWAY);
+      signaling.closed(client.session, CloseCode.GOING_AWAY);
+    }
+    expect(presence.revoked).toEqual([]);
+    expect(signaling.openSessions).toBe(0);
+  });
+
+  it('tells counterparts about peers missed while the event source was down', async () => {
+    const { connect, signal, notifier, presence } = setup();
+    const a = await connect();
+    const b = await connect();
+    signal(a.session, 2, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    await presence.revoke({ peerId: b.peerId, fencingToken: b.session.fencingToken });
+    notifier.onGap();
+    await new Promise((resolveTick) => setImmediate(resolveTick));
+    expect(a.socket.of('peerLeft')).toEqual([
+      { peerId: b.peerId, reason: LeaveReason.LEAVE_REASON_UNSPECIFIED },
+    ]);
+  });
+});

@@ -1,0 +1,194 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { ClientFrame, CloseCode, ErrorCode } from '@ephemeral/protocol';
+import type { Logger } from '@ephemeral/logging';
+
+import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
+import type { GatewayConfig } from '../config/gateway-config';
+import { LeaseKeeper } from '../presence/lease-keeper';
+import type { PresenceClient } from '../presence/presence-client';
+import { PRESENCE_CLIENT } from '../presence/presence.tokens';
+
+import { QueueFullError } from './bounded-serial-queue';
+import { decodeClientFrame, peekSeq } from './client-frame-decoder';
+import { CounterpartTracker } from './counterpart-tracker';
+import { HandshakeService } from './handshake.service';
+import { PeerConnectionRegistry } from './peer-connection-registry';
+import { PeerSession, type SessionSocket } from './peer-session';
+import { SignalRouter } from './signal-router.service';
+
+// Clients told to reconnect spread their retries over this window so a
+// drained gateway's peers do not hit the remaining ones in one spike.
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_SPREAD_MS = 1_000;
+
+/**
+ * The lifecycle of every client connection: open, frames in (limits,
+ * decoding, the serial queue), dispatch, close, and drain on shutdown.
+ * Transport-agnostic: the Nest gateway feeds it sockets and messages.
+ */
+@Injectable()
+export class SignalingService {
+  /** Every open session, welcomed or not (the registry holds welcomed ones by ID). */
+  private readonly sessions = new Set<PeerSession>();
+  private draining = false;
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_LOGGER) logger: Logger,
+    @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
+    private readonly keeper: LeaseKeeper,
+    private readonly registry: PeerConnectionRegistry,
+    private readonly counterparts: CounterpartTracker,
+    private readonly handshake: HandshakeService,
+    private readonly router: SignalRouter,
+  ) {
+    this.logger = logger;
+  }
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  open(socket: SessionSocket, remoteAddress?: string): PeerSession {
+    const session = new PeerSession(socket, this.config, this.logger);
+    this.sessions.add(session);
+    session.logger.debug({ remoteAddress }, 'connection opened');
+    if (this.draining) {
+      session.send(this.reconnectFrame());
+      session.close(CloseCode.GOING_AWAY, 'gateway shutting down', { revoke: false });
+      return session;
+    }
+    const timer = setTimeout(() => {
+      if (session.state === 'awaiting-hello') {
+        session.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello in time', { revoke: true });
+      }
+    }, this.config.handshakeTimeoutMs);
+    timer.unref();
+    return session;
+  }
+
+  /** One WebSocket message. Limits and decoding run now; handling waits its turn. */
+  receive(session: PeerSession, bytes: Uint8Array, isBinary: boolean): void {
+    if (session.state === 'closed') return;
+    if (!session.rate.tryTake()) {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_RATE_LIMITED,
+        message: `over ${this.config.maxMessagesPerSecond} frames per second; frame dropped`,
+        seq: peekSeq(bytes),
+      });
+      return;
+    }
+    const decoded = decodeClientFrame(bytes, isBinary, this.config.maxFrameBytes);
+    if (!decoded.ok) {
+      session.refuse(decoded.refusal);
+      return;
+    }
+    const frame = decoded.frame;
+    try {
+      session.queue.push(() => this.dispatch(session, frame));
+    } catch (error) {
+      if (!(error instanceof QueueFullError)) throw error;
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_RATE_LIMITED,
+        message: `${error.message}; frame dropped`,
+        seq: frame.seq,
+      });
+    }
+  }
+
+  /** The socket closed (either side): forget it, and give its ID back unless it should stay reclaimable. */
+  closed(session: PeerSession, code: number): void {
+    const wasReady = session.state === 'ready' || session.peerId !== undefined;
+    session.markClosed();
+    if (!this.sessions.delete(session)) return;
+    session.logger.info({ closeCode: code }, 'connection closed');
+    const peerId = session.peerId;
+    if (!wasReady || peerId === undefined) return;
+    const ownsId = this.registry.get(peerId) === session;
+    this.registry.remove(peerId, session);
+    if (!ownsId) return;
+    this.counterparts.forgetLocal(peerId);
+    this.keeper.forget(peerId, session.fencingToken);
+    if (session.revokeOnClose && !this.draining) {
+      this.presence
+        .revoke({ peerId, fencingToken: session.fencingToken })
+        .catch((error: unknown) =>
+          session.logger.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'revoke failed; the lease will expire',
+          ),
+        );
+    }
+  }
+
+  /** A lease presence no longer grants to this socket (expired, or fenced by a newer holder). */
+  leaseLost(peerId: string, fencingToken: number, reason: string): void {
+    const session = this.registry.get(peerId);
+    if (!session || session.fencingToken !== fencingToken) return;
+    session.logger.warn({ reason }, 'lease lost');
+    session.close(CloseCode.LEASE_LOST, `lease lost (${reason})`, { revoke: false });
+  }
+
+  /**
+   * Shutdown: tell every client to reconnect, give them `graceMs` to do so
+   * on their own, then close the rest with GOING_AWAY. Leases are kept, so
+   * the resume tokens reclaim the same IDs on another gateway.
+   */
+  async drain(graceMs: number, timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    for (const session of this.sessions) {
+      session.keepLeaseOnClose();
+      session.send(this.reconnectFrame());
+    }
+    if (this.sessions.size > 0)
+      await new Promise((resolveGrace) => setTimeout(resolveGrace, graceMs));
+    for (const session of this.sessions)
+      session.close(CloseCode.GOING_AWAY, 'gateway shutting down', { revoke: false });
+    // Close events arrive as clients answer the close frames; polling every
+    // 20 ms costs nothing and adds at most 20 ms to a shutdown.
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((resolvePoll) => setTimeout(resolvePoll, 20));
+    }
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private async dispatch(session: PeerSession, frame: ClientFrame): Promise<void> {
+    if (session.state === 'closed') return;
+    const kind = frame.kind;
+    if (!kind) return;
+    if (kind.$case !== 'hello' && session.state !== 'ready') {
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+        message: 'the first frame must be hello',
+        seq: frame.seq,
+      });
+      return;
+    }
+    switch (kind.$case) {
+      case 'hello':
+        await this.handshake.handleHello(session, frame.seq, kind.value);
+        return;
+      case 'signal':
+        await this.router.route(session, frame.seq, kind.value);
+        return;
+      case 'ping':
+        session.send({ kind: { $case: 'pong', value: { nonce: kind.value.nonce } } });
+        return;
+    }
+  }
+
+  private reconnectFrame() {
+    return {
+      kind: {
+        $case: 'reconnect' as const,
+        value: { retryAfterMs: RECONNECT_MIN_MS + Math.floor(Math.random() * RECONNECT_SPREAD_MS) },
+      },
+    };
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Web transfer benchmark, one run on this machine:
+ *   (a) raw ceiling: two headless Chromium processes, two RTCPeerConnections,
+ *       one data channel pushing bytes as fast as it allows (64 KiB messages,
+ *       paused above 256 KiB buffered, resumed below 64 KiB);
+ *   (b) the app: the built web app served by the real gateway (+ presence),
+ *       sender page -> receiver page, one file, written to disk (origin
+ *       private file system via the stubbed picker, as in the e2e suite) and
+ *       SHA-256 verified.
+ * Prints both rates, (b)/(a), and the receiver's memory growth during (b):
+ * RSS of the receiver's whole Chromium process tree, and its JS heap.
+ *
+ * Usage: tools/bench/run.sh web-transfer [--mib 1024]
+ * Build first: npx nx run-many -t build -p web,gateway,presence
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { freePort, ServiceProcess } from '@ephemeral/testing';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // performance.memory otherwise reports coarse, bucketed values.
+  '--enable-precise-memory-info',
+];
+const MIB = 1024 * 1024;
+// tools/bench/run.sh runs from the repository root. (The harness's own
+// workspaceRoot is computed from its __dirname, which points into tmp/ once
+// esbuild has bundled it.)
+const root = process.cwd();
+function builtAppEntry(app: 'gateway' | 'presence'): string {
+  const entry = join(root, 'dist/apps', app, 'apps', app, 'src/main.js');
+  if (!existsSync(entry))
+    throw new Error(`${entry} is missing: run 'npx nx run ${app}:build' first`);
+  return entry;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Peer {
+  context: BrowserContext;
+  page: Page;
+  profile: string;
+}
+
+async function launch(name: string): Promise<Peer> {
+  const profile = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, profile };
+}
+
+async function closePeer(peer: Peer): Promise<void> {
+  await peer.context.close().catch(() => undefined);
+  rmSync(peer.profile, { recursive: true, force: true });
+}
+
+/** Resident memory of the Chromium whose command line names `profile`, plus all its descendants. */
+function treeRssBytes(profile: string): number {
+  const parents = new Map<number, number>();
+  const rss = new Map<number, number>();
+  let root = -1;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rss.set(pid, Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
+      if (
+        root < 0 &&
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--user-data-dir=${profile}`)
+      ) {
+        const parent = parents.get(pid) ?? 0;
+        // The browser process: the one whose parent does not carry the flag.
+        const parentCmd = existsSync(`/proc/${parent}/cmdline`)
+          ? readFileSync(`/proc/${parent}/cmdline`, 'utf8')
+          : '';
+        if (!parentCmd.includes(`--user-data-dir=${profile}`)) root = pid;
+      }
+    } catch {
+      // process ended while we looked
+    }
+  }
+  if (root < 0) return NaN;
+  let total = 0;
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p) ?? 0, hops++)
+      if (p === root) return true;
+    return false;
+  };
+  for (const [pid, bytes] of rss) if (inTree(pid)) total += bytes;
+  return total;
+}
+
+/** (a): raw data-channel throughput between two browser processes. */
+async function rawCeiling(bytes: number): Promise<number> {
+  const [a, b] = await Promise.all([launch('raw-a'), launch('raw-b')]);
+  try {
+    const setup = `window.pc = new RTCPeerConnection();
+      window.dc = pc.createDataChannel('bench', { negotiated: true, id: 0 });
+      dc.binaryType = 'arraybuffer';
+      window.gathered = new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
+      0;`;
+    await a.page.evaluate(setup);
+    await b.page.evaluate(setup);
+    const offer = await a.page.evaluate(async () => {
+      const w = window as unknown as { pc: RTCPeerConnection; gathered: Promise<void> };
+      await w.pc.setLocalDescription(await w.pc.createOffer());
+      await w.gathered;
+      return w.pc.localDescription!.sdp;
+    });
+    const answer = await b.page.evaluate(async (sdp) => {
+      const w = window as unknown as { pc: RTCPeerConnection; gathered: Promise<void> };
+      await w.pc.setRemoteDescription({ type: 'offer', sdp });
+      await w.pc.setLocalDescription(await w.pc.createAnswer());
+      await w.gathered;
+      return w.pc.localDescription!.sdp;
+    }, offer);
+    await a.page.evaluate(async (sdp) => {
+      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel };
+      await w.pc.setRemoteDescription({ type: 'answer', sdp });
+      if (w.dc.readyState !== 'open')
+        await new Promise((r) => w.dc.addEventListener('open', r, { once: true }));
+    }, answer);
+    const received = b.page.evaluate(
+      (total) =>
+        new Promise<number>((resolve) => {
+          const dc = (window as unknown as { dc: RTCDataChannel }).dc;
+          let got = 0;
+          let first = 0;
+          dc.onmessage = (e) => {
+            if (got === 0) first = performance.now();
+            got += (e.data as ArrayBuffer).byteLength;
+            if (got >= total) resolve((got / (performance.now() - first)) * 1000);
+          };
+        }),
+      bytes,
+    );
+    await a.page.evaluate(async (total) => {
+      const dc = (window as unknown as { dc: RTCDataChannel }).dc;
+      const chunk = new Uint8Array(64 * 1024);
+      dc.bufferedAmountLowThreshold = 64 * 1024;
+      for (let sent = 0; sent < total; sent += chunk.length) {
+        if (dc.bufferedAmount > 256 * 1024)
+          await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
+        dc.send(chunk);
+      }
+    }, bytes);
+    return await received;
+  } finally {
+    await Promise.all([closePeer(a), closePeer(b)]);
+  }
+}
+
+const PICKER_STUB = `(() => {
+  const folder = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('bench', { create: true });
+  window.showDirectoryPicker = async () => folder();
+  window.showSaveFilePicker = async (o) => (await folder()).getFileHandle((o && o.suggestedName) || 'f', { create: true });
+})();`;
+
+/** (b): the app through the real gateway. */
+async function appTransfer(bytes: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-file-'));
+  const path = join(dir, 'bench.bin');
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  for (let written = 0; written < bytes;) {
+    const block = randomBytes(Math.min(8 * MIB, bytes - written));
+    writeSync(fd, block);
+    hash.update(block);
+    written += block.length;
+  }
+  closeSync(fd);
+
+  const presencePort = await freePort();
+  const presence = await ServiceProcess.start({
+    name: 'presence',
+    entry: builtAppEntry('presence'),
+    env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'info' },
+    readyWhen: /presence listening/,
+  });
+  const port = await freePort();
+  const gateway = await ServiceProcess.start({
+    name: 'gateway',
+    entry: builtAppEntry('gateway'),
+    env: {
+      PORT: String(port),
+      PRESENCE_URL: `127.0.0.1:${presencePort}`,
+      WEB_ROOT: join(root, 'dist/apps/web/browser'),
+      LOG_LEVEL: 'info',
+    },
+    readyWhen: /gateway listening/,
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx')]);
+  try {
+    await receiver.context.addInitScript(PICKER_STUB);
+    await sender.page.goto(origin + '/');
+    await sender.page.setInputFiles('[data-testid=file-input]', path);
+    const link = await sender.page
+      .locator('[data-testid=share-link]')
+      .inputValue({ timeout: 15_000 });
+    await receiver.page.goto(link);
+    await receiver.page
+      .locator('[data-testid=receive-state][data-state=ready]')
+      .waitFor({ state: 'attached', timeout: 30_000 });
+    await sleep(1000);
+    const heap = () =>
+      receiver.page.evaluate(
+        () =>
+          (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize,
+      );
+    const rssBefore = treeRssBytes(receiver.profile);
+    const heapBefore = await heap();
+    let rssPeak = rssBefore;
+    let heapPeak = heapBefore;
+    const started = Date.now();
+    await receiver.page.click('[data-testid=download-all]');
+    // Bounded: 10 minutes at most, sampling memory twice a second.
+    let state = '';
+    for (let i = 0; i < 1200; i++) {
+      state =
+        (await receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state')) ??
+        '';
+      rssPeak = Math.max(rssPeak, treeRssBytes(receiver.profile));
+      heapPeak = Math.max(heapPeak, await heap());
+      if (state === 'verified' || state === 'failed') break;
+      await sleep(500);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    return {
+      state,
+      rate: bytes / seconds,
+      seconds,
+      rssGrowth: rssPeak - rssBefore,
+      heapGrowth: heapPeak - heapBefore,
+      rssBefore,
+      sha256: hash.digest('hex'),
+    };
+  } finally {
+    await Promise.all([closePeer(sender), closePeer(receiver)]);
+    await gateway.stop();
+    await presence.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const mibArg = args.indexOf('--mib');
+  // Bounded: between 16 MiB and 4 GiB.
+  const mib = Math.min(4096, Math.max(16, mibArg >= 0 ? Number(args[mibArg + 1]) : 1024));
+  const bytes = mib * MIB;
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+
+  console.log(`raw ceiling: pushing ${mib} MiB between two Chromium processes…`);
+  const raw = await rawCeiling(bytes);
+  console.log(`  (a) raw ceiling: ${mb(raw)} MB/s`);
+  console.log(
+    `app: ${mib} MiB sender -> gateway-introduced receiver, written to disk and verified…`,
+  );
+  const app = await appTransfer(bytes);
+  console.log(
+    `  (b) app: ${mb(app.rate)} MB/s (${app.seconds.toFixed(1)} s, click to verified; file ${app.state})`,
+  );
+  console.log(`  (b)/(a) = ${(app.rate / raw).toFixed(2)}`);
+  console.log(
+    `  receiver memory growth: RSS of its Chromium tree +${mb(app.rssGrowth)} MB (from ${mb(app.rssBefore)} MB), JS heap +${mb(app.heapGrowth)} MB`,
+  );
+  console.log(
+    JSON.stringify({
+      mib,
+      rawBytesPerSecond: raw,
+      appBytesPerSecond: app.rate,
+      ratio: app.rate / raw,
+      receiverRssGrowthBytes: app.rssGrowth,
+      receiverHeapGrowthBytes: app.heapGrowth,
+      verified: app.state === 'verified',
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
