@@ -177,6 +177,22 @@ async function rawCeiling(bytes: number): Promise<number> {
   }
 }
 
+// Times the first and last byte on the receiver's data channel, to tell wire
+// time from the time spent finishing (flush, close, verify).
+const DATA_TAP = `(() => {
+  window.__tap = { bytes: 0, first: 0, last: 0 };
+  const create = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    const channel = create.apply(this, args);
+    if (channel.label === 'data') channel.addEventListener('message', (e) => {
+      const t = window.__tap; const now = performance.now();
+      if (t.bytes === 0) t.first = now;
+      t.bytes += e.data.byteLength; t.last = now;
+    });
+    return channel;
+  };
+})();`;
+
 const PICKER_STUB = `(() => {
   const folder = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('bench', { create: true });
   window.showDirectoryPicker = async () => folder();
@@ -220,6 +236,7 @@ async function appTransfer(bytes: number) {
   const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx')]);
   try {
     await receiver.context.addInitScript(PICKER_STUB);
+    await receiver.context.addInitScript(DATA_TAP);
     await sender.page.goto(origin + '/');
     await sender.page.setInputFiles('[data-testid=file-input]', path);
     const link = await sender.page
@@ -253,7 +270,11 @@ async function appTransfer(bytes: number) {
       await sleep(500);
     }
     const seconds = (Date.now() - started) / 1000;
+    const tap = await receiver.page.evaluate(
+      () => (window as unknown as { __tap: { bytes: number; first: number; last: number } }).__tap,
+    );
     return {
+      wireRate: (tap.bytes / (tap.last - tap.first)) * 1000,
       state,
       rate: bytes / seconds,
       seconds,
@@ -289,6 +310,9 @@ async function main(): Promise<void> {
     `  (b) app: ${mb(app.rate)} MB/s (${app.seconds.toFixed(1)} s, click to verified; file ${app.state})`,
   );
   console.log(`  (b)/(a) = ${(app.rate / raw).toFixed(2)}`);
+  console.log(
+    `  app, first to last byte on the wire only: ${mb(app.wireRate)} MB/s (${(app.wireRate / raw).toFixed(2)} of raw)`,
+  );
   console.log(
     `  receiver memory growth: RSS of its Chromium tree +${mb(app.rssGrowth)} MB (from ${mb(app.rssBefore)} MB), JS heap +${mb(app.heapGrowth)} MB`,
   );

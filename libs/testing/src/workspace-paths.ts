@@ -1,8 +1,18 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The repository root (this file lives in libs/testing/src). */
-export const workspaceRoot = resolve(__dirname, '../../..');
+/**
+ * The repository root: the nearest folder above this file holding nx.json
+ * (this file runs from libs/testing/src, or bundled from tmp/ by benchmarks).
+ */
+export const workspaceRoot = findWorkspaceRoot(__dirname);
+
+function findWorkspaceRoot(start: string): string {
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+  }
+  throw new Error(`no nx.json above ${start}`);
+}
 
 /**
  * Entry point of a server app built by `nx run <app>:build`. Fails loudly when
