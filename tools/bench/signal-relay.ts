@@ -1,18 +1,27 @@
 /**
- * Signal relay benchmark: starts the built presence and gateway as real
- * processes on loopback and measures
- *   1. relay latency (p50/p99) of ICE-candidate signals between pairs of
- *      clients at a steady offered rate, and
- *   2. gateway (and presence) resident memory per connected idle peer.
+ * Signal relay benchmark. Starts each signaling target as real processes on
+ * loopback, one after the other in the same run, and drives them with the
+ * same load:
+ *   1. relay latency (p50/p90/p99) of small ICE-candidate signals between
+ *      pairs of clients at a steady offered rate, and losses;
+ *   2. resident memory of the server processes per connected idle client.
+ * Prints one table with each target's figures and its ratio to the first.
  *
- * Usage: tools/bench/run.sh signal-relay [--pairs 10] [--rate 20] [--seconds 10] [--idle 2000]
+ * Usage: tools/bench/run.sh signal-relay [--targets embedded,peerjs]
+ *          [--pairs 10] [--rate 20] [--seconds 10] [--idle 2000]
+ * Targets: embedded (presence + gateway, in-process bus), kafka (the same
+ * with SIGNAL_BUS=kafka against KAFKA_BROKERS, default 127.0.0.1:19092 —
+ * start it with tools/kafka/kafka.sh), peerjs (npm `peer`, reference).
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  */
 import { readFileSync } from 'node:fs';
 
-import { GatewayStack, ServiceProcess, SignalingClient } from '@ephemeral/testing';
+import { EphemeralTarget } from './relay-targets/ephemeral-target';
+import { PeerJsTarget } from './relay-targets/peerjs-target';
+import type { RelayClient, RelayTarget } from './relay-targets/relay-target';
 
 interface Options {
+  targets: string[];
   pairs: number;
   /** Signals per second each sender offers. */
   rate: number;
@@ -20,28 +29,61 @@ interface Options {
   idle: number;
 }
 
+const TARGETS: Record<string, () => RelayTarget> = {
+  embedded: () => new EphemeralTarget('embedded (in-process bus)'),
+  kafka: () =>
+    new EphemeralTarget('kafka bus', {
+      gatewayEnv: {
+        SIGNAL_BUS: 'kafka',
+        KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
+      },
+    }),
+  peerjs: () => new PeerJsTarget(),
+};
+
 function parseOptions(argv: string[]): Options {
-  const options: Options = { pairs: 10, rate: 20, seconds: 10, idle: 2000 };
+  const options: Options = {
+    targets: ['embedded', 'peerjs'],
+    pairs: 10,
+    rate: 20,
+    seconds: 10,
+    idle: 2000,
+  };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Options;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`bad option ${argv[i]} ${argv[i + 1]}`);
+    const key = argv[i].replace(/^--/, '');
+    const raw = argv[i + 1] ?? '';
+    if (key === 'targets') {
+      options.targets = raw.split(',').filter(Boolean);
+      const unknown = options.targets.filter((name) => !(name in TARGETS));
+      if (unknown.length) throw new Error(`unknown targets ${unknown.join(',')}`);
+      continue;
     }
-    options[key] = value;
+    const value = Number(raw);
+    if (
+      !['pairs', 'rate', 'seconds', 'idle'].includes(key) ||
+      !Number.isFinite(value) ||
+      value <= 0
+    ) {
+      throw new Error(`bad option ${argv[i]} ${raw}`);
+    }
+    options[key as 'pairs' | 'rate' | 'seconds' | 'idle'] = value;
   }
-  // Bounds: this is a loopback benchmark on a 2-core machine.
+  // Bounds: a loopback benchmark on a 2-core machine. The rate stays under
+  // the gateway's default per-connection limit (50/s).
   options.pairs = Math.min(options.pairs, 200);
-  options.rate = Math.min(options.rate, 45); // stays under the gateway's per-connection limit
+  options.rate = Math.min(options.rate, 45);
   options.seconds = Math.min(options.seconds, 60);
-  options.idle = Math.min(options.idle, 5000);
+  options.idle = Math.min(options.idle, 4000);
   return options;
 }
 
-function rssBytes(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : NaN;
+}
+
+function totalRss(pids: Record<string, number>): number {
+  return Object.values(pids).reduce((sum, pid) => sum + rssBytes(pid), 0);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -51,30 +93,25 @@ function percentile(sorted: number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measureLatency(url: string, options: Options) {
-  const pairs = await Promise.all(
-    Array.from({ length: options.pairs }, async () => {
-      const a = await SignalingClient.connectAndHello(url);
-      const b = await SignalingClient.connectAndHello(url);
-      return { a, b };
-    }),
-  );
+async function measureLatency(target: RelayTarget, options: Options) {
+  const pairs: Array<{ a: RelayClient; b: RelayClient }> = [];
+  for (let i = 0; i < options.pairs; i++) {
+    pairs.push({ a: await target.connect(), b: await target.connect() });
+  }
   const sentAt = new Map<string, bigint>();
   const latenciesMs: number[] = [];
   let received = 0;
+  // The first second warms up connections and JIT; its samples are dropped.
   const warmupEnds = process.hrtime.bigint() + 1_000_000_000n;
   for (const { b } of pairs) {
-    b.onFrame = (frame) => {
-      if (frame.$case !== 'signal') return;
-      const payload = frame.value.signal?.payload;
-      if (payload?.$case !== 'candidate') return;
+    b.onReceive((tag) => {
       const now = process.hrtime.bigint();
-      const start = sentAt.get(payload.value.usernameFragment);
+      const start = sentAt.get(tag);
       if (start === undefined) return;
-      sentAt.delete(payload.value.usernameFragment);
+      sentAt.delete(tag);
       received += 1;
       if (start >= warmupEnds) latenciesMs.push(Number(now - start) / 1e6);
-    };
+    });
   }
   let sent = 0;
   const intervalMs = 1000 / options.rate;
@@ -82,23 +119,12 @@ async function measureLatency(url: string, options: Options) {
   const started = Date.now();
   for (let tick = 0; tick < ticks; tick++) {
     pairs.forEach(({ a, b }, index) => {
-      const id = `${index}:${tick}`;
-      sentAt.set(id, process.hrtime.bigint());
-      a.signal(b.peerId, {
-        payload: {
-          $case: 'candidate',
-          value: {
-            candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host',
-            sdpMid: '0',
-            sdpMLineIndex: 0,
-            usernameFragment: id,
-          },
-        },
-      });
+      const tag = `${index}:${tick}`;
+      sentAt.set(tag, process.hrtime.bigint());
+      a.send(b.id, tag);
       sent += 1;
     });
-    const next = started + (tick + 1) * intervalMs;
-    await sleep(Math.max(0, next - Date.now()));
+    await sleep(Math.max(0, started + (tick + 1) * intervalMs - Date.now()));
   }
   await sleep(1000); // let the last signals arrive
   await Promise.all(pairs.flatMap(({ a, b }) => [a.close(), b.close()]));
@@ -106,65 +132,80 @@ async function measureLatency(url: string, options: Options) {
   return {
     offeredPerSecond: options.pairs * options.rate,
     sent,
-    received,
     lost: sent - received,
     p50Ms: percentile(latenciesMs, 50),
     p90Ms: percentile(latenciesMs, 90),
     p99Ms: percentile(latenciesMs, 99),
-    maxMs: latenciesMs[latenciesMs.length - 1],
   };
 }
 
-async function measureIdleMemory(
-  url: string,
-  count: number,
-  gateway: ServiceProcess,
-  presence: ServiceProcess,
-) {
+async function measureIdleMemory(target: RelayTarget, count: number) {
   await sleep(2000);
-  const gatewayBefore = rssBytes(gateway.pid);
-  const presenceBefore = rssBytes(presence.pid);
-  const clients: SignalingClient[] = [];
-  // Connect in batches so the handshake rate stays realistic.
+  const pids = target.serverPids();
+  const before = totalRss(pids);
+  const clients: RelayClient[] = [];
+  // Batches of 50 keep the handshake rate realistic.
   for (let i = 0; i < count; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - i) }, () => SignalingClient.connectAndHello(url)),
+    clients.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, () => target.connect()),
+      )),
     );
-    clients.push(...batch);
   }
   await sleep(3000);
-  const gatewayAfter = rssBytes(gateway.pid);
-  const presenceAfter = rssBytes(presence.pid);
-  await Promise.all(clients.map((client) => client.close()));
+  const after = totalRss(pids);
+  const perProcess = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid) / 2 ** 20]),
+  );
+  for (let i = 0; i < clients.length; i += 200) {
+    await Promise.all(clients.slice(i, i + 200).map((client) => client.close()));
+  }
   return {
-    idlePeers: count,
-    gatewayRssMiB: gatewayAfter / 2 ** 20,
-    gatewayBytesPerPeer: (gatewayAfter - gatewayBefore) / count,
-    presenceBytesPerLease: (presenceAfter - presenceBefore) / count,
+    idleClients: count,
+    bytesPerIdleClient: (after - before) / count,
+    rssMiBAfter: perProcess,
   };
 }
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
-  // info, not debug: the harness waits for the "listening" line, and per-signal
-  // debug logging would be measured too.
-  const quiet = { LOG_LEVEL: 'info' };
-  const stack = await GatewayStack.start({ presenceEnv: quiet, gatewayEnv: quiet });
-  const { gateway, presence } = stack;
-  const url = stack.wsUrl;
-  try {
-    const latency = await measureLatency(url, options);
-    const memory = await measureIdleMemory(url, options.idle, gateway, presence);
-    const result = { mode: 'embedded (in-process bus, memory leases)', options, latency, memory };
-    console.log(JSON.stringify(result, null, 2));
+  const results: Array<{
+    target: string;
+    latency: Awaited<ReturnType<typeof measureLatency>>;
+    memory: Awaited<ReturnType<typeof measureIdleMemory>>;
+  }> = [];
+  for (const name of options.targets) {
+    const target = TARGETS[name]();
+    await target.start();
+    try {
+      const latency = await measureLatency(target, options);
+      const memory = await measureIdleMemory(target, options.idle);
+      results.push({ target: target.name, latency, memory });
+    } finally {
+      await target.stop();
+    }
+  }
+  console.log(JSON.stringify({ options, results }, null, 2));
+  const base = results[0];
+  console.log(
+    `\n${options.pairs} pairs × ${options.rate} signals/s for ${options.seconds} s; ${options.idle} idle clients`,
+  );
+  console.log(
+    'target                              p50 ms  p90 ms  p99 ms  lost  KiB/idle client  p50 ratio  memory ratio',
+  );
+  for (const { target, latency, memory } of results) {
     console.log(
-      `relay: ${latency.offeredPerSecond}/s offered, p50 ${latency.p50Ms.toFixed(2)} ms, ` +
-        `p99 ${latency.p99Ms.toFixed(2)} ms, lost ${latency.lost}; ` +
-        `memory: ${(memory.gatewayBytesPerPeer / 1024).toFixed(1)} KiB/idle peer (gateway), ` +
-        `${(memory.presenceBytesPerLease / 1024).toFixed(2)} KiB/lease (presence)`,
+      [
+        target.padEnd(34),
+        latency.p50Ms.toFixed(2).padStart(7),
+        latency.p90Ms.toFixed(2).padStart(7),
+        latency.p99Ms.toFixed(2).padStart(7),
+        String(latency.lost).padStart(5),
+        (memory.bytesPerIdleClient / 1024).toFixed(1).padStart(16),
+        (latency.p50Ms / base.latency.p50Ms).toFixed(2).padStart(10),
+        (memory.bytesPerIdleClient / base.memory.bytesPerIdleClient).toFixed(2).padStart(13),
+      ].join(' '),
     );
-  } finally {
-    await stack.stop();
   }
 }
 

@@ -10,7 +10,7 @@
  * Prints both rates, (b)/(a), and the receiver's memory growth during (b):
  * RSS of the receiver's whole Chromium process tree, and its JS heap.
  *
- * Usage: tools/bench/run.sh web-transfer [--mib 1024]
+ * Usage: tools/bench/run.sh web-transfer [--mib 1024] [--null-sink]
  * Build first: npx nx run-many -t build -p web,gateway,presence
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -199,8 +199,18 @@ const PICKER_STUB = `(() => {
   window.showSaveFilePicker = async (o) => (await folder()).getFileHandle((o && o.suggestedName) || 'f', { create: true });
 })();`;
 
+// With --null-sink the receiver's "disk" discards bytes: separates the cost
+// of writing to disk from the rest of the app.
+const NULL_SINK_STUB = `(() => {
+  const writable = { write: async () => undefined, close: async () => undefined, abort: async () => undefined };
+  const file = { kind: 'file', createWritable: async () => writable };
+  const dir = { kind: 'directory', getDirectoryHandle: async () => dir, getFileHandle: async () => file };
+  window.showDirectoryPicker = async () => dir;
+  window.showSaveFilePicker = async () => file;
+})();`;
+
 /** (b): the app through the real gateway. */
-async function appTransfer(bytes: number) {
+async function appTransfer(bytes: number, nullSink: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-file-'));
   const path = join(dir, 'bench.bin');
   const hash = createHash('sha256');
@@ -235,7 +245,7 @@ async function appTransfer(bytes: number) {
   const origin = `http://127.0.0.1:${port}`;
   const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx')]);
   try {
-    await receiver.context.addInitScript(PICKER_STUB);
+    await receiver.context.addInitScript(nullSink ? NULL_SINK_STUB : PICKER_STUB);
     await receiver.context.addInitScript(DATA_TAP);
     await sender.page.goto(origin + '/');
     await sender.page.setInputFiles('[data-testid=file-input]', path);
@@ -305,7 +315,7 @@ async function main(): Promise<void> {
   console.log(
     `app: ${mib} MiB sender -> gateway-introduced receiver, written to disk and verified…`,
   );
-  const app = await appTransfer(bytes);
+  const app = await appTransfer(bytes, args.includes('--null-sink'));
   console.log(
     `  (b) app: ${mb(app.rate)} MB/s (${app.seconds.toFixed(1)} s, click to verified; file ${app.state})`,
   );

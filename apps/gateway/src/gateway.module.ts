@@ -12,6 +12,7 @@ import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { GrpcPresenceClient } from './presence/grpc-presence-client';
 import { GrpcWatchEventSource } from './presence/grpc-watch-event-source';
 import { LeaseKeeper } from './presence/lease-keeper';
+import { OnlinePeerCache } from './presence/online-peer-cache';
 import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.tokens';
 import { CounterpartTracker } from './signaling/counterpart-tracker';
 import { HandshakeService } from './signaling/handshake.service';
@@ -27,6 +28,12 @@ const MAX_COUNTERPARTS_PER_PEER = 256;
 // Leases per KeepAlive call: ~45 bytes each, so ~22 KB per request, far
 // under gRPC's 4 MiB message limit, and one slow call holds few leases.
 const KEEP_ALIVE_BATCH = 500;
+// A positive lookup is reused for 2 s: long enough to cover an offer and its
+// trickle of ICE candidates with one lookup, short enough (well under a lease
+// TTL) to bound the damage of a LEFT event that never arrived.
+const ONLINE_CACHE_MAX_AGE_MS = 2_000;
+// ~100 bytes an entry: 50k entries stay under 5 MB.
+const ONLINE_CACHE_MAX_ENTRIES = 50_000;
 
 /** The gateway application: signaling over WebSocket, probes and the web app over HTTP. */
 @Module({})
@@ -61,6 +68,10 @@ export class GatewayModule {
         {
           provide: CounterpartTracker,
           useFactory: () => new CounterpartTracker(MAX_COUNTERPARTS_PER_PEER),
+        },
+        {
+          provide: OnlinePeerCache,
+          useFactory: () => new OnlinePeerCache(ONLINE_CACHE_MAX_AGE_MS, ONLINE_CACHE_MAX_ENTRIES),
         },
         PeerConnectionRegistry,
         signalBusProvider,

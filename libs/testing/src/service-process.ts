@@ -5,6 +5,8 @@ export interface ServiceProcessOptions {
   name: string;
   /** Node script to run (usually from builtAppEntry). */
   entry: string;
+  /** Command-line arguments for the script. */
+  args?: string[];
   env?: Record<string, string>;
   /** A line of the process output that means "ready" (e.g. a listening log). */
   readyWhen: RegExp;
@@ -41,7 +43,7 @@ export class ServiceProcess {
   }
 
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, [options.entry], {
+    const child = spawn(process.execPath, [options.entry, ...(options.args ?? [])], {
       env: { ...process.env, LOG_LEVEL: 'debug', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

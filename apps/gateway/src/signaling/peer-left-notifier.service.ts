@@ -5,6 +5,7 @@ import { LeftReason, PresenceEventType, type PresenceEvent } from '@ephemeral/pr
 import type { Logger } from '@ephemeral/logging';
 
 import { GATEWAY_LOGGER } from '../config/gateway-config.tokens';
+import { OnlinePeerCache } from '../presence/online-peer-cache';
 import type { PresenceClient } from '../presence/presence-client';
 import type { PresenceEventHandlers } from '../presence/presence-event-source';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -34,15 +35,18 @@ export class PeerLeftNotifier implements PresenceEventHandlers {
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
     private readonly registry: PeerConnectionRegistry,
     private readonly counterparts: CounterpartTracker,
+    private readonly onlinePeers: OnlinePeerCache,
   ) {}
 
   onEvent(event: PresenceEvent): void {
     if (event.type !== PresenceEventType.PRESENCE_EVENT_TYPE_LEFT) return;
+    this.onlinePeers.forget(event.peerId);
     this.notifyLeft(event.peerId, leaveReasonOf(event.reason));
   }
 
   /** Events may have been missed: any counterpart no longer online has left. */
   onGap(): void {
+    this.onlinePeers.clear();
     void this.resync().catch((error: unknown) =>
       this.logger.warn(
         { err: error instanceof Error ? error.message : String(error) },

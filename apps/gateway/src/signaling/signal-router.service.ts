@@ -11,6 +11,7 @@ import {
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { OnlinePeerCache } from '../presence/online-peer-cache';
 import type { PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
 
@@ -23,10 +24,10 @@ import type { PeerSession } from './peer-session';
  * Routes signals: from a local client onto the bus (after presence says the
  * target is online), and from the bus to the target's local socket.
  *
- * Presence is asked for every signal; nothing is cached. A stale positive
- * answer would publish to a peer that left, a stale negative one would turn
- * away a receiver whose sender just connected, and a lookup is a sub-ms
- * in-memory read on presence.
+ * "Online" is answered by the short-lived positive `OnlinePeerCache` (see
+ * there for why it is safe), otherwise by a presence lookup. A negative
+ * answer is never cached: a receiver whose sender just connected is not
+ * turned away.
  */
 @Injectable()
 export class SignalRouter implements OnModuleInit {
@@ -36,6 +37,7 @@ export class SignalRouter implements OnModuleInit {
     @Inject(SIGNAL_BUS) private readonly bus: SignalBus,
     private readonly registry: PeerConnectionRegistry,
     private readonly counterparts: CounterpartTracker,
+    private readonly onlinePeers: OnlinePeerCache,
   ) {}
 
   onModuleInit(): void {
@@ -63,7 +65,7 @@ export class SignalRouter implements OnModuleInit {
     const kindName = signalKindToJSON(signalKind).replace('SIGNAL_KIND_', '').toLowerCase();
     let online: boolean;
     try {
-      online = (await this.presence.lookup(to)) !== undefined;
+      online = await this.isOnline(to);
     } catch {
       session.refuse({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -105,6 +107,13 @@ export class SignalRouter implements OnModuleInit {
     }
     this.counterparts.add(senderId, to);
     session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
+  }
+
+  private async isOnline(peerId: string): Promise<boolean> {
+    if (this.onlinePeers.isKnownOnline(peerId)) return true;
+    const online = (await this.presence.lookup(peerId)) !== undefined;
+    if (online) this.onlinePeers.remember(peerId);
+    return online;
   }
 
   /** The bus handler: hands a record to its target if the target's socket is here. */

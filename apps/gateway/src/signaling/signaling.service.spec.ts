@@ -14,6 +14,7 @@ import { createLogger } from '@ephemeral/logging';
 
 import { InProcessSignalBus } from '../bus/in-process-signal-bus';
 import { loadGatewayConfig } from '../config/gateway-config';
+import { OnlinePeerCache } from '../presence/online-peer-cache';
 import { FakePresenceClient } from '../presence/fake-presence-client';
 import { LeaseKeeper } from '../presence/lease-keeper';
 
@@ -68,7 +69,11 @@ const candidate = (n: number): Signal => ({
   },
 });
 
-function setup(env: Record<string, string> = {}) {
+// Caching disabled (every entry is evicted at once), so each signal asks
+// presence — the specs below are about routing, not the cache.
+const noCache = () => new OnlinePeerCache(0, 0);
+
+function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = noCache()) {
   const config = loadGatewayConfig({ GATEWAY_ID: 'gw-spec', ...env });
   const presence = new FakePresenceClient();
   const bus = new InProcessSignalBus();
@@ -80,8 +85,8 @@ function setup(env: Record<string, string> = {}) {
     requestedTtlSeconds: 15,
   });
   const handshake = new HandshakeService(config, presence, keeper, registry);
-  const router = new SignalRouter(config, presence, bus, registry, counterparts);
-  const notifier = new PeerLeftNotifier(presence, logger, registry, counterparts);
+  const router = new SignalRouter(config, presence, bus, registry, counterparts, onlinePeers);
+  const notifier = new PeerLeftNotifier(presence, logger, registry, counterparts, onlinePeers);
   const signaling = new SignalingService(
     config,
     logger,
@@ -171,6 +176,34 @@ describe('SignalingService (in-process bus, fake presence)', () => {
         s.signal?.payload?.$case === 'candidate' ? s.signal.payload.value.candidate : '',
       );
     expect(delivered).toEqual(Array.from({ length: 10 }, (_, n) => `c${n}`));
+  });
+
+  it('asks presence once for a burst of signals, and again after the target left', async () => {
+    const { connect, signal, presence, notifier } = setup({}, new OnlinePeerCache(60_000, 100));
+    const a = await connect();
+    const b = await connect();
+    const lookup = jest.spyOn(presence, 'lookup');
+    for (let n = 0; n < 5; n++) signal(a.session, 10 + n, b.peerId, candidate(n));
+    await a.session.queue.whenIdle();
+    expect(lookup).toHaveBeenCalledTimes(1);
+    expect(b.socket.of('signal')).toHaveLength(5);
+
+    // B's lease ends (as presence would on revoke) and the LEFT event arrives.
+    presence.leases.get(b.peerId)!.live = false;
+    notifier.onEvent({
+      type: PresenceEventType.PRESENCE_EVENT_TYPE_LEFT,
+      peerId: b.peerId,
+      gatewayId: 'gw-spec',
+      fencingToken: 1,
+      reason: LeftReason.LEFT_REASON_CLOSED,
+      resumed: false,
+      atUnixMs: 0,
+    });
+    lookup.mockClear();
+    signal(a.session, 20, b.peerId, candidate(9));
+    await a.session.queue.whenIdle();
+    expect(lookup).toHaveBeenCalledTimes(1);
+    expect(a.socket.of('error').map((e) => e.code)).toContain(ErrorCode.ERROR_CODE_PEER_NOT_FOUND);
   });
 
   it('answers PEER_NOT_FOUND for an offline target and publishes nothing', async () => {

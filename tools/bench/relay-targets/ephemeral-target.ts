@@ -1,0 +1,66 @@
+import { GatewayStack, SignalingClient, type StackOptions } from '@ephemeral/testing';
+
+import type { RelayClient, RelayTarget } from './relay-target';
+
+/** Our presence + gateway, started from dist/ as real processes. */
+export class EphemeralTarget implements RelayTarget {
+  private stack: GatewayStack | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly options: StackOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    // info, not debug: the harness waits for the "listening" line, and
+    // per-signal debug logging would be measured too.
+    const quiet = { LOG_LEVEL: 'info' };
+    this.stack = await GatewayStack.start({
+      presenceEnv: { ...quiet, ...this.options.presenceEnv },
+      gatewayEnv: { ...quiet, ...this.options.gatewayEnv },
+    });
+  }
+
+  async connect(): Promise<RelayClient> {
+    const client = await SignalingClient.connectAndHello(this.requireStack().wsUrl);
+    return {
+      id: client.peerId,
+      send: (to, tag) =>
+        client.signal(to, {
+          payload: {
+            $case: 'candidate',
+            value: {
+              candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host',
+              sdpMid: '0',
+              sdpMLineIndex: 0,
+              usernameFragment: tag,
+            },
+          },
+        }),
+      onReceive: (handler) => {
+        client.onFrame = (frame) => {
+          if (frame.$case !== 'signal') return;
+          const payload = frame.value.signal?.payload;
+          if (payload?.$case === 'candidate') handler(payload.value.usernameFragment);
+        };
+      },
+      close: async () => {
+        await client.close();
+      },
+    };
+  }
+
+  serverPids(): Record<string, number> {
+    const stack = this.requireStack();
+    return { gateway: stack.gateway.pid ?? 0, presence: stack.presence.pid ?? 0 };
+  }
+
+  async stop(): Promise<void> {
+    await this.stack?.stop();
+  }
+
+  private requireStack(): GatewayStack {
+    if (!this.stack) throw new Error(`${this.name} is not started`);
+    return this.stack;
+  }
+}
