@@ -15,7 +15,10 @@ export interface PresenceUnderTest {
   stop(): Promise<number | null>;
 }
 
-export async function startPresence(env: Record<string, string> = {}): Promise<PresenceUnderTest> {
+export async function startPresence(
+  env: Record<string, string> = {},
+  readyTimeoutMs?: number,
+): Promise<PresenceUnderTest> {
   const port = await freePort();
   const server = await ServiceProcess.start({
     name: 'presence',
@@ -29,6 +32,7 @@ export async function startPresence(env: Record<string, string> = {}): Promise<P
       ...env,
     },
     readyWhen: /presence listening/,
+    readyTimeoutMs,
   });
   const address = `127.0.0.1:${port}`;
   const insecure = credentials.createInsecure();

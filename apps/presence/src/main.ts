@@ -1,10 +1,86 @@
-import { createLogger } from '@ephemeral/logging';
+import type { Kafka } from 'kafkajs';
+import { createLogger, type Logger } from '@ephemeral/logging';
 import {
   loadPresenceConfig,
   type PresenceConfig,
   PresenceConfigError,
 } from './config/presence-config';
-import { createPresenceServer } from './presence-server';
+import { KafkaPresenceEventFeed } from './events/kafka-presence-event-feed';
+import { KafkaPresenceEventPublisher } from './events/kafka-presence-event-publisher';
+import { createKafkaClient } from './events/presence-events-topic';
+import { systemClock } from './lease/clock';
+import type { LeaseStore } from './lease/lease-store';
+import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
+import { createRedisClient, redactedRedisUrl, redisReady } from './lease/redis-client';
+import { RedisLeaseStore } from './lease/redis-lease-store';
+import { createPresenceServer, type PresenceServer } from './presence-server';
+
+// 5 s for Redis at boot: a healthy one answers in milliseconds. After that we
+// listen anyway (calls answer UNAVAILABLE) rather than crash-loop while Redis
+// restarts; ioredis keeps reconnecting.
+const REDIS_BOOT_WAIT_MS = 5_000;
+// 2 s at shutdown to send the events still buffered for Kafka.
+const EVENTS_FLUSH_ON_SHUTDOWN_MS = 2_000;
+
+/** What the distributed mode adds around the server, closed after it drains. */
+type Closer = () => Promise<void>;
+
+async function createLeaseStore(
+  config: PresenceConfig,
+  logger: Logger,
+  closers: Closer[],
+): Promise<LeaseStore | undefined> {
+  if (!config.redis) return undefined;
+  const redis = createRedisClient(config.redis.url, logger.child({ component: 'redis' }));
+  closers.push(async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  if (!(await redisReady(redis, REDIS_BOOT_WAIT_MS))) {
+    logger.warn(
+      { redis: redactedRedisUrl(config.redis.url), waitedMs: REDIS_BOOT_WAIT_MS },
+      'redis not reachable yet: listening anyway, lease calls answer UNAVAILABLE until it is',
+    );
+  }
+  const ttl = config.leaseTtl;
+  return new RedisLeaseStore(
+    redis,
+    systemClock,
+    new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
+    { keyPrefix: config.redis.keyPrefix },
+  );
+}
+
+/**
+ * Kafka mode: the registry's events go only to Kafka, and the Watch hub is fed
+ * only from the topic, so each watcher sees each event once, whichever
+ * replica caused it.
+ */
+async function startKafkaEvents(
+  kafka: Kafka,
+  config: PresenceConfig,
+  server: PresenceServer,
+  publisher: KafkaPresenceEventPublisher,
+  logger: Logger,
+  closers: Closer[],
+): Promise<void> {
+  const feed = new KafkaPresenceEventFeed(
+    kafka,
+    config.instanceId,
+    server.hub,
+    logger.child({ component: 'presence-events' }),
+  );
+  closers.push(
+    () => publisher.close(EVENTS_FLUSH_ON_SHUTDOWN_MS),
+    () => feed.stop(),
+  );
+  publisher.start();
+  try {
+    await feed.start();
+  } catch {
+    // Logged by the feed, which keeps retrying; Watch streams stay quiet until then.
+    logger.warn('listening without the presence events feed for now');
+  }
+}
 
 function loadConfigOrExit(): PresenceConfig {
   try {
@@ -32,13 +108,30 @@ async function main(): Promise<void> {
     logger.error({ err: reason }, 'unhandled rejection'),
   );
 
-  const server = createPresenceServer(config, { logger });
+  const closers: Closer[] = [];
+  const store = await createLeaseStore(config, logger, closers);
+  const kafka = config.kafka
+    ? createKafkaClient(config.kafka.brokers, config.kafka.clientId, logger)
+    : undefined;
+  const publisher = kafka
+    ? new KafkaPresenceEventPublisher(kafka, logger.child({ component: 'presence-events' }))
+    : undefined;
+  const server = createPresenceServer(config, { logger, store, eventSink: publisher });
+  if (kafka && publisher) await startKafkaEvents(kafka, config, server, publisher, logger, closers);
+  if (config.redis && !config.kafka) {
+    logger.warn(
+      "LEASE_STORE=redis without KAFKA_BROKERS: Watch streams only this replica's events",
+    );
+  }
   const port = await server.listen();
   logger.info(
     {
       host: config.host,
       port,
       leaseStore: config.leaseStore,
+      redis: config.redis ? redactedRedisUrl(config.redis.url) : undefined,
+      redisKeyPrefix: config.redis?.keyPrefix,
+      kafkaBrokers: config.kafka?.brokers,
       leaseTtl: config.leaseTtl,
       reaperIntervalMs: config.reaperIntervalMs,
     },
@@ -49,6 +142,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'presence received shutdown signal');
     server
       .shutdown()
+      .then(async () => {
+        for (const close of closers) await close();
+      })
       .then(() => {
         logger.info('presence stopped');
         process.exit(0);

@@ -21,9 +21,13 @@ export interface PresenceServerDeps {
   /** Defaults to a MemoryLeaseStore using the config's TTL bounds. */
   readonly store?: LeaseStore;
   /**
-   * Extra event sinks besides the Watch hub (Kafka, next issue). Each is
-   * called in turn, after the hub.
+   * Where the registry's events go instead of straight into the Watch hub.
+   * The distributed mode passes the Kafka publisher and feeds the hub from the
+   * topic (KafkaPresenceEventFeed), so every replica's watchers see every
+   * replica's events, each once. Absent (embedded mode): straight to the hub.
    */
+  readonly eventSink?: PresenceEventSink;
+  /** Extra event sinks, each called in turn after the hub or `eventSink`. */
   readonly extraEventSinks?: readonly PresenceEventSink[];
 }
 
@@ -55,7 +59,10 @@ export class PresenceServer {
         new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
       );
     this.hub = new PresenceEventHub(config.watchQueueLimit);
-    const sinks: PresenceEventSink[] = [this.hub, ...(deps.extraEventSinks ?? [])];
+    const sinks: PresenceEventSink[] = [
+      deps.eventSink ?? this.hub,
+      ...(deps.extraEventSinks ?? []),
+    ];
     const events: PresenceEventSink = {
       publish: async (event) => {
         for (const sink of sinks) await sink.publish(event);

@@ -52,9 +52,47 @@ describe('loadPresenceConfig', () => {
     expect(() => loadPresenceConfig(env)).toThrow(variable);
   });
 
-  it('refuses LEASE_STORE=redis with a clear message until the Redis store exists', () => {
-    expect(() => loadPresenceConfig({ LEASE_STORE: 'redis' })).toThrow(
-      /LEASE_STORE: "redis" is not available yet/,
+  it('uses neither Redis nor Kafka by default (the embedded mode)', () => {
+    expect(loadPresenceConfig({})).toMatchObject({
+      leaseStore: 'memory',
+      redis: null,
+      kafka: null,
+    });
+    // REDIS_URL alone does not switch the store: LEASE_STORE decides.
+    expect(loadPresenceConfig({ REDIS_URL: 'redis://elsewhere:6379' }).redis).toBeNull();
+  });
+
+  it('reads the Redis store settings, with the local Redis as the default URL', () => {
+    expect(loadPresenceConfig({ LEASE_STORE: 'redis' }).redis).toEqual({
+      url: 'redis://127.0.0.1:16379',
+      keyPrefix: 'ephemeral:presence:',
+    });
+    expect(
+      loadPresenceConfig({
+        LEASE_STORE: 'redis',
+        REDIS_URL: 'redis://:secret@redis:6379/0',
+        REDIS_KEY_PREFIX: '{presence}:',
+      }).redis,
+    ).toEqual({ url: 'redis://:secret@redis:6379/0', keyPrefix: '{presence}:' });
+  });
+
+  it('reads the Kafka brokers as a comma list', () => {
+    expect(
+      loadPresenceConfig({ KAFKA_BROKERS: '127.0.0.1:19092, kafka-1:9092', KAFKA_CLIENT_ID: 'p1' })
+        .kafka,
+    ).toEqual({ brokers: ['127.0.0.1:19092', 'kafka-1:9092'], clientId: 'p1' });
+    expect(loadPresenceConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.clientId).toBe(
+      'ephemeral-presence',
     );
+  });
+
+  it.each([
+    [{ LEASE_STORE: 'postgres' }, 'LEASE_STORE'],
+    [{ LEASE_STORE: 'redis', REDIS_URL: 'http://redis:6379' }, 'REDIS_URL'],
+    [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX'],
+    [{ KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],
+    [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    expect(() => loadPresenceConfig(env)).toThrow(variable);
   });
 });

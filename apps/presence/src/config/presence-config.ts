@@ -18,7 +18,11 @@ export interface PresenceConfig {
     readonly maxSeconds: number;
   };
   readonly reaperIntervalMs: number;
-  readonly leaseStore: 'memory';
+  readonly leaseStore: 'memory' | 'redis';
+  /** Set when leaseStore is 'redis'. */
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
+  /** Set when KAFKA_BROKERS is: presence events go through Kafka. */
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string } | null;
   readonly watchQueueLimit: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -28,6 +32,10 @@ export interface PresenceConfig {
 export class PresenceConfigError extends Error {
   override readonly name = 'PresenceConfigError';
 }
+
+// The Redis that tools/redis/redis.sh starts: a default for trying the
+// distributed mode locally, never used unless LEASE_STORE=redis.
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
 // Integers only: "1.5" seconds or "abc" is a typo, not a value to round.
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -53,6 +61,41 @@ const environmentSchema = z
     // tick costs one heap peek.
     LEASE_REAPER_INTERVAL_MS: integer(10, 60_000).default(250),
     LEASE_STORE: z.enum(['memory', 'redis']).default('memory'),
+    // Only read when LEASE_STORE=redis (its default then: the local test Redis).
+    REDIS_URL: z
+      .string()
+      .trim()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    // Several deployments (or test runs) can share one Redis under different prefixes.
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._:{}-]{1,64}$/,
+        'letters, digits and . _ : { } - only, at most 64 characters',
+      )
+      .default('ephemeral:presence:'),
+    // host:port[,host:port…]; when set, events go to Kafka and Watch reads them back.
+    KAFKA_BROKERS: z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((broker) => broker.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port'))
+          .min(1),
+      )
+      .optional(),
+    KAFKA_CLIENT_ID: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits and . _ - only, at most 128 characters')
+      .default('ephemeral-presence'),
     // 1024 events: a burst of a thousand peers joining still fits; a watcher
     // further behind than that is dropped rather than buffered without bound.
     WATCH_QUEUE_LIMIT: integer(1, 1_000_000).default(1_024),
@@ -78,14 +121,6 @@ const environmentSchema = z
         code: 'custom',
         path: ['LEASE_TTL_DEFAULT_SECONDS'],
         message: `must lie between LEASE_TTL_MIN_SECONDS (${env.LEASE_TTL_MIN_SECONDS}) and LEASE_TTL_MAX_SECONDS (${env.LEASE_TTL_MAX_SECONDS})`,
-      });
-    }
-    if (env.LEASE_STORE === 'redis') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['LEASE_STORE'],
-        message:
-          '"redis" is not available yet (the Redis lease store comes in a later release); use "memory"',
       });
     }
   });
@@ -116,8 +151,12 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
       maxSeconds: e.LEASE_TTL_MAX_SECONDS,
     },
     reaperIntervalMs: e.LEASE_REAPER_INTERVAL_MS,
-    // The schema refuses "redis" above; narrow the type for the rest of the app.
-    leaseStore: 'memory',
+    leaseStore: e.LEASE_STORE,
+    redis:
+      e.LEASE_STORE === 'redis'
+        ? { url: e.REDIS_URL ?? DEFAULT_REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }
+        : null,
+    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : null,
     watchQueueLimit: e.WATCH_QUEUE_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,

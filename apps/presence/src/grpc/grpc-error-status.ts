@@ -1,5 +1,9 @@
 import { status } from '@grpc/grpc-js';
-import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
+import {
+  LeaseStoreError,
+  LeaseStoreErrorReason,
+  LeaseStoreUnavailableError,
+} from '../lease/lease-store-error';
 import { InvalidArgumentError } from './presence-request-validation';
 
 export interface GrpcErrorStatus {
@@ -34,6 +38,15 @@ export function grpcErrorStatus(error: unknown): GrpcErrorStatus {
       code: STATUS_FOR_LEASE_ERROR[error.reason],
       details: error.message,
       logFields: { reason: error.reason, peerId: error.peerId },
+    };
+  }
+  if (error instanceof LeaseStoreUnavailableError) {
+    // Transient (Redis down or busy): clients retry with backoff. The cause
+    // stays in the log line, not in the answer.
+    return {
+      code: status.UNAVAILABLE,
+      details: 'the lease store is unavailable; retry later',
+      logFields: { cause: error.message },
     };
   }
   return { code: status.INTERNAL, details: 'internal error', logFields: {} };

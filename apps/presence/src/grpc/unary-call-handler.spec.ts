@@ -1,6 +1,10 @@
 import { type ServerUnaryCall, type ServiceError, status } from '@grpc/grpc-js';
 import { createLogger } from '@ephemeral/logging';
-import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
+import {
+  LeaseStoreError,
+  LeaseStoreErrorReason,
+  LeaseStoreUnavailableError,
+} from '../lease/lease-store-error';
 import { InvalidArgumentError } from './presence-request-validation';
 import { unaryCallHandler } from './unary-call-handler';
 
@@ -52,6 +56,11 @@ describe('unaryCallHandler', () => {
       new LeaseStoreError(LeaseStoreErrorReason.FENCED, 'p', 'stale'),
       status.FAILED_PRECONDITION,
       'stale',
+    ],
+    [
+      new LeaseStoreUnavailableError('connect ECONNREFUSED 127.0.0.1:16379'),
+      status.UNAVAILABLE,
+      'the lease store is unavailable; retry later',
     ],
     [new Error('db password is hunter2'), status.INTERNAL, 'internal error'],
   ])('maps %s to its status', async (error, code, details) => {

@@ -1,5 +1,6 @@
 import type { Logger } from '@ephemeral/logging';
 import type { LeaseRegistry } from './lease-registry';
+import { LeaseStoreUnavailableError } from './lease-store-error';
 
 // 1000 leases per store call: one Redis round trip (next issue) stays short,
 // and a mass expiry (a gateway with thousands of peers died) is spread over
@@ -18,6 +19,8 @@ const MAX_BATCHES_PER_TICK = 10;
 export class LeaseReaper {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** The store is unreachable: logged once, not on every tick of the outage. */
+  private storeDown = false;
 
   constructor(
     private readonly registry: LeaseRegistry,
@@ -57,11 +60,20 @@ export class LeaseReaper {
             'lease expired',
           );
         }
+        if (this.storeDown) {
+          this.storeDown = false;
+          this.logger.info('lease reaper: store reachable again');
+        }
         if (expired.length < REAP_BATCH_LIMIT) return;
       }
     } catch (error) {
       // A store failure must not kill the timer: the next tick retries.
-      this.logger.error({ err: error }, 'lease reaper tick failed');
+      if (!(error instanceof LeaseStoreUnavailableError)) {
+        this.logger.error({ err: error }, 'lease reaper tick failed');
+      } else if (!this.storeDown) {
+        this.storeDown = true;
+        this.logger.warn({ err: error }, 'lease reaper: store unavailable; retrying every tick');
+      }
     }
   }
 }

@@ -21,3 +21,17 @@ export class LeaseStoreError extends Error {
     super(message);
   }
 }
+
+/**
+ * The store could not be reached or refused to work for now (Redis down,
+ * loading, out of memory, a command timed out). Not the caller's fault and
+ * not a bug: the gRPC layer answers UNAVAILABLE so clients retry with backoff.
+ * A write that timed out may still have been applied.
+ */
+export class LeaseStoreUnavailableError extends Error {
+  override readonly name = 'LeaseStoreUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

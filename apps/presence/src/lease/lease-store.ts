@@ -1,6 +1,10 @@
 import type { KeepAliveStatus, Lease } from '@ephemeral/protocol/presence';
 
-export { LeaseStoreError, LeaseStoreErrorReason } from './lease-store-error';
+export {
+  LeaseStoreError,
+  LeaseStoreErrorReason,
+  LeaseStoreUnavailableError,
+} from './lease-store-error';
 
 export interface RegisterLeaseCommand {
   readonly peerId: string;
@@ -56,7 +60,8 @@ export interface BatchLookupOutcome {
  * - A revoked lease can be reclaimed with RESUME and its resume token until its
  *   original expiry, but is not online meanwhile.
  * - An expired lease is never revived: RESUME answers NOT_FOUND.
- * Failures reject with a LeaseStoreError carrying a reason.
+ * Refusals reject with a LeaseStoreError carrying a reason; a store that
+ * cannot be reached rejects with LeaseStoreUnavailableError (retry later).
  */
 export interface LeaseStore {
   /** Grants a lease (NEW or RESUME) with a fresh fencing token. */
