@@ -1,0 +1,118 @@
+/**
+ * Lease store benchmark: the same operations against the in-memory store and
+ * the Redis store (real local Redis, see tools/redis/redis.sh), in one run,
+ * with the same concurrency. Prints ops/s per operation and Redis/memory.
+ *
+ * This measures the store, which bounds what one presence replica can do;
+ * the gRPC layer on top adds its own cost, the same for both stores.
+ *
+ * Usage: tools/bench/run.sh lease-ops [--leases 20000] [--concurrency 64]
+ * Needs: tools/redis/redis.sh install && tools/redis/redis.sh start
+ */
+import { createHash, randomUUID } from 'node:crypto';
+
+import { createLogger } from '@ephemeral/logging';
+
+import { systemClock } from '../../apps/presence/src/lease/clock';
+import { LeaseTtlPolicy } from '../../apps/presence/src/lease/lease-ttl-policy';
+import type { LeaseStore } from '../../apps/presence/src/lease/lease-store';
+import { MemoryLeaseStore } from '../../apps/presence/src/lease/memory-lease-store';
+import { createRedisClient, redisReady } from '../../apps/presence/src/lease/redis-client';
+import { RedisLeaseStore } from '../../apps/presence/src/lease/redis-lease-store';
+
+const KEEP_ALIVE_BATCH = 100; // what a gateway sends per KeepAlive call, roughly
+
+function option(name: string, fallback: number, max: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`bad --${name}`);
+  return Math.min(value, max);
+}
+
+/** Runs `count` calls of `op`, `concurrency` at a time; returns calls per second. */
+async function rate(
+  count: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await op(next++);
+    }),
+  );
+  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function measure(store: LeaseStore, leases: number, concurrency: number) {
+  const hash = createHash('sha256').update('bench').digest();
+  const ids = Array.from({ length: leases }, () => randomUUID());
+  const tokens = new Array<number>(leases);
+  const register = await rate(leases, concurrency, async (i) => {
+    const { lease } = await store.register({
+      peerId: ids[i],
+      gatewayId: 'bench-gw',
+      requestedTtlSeconds: 60,
+      mode: 'new',
+      resumeTokenSha256: hash,
+    });
+    tokens[i] = lease.fencingToken;
+  });
+  const batches = Math.ceil(leases / KEEP_ALIVE_BATCH);
+  const keepAliveCalls = await rate(batches, concurrency, (b) =>
+    store.keepAlive(
+      'bench-gw',
+      ids.slice(b * KEEP_ALIVE_BATCH, (b + 1) * KEEP_ALIVE_BATCH).map((peerId, k) => ({
+        peerId,
+        fencingToken: tokens[b * KEEP_ALIVE_BATCH + k],
+      })),
+    ),
+  );
+  const lookup = await rate(leases, concurrency, (i) => store.lookup(ids[i]));
+  const revoke = await rate(leases, concurrency, (i) => store.revoke(ids[i], tokens[i]));
+  return {
+    register,
+    keepAliveLeases: keepAliveCalls * KEEP_ALIVE_BATCH,
+    lookup,
+    revoke,
+  };
+}
+
+async function main() {
+  const leases = option('leases', 20_000, 200_000);
+  const concurrency = option('concurrency', 64, 1024);
+  const policy = new LeaseTtlPolicy(15, 1, 120);
+  const memory = await measure(new MemoryLeaseStore(systemClock, policy), leases, concurrency);
+
+  const logger = createLogger({ service: 'bench', instance: 'lease-ops', level: 'warn' });
+  const redis = createRedisClient(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:16379', logger);
+  const prefix = `bench:${randomUUID()}:`;
+  if (!(await redisReady(redis, 5_000))) {
+    throw new Error(
+      'Redis is not reachable: run tools/redis/redis.sh install && tools/redis/redis.sh start',
+    );
+  }
+  try {
+    const redisStore = new RedisLeaseStore(redis, systemClock, policy, { keyPrefix: prefix });
+    const inRedis = await measure(redisStore, leases, concurrency);
+    console.log(JSON.stringify({ leases, concurrency, memory, redis: inRedis }, null, 2));
+    console.log(`\n${leases} leases, ${concurrency} calls in flight (ops/s)`);
+    console.log('operation                 memory        redis   redis/memory');
+    for (const key of Object.keys(memory) as Array<keyof typeof memory>) {
+      console.log(
+        `${key.padEnd(18)} ${memory[key].toFixed(0).padStart(12)} ${inRedis[key].toFixed(0).padStart(12)} ${(inRedis[key] / memory[key]).toFixed(3).padStart(14)}`,
+      );
+    }
+  } finally {
+    // Leave nothing behind in a shared Redis.
+    const keys = await redis.keys(`${prefix}*`);
+    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    redis.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
