@@ -39,6 +39,17 @@ step "install npm dependencies" bash tools/ensure-deps.sh || {
   exit 1
 }
 step "install Chromium for browser tests" bash tools/browsers/ensure-chromium.sh
+# Integration suites talk to a real Redis and a real Kafka broker on loopback.
+# Started here (idempotent); whatever this script started, it stops at the end.
+started_here=()
+bash tools/redis/redis.sh status >/dev/null 2>&1 || started_here+=(tools/redis/redis.sh)
+bash tools/kafka/kafka.sh status >/dev/null 2>&1 || started_here+=(tools/kafka/kafka.sh)
+stop_infrastructure() {
+  for script in "${started_here[@]}"; do bash "$script" stop >/dev/null 2>&1 || true; done
+}
+trap stop_infrastructure EXIT
+step "start Redis (loopback)" bash -c 'tools/redis/redis.sh install && tools/redis/redis.sh start'
+step "start Kafka (KRaft, loopback)" bash -c 'tools/kafka/kafka.sh install && tools/kafka/kafka.sh start'
 
 step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh
 # The module-boundaries lint rule needs the project graph: nx computes it.
