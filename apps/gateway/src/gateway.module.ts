@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
 
 import type { Logger } from '@ephemeral/logging';
 
@@ -8,9 +9,14 @@ import { GATEWAY_CONFIG, GATEWAY_LOGGER } from './config/gateway-config.tokens';
 import { HealthController } from './http/health.controller';
 import { ReadinessService } from './http/readiness.service';
 import { WebAppController } from './http/web-app.controller';
+import { TurnCredentialMinter } from './ice/turn-credential-minter';
+import { createKafkaClient } from './kafka/kafka-client';
+import { KAFKA_CLIENT } from './kafka/kafka.tokens';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { GrpcPresenceClient } from './presence/grpc-presence-client';
 import { GrpcWatchEventSource } from './presence/grpc-watch-event-source';
+import { KafkaPresenceEventSource } from './presence/kafka-presence-event-source';
+import type { PresenceEventSource } from './presence/presence-event-source';
 import { LeaseKeeper } from './presence/lease-keeper';
 import { OnlinePeerCache } from './presence/online-peer-cache';
 import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.tokens';
@@ -51,9 +57,25 @@ export class GatewayModule {
         },
         { provide: PRESENCE_CLIENT, useExisting: GrpcPresenceClient },
         {
+          // One client (metadata, broker connections) shared by the signal
+          // bus and the presence events source.
+          provide: KAFKA_CLIENT,
+          useFactory: (): Kafka | null =>
+            config.kafka
+              ? createKafkaClient(config.kafka.brokers, config.kafka.clientId, logger)
+              : null,
+        },
+        {
           provide: PRESENCE_EVENT_SOURCE,
-          inject: [GrpcPresenceClient],
-          useFactory: (presence: GrpcPresenceClient) => new GrpcWatchEventSource(presence, logger),
+          inject: [GrpcPresenceClient, KAFKA_CLIENT],
+          useFactory: (presence: GrpcPresenceClient, kafka: Kafka | null): PresenceEventSource =>
+            config.presenceEventsSource === 'kafka' && kafka
+              ? new KafkaPresenceEventSource(kafka, config.gatewayId, logger)
+              : new GrpcWatchEventSource(presence, logger),
+        },
+        {
+          provide: TurnCredentialMinter,
+          useFactory: () => new TurnCredentialMinter(config.iceServers, config.turn),
         },
         {
           provide: LeaseKeeper,

@@ -12,3 +12,16 @@ export {
   type ServerFrameValue,
 } from './signaling-client';
 export { GatewayStack, sleep, type StackOptions } from './gateway-stack';
+export { DistributedStack, type DistributedStackOptions } from './distributed-stack';
+export {
+  DEFAULT_KAFKA_BROKERS,
+  DEFAULT_REDIS_URL,
+  ensureKafka,
+  ensureRedis,
+  kafkaRunning,
+  redisRunning,
+  resetKafka,
+  stopKafka,
+  stopRedis,
+  type KafkaInstance,
+} from './local-infrastructure';

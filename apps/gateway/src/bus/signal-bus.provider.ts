@@ -1,19 +1,28 @@
 import type { FactoryProvider } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
 
-import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
+import type { Logger } from '@ephemeral/logging';
+
+import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { KAFKA_CLIENT } from '../kafka/kafka.tokens';
 
 import { InProcessSignalBus } from './in-process-signal-bus';
+import { KafkaSignalBus } from './kafka-signal-bus';
 import { SIGNAL_BUS, type SignalBus } from './signal-bus';
 
 /** Picks the SignalBus implementation from SIGNAL_BUS (validated at boot). */
 export const signalBusProvider: FactoryProvider<SignalBus> = {
   provide: SIGNAL_BUS,
-  inject: [GATEWAY_CONFIG],
-  useFactory: (config: GatewayConfig): SignalBus => {
+  inject: [GATEWAY_CONFIG, GATEWAY_LOGGER, KAFKA_CLIENT],
+  useFactory: (config: GatewayConfig, logger: Logger, kafka: Kafka | null): SignalBus => {
     switch (config.signalBus) {
       case 'memory':
         return new InProcessSignalBus();
+      case 'kafka':
+        if (!kafka)
+          throw new Error('SIGNAL_BUS=kafka without KAFKA_BROKERS (config validation missed it)');
+        return new KafkaSignalBus(kafka, config.gatewayId, logger);
     }
   },
 };

@@ -47,10 +47,84 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig(env)).toThrow(name);
   });
 
-  it('refuses the Kafka bus clearly until it exists', () => {
+  it('turns on the Kafka bus with KAFKA_BROKERS, and presence events from Kafka by default', () => {
+    const config = loadGatewayConfig({
+      SIGNAL_BUS: 'kafka',
+      KAFKA_BROKERS: 'k1.example:9092, k2.example:9092',
+    });
+    expect(config.signalBus).toBe('kafka');
+    expect(config.kafka).toEqual({
+      brokers: ['k1.example:9092', 'k2.example:9092'],
+      clientId: 'ephemeral-gateway',
+    });
+    expect(config.presenceEventsSource).toBe('kafka');
+    expect(loadGatewayConfig({}).presenceEventsSource).toBe('watch');
+    expect(loadGatewayConfig({}).kafka).toBeNull();
+    expect(
+      loadGatewayConfig({
+        SIGNAL_BUS: 'kafka',
+        KAFKA_BROKERS: 'k:9092',
+        PRESENCE_EVENTS_SOURCE: 'watch',
+      }).presenceEventsSource,
+    ).toBe('watch');
+  });
+
+  it('refuses a Kafka setting without brokers, and unknown buses', () => {
     expect(() => loadGatewayConfig({ SIGNAL_BUS: 'kafka' })).toThrow(
-      /SIGNAL_BUS: the Kafka signal bus is not available/,
+      /KAFKA_BROKERS: required when SIGNAL_BUS=kafka/,
+    );
+    expect(() => loadGatewayConfig({ PRESENCE_EVENTS_SOURCE: 'kafka' })).toThrow(
+      /KAFKA_BROKERS: required when PRESENCE_EVENTS_SOURCE=kafka/,
     );
     expect(() => loadGatewayConfig({ SIGNAL_BUS: 'carrier-pigeon' })).toThrow(/SIGNAL_BUS/);
+    expect(() => loadGatewayConfig({ SIGNAL_BUS: 'kafka', KAFKA_BROKERS: 'no-port' })).toThrow(
+      /KAFKA_BROKERS/,
+    );
+  });
+
+  it.each([
+    '127.0.0.1:50051',
+    'presence:50051',
+    'dns:///presence-headless:50051',
+    'ipv4:127.0.0.1:50051,127.0.0.1:50052',
+  ])('accepts the gRPC target PRESENCE_URL=%s', (target) => {
+    expect(loadGatewayConfig({ PRESENCE_URL: target }).presenceUrl).toBe(target);
+  });
+
+  it('mints TURN credentials only with both TURN_SECRET and TURN_URLS', () => {
+    const config = loadGatewayConfig({
+      TURN_SECRET: 'sixteen-chars-or-more',
+      TURN_URLS: 'turn:t.example:3478?transport=udp,turns:t.example:5349',
+    });
+    expect(config.turn).toEqual({
+      urls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'],
+      secret: 'sixteen-chars-or-more',
+      ttlSeconds: 3600,
+    });
+    expect(loadGatewayConfig({}).turn).toBeNull();
+    expect(() => loadGatewayConfig({ TURN_SECRET: 'sixteen-chars-or-more' })).toThrow(/TURN_URLS/);
+    expect(() => loadGatewayConfig({ TURN_URLS: 'turn:t:3478' })).toThrow(/TURN_SECRET/);
+    expect(() =>
+      loadGatewayConfig({ TURN_URLS: 'stun:t:3478', TURN_SECRET: 'x'.repeat(16) }),
+    ).toThrow(/TURN_URLS/);
+    expect(() =>
+      loadGatewayConfig({
+        TURN_URLS: 'turn:t:3478',
+        TURN_SECRET: 'x'.repeat(16),
+        TURN_CREDENTIAL_TTL_SECONDS: '5',
+      }),
+    ).toThrow(/TURN_CREDENTIAL_TTL_SECONDS/);
+  });
+
+  it('never puts the TURN secret in an error message', () => {
+    const secret = 'short-secret';
+    expect(() => loadGatewayConfig({ TURN_SECRET: secret, TURN_URLS: 'turn:t:1' })).toThrow(
+      /TURN_SECRET/,
+    );
+    try {
+      loadGatewayConfig({ TURN_SECRET: secret, TURN_URLS: 'turn:t:1' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
   });
 });

@@ -28,10 +28,24 @@ export interface GatewayConfig {
   heartbeatIntervalMs: number;
   sendBufferLimitBytes: number;
   inboundQueueLimit: number;
-  signalBus: 'memory';
+  signalBus: 'memory' | 'kafka';
+  /** Set when SIGNAL_BUS=kafka or PRESENCE_EVENTS_SOURCE=kafka. */
+  kafka: { brokers: string[]; clientId: string } | null;
+  /** Where peer-left news comes from: presence's Watch stream or the Kafka events topic. */
+  presenceEventsSource: 'watch' | 'kafka';
+  /** Set when TURN_SECRET and TURN_URLS are: Welcome carries a short-lived TURN credential. */
+  turn: TurnConfig | null;
   webRoot: string;
   drainTimeoutMs: number;
   logLevel: LogLevel;
+}
+
+/** coturn's `use-auth-secret` (TURN REST API): credentials minted per peer. */
+export interface TurnConfig {
+  urls: string[];
+  /** Shared with the TURN server; never logged. */
+  secret: string;
+  ttlSeconds: number;
 }
 
 /** A bad environment value; main prints the message and exits non-zero. */
@@ -75,6 +89,10 @@ const iceServersSchema = z
   )
   .default([]);
 
+// host:port | [v6]:port | dns:[//authority/]host:port | ipv4:ip:port,ip:port… | ipv6:…
+const PRESENCE_TARGET =
+  /^(?:[\w.-]+:\d+|\[[\da-fA-F:]+\]:\d+|dns:(?:\/\/[^/\s]*\/)?[\w.-]+:\d+|ipv4:[\d.]+:\d+(?:,[\d.]+:\d+)*|ipv6:\S+)$/;
+
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
@@ -86,10 +104,13 @@ const envSchema = z.object({
     .string()
     .regex(/^\/[\w\-/]*$/, 'must be an absolute URL path such as /ws')
     .default('/ws'),
+  // A gRPC target: host:port, dns:///host:port (every A record, re-resolved;
+  // what k8s uses with the headless Service) or ipv4:a:port,b:port (a fixed
+  // list of replicas). Calls are balanced round robin over what it resolves to.
   PRESENCE_URL: z
     .string()
     .trim()
-    .regex(/^[^\s/]+:\d+$/, 'must be host:port')
+    .regex(PRESENCE_TARGET, 'must be host:port, dns:///host:port or ipv4:ip:port[,ip:port…]')
     .default('127.0.0.1:50051'),
   GATEWAY_ID: z
     .string()
@@ -129,12 +150,53 @@ const envSchema = z.object({
   // async); a burst is 100 frames, so 256 only fills when presence stalls.
   INBOUND_QUEUE_LIMIT: wholeNumber(1, 100_000, 256),
   SIGNAL_BUS: z
+    .enum(['memory', 'kafka'], { error: 'must be "memory" or "kafka"' })
+    .default('memory'),
+  // host:port[,host:port…]: the bootstrap brokers (any of them answers metadata).
+  KAFKA_BROKERS: z
     .string()
-    .default('memory')
-    .refine((bus) => bus !== 'kafka', {
-      message: 'the Kafka signal bus is not available in this build yet; use SIGNAL_BUS=memory',
-    })
-    .pipe(z.literal('memory', { error: 'must be "memory"' })),
+    .trim()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port'))
+        .min(1, 'must list at least one broker'),
+    )
+    .optional(),
+  KAFKA_CLIENT_ID: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,128}$/, 'must be 1-128 of [A-Za-z0-9_.-]')
+    .default('ephemeral-gateway'),
+  // Defaults to kafka when SIGNAL_BUS=kafka (the presence replicas publish
+  // their events there), to watch otherwise.
+  PRESENCE_EVENTS_SOURCE: z
+    .enum(['watch', 'kafka'], { error: 'must be "watch" or "kafka"' })
+    .optional(),
+  TURN_URLS: z
+    .string()
+    .trim()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^turns?:\S+$/, 'each URL must start with turn: or turns:'))
+        .min(1, 'must list at least one turn: URL'),
+    )
+    .optional(),
+  TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // 1 h: long enough for one transfer's ICE restarts, short enough that a
+  // leaked credential is useless soon after. coturn checks the expiry.
+  TURN_CREDENTIAL_TTL_SECONDS: wholeNumber(60, 7 * 24 * 3600, 3600),
   WEB_ROOT: z.string().trim().min(1).optional(),
   // Long enough to tell every client to reconnect and let sockets close;
   // shorter than the usual 30 s Kubernetes termination grace period.
@@ -169,9 +231,25 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     throw new GatewayConfigError(`invalid gateway configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const problems: string[] = [];
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
+    problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
+  }
+  const presenceEventsSource =
+    e.PRESENCE_EVENTS_SOURCE ?? (e.SIGNAL_BUS === 'kafka' ? 'kafka' : 'watch');
+  if (e.SIGNAL_BUS === 'kafka' && !e.KAFKA_BROKERS) {
+    problems.push('KAFKA_BROKERS: required when SIGNAL_BUS=kafka');
+  } else if (presenceEventsSource === 'kafka' && !e.KAFKA_BROKERS) {
+    problems.push('KAFKA_BROKERS: required when PRESENCE_EVENTS_SOURCE=kafka');
+  }
+  if (Boolean(e.TURN_SECRET) !== Boolean(e.TURN_URLS)) {
+    problems.push(
+      `${e.TURN_SECRET ? 'TURN_URLS' : 'TURN_SECRET'}: TURN_SECRET and TURN_URLS are set together or not at all`,
+    );
+  }
+  if (problems.length > 0) {
     throw new GatewayConfigError(
-      `invalid gateway configuration:\n  MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`,
+      `invalid gateway configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
     );
   }
   return {
@@ -194,6 +272,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     sendBufferLimitBytes: e.SEND_BUFFER_LIMIT_BYTES,
     inboundQueueLimit: e.INBOUND_QUEUE_LIMIT,
     signalBus: e.SIGNAL_BUS,
+    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : null,
+    presenceEventsSource,
+    turn:
+      e.TURN_SECRET && e.TURN_URLS
+        ? { urls: e.TURN_URLS, secret: e.TURN_SECRET, ttlSeconds: e.TURN_CREDENTIAL_TTL_SECONDS }
+        : null,
     webRoot: resolve(e.WEB_ROOT ?? join(findWorkspaceRoot(__dirname), 'dist/apps/web/browser')),
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

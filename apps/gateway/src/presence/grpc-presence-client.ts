@@ -31,6 +31,56 @@ const KEEP_ALIVE_DEADLINE_MS = 5_000;
 // Readiness probes run every few seconds; an answer slower than 1 s is "not ready".
 const HEALTH_DEADLINE_MS = 1_000;
 
+const PRESENCE_SERVICE = 'ephemeral.presence.v1.PresenceService';
+
+/**
+ * grpc-js service config for the presence channel.
+ *
+ * round_robin: one subchannel per address the target resolves to (every
+ * replica behind dns:///presence-headless, or each ipv4: entry), calls spread
+ * over the READY ones, and a replica that goes away leaves the rotation on
+ * its own (the default pick_first would pin every call to one replica).
+ *
+ * Retries on UNAVAILABLE (the replica died or is draining) for the calls
+ * that are safe to repeat: Lookup and BatchLookup read; KeepAlive extends
+ * leases to an absolute deadline under a fencing token, so twice is once;
+ * Revoke under a fencing token answers NOT_FOUND the second time, which the
+ * callers treat as done; the health Check reads. Register is left out: a
+ * repeated NEW registration whose first attempt landed would be refused as
+ * a collision. Three attempts with a short backoff fit well inside the
+ * 2 s call deadline. (grpc-js also retries transparently any call that never
+ * reached a server, Register included.)
+ */
+export const PRESENCE_SERVICE_CONFIG = {
+  loadBalancingConfig: [{ round_robin: {} }],
+  methodConfig: [
+    {
+      name: [
+        { service: PRESENCE_SERVICE, method: 'Lookup' },
+        { service: PRESENCE_SERVICE, method: 'BatchLookup' },
+        { service: PRESENCE_SERVICE, method: 'KeepAlive' },
+        { service: PRESENCE_SERVICE, method: 'Revoke' },
+        { service: 'grpc.health.v1.Health', method: 'Check' },
+      ],
+      retryPolicy: {
+        maxAttempts: 3,
+        initialBackoff: '0.05s',
+        maxBackoff: '0.5s',
+        backoffMultiplier: 2,
+        retryableStatusCodes: ['UNAVAILABLE'],
+      },
+    },
+  ],
+};
+
+const CHANNEL_OPTIONS = {
+  'grpc.service_config': JSON.stringify(PRESENCE_SERVICE_CONFIG),
+  // The service config above is the only one: never take one from DNS TXT records.
+  'grpc.service_config_disable_resolution': 1,
+  // Re-resolve dns:/// targets at most every 5 s (replicas scaled or replaced).
+  'grpc.dns_min_time_between_resolutions_ms': 5_000,
+};
+
 /** The standard grpc.health.v1 Check response (from grpc-health-check's proto). */
 interface HealthCheckResponse {
   status: 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
@@ -95,10 +145,11 @@ export class GrpcPresenceClient implements PresenceClient {
   readonly client: PresenceServiceClient;
   private readonly health: HealthClient;
 
-  constructor(address: string) {
-    this.client = new PresenceServiceClient(address, credentials.createInsecure());
+  /** `target`: host:port, dns:///host:port or ipv4:ip:port,ip:port (see PRESENCE_URL). */
+  constructor(target: string) {
+    this.client = new PresenceServiceClient(target, credentials.createInsecure(), CHANNEL_OPTIONS);
     // Shares the channel, so health reflects the same connection the calls use.
-    this.health = new HealthClientConstructor(address, credentials.createInsecure(), {
+    this.health = new HealthClientConstructor(target, credentials.createInsecure(), {
       channelOverride: this.client.getChannel(),
     });
   }

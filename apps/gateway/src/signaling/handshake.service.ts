@@ -7,6 +7,7 @@ import { RegisterMode, type Lease } from '@ephemeral/protocol/presence';
 
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { TurnCredentialMinter } from '../ice/turn-credential-minter';
 import { LeaseKeeper } from '../presence/lease-keeper';
 import { PresenceCallError, type PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -33,6 +34,7 @@ export class HandshakeService {
     @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
     private readonly keeper: LeaseKeeper,
     private readonly registry: PeerConnectionRegistry,
+    private readonly ice: TurnCredentialMinter,
   ) {}
 
   async handleHello(session: PeerSession, seq: number, hello: Hello): Promise<void> {
@@ -151,7 +153,7 @@ export class HandshakeService {
         value: {
           peerId: lease.peerId,
           resumeToken: token,
-          iceServers: this.config.iceServers,
+          iceServers: this.ice.iceServersFor(lease.peerId),
           leaseTtlSeconds: lease.ttlSeconds || this.config.leaseTtlSeconds,
           resumed,
           limits: {

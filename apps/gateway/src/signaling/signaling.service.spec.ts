@@ -14,6 +14,7 @@ import { createLogger } from '@ephemeral/logging';
 
 import { InProcessSignalBus } from '../bus/in-process-signal-bus';
 import { loadGatewayConfig } from '../config/gateway-config';
+import { TurnCredentialMinter } from '../ice/turn-credential-minter';
 import { OnlinePeerCache } from '../presence/online-peer-cache';
 import { FakePresenceClient } from '../presence/fake-presence-client';
 import { LeaseKeeper } from '../presence/lease-keeper';
@@ -84,7 +85,13 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     batchSize: 100,
     requestedTtlSeconds: 15,
   });
-  const handshake = new HandshakeService(config, presence, keeper, registry);
+  const handshake = new HandshakeService(
+    config,
+    presence,
+    keeper,
+    registry,
+    new TurnCredentialMinter(config.iceServers, config.turn),
+  );
   const router = new SignalRouter(config, presence, bus, registry, counterparts, onlinePeers);
   const notifier = new PeerLeftNotifier(presence, logger, registry, counterparts, onlinePeers);
   const signaling = new SignalingService(

@@ -1,0 +1,104 @@
+import { LeaveReason } from '@ephemeral/protocol';
+
+import {
+  DEFAULT_KAFKA_BROKERS,
+  DEFAULT_REDIS_URL,
+  DistributedStack,
+  SignalingClient,
+  signals,
+  sleep,
+} from '@ephemeral/testing';
+
+// Short leases so a dead gateway's peers expire within the test: presence
+// allows 1 s, the gateways ask for 2 s and renew every ~667 ms.
+const LEASE_TTL_SECONDS = 2;
+
+function candidateIndex(frame: { signal?: ReturnType<typeof signals.candidate> }): number {
+  const payload = frame.signal?.payload;
+  return payload?.$case === 'candidate'
+    ? Number(/^candidate:(\d+) /.exec(payload.value.candidate)?.[1])
+    : -1;
+}
+
+describe('kill -9 of a gateway (distributed mode)', () => {
+  let stack: DistributedStack;
+  const clients: SignalingClient[] = [];
+
+  async function connect(gateway: number): Promise<SignalingClient> {
+    const client = await SignalingClient.connectAndHello(stack.wsUrl(gateway));
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    stack = await DistributedStack.start({
+      kafkaBrokers: DEFAULT_KAFKA_BROKERS,
+      redisUrl: DEFAULT_REDIS_URL,
+      presenceEnv: { LEASE_TTL_MIN_SECONDS: '1', LEASE_TTL_DEFAULT_SECONDS: '2' },
+      gatewayEnv: { LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS) },
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.terminate()));
+    await stack?.stop();
+  });
+
+  it('tells B (gateway 2) that A left within TTL + 1 s, while peers on gateway 2 keep signaling without loss', async () => {
+    const a = await connect(0);
+    const b = await connect(1);
+    const c = await connect(1);
+    const d = await connect(1);
+
+    // A and B become counterparts (so B is told when A leaves).
+    a.signal(b.peerId, signals.offer());
+    expect((await b.next('signal')).from).toBe(a.peerId);
+    b.signal(a.peerId, signals.answer());
+    expect((await a.next('signal')).from).toBe(b.peerId);
+
+    // C and D trickle candidates to each other the whole time, 50/s each way
+    // (the per-connection limit is 50/s with a burst of 100).
+    let sent = 0;
+    let trickling = true;
+    const trickle = (async () => {
+      while (trickling) {
+        c.signal(d.peerId, signals.candidate(sent));
+        d.signal(c.peerId, signals.candidate(sent));
+        sent += 1;
+        await sleep(25);
+      }
+    })();
+
+    await sleep(500);
+    const killedAt = Date.now();
+    await stack.gateways[0].kill9();
+    const left = await b.next('peerLeft', (LEASE_TTL_SECONDS + 3) * 1000);
+    const noticeMs = Date.now() - killedAt;
+    expect(left.peerId).toBe(a.peerId);
+    expect(left.reason).toBe(LeaveReason.LEAVE_REASON_EXPIRED);
+    expect(noticeMs).toBeLessThanOrEqual((LEASE_TTL_SECONDS + 1) * 1000);
+    expect(await stack.isOnline(a.peerId)).toBe(false);
+
+    await sleep(500);
+    trickling = false;
+    await trickle;
+
+    // Every candidate arrived, in order, from the right peer, and nothing was refused.
+    for (const [receiver, sender] of [
+      [d, c],
+      [c, d],
+    ] as const) {
+      const seen: number[] = [];
+      for (let n = 0; n < sent; n++) {
+        const frame = await receiver.next('signal');
+        expect(frame.from).toBe(sender.peerId);
+        seen.push(candidateIndex(frame));
+      }
+      expect(seen).toEqual(Array.from({ length: sent }, (_, n) => n));
+      expect(receiver.pending('error')).toBe(0);
+      expect(receiver.isClosed).toBe(false);
+    }
+    expect(sent).toBeGreaterThan(50);
+    expect(stack.gateways[1].exited).toBe(false);
+  });
+});

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+
+import { workspaceRoot } from './workspace-paths';
+
+/**
+ * The local Kafka and Redis of tools/kafka/kafka.sh and tools/redis/redis.sh,
+ * driven from tests. Every command is idempotent (start on a running broker
+ * is a no-op), so suites call ensure*() freely.
+ */
+
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:19092';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+
+// A cold install downloads ~65 MB of jars; a cold start takes ~5-10 s on 2
+// cores. 120 s covers both on a busy CI runner.
+const INFRA_TIMEOUT_MS = 120_000;
+
+/** Env for a second, private broker (its own ports and data dir) next to the shared one. */
+export interface KafkaInstance {
+  port: number;
+  controllerPort: number;
+  /** Relative to the workspace root or absolute. */
+  dataDir: string;
+}
+
+function kafkaEnv(instance?: KafkaInstance): Record<string, string> {
+  if (!instance) return {};
+  return {
+    KAFKA_PORT: String(instance.port),
+    KAFKA_CONTROLLER_PORT: String(instance.controllerPort),
+    KAFKA_DATA_DIR: join(workspaceRoot, instance.dataDir),
+  };
+}
+
+function runScript(
+  script: string,
+  command: string,
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolveRun) => {
+    execFile(
+      'bash',
+      [join(workspaceRoot, script), command],
+      { cwd: workspaceRoot, env: { ...process.env, ...env }, timeout: INFRA_TIMEOUT_MS },
+      (error, stdout, stderr) => resolveRun({ ok: !error, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+async function mustRun(
+  script: string,
+  command: string,
+  env?: Record<string, string>,
+): Promise<string> {
+  const { ok, output } = await runScript(script, command, env);
+  if (!ok) throw new Error(`${script} ${command} failed:\n${output}`);
+  return output;
+}
+
+/** Whether the broker answers metadata now. */
+export async function kafkaRunning(instance?: KafkaInstance): Promise<boolean> {
+  return (await runScript('tools/kafka/kafka.sh', 'status', kafkaEnv(instance))).ok;
+}
+
+/** Installs (if needed) and starts (if needed) a broker; resolves with its bootstrap address. */
+export async function ensureKafka(instance?: KafkaInstance): Promise<string> {
+  await mustRun('tools/kafka/kafka.sh', 'install');
+  await mustRun('tools/kafka/kafka.sh', 'start', kafkaEnv(instance));
+  return instance ? `127.0.0.1:${instance.port}` : DEFAULT_KAFKA_BROKERS;
+}
+
+/** Stops a broker (SIGTERM, then SIGKILL); a stopped one is left alone. */
+export async function stopKafka(instance?: KafkaInstance): Promise<void> {
+  await mustRun('tools/kafka/kafka.sh', 'stop', kafkaEnv(instance));
+}
+
+/** Stops a private broker and deletes its data dir. */
+export async function resetKafka(instance: KafkaInstance): Promise<void> {
+  await mustRun('tools/kafka/kafka.sh', 'reset', kafkaEnv(instance));
+}
+
+export async function redisRunning(): Promise<boolean> {
+  return (await runScript('tools/redis/redis.sh', 'status')).ok;
+}
+
+/** Installs (if needed) and starts (if needed) the local Redis; resolves with its URL. */
+export async function ensureRedis(): Promise<string> {
+  await mustRun('tools/redis/redis.sh', 'install');
+  await mustRun('tools/redis/redis.sh', 'start');
+  return DEFAULT_REDIS_URL;
+}
+
+export async function stopRedis(): Promise<void> {
+  await mustRun('tools/redis/redis.sh', 'stop');
+}
