@@ -6,32 +6,78 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import type { Logger } from '@ephemeral/logging';
+import { MetricsHttpServer, MetricsRegistry } from '@ephemeral/metrics';
 
 import type { GatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
 import { securityHeaders } from './http/security-headers';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { NestPinoLogger } from './lifecycle/nest-pino-logger';
+import { GatewayMetrics } from './metrics/gateway-metrics';
 import { GatewayWsAdapter } from './signaling/gateway-ws-adapter';
 
 export interface RunningGateway {
   app: NestExpressApplication;
   /** The port actually bound (PORT=0 picks a free one). */
   port: number;
+  /** The /metrics port actually bound (METRICS_PORT=0 picks one); null if it could not bind. */
+  metricsPort: number | null;
+  metrics: GatewayMetrics;
   /** Drain clients (Reconnect, then GOING_AWAY), then stop everything. Leases are kept. */
   shutdown(): Promise<void>;
 }
 
 /**
+ * GET /metrics on METRICS_HOST:METRICS_PORT: its own port, not PORT, because
+ * the Ingress publishes PORT to the internet and the series name error rates
+ * and capacity nobody outside should read. Started before the public port so
+ * a ready gateway is always scrapable. A port that cannot be bound is logged,
+ * not fatal: the gateway keeps serving peers, and Prometheus shows the target
+ * down (up == 0), which is what alerts.
+ */
+async function startMetricsServer(
+  config: GatewayConfig,
+  registry: MetricsRegistry,
+  logger: Logger,
+): Promise<MetricsHttpServer | null> {
+  const server = new MetricsHttpServer(registry, {
+    ...config.metrics,
+    onScrapeError: (error) =>
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'metrics scrape failed',
+      ),
+  });
+  try {
+    const port = await server.listen();
+    logger.info({ host: config.metrics.host, port }, 'metrics listening');
+    return server;
+  } catch (error) {
+    logger.error(
+      {
+        err: error instanceof Error ? error.message : String(error),
+        host: config.metrics.host,
+        port: config.metrics.port,
+      },
+      'metrics server could not listen: serving without /metrics',
+    );
+    return null;
+  }
+}
+
+/**
  * Builds and starts the gateway: HTTP (probes, web app) and the WebSocket
- * endpoint on one port. Used by main.ts and by benchmarks in-process.
+ * endpoint on one port, /metrics on another. Used by main.ts and by
+ * benchmarks in-process.
  */
 export async function bootstrapGateway(
   config: GatewayConfig,
   logger: Logger,
 ): Promise<RunningGateway> {
+  const registry = new MetricsRegistry();
+  const metrics = new GatewayMetrics(registry);
   const app = await NestFactory.create<NestExpressApplication>(
-    GatewayModule.forRoot(config, logger),
+    GatewayModule.forRoot(config, logger, metrics),
     {
       logger: new NestPinoLogger(logger),
       abortOnError: false,
@@ -43,7 +89,13 @@ export async function bootstrapGateway(
   // (index: false) so it is never cached and the SPA routes share it.
   app.useStaticAssets(config.webRoot, { index: false, fallthrough: true, maxAge: '1h' });
   app.useWebSocketAdapter(new GatewayWsAdapter(app, config, logger));
-  await app.listen(config.port, config.host);
+  const metricsServer = await startMetricsServer(config, registry, logger);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await metricsServer?.close();
+    throw error;
+  }
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.info(
     {
@@ -59,10 +111,14 @@ export async function bootstrapGateway(
   return {
     app,
     port,
+    metricsPort: metricsServer?.port ?? null,
+    metrics,
     shutdown: () => {
       stopping ??= (async () => {
         await app.get(GatewayLifecycle).drain();
         await app.close();
+        // Last: the drain and the disconnects stay observable to the end.
+        await metricsServer?.close();
       })();
       return stopping;
     },

@@ -13,9 +13,12 @@ import { TurnCredentialMinter } from './ice/turn-credential-minter';
 import { createKafkaClient } from './kafka/kafka-client';
 import { KAFKA_CLIENT } from './kafka/kafka.tokens';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
+import { GatewayMetrics } from './metrics/gateway-metrics';
 import { GrpcPresenceClient } from './presence/grpc-presence-client';
 import { GrpcWatchEventSource } from './presence/grpc-watch-event-source';
+import { InstrumentedPresenceClient } from './presence/instrumented-presence-client';
 import { KafkaPresenceEventSource } from './presence/kafka-presence-event-source';
+import type { PresenceClient } from './presence/presence-client';
 import type { PresenceEventSource } from './presence/presence-event-source';
 import { LeaseKeeper } from './presence/lease-keeper';
 import { OnlinePeerCache } from './presence/online-peer-cache';
@@ -44,18 +47,27 @@ const ONLINE_CACHE_MAX_ENTRIES = 50_000;
 /** The gateway application: signaling over WebSocket, probes and the web app over HTTP. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+  /** `metrics`: where the gateway's series go (bootstrapGateway serves them on /metrics). */
+  static forRoot(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
     return {
       module: GatewayModule,
       controllers: [HealthController, WebAppController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },
+        { provide: GatewayMetrics, useValue: metrics },
         {
           provide: GrpcPresenceClient,
           useFactory: () => new GrpcPresenceClient(config.presenceUrl),
         },
-        { provide: PRESENCE_CLIENT, useExisting: GrpcPresenceClient },
+        {
+          // Every presence call the gateway makes is timed and counted here;
+          // the Watch stream uses GrpcPresenceClient directly.
+          provide: PRESENCE_CLIENT,
+          inject: [GrpcPresenceClient],
+          useFactory: (presence: GrpcPresenceClient) =>
+            new InstrumentedPresenceClient(presence, metrics),
+        },
         {
           // One client (metadata, broker connections) shared by the signal
           // bus and the presence events source.
@@ -70,7 +82,7 @@ export class GatewayModule {
           inject: [GrpcPresenceClient, KAFKA_CLIENT],
           useFactory: (presence: GrpcPresenceClient, kafka: Kafka | null): PresenceEventSource =>
             config.presenceEventsSource === 'kafka' && kafka
-              ? new KafkaPresenceEventSource(kafka, config.gatewayId, logger)
+              ? new KafkaPresenceEventSource(kafka, config.gatewayId, logger, metrics)
               : new GrpcWatchEventSource(presence, logger),
         },
         {
@@ -80,12 +92,17 @@ export class GatewayModule {
         {
           provide: LeaseKeeper,
           inject: [PRESENCE_CLIENT],
-          useFactory: (presence: GrpcPresenceClient) =>
-            new LeaseKeeper(presence, logger, {
-              gatewayId: config.gatewayId,
-              batchSize: KEEP_ALIVE_BATCH,
-              requestedTtlSeconds: config.leaseTtlSeconds,
-            }),
+          useFactory: (presence: PresenceClient) =>
+            new LeaseKeeper(
+              presence,
+              logger,
+              {
+                gatewayId: config.gatewayId,
+                batchSize: KEEP_ALIVE_BATCH,
+                requestedTtlSeconds: config.leaseTtlSeconds,
+              },
+              metrics,
+            ),
         },
         {
           provide: CounterpartTracker,

@@ -2,6 +2,7 @@ import { createLogger } from '@ephemeral/logging';
 
 import { bootstrapGateway } from './bootstrap-gateway';
 import { GatewayConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
+import { withGatewayRedaction } from './lifecycle/gateway-log-redaction';
 
 function loadConfigOrExit(): GatewayConfig {
   try {
@@ -15,13 +16,10 @@ function loadConfigOrExit(): GatewayConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger({
-    service: 'gateway',
-    instance: config.gatewayId,
-    level: config.logLevel,
-  }).child({
-    gatewayId: config.gatewayId,
-  });
+  const logger = withGatewayRedaction(
+    createLogger({ service: 'gateway', instance: config.gatewayId, level: config.logLevel }),
+    { gatewayId: config.gatewayId },
+  );
   process.on('unhandledRejection', (reason) => {
     logger.error(
       { err: reason instanceof Error ? reason.message : String(reason) },

@@ -5,6 +5,7 @@ import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 
 import { freePort } from './free-port';
+import { metricsPortOf, MetricsSnapshot } from './metrics-snapshot';
 import { ServiceProcess } from './service-process';
 import { builtAppEntry } from './workspace-paths';
 
@@ -96,6 +97,8 @@ export class DistributedStack {
         REDIS_URL: this.options.redisUrl,
         REDIS_KEY_PREFIX: this.redisKeyPrefix,
         KAFKA_BROKERS: this.options.kafkaBrokers,
+        // Replicas would collide on the default 9464.
+        METRICS_PORT: '0',
         ...this.options.presenceEnv,
       },
       readyWhen: /presence listening/,
@@ -117,6 +120,7 @@ export class DistributedStack {
         PRESENCE_URL: this.presenceTarget,
         SIGNAL_BUS: 'kafka',
         KAFKA_BROKERS: this.options.kafkaBrokers,
+        METRICS_PORT: '0',
         ...this.options.gatewayEnv,
       },
       readyWhen: /gateway listening/,
@@ -127,6 +131,13 @@ export class DistributedStack {
     this.gateways[index] = gateway;
     this.gatewayPorts[index] = port;
     return { gateway, port };
+  }
+
+  /** GET /metrics on gateway `index` (its ephemeral metrics port), parsed. */
+  scrapeGatewayMetrics(index: number): Promise<MetricsSnapshot> {
+    const port = metricsPortOf(this.gateways[index]);
+    if (port === null) throw new Error(`gateway ${index + 1} logged no "metrics listening" line`);
+    return MetricsSnapshot.scrape(port);
   }
 
   /** GET /readyz on gateway `index`: the HTTP status. */

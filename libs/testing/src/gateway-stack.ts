@@ -2,6 +2,7 @@ import { credentials, status } from '@grpc/grpc-js';
 
 import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 import { freePort } from './free-port';
+import { metricsPortOf, MetricsSnapshot } from './metrics-snapshot';
 import { ServiceProcess } from './service-process';
 import { builtAppEntry } from './workspace-paths';
 
@@ -16,6 +17,10 @@ function portOf(line: string): number {
   if (typeof record.port !== 'number') throw new Error(`no port in ${line}`);
   return record.port;
 }
+
+// Services bind /metrics to 9464 by default; several in one test run would
+// collide, so stacks ask for an ephemeral port unless the caller sets one.
+const EPHEMERAL_METRICS = { METRICS_PORT: '0' };
 
 /** Presence and one gateway as real processes from dist/, on loopback. */
 export class GatewayStack {
@@ -37,6 +42,7 @@ export class GatewayStack {
       env: {
         PRESENCE_HOST: '127.0.0.1',
         PRESENCE_PORT: String(presencePort),
+        ...EPHEMERAL_METRICS,
         ...options.presenceEnv,
       },
       readyWhen: /presence listening/,
@@ -57,7 +63,13 @@ export class GatewayStack {
     const gateway = await ServiceProcess.start({
       name: 'gateway',
       entry: builtAppEntry('gateway'),
-      env: { HOST: '127.0.0.1', PORT: '0', PRESENCE_URL: `127.0.0.1:${presencePort}`, ...env },
+      env: {
+        HOST: '127.0.0.1',
+        PORT: '0',
+        PRESENCE_URL: `127.0.0.1:${presencePort}`,
+        ...EPHEMERAL_METRICS,
+        ...env,
+      },
       readyWhen: /gateway listening/,
     });
     return { gateway, port: portOf(await gateway.waitForLine(/gateway listening/)) };
@@ -80,6 +92,18 @@ export class GatewayStack {
 
   get httpUrl(): string {
     return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  /** The gateway's /metrics port (from its "metrics listening" line); throws if it has none. */
+  get gatewayMetricsPort(): number {
+    const port = metricsPortOf(this.gateway);
+    if (port === null) throw new Error(`the gateway logged no "metrics listening" line`);
+    return port;
+  }
+
+  /** GET /metrics on the gateway, parsed. */
+  scrapeGatewayMetrics(): Promise<MetricsSnapshot> {
+    return MetricsSnapshot.scrape(this.gatewayMetricsPort);
   }
 
   /** A gRPC client to presence, for checking what the gateway did. */

@@ -12,6 +12,7 @@ export {
   type ServerFrameValue,
 } from './signaling-client';
 export { GatewayStack, sleep, type StackOptions } from './gateway-stack';
+export { MetricsSnapshot, metricsPortOf, type MetricSample } from './metrics-snapshot';
 export { DistributedStack, type DistributedStackOptions } from './distributed-stack';
 export {
   DEFAULT_KAFKA_BROKERS,

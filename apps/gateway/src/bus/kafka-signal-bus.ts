@@ -5,6 +5,7 @@ import { BusTopics } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
 
 import { disconnectWithin, SupervisedConsumer } from '../kafka/supervised-consumer';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ReconnectBackoff } from '../presence/reconnect-backoff';
 
 import { SignalBusUnavailableError, type SignalBus, type SignalRecordHandler } from './signal-bus';
@@ -103,6 +104,7 @@ export class KafkaSignalBus implements SignalBus {
     kafka: Kafka,
     gatewayId: string,
     private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -112,12 +114,14 @@ export class KafkaSignalBus implements SignalBus {
     this.consumer = new SupervisedConsumer(
       kafka,
       {
+        name: 'signals',
         topic: SIGNALS_TOPIC,
         groupId: `gateway-${gatewayId}`,
         prepare: () => ensureSignalsTopic(kafka.admin(), logger),
         onRecord: (value, timestampMs) => this.onRecord(value, timestampMs),
       },
       logger.child({ component: 'signal-bus' }),
+      metrics,
     );
   }
 
@@ -185,6 +189,8 @@ export class KafkaSignalBus implements SignalBus {
         timeout,
       ]);
     } catch (error) {
+      // The broker refused the record or did not acknowledge it in time.
+      this.metrics.kafkaProduceErrors.inc();
       if (error instanceof SignalBusUnavailableError) throw error;
       throw new SignalBusUnavailableError(
         `Kafka refused the signal: ${error instanceof Error ? error.message : String(error)}`,

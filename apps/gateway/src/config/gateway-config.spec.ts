@@ -14,6 +14,7 @@ describe('loadGatewayConfig', () => {
       maxSdpBytes: 32_768,
       signalBus: 'memory',
       logLevel: 'info',
+      metrics: { host: '127.0.0.1', port: 9464 },
     });
     expect(config.gatewayId).toMatch(/-\d+-[0-9a-f]{6}$/);
     expect(config.webRoot).toMatch(/dist\/apps\/web\/browser$/);
@@ -42,6 +43,8 @@ describe('loadGatewayConfig', () => {
     ['PRESENCE_URL', { PRESENCE_URL: 'http://x/' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['MAX_SDP_BYTES', { MAX_SDP_BYTES: '70000' }],
+    ['METRICS_PORT', { METRICS_PORT: '-1' }],
+    ['METRICS_PORT', { PORT: '9000', METRICS_PORT: '9000' }],
   ])('stops with a message naming %s', (name, env) => {
     expect(() => loadGatewayConfig(env)).toThrow(GatewayConfigError);
     expect(() => loadGatewayConfig(env)).toThrow(name);
@@ -126,5 +129,16 @@ describe('loadGatewayConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(secret);
     }
+  });
+
+  it('serves metrics on METRICS_HOST:METRICS_PORT, HOST by default, 0 = ephemeral', () => {
+    expect(loadGatewayConfig({ HOST: '0.0.0.0', METRICS_PORT: '0' }).metrics).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+    });
+    expect(
+      loadGatewayConfig({ PORT: '9000', METRICS_HOST: '127.0.0.2', METRICS_PORT: '9000' }).metrics,
+    ).toEqual({ host: '127.0.0.2', port: 9000 });
+    expect(loadGatewayConfig({ PORT: '0', METRICS_PORT: '0' }).metrics.port).toBe(0);
   });
 });

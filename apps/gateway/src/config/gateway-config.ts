@@ -38,6 +38,11 @@ export interface GatewayConfig {
   webRoot: string;
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  /**
+   * Where GET /metrics (Prometheus) is served: its own port, never the public
+   * one (the Ingress routes PORT to the internet). Port 0 = ephemeral, logged.
+   */
+  metrics: { host: string; port: number };
 }
 
 /** coturn's `use-auth-secret` (TURN REST API): credentials minted per peer. */
@@ -202,6 +207,12 @@ const envSchema = z.object({
   // shorter than the usual 30 s Kubernetes termination grace period.
   DRAIN_TIMEOUT_MS: wholeNumber(100, 600_000, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Defaults to HOST: scraped on the pod IP like the probes.
+  METRICS_HOST: z.string().trim().min(1).optional(),
+  // 9464: the port k8s/base/gateway declares (containerPort "metrics" and the
+  // prometheus.io/port annotation), the same as presence. 0 asks the OS for a
+  // free port (tests), logged as "metrics listening".
+  METRICS_PORT: wholeNumber(0, 65_535, 9464),
 });
 
 /** The directory holding nx.json above `start` (source or dist layout alike). */
@@ -247,6 +258,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       `${e.TURN_SECRET ? 'TURN_URLS' : 'TURN_SECRET'}: TURN_SECRET and TURN_URLS are set together or not at all`,
     );
   }
+  const metricsHost = e.METRICS_HOST ?? e.HOST;
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT && metricsHost === e.HOST) {
+    problems.push(`METRICS_PORT: must differ from PORT (${e.PORT}) on the same host`);
+  }
   if (problems.length > 0) {
     throw new GatewayConfigError(
       `invalid gateway configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
@@ -281,5 +296,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     webRoot: resolve(e.WEB_ROOT ?? join(findWorkspaceRoot(__dirname), 'dist/apps/web/browser')),
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    metrics: { host: metricsHost, port: e.METRICS_PORT },
   };
 }

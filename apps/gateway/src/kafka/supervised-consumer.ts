@@ -1,7 +1,13 @@
-import type { Consumer, ConsumerCrashEvent, Kafka } from 'kafkajs';
+import type {
+  Consumer,
+  ConsumerCrashEvent,
+  ConsumerEndBatchProcessEvent,
+  Kafka,
+} from 'kafkajs';
 
 import type { Logger } from '@ephemeral/logging';
 
+import type { GatewayMetrics, KafkaConsumerLabel } from '../metrics/gateway-metrics';
 import { ReconnectBackoff } from '../presence/reconnect-backoff';
 
 // Fetch long-polls return as soon as one byte is there (minBytes 1), so the
@@ -59,6 +65,8 @@ export function disconnectWithin(
 }
 
 export interface SupervisedConsumerOptions {
+  /** Which consumer this is, in metrics. */
+  name: KafkaConsumerLabel;
   topic: string;
   /** This instance's own group: every instance reads every partition. */
   groupId: string;
@@ -95,7 +103,10 @@ export class SupervisedConsumer {
     private readonly kafka: Kafka,
     private readonly options: SupervisedConsumerOptions,
     private readonly logger: Logger,
-  ) {}
+    private readonly metrics: GatewayMetrics,
+  ) {
+    metrics.kafkaConsumerRestarts.inc({ consumer: options.name }, 0);
+  }
 
   /** Joined and fetching within the last few seconds. */
   get flowing(): boolean {
@@ -168,13 +179,25 @@ export class SupervisedConsumer {
     consumer.on(consumer.events.FETCH, () => {
       if (current()) this.markFetched();
     });
+    // Lag from kafkajs's own bookkeeping at the end of each batch (high
+    // watermark minus the last offset handled): exact, and no extra broker
+    // calls. Only non-empty batches report, so an idle partition keeps its
+    // last value (0 once caught up).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event: ConsumerEndBatchProcessEvent) => {
+      if (!current()) return;
+      const { partition, offsetLag } = event.payload;
+      const lag = Number(offsetLag);
+      if (Number.isFinite(lag)) this.metrics.consumerLag(this.options.name, partition, lag);
+    });
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
       if (!current()) return;
       this.joined = false;
       this.interrupted = true;
       const { error, restart } = event.payload;
       this.logger.warn({ topic, groupId, err: error.message, restart }, 'kafka consumer crashed');
-      if (!restart) this.scheduleRelaunch();
+      // kafkajs restarts it itself; otherwise scheduleRelaunch counts it.
+      if (restart) this.metrics.kafkaConsumerRestarts.inc({ consumer: this.options.name });
+      else this.scheduleRelaunch();
     });
     try {
       if (!this.prepared && this.options.prepare) {
@@ -234,6 +257,7 @@ export class SupervisedConsumer {
 
   private scheduleRelaunch(): void {
     if (this.stopped) return;
+    this.metrics.kafkaConsumerRestarts.inc({ consumer: this.options.name });
     clearTimeout(this.relaunchTimer);
     const old = this.consumer;
     this.consumer = undefined;

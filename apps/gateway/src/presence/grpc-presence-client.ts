@@ -134,8 +134,15 @@ type UnaryCall<Req, Res> = (
 function unary<Req, Res>(call: UnaryCall<Req, Res>, request: Req, ms: number): Promise<Res> {
   return new Promise((resolveCall, reject) => {
     call(request, new Metadata(), deadline(ms), (error, response) => {
-      if (error) reject(new PresenceCallError(failureOf(error), error.details || error.message));
-      else resolveCall(response);
+      if (error) {
+        reject(
+          new PresenceCallError(
+            failureOf(error),
+            error.details || error.message,
+            status[error.code] as string | undefined,
+          ),
+        );
+      } else resolveCall(response);
     });
   });
 }

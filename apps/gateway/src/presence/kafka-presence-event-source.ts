@@ -4,6 +4,7 @@ import { BusTopics, PresenceEvent } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
 
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 import type { PresenceEventHandlers, PresenceEventSource } from './presence-event-source';
 
@@ -26,6 +27,7 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
     private readonly kafka: Kafka,
     private readonly gatewayId: string,
     private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   get connected(): boolean {
@@ -38,6 +40,7 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
     this.consumer = new SupervisedConsumer(
       this.kafka,
       {
+        name: 'presence_events',
         topic: BusTopics.PRESENCE_EVENTS,
         // Not the signal bus's group: the two consumers must each get every partition.
         groupId: `gateway-${this.gatewayId}-presence`,
@@ -57,6 +60,7 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
         onResumed: () => handlers.onGap(),
       },
       logger,
+      this.metrics,
     );
     const flowing = await this.consumer.start(START_WAIT_MS);
     if (!flowing) logger.warn('presence events not flowing yet; still trying in the background');

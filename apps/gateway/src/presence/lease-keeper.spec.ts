@@ -1,6 +1,8 @@
 import { KeepAliveStatus } from '@ephemeral/protocol/presence';
 import { createLogger } from '@ephemeral/logging';
 
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+
 import { FakePresenceClient } from './fake-presence-client';
 import { LeaseKeeper } from './lease-keeper';
 
@@ -10,8 +12,14 @@ function keeperWith(
   presence: FakePresenceClient,
   batchSize = 2,
   requestedTtlSeconds = 15,
+  metrics = GatewayMetrics.unscraped(),
 ): LeaseKeeper {
-  return new LeaseKeeper(presence, logger, { gatewayId: 'gw-1', batchSize, requestedTtlSeconds });
+  return new LeaseKeeper(
+    presence,
+    logger,
+    { gatewayId: 'gw-1', batchSize, requestedTtlSeconds },
+    metrics,
+  );
 }
 
 describe('LeaseKeeper', () => {
@@ -40,6 +48,17 @@ describe('LeaseKeeper', () => {
     keeper.track('stolen', 3, 15);
     presence.keepAliveStatus.set('gone', KeepAliveStatus.KEEP_ALIVE_STATUS_NOT_FOUND);
     presence.keepAliveStatus.set('stolen', KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED);
+    const metrics = GatewayMetrics.unscraped();
+    const counted = keeperWith(presence, 10, 15, metrics);
+    counted.track('ok', 1, 15);
+    counted.track('gone', 2, 15);
+    counted.track('stolen', 3, 15);
+    await counted.renewAll();
+    const text = await metrics.registry.metrics();
+    for (const status of ['renewed', 'not_found', 'fenced']) {
+      expect(text).toContain(`ephemeral_gateway_lease_keepalive_results_total{status="${status}"} 1`);
+    }
+    expect(text).toContain('ephemeral_gateway_leases_held 1');
     await keeper.renewAll();
     await keeper.stop();
     expect(lost).toEqual([
@@ -66,10 +85,14 @@ describe('LeaseKeeper', () => {
   it('survives presence being down (the next round retries)', async () => {
     const presence = new FakePresenceClient();
     presence.down = true;
-    const keeper = keeperWith(presence);
+    const metrics = GatewayMetrics.unscraped();
+    const keeper = keeperWith(presence, 2, 15, metrics);
     keeper.track('p', 1, 15);
     await expect(keeper.renewAll()).resolves.toBeUndefined();
     expect(keeper.size).toBe(1);
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_lease_keepalive_results_total{status="failed"} 1',
+    );
   });
 
   it('renews every third of the shortest TTL granted, and forgets only the matching token', () => {

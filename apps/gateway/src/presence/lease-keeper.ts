@@ -1,6 +1,8 @@
 import { KeepAliveStatus } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
 
+import type { GatewayMetrics, KeepAliveStatusLabel } from '../metrics/gateway-metrics';
+
 import type { PresenceClient } from './presence-client';
 
 export type LeaseLossReason = 'not-found' | 'fenced';
@@ -20,6 +22,18 @@ export type LeaseLossHandler = (
   reason: LeaseLossReason,
 ) => void;
 
+function statusLabel(status: KeepAliveStatus): KeepAliveStatusLabel {
+  switch (status) {
+    case KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED:
+      return 'renewed';
+    case KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED:
+      return 'fenced';
+    default:
+      // NOT_FOUND, and anything newer than this gateway: the lease is gone.
+      return 'not_found';
+  }
+}
+
 /**
  * Keeps every lease held by this gateway alive: one round every third of the
  * shortest TTL presence granted (so two rounds can fail before a lease
@@ -38,8 +52,10 @@ export class LeaseKeeper {
     private readonly presence: PresenceClient,
     private readonly logger: Logger,
     private readonly options: LeaseKeeperOptions,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.shortestTtlSeconds = options.requestedTtlSeconds;
+    metrics.readLeasesHeldFrom(() => this.leases.size);
   }
 
   /** Time between renewal rounds. */
@@ -94,6 +110,7 @@ export class LeaseKeeper {
         });
         const sent = new Map(batch.map((ref) => [ref.peerId, ref.fencingToken]));
         for (const result of response.results) {
+          this.metrics.keepAliveResults.inc({ status: statusLabel(result.status) });
           const fencingToken = sent.get(result.peerId);
           if (
             fencingToken === undefined ||
@@ -108,6 +125,7 @@ export class LeaseKeeper {
           this.onLost(result.peerId, fencingToken, reason);
         }
       } catch (error) {
+        this.metrics.keepAliveResults.inc({ status: 'failed' }, batch.length);
         // Presence briefly down: the next round retries; leases survive two
         // missed rounds before they expire.
         this.logger.warn(

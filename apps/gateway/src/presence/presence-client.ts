@@ -24,6 +24,8 @@ export class PresenceCallError extends Error {
   constructor(
     readonly failure: PresenceFailure,
     message: string,
+    /** The gRPC status name (`UNAVAILABLE`, `DEADLINE_EXCEEDED`…) when the call got one. */
+    readonly grpcCode?: string,
   ) {
     super(message);
   }

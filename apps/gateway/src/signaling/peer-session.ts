@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import {
   CloseCode,
   ErrorCode,
-  errorCodeToJSON,
   ServerFrame,
   signalKindToJSON,
 } from '@ephemeral/protocol';
 import type { Logger } from '@ephemeral/logging';
+
+import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics';
 
 import { BoundedSerialQueue } from './bounded-serial-queue';
 import type { FrameRefusal } from './frame-refusal';
@@ -57,8 +58,13 @@ const CLIENT_FAULTS = new Set<ErrorCode>([
  * frame queue, and the one way to send it frames, errors and close it.
  */
 export class PeerSession {
-  /** Short random tag for logs before (and besides) the peer ID. */
-  readonly connectionId = randomBytes(4).toString('hex');
+  /**
+   * Correlates every log line of this connection (`connId`), from the open,
+   * before the peer ID exists, to the close; `peerId` joins it at Welcome.
+   * 8 random hex characters: unique enough among one gateway's connections,
+   * and not a secret (it grants nothing).
+   */
+  readonly connId = randomBytes(4).toString('hex');
   readonly queue: BoundedSerialQueue;
   readonly rate: TokenBucket;
   private readonly rateDrops: SlidingWindowCounter;
@@ -73,9 +79,10 @@ export class PeerSession {
     private readonly socket: SessionSocket,
     private readonly limits: SessionLimits,
     logger: Logger,
+    private readonly metrics: GatewayMetrics,
     now: Clock = Date.now,
   ) {
-    this.logger = logger.child({ connectionId: this.connectionId });
+    this.logger = logger.child({ connId: this.connId });
     this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
     this.rateDrops = new SlidingWindowCounter(
       limits.rateLimitDropsBeforeClose,
@@ -144,7 +151,9 @@ export class PeerSession {
    * sustained flooding).
    */
   refuse(refusal: FrameRefusal): void {
-    const code = errorCodeToJSON(refusal.code).replace('ERROR_CODE_', '');
+    const code = errorCodeLabel(refusal.code);
+    // Every Error frame the gateway sends comes through here.
+    this.metrics.errorsSent.inc({ code });
     const fields = {
       code,
       seq: refusal.seq,

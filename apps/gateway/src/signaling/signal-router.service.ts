@@ -5,12 +5,12 @@ import {
   type PeerSignal,
   type SignalRecord,
   signalKindOf,
-  signalKindToJSON,
 } from '@ephemeral/protocol';
 
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics, signalKindLabel } from '../metrics/gateway-metrics';
 import { OnlinePeerCache } from '../presence/online-peer-cache';
 import type { PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -38,7 +38,10 @@ export class SignalRouter implements OnModuleInit {
     private readonly registry: PeerConnectionRegistry,
     private readonly counterparts: CounterpartTracker,
     private readonly onlinePeers: OnlinePeerCache,
-  ) {}
+    private readonly metrics: GatewayMetrics,
+  ) {
+    metrics.busPublishErrors.inc({ bus: config.signalBus }, 0);
+  }
 
   onModuleInit(): void {
     this.bus.subscribe((record) => this.deliver(record));
@@ -62,7 +65,7 @@ export class SignalRouter implements OnModuleInit {
     }
     const { to, signal } = peerSignal;
     const signalKind = signalKindOf(signal);
-    const kindName = signalKindToJSON(signalKind).replace('SIGNAL_KIND_', '').toLowerCase();
+    const kindName = signalKindLabel(signalKind);
     let online: boolean;
     try {
       online = await this.isOnline(to);
@@ -96,6 +99,7 @@ export class SignalRouter implements OnModuleInit {
         sentAtUnixMs: Date.now(),
       });
     } catch {
+      this.metrics.busPublishErrors.inc({ bus: this.config.signalBus });
       session.refuse({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
         message: `${kindName} (seq ${seq}) to ${to} not sent: the signal bus is unavailable; retry`,
@@ -105,12 +109,17 @@ export class SignalRouter implements OnModuleInit {
       });
       return;
     }
+    this.metrics.signalsRelayed.inc({ kind: kindName });
     this.counterparts.add(senderId, to);
     session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
   }
 
   private async isOnline(peerId: string): Promise<boolean> {
-    if (this.onlinePeers.isKnownOnline(peerId)) return true;
+    if (this.onlinePeers.isKnownOnline(peerId)) {
+      this.metrics.onlinePeerCache.inc({ result: 'hit' });
+      return true;
+    }
+    this.metrics.onlinePeerCache.inc({ result: 'miss' });
     const online = (await this.presence.lookup(peerId)) !== undefined;
     if (online) this.onlinePeers.remember(peerId);
     return online;
@@ -121,8 +130,9 @@ export class SignalRouter implements OnModuleInit {
     const target = this.registry.get(record.to);
     if (!target || target.state !== 'ready') return;
     this.counterparts.add(record.to, record.from);
-    target.send({
+    const sent = target.send({
       kind: { $case: 'signal', value: { to: record.to, from: record.from, signal: record.signal } },
     });
+    if (sent) this.metrics.signalDelivered(signalKindOf(record.signal), record.sentAtUnixMs);
   }
 }

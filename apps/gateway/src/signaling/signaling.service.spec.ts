@@ -18,6 +18,8 @@ import { TurnCredentialMinter } from '../ice/turn-credential-minter';
 import { OnlinePeerCache } from '../presence/online-peer-cache';
 import { FakePresenceClient } from '../presence/fake-presence-client';
 import { LeaseKeeper } from '../presence/lease-keeper';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { InstrumentedPresenceClient } from '../presence/instrumented-presence-client';
 
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
@@ -77,32 +79,44 @@ const noCache = () => new OnlinePeerCache(0, 0);
 function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = noCache()) {
   const config = loadGatewayConfig({ GATEWAY_ID: 'gw-spec', ...env });
   const presence = new FakePresenceClient();
+  const metrics = GatewayMetrics.unscraped();
+  const instrumented = new InstrumentedPresenceClient(presence, metrics);
   const bus = new InProcessSignalBus();
   const registry = new PeerConnectionRegistry();
   const counterparts = new CounterpartTracker(16);
-  const keeper = new LeaseKeeper(presence, logger, {
-    gatewayId: config.gatewayId,
-    batchSize: 100,
-    requestedTtlSeconds: 15,
-  });
+  const keeper = new LeaseKeeper(
+    instrumented,
+    logger,
+    { gatewayId: config.gatewayId, batchSize: 100, requestedTtlSeconds: 15 },
+    metrics,
+  );
   const handshake = new HandshakeService(
     config,
-    presence,
+    instrumented,
     keeper,
     registry,
     new TurnCredentialMinter(config.iceServers, config.turn),
   );
-  const router = new SignalRouter(config, presence, bus, registry, counterparts, onlinePeers);
-  const notifier = new PeerLeftNotifier(presence, logger, registry, counterparts, onlinePeers);
+  const router = new SignalRouter(
+    config,
+    instrumented,
+    bus,
+    registry,
+    counterparts,
+    onlinePeers,
+    metrics,
+  );
+  const notifier = new PeerLeftNotifier(instrumented, logger, registry, counterparts, onlinePeers);
   const signaling = new SignalingService(
     config,
     logger,
-    presence,
+    instrumented,
     keeper,
     registry,
     counterparts,
     handshake,
     router,
+    metrics,
   );
   router.onModuleInit();
   void bus.start();
@@ -131,7 +145,19 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     send(session, { seq, kind: { $case: 'signal', value: { to, from, signal: payload } } });
   }
 
-  return { config, presence, bus, registry, keeper, signaling, notifier, send, connect, signal };
+  return {
+    config,
+    presence,
+    metrics,
+    bus,
+    registry,
+    keeper,
+    signaling,
+    notifier,
+    send,
+    connect,
+    signal,
+  };
 }
 
 describe('SignalingService (in-process bus, fake presence)', () => {
@@ -378,5 +404,67 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     expect(a.socket.of('peerLeft')).toEqual([
       { peerId: b.peerId, reason: LeaveReason.LEAVE_REASON_UNSPECIFIED },
     ]);
+  });
+
+  it('counts connections, frames, relays, deliveries, refusals and presence calls where they happen', async () => {
+    const { connect, signal, send, signaling, metrics } = setup();
+    const a = await connect();
+    const b = await connect();
+    const waiting = signaling.open(new FakeSocket());
+    for (let n = 0; n < 3; n++) signal(a.session, 10 + n, b.peerId, candidate(n));
+    signal(a.session, 20, randomUUID(), offer);
+    signaling.receive(a.session, new Uint8Array([0xff, 0xff]), true);
+    send(a.session, { seq: 30, kind: { $case: 'ping', value: { nonce: 1 } } });
+    await a.session.queue.whenIdle();
+
+    let text = await metrics.registry.metrics();
+    const has = (line: string) => expect(text).toContain(line);
+    has('ephemeral_gateway_connections_opened_total 3');
+    has('ephemeral_gateway_peers_connected 2');
+    has('ephemeral_gateway_sessions_awaiting_hello 1');
+    has('ephemeral_gateway_frames_received_total{kind="hello"} 2');
+    has('ephemeral_gateway_frames_received_total{kind="signal"} 4');
+    has('ephemeral_gateway_frames_received_total{kind="ping"} 1');
+    has('ephemeral_gateway_frames_received_total{kind="undecoded"} 1');
+    has('ephemeral_gateway_signals_relayed_total{kind="candidate"} 3');
+    has('ephemeral_gateway_signals_delivered_total{kind="candidate"} 3');
+    has('ephemeral_gateway_signal_relay_latency_seconds_count 3');
+    has('ephemeral_gateway_signals_relayed_total{kind="offer"} 0');
+    has('ephemeral_gateway_errors_sent_total{code="PEER_NOT_FOUND"} 1');
+    has('ephemeral_gateway_errors_sent_total{code="MALFORMED_FRAME"} 1');
+    has('ephemeral_gateway_presence_request_duration_seconds_count{method="Register"} 2');
+    has('ephemeral_gateway_presence_request_duration_seconds_count{method="Lookup"} 4');
+    has('ephemeral_gateway_leases_held 2');
+
+    signaling.closed(b.session, CloseCode.NORMAL);
+    signaling.closed(waiting, 4321);
+    text = await metrics.registry.metrics();
+    has('ephemeral_gateway_connections_closed_total{close_code="1000"} 1');
+    has('ephemeral_gateway_connections_closed_total{close_code="other"} 1');
+    has('ephemeral_gateway_peers_connected 1');
+    has('ephemeral_gateway_sessions_awaiting_hello 0');
+  });
+
+  it('counts a bus that refuses a signal, by bus', async () => {
+    const { connect, signal, bus, metrics } = setup();
+    const a = await connect();
+    const b = await connect();
+    await bus.stop();
+    signal(a.session, 3, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('ephemeral_gateway_bus_publish_errors_total{bus="memory"} 1');
+    expect(text).toContain('ephemeral_gateway_errors_sent_total{code="UNAVAILABLE"} 1');
+  });
+
+  it('counts online-cache hits and misses', async () => {
+    const { connect, signal, metrics } = setup({}, new OnlinePeerCache(60_000, 100));
+    const a = await connect();
+    const b = await connect();
+    for (let n = 0; n < 4; n++) signal(a.session, 10 + n, b.peerId, candidate(n));
+    await a.session.queue.whenIdle();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('ephemeral_gateway_online_peer_cache_requests_total{result="miss"} 1');
+    expect(text).toContain('ephemeral_gateway_online_peer_cache_requests_total{result="hit"} 3');
   });
 });

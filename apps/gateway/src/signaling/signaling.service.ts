@@ -5,6 +5,7 @@ import type { Logger } from '@ephemeral/logging';
 
 import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { closeCodeLabel, GatewayMetrics } from '../metrics/gateway-metrics';
 import { LeaseKeeper } from '../presence/lease-keeper';
 import type { PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -43,8 +44,15 @@ export class SignalingService {
     private readonly counterparts: CounterpartTracker,
     private readonly handshake: HandshakeService,
     private readonly router: SignalRouter,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.logger = logger;
+    metrics.readPeersConnectedFrom(() => this.registry.size);
+    metrics.readSessionsAwaitingHelloFrom(() => {
+      let waiting = 0;
+      for (const session of this.sessions) if (session.state === 'awaiting-hello') waiting += 1;
+      return waiting;
+    });
   }
 
   get openSessions(): number {
@@ -52,8 +60,9 @@ export class SignalingService {
   }
 
   open(socket: SessionSocket, remoteAddress?: string): PeerSession {
-    const session = new PeerSession(socket, this.config, this.logger);
+    const session = new PeerSession(socket, this.config, this.logger, this.metrics);
     this.sessions.add(session);
+    this.metrics.connectionsOpened.inc();
     session.logger.debug({ remoteAddress }, 'connection opened');
     if (this.draining) {
       session.send(this.reconnectFrame());
@@ -73,6 +82,7 @@ export class SignalingService {
   receive(session: PeerSession, bytes: Uint8Array, isBinary: boolean): void {
     if (session.state === 'closed') return;
     if (!session.rate.tryTake()) {
+      this.metrics.framesReceived.inc({ kind: 'undecoded' });
       session.refuse({
         code: ErrorCode.ERROR_CODE_RATE_LIMITED,
         message: `over ${this.config.maxMessagesPerSecond} frames per second; frame dropped`,
@@ -82,10 +92,13 @@ export class SignalingService {
     }
     const decoded = decodeClientFrame(bytes, isBinary, this.config.maxFrameBytes);
     if (!decoded.ok) {
+      this.metrics.framesReceived.inc({ kind: 'undecoded' });
       session.refuse(decoded.refusal);
       return;
     }
     const frame = decoded.frame;
+    // decodeClientFrame refuses frames without a kind, so kind is set.
+    if (frame.kind) this.metrics.framesReceived.inc({ kind: frame.kind.$case });
     try {
       session.queue.push(() => this.dispatch(session, frame));
     } catch (error) {
@@ -103,6 +116,7 @@ export class SignalingService {
     const wasReady = session.state === 'ready' || session.peerId !== undefined;
     session.markClosed();
     if (!this.sessions.delete(session)) return;
+    this.metrics.connectionsClosed.inc({ close_code: closeCodeLabel(code) });
     session.logger.info({ closeCode: code }, 'connection closed');
     const peerId = session.peerId;
     if (!wasReady || peerId === undefined) return;
