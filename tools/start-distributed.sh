@@ -60,6 +60,7 @@ presence_target="ipv4:127.0.0.1:${presence_ports[0]},127.0.0.1:${presence_ports[
 for i in 0 1; do
   PRESENCE_HOST=127.0.0.1 PRESENCE_PORT=${presence_ports[$i]} PRESENCE_INSTANCE_ID=presence-$((i + 1)) \
     LEASE_STORE=redis REDIS_URL=$redis_url KAFKA_BROKERS=$kafka_brokers \
+    METRICS_PORT=$((9464 + i)) \
     node dist/apps/presence/apps/presence/src/main.js &
   pids+=($!)
   wait_for_port "${presence_ports[$i]}" "$!" "presence-$((i + 1))"
@@ -67,6 +68,7 @@ done
 for i in 0 1; do
   HOST=127.0.0.1 PORT=${gateway_ports[$i]} GATEWAY_ID=gateway-$((i + 1)) \
     PRESENCE_URL=$presence_target SIGNAL_BUS=kafka KAFKA_BROKERS=$kafka_brokers \
+    METRICS_PORT=$((9466 + i)) \
     node dist/apps/gateway/apps/gateway/src/main.js &
   pids+=($!)
   wait_for_port "${gateway_ports[$i]}" "$!" "gateway-$((i + 1))"
@@ -79,6 +81,7 @@ cat <<EOT
     gateway 2     http://127.0.0.1:${gateway_ports[1]}   (ws://127.0.0.1:${gateway_ports[1]}/ws, /readyz)
     presence      $presence_target   (gRPC, leases in $redis_url)
     kafka         $kafka_brokers
+    metrics       presence http://127.0.0.1:9464/metrics, :9465   gateways :9466, :9467
 EOT
 # Any app process ending ends the session (the trap stops the others).
 wait -n "${pids[@]}"

@@ -16,7 +16,8 @@ export PRESENCE_HOST=${PRESENCE_HOST:-127.0.0.1}
 export PRESENCE_PORT=${PRESENCE_PORT:-50051}
 export PRESENCE_URL=${PRESENCE_URL:-$PRESENCE_HOST:$PRESENCE_PORT}
 
-node dist/apps/presence/apps/presence/src/main.js &
+# Each process serves Prometheus metrics on its own port (both default to 9464).
+METRICS_PORT=${PRESENCE_METRICS_PORT:-9464} node dist/apps/presence/apps/presence/src/main.js &
 presence_pid=$!
 gateway_pid=""
 stop() {
@@ -26,7 +27,7 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-node dist/apps/gateway/apps/gateway/src/main.js &
+METRICS_PORT=${GATEWAY_METRICS_PORT:-9465} node dist/apps/gateway/apps/gateway/src/main.js &
 gateway_pid=$!
 echo "==> Ephemeral Share: http://${HOST:-127.0.0.1}:${PORT:-8080}  (presence gRPC on $PRESENCE_URL)"
 # Either process ending ends the app.
