@@ -142,6 +142,9 @@ async function measureLatency(target: RelayTarget, options: Options) {
 async function measureIdleMemory(target: RelayTarget, count: number) {
   await sleep(2000);
   const pids = target.serverPids();
+  const beforeByProcess = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid)]),
+  );
   const before = totalRss(pids);
   const clients: RelayClient[] = [];
   // Batches of 50 keep the handshake rate realistic.
@@ -154,8 +157,12 @@ async function measureIdleMemory(target: RelayTarget, count: number) {
   }
   await sleep(3000);
   const after = totalRss(pids);
+  // Per process: resident bytes added per idle client.
   const perProcess = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid) / 2 ** 20]),
+    Object.entries(pids).map(([name, pid]) => [
+      name,
+      Math.round((rssBytes(pid) - beforeByProcess[name]) / count),
+    ]),
   );
   for (let i = 0; i < clients.length; i += 200) {
     await Promise.all(clients.slice(i, i + 200).map((client) => client.close()));
@@ -163,7 +170,7 @@ async function measureIdleMemory(target: RelayTarget, count: number) {
   return {
     idleClients: count,
     bytesPerIdleClient: (after - before) / count,
-    rssMiBAfter: perProcess,
+    bytesPerIdleClientByProcess: perProcess,
   };
 }
 
