@@ -11,6 +11,8 @@ export interface PresenceUnderTest {
   readonly presence: PresenceServiceClient;
   readonly health: HealthClient;
   readonly reflection: ReflectionClient;
+  /** The port serving GET /metrics (METRICS_PORT 0: read from its log line), null if none. */
+  readonly metricsPort: number | null;
   /** Closes the clients and stops the process (SIGTERM); resolves with its exit code. */
   stop(): Promise<number | null>;
 }
@@ -29,12 +31,17 @@ export async function startPresence(
       PRESENCE_INSTANCE_ID: 'presence-e2e',
       LEASE_TTL_MIN_SECONDS: '1',
       SHUTDOWN_GRACE_MS: '2000',
+      // Ephemeral: replicas started side by side must not race for 9464.
+      METRICS_PORT: '0',
       ...env,
     },
     readyWhen: /presence listening/,
     readyTimeoutMs,
   });
   const address = `127.0.0.1:${port}`;
+  // Logged before "presence listening", so already in the output when ready.
+  const metricsLog = server.logRecords().find((record) => record['msg'] === 'metrics listening');
+  const metricsPort = typeof metricsLog?.['port'] === 'number' ? metricsLog['port'] : null;
   const insecure = credentials.createInsecure();
   const presence = new PresenceServiceClient(address, insecure);
   const health = new HealthClient(address, insecure);
@@ -45,6 +52,7 @@ export async function startPresence(
     presence,
     health,
     reflection,
+    metricsPort,
     stop: async () => {
       presence.close();
       health.close();

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { createLogger, type Logger } from '@ephemeral/logging';
+import { MetricsHttpServer, MetricsRegistry } from '@ephemeral/metrics';
 import {
   loadPresenceConfig,
   type PresenceConfig,
@@ -13,6 +14,7 @@ import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
 import { createRedisClient, redactedRedisUrl, redisReady } from './lease/redis-client';
 import { RedisLeaseStore } from './lease/redis-lease-store';
+import { PresenceMetrics } from './metrics/presence-metrics';
 import { createPresenceServer, type PresenceServer } from './presence-server';
 
 // 5 s for Redis at boot: a healthy one answers in milliseconds. After that we
@@ -68,6 +70,7 @@ async function startKafkaEvents(
     config.instanceId,
     server.hub,
     logger.child({ component: 'presence-events' }),
+    server.metrics,
   );
   closers.push(
     () => publisher.close(EVENTS_FLUSH_ON_SHUTDOWN_MS),
@@ -79,6 +82,34 @@ async function startKafkaEvents(
   } catch {
     // Logged by the feed, which keeps retrying; Watch streams stay quiet until then.
     logger.warn('listening without the presence events feed for now');
+  }
+}
+
+/**
+ * GET /metrics on METRICS_HOST:METRICS_PORT, before the gRPC port opens so a
+ * ready replica is always scrapable. A port that cannot be bound is logged,
+ * not fatal: presence keeps serving leases without metrics, and Prometheus
+ * shows the target down (up == 0), which is what alerts.
+ */
+async function startMetricsServer(
+  config: PresenceConfig,
+  registry: MetricsRegistry,
+  logger: Logger,
+  closers: Closer[],
+): Promise<void> {
+  const metricsServer = new MetricsHttpServer(registry, {
+    ...config.metrics,
+    onScrapeError: (error) => logger.error({ err: error }, 'metrics scrape failed'),
+  });
+  try {
+    const port = await metricsServer.listen();
+    logger.info({ host: config.metrics.host, port }, 'metrics listening');
+    closers.push(() => metricsServer.close());
+  } catch (error) {
+    logger.error(
+      { err: error, host: config.metrics.host, port: config.metrics.port },
+      'metrics server could not listen: serving without /metrics',
+    );
   }
 }
 
@@ -109,20 +140,28 @@ async function main(): Promise<void> {
   );
 
   const closers: Closer[] = [];
+  const registry = new MetricsRegistry();
+  const metrics = new PresenceMetrics(registry);
   const store = await createLeaseStore(config, logger, closers);
   const kafka = config.kafka
     ? createKafkaClient(config.kafka.brokers, config.kafka.clientId, logger)
     : undefined;
   const publisher = kafka
-    ? new KafkaPresenceEventPublisher(kafka, logger.child({ component: 'presence-events' }))
+    ? new KafkaPresenceEventPublisher(
+        kafka,
+        logger.child({ component: 'presence-events' }),
+        metrics,
+      )
     : undefined;
-  const server = createPresenceServer(config, { logger, store, eventSink: publisher });
+  const server = createPresenceServer(config, { logger, store, eventSink: publisher, metrics });
   if (kafka && publisher) await startKafkaEvents(kafka, config, server, publisher, logger, closers);
   if (config.redis && !config.kafka) {
     logger.warn(
       "LEASE_STORE=redis without KAFKA_BROKERS: Watch streams only this replica's events",
     );
   }
+  // Last in `closers`: scrapes keep working while Kafka and Redis close.
+  await startMetricsServer(config, registry, logger, closers);
   const port = await server.listen();
   logger.info(
     {

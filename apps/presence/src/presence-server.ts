@@ -1,18 +1,22 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from '@ephemeral/logging';
+import { MetricsRegistry } from '@ephemeral/metrics';
 import { PresenceServiceService } from '@ephemeral/protocol/presence';
 import type { PresenceConfig } from './config/presence-config';
 import { PresenceEventHub } from './events/presence-event-hub';
 import type { PresenceEventSink } from './events/presence-event-sink';
+import { grpcMetricsInterceptor } from './grpc/grpc-metrics-interceptor';
 import { createPresenceGrpcService } from './grpc/presence.grpc-service';
 import { PresenceHealth } from './grpc/presence-health';
 import { createPresenceReflection } from './grpc/presence-reflection';
 import { type Clock, systemClock } from './lease/clock';
+import { InstrumentedLeaseStore } from './lease/instrumented-lease-store';
 import { LeaseReaper } from './lease/lease-reaper';
 import { LeaseRegistry } from './lease/lease-registry';
 import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
 import { MemoryLeaseStore } from './lease/memory-lease-store';
+import { PresenceMetrics } from './metrics/presence-metrics';
 
 export interface PresenceServerDeps {
   readonly logger: Logger;
@@ -29,6 +33,11 @@ export interface PresenceServerDeps {
   readonly eventSink?: PresenceEventSink;
   /** Extra event sinks, each called in turn after the hub or `eventSink`. */
   readonly extraEventSinks?: readonly PresenceEventSink[];
+  /**
+   * Where the server's metrics go. main.ts passes the process registry's
+   * (served on /metrics); absent, a private registry nobody scrapes.
+   */
+  readonly metrics?: PresenceMetrics;
 }
 
 /**
@@ -41,6 +50,7 @@ export class PresenceServer {
   readonly hub: PresenceEventHub;
   readonly registry: LeaseRegistry;
   readonly health = new PresenceHealth();
+  readonly metrics: PresenceMetrics;
   private readonly server: Server;
   private readonly reaper: LeaseReaper;
   private boundPort: number | null = null;
@@ -52,13 +62,19 @@ export class PresenceServer {
   ) {
     const clock = deps.clock ?? systemClock;
     const ttl = config.leaseTtl;
-    const store =
+    this.metrics =
+      deps.metrics ?? new PresenceMetrics(new MetricsRegistry({ nodeDefaults: false }));
+    const store = new InstrumentedLeaseStore(
       deps.store ??
-      new MemoryLeaseStore(
-        clock,
-        new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
-      );
+        new MemoryLeaseStore(
+          clock,
+          new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
+        ),
+      this.metrics,
+    );
+    this.metrics.readLeasesHeldFrom(() => store.countHeld(clock.now()));
     this.hub = new PresenceEventHub(config.watchQueueLimit);
+    this.metrics.readWatchSubscribersFrom(() => this.hub.subscriberCount);
     const sinks: PresenceEventSink[] = [
       deps.eventSink ?? this.hub,
       ...(deps.extraEventSinks ?? []),
@@ -71,10 +87,16 @@ export class PresenceServer {
     this.registry = new LeaseRegistry(store, events, clock, deps.logger);
     this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
 
-    this.server = new Server();
+    this.server = new Server({ interceptors: [grpcMetricsInterceptor(this.metrics)] });
     this.server.addService(
       PresenceServiceService,
-      createPresenceGrpcService(this.registry, this.hub, deps.logger, config.watchQueueLimit),
+      createPresenceGrpcService(
+        this.registry,
+        this.hub,
+        deps.logger,
+        config.watchQueueLimit,
+        this.metrics,
+      ),
     );
     this.health.implementation.addToServer(this.server);
     createPresenceReflection().addToServer(this.server);

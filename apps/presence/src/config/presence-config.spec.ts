@@ -35,6 +35,17 @@ describe('loadPresenceConfig', () => {
     });
   });
 
+  it('serves metrics on 9464 and PRESENCE_HOST unless told otherwise', () => {
+    expect(loadPresenceConfig({}).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadPresenceConfig({ PRESENCE_HOST: '0.0.0.0' }).metrics.host).toBe('0.0.0.0');
+    expect(
+      loadPresenceConfig({ PRESENCE_HOST: '0.0.0.0', METRICS_HOST: '10.0.0.7', METRICS_PORT: '0' })
+        .metrics,
+    ).toEqual({ host: '10.0.0.7', port: 0 });
+    // Both ephemeral: the OS gives them different ports.
+    expect(loadPresenceConfig({ PRESENCE_PORT: '0', METRICS_PORT: '0' }).metrics.port).toBe(0);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadPresenceConfig({ PRESENCE_PORT: '' }).port).toBe(50051);
   });
@@ -47,6 +58,9 @@ describe('loadPresenceConfig', () => {
     [{ LEASE_TTL_DEFAULT_SECONDS: '500' }, 'LEASE_TTL_DEFAULT_SECONDS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PRESENCE_INSTANCE_ID: 'has space' }, 'PRESENCE_INSTANCE_ID'],
+    [{ METRICS_PORT: '65536' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: 'x' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '50051' }, 'METRICS_PORT'],
   ])('refuses %j, naming %s', (env, variable) => {
     expect(() => loadPresenceConfig(env)).toThrow(PresenceConfigError);
     expect(() => loadPresenceConfig(env)).toThrow(variable);

@@ -26,6 +26,8 @@ export interface PresenceConfig {
   readonly watchQueueLimit: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where GET /metrics (Prometheus) is served; port 0 = ephemeral, logged. */
+  readonly metrics: { readonly host: string; readonly port: number };
 }
 
 /** A bad environment: the message lists every offending variable. */
@@ -104,8 +106,25 @@ const environmentSchema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    // Defaults to PRESENCE_HOST: scraped on the pod IP like the gRPC port.
+    METRICS_HOST: z.string().trim().min(1).optional(),
+    // 9464: the port k8s/base/presence declares (containerPort "metrics" and
+    // the prometheus.io/port annotation). 0 asks the OS for a free port.
+    METRICS_PORT: integer(0, 65_535).default(9_464),
   })
   .superRefine((env, ctx) => {
+    const metricsHost = env.METRICS_HOST ?? env.PRESENCE_HOST;
+    if (
+      env.METRICS_PORT !== 0 &&
+      env.METRICS_PORT === env.PRESENCE_PORT &&
+      metricsHost === env.PRESENCE_HOST
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: `must differ from PRESENCE_PORT (${env.PRESENCE_PORT}) on the same host`,
+      });
+    }
     if (env.LEASE_TTL_MIN_SECONDS > env.LEASE_TTL_MAX_SECONDS) {
       ctx.addIssue({
         code: 'custom',
@@ -160,5 +179,6 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
     watchQueueLimit: e.WATCH_QUEUE_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
+    metrics: { host: e.METRICS_HOST ?? e.PRESENCE_HOST, port: e.METRICS_PORT },
   };
 }

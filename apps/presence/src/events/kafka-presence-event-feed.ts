@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@ephemeral/logging';
 import { PresenceEvent } from '@ephemeral/protocol/presence';
+import type { PresenceMetrics } from '../metrics/presence-metrics';
 import type { PresenceEventSink } from './presence-event-sink';
 import { ensurePresenceEventsTopic, PRESENCE_EVENTS_TOPIC } from './presence-events-topic';
 
@@ -45,6 +46,7 @@ export class KafkaPresenceEventFeed {
     instanceId: string,
     private readonly target: PresenceEventSink,
     private readonly logger: Logger,
+    private readonly metrics: PresenceMetrics,
   ) {
     this.groupId = `presence-watch.${instanceId}`;
   }
@@ -129,6 +131,15 @@ export class KafkaPresenceEventFeed {
       if (this.consumer === consumer) this.consumer = null;
       this.scheduleRestart();
     });
+    // kafkajs reports each processed batch with the partition's high
+    // watermark: lag for free, no extra admin calls. It is as of the last
+    // non-empty batch, so an idle feed keeps its last value (0 once caught up).
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.metrics.eventsConsumerLag.set(
+        { partition: String(payload.partition) },
+        Math.max(0, Number(payload.offsetLag)),
+      );
+    });
     const joined = new Promise<void>((resolveJoin) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
         remove();
@@ -185,6 +196,7 @@ export class KafkaPresenceEventFeed {
       );
       return;
     }
+    this.metrics.eventsConsumed.inc();
     await this.target.publish(event);
   }
 

@@ -1,6 +1,7 @@
 import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from '@ephemeral/logging';
 import { PresenceEvent } from '@ephemeral/protocol/presence';
+import type { PresenceMetrics } from '../metrics/presence-metrics';
 import { BoundedEventBuffer } from './bounded-event-buffer';
 import type { PresenceEventSink } from './presence-event-sink';
 import { PRESENCE_EVENTS_TOPIC } from './presence-events-topic';
@@ -45,9 +46,11 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
   constructor(
     kafka: Kafka,
     private readonly logger: Logger,
+    private readonly metrics: PresenceMetrics,
     bufferCapacity = DEFAULT_BUFFER_CAPACITY,
   ) {
     this.buffer = new BoundedEventBuffer(bufferCapacity);
+    metrics.readEventsBufferedFrom(() => this.buffer.size);
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
@@ -133,12 +136,14 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
           })),
         });
         this.buffer.commit(batch);
+        this.metrics.eventsPublished.inc(batch.length);
         retryMs = RETRY_MIN_MS;
         if (this.failing) {
           this.failing = false;
           this.logger.info({ pending: this.buffer.size }, 'presence events: Kafka reachable again');
         }
       } catch (error) {
+        this.metrics.eventPublishErrors.inc();
         if (!this.failing) {
           this.failing = true;
           this.logger.error(
@@ -168,6 +173,7 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
   }
 
   private countDrop(): void {
+    this.metrics.eventsDropped.inc();
     this.droppedSinceLog += 1;
     this.dropLogTimer ??= setTimeout(() => this.flushDropLog(), DROP_LOG_INTERVAL_MS);
     this.dropLogTimer.unref();

@@ -8,6 +8,7 @@ import type {
 import { type PresenceEventHub, SubscriptionEndReason } from '../events/presence-event-hub';
 import type { LeaseRegistry } from '../lease/lease-registry';
 import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
+import type { PresenceMetrics } from '../metrics/presence-metrics';
 import { callAlreadyOver } from './call-deadline';
 import { grpcErrorStatus } from './grpc-error-status';
 import {
@@ -29,6 +30,7 @@ export function createPresenceGrpcService(
   hub: PresenceEventHub,
   logger: Logger,
   watchQueueLimit: number,
+  metrics: PresenceMetrics,
 ): PresenceServiceServer {
   return {
     register: unaryCallHandler('Register', logger, async (request) => {
@@ -77,7 +79,7 @@ export function createPresenceGrpcService(
       return registry.batchLookup(peerIds);
     }),
 
-    watch: (call) => watch(call, hub, logger, watchQueueLimit),
+    watch: (call) => watch(call, hub, logger, watchQueueLimit, metrics),
   };
 }
 
@@ -92,6 +94,7 @@ function watch(
   hub: PresenceEventHub,
   logger: Logger,
   watchQueueLimit: number,
+  metrics: PresenceMetrics,
 ): void {
   const fail = (code: status, details: string, fields: Record<string, unknown> = {}) => {
     logger.warn({ method: 'Watch', code: status[code], ...fields }, `Watch ended: ${details}`);
@@ -124,6 +127,7 @@ function watch(
       onReadable: pump,
       onEnd: (reason) => {
         if (reason === SubscriptionEndReason.OVERFLOW) {
+          metrics.watchStreamsOverflowed.inc();
           fail(
             status.RESOURCE_EXHAUSTED,
             `the watcher fell more than ${watchQueueLimit} events behind`,

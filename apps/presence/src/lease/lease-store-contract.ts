@@ -304,5 +304,22 @@ export function describeLeaseStoreContract(name: string, create: LeaseStoreFacto
       }
       expect(await underTest.storedCount()).toBe(1);
     });
+
+    it('counts held leases: live and revoked until their expiry, renewals followed', async () => {
+      expect(await store.countHeld(clock.now())).toBe(0);
+      const a = (await store.register(command())).lease;
+      const b = (await store.register(command({ peerId: PEER_B, requestedTtlSeconds: 5 }))).lease;
+      expect(await store.countHeld(clock.now())).toBe(2);
+      await store.revoke(PEER_B, b.fencingToken);
+      expect(await store.countHeld(clock.now())).toBe(2);
+      clock.advance(6_000);
+      expect(await store.countHeld(clock.now())).toBe(1);
+      await store.keepAlive('gateway-1', [{ peerId: PEER_A, fencingToken: a.fencingToken }]);
+      clock.advance(6_000);
+      // A's renewal moved its expiry to 16 s: still held at 12 s, unreaped or not.
+      expect(await store.countHeld(clock.now())).toBe(1);
+      clock.advance(5_000);
+      expect(await store.countHeld(clock.now())).toBe(0);
+    });
   });
 }

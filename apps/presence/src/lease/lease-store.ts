@@ -92,4 +92,11 @@ export interface LeaseStore {
    * one call, across every replica sharing the store.
    */
   reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]>;
+
+  /**
+   * How many leases expire after `nowUnixMs`: the live ones plus revoked ones
+   * still reserved for RESUME (a metric, so cheap rather than exact: revoked
+   * leases are few and last at most one TTL).
+   */
+  countHeld(nowUnixMs: number): Promise<number>;
 }

@@ -187,6 +187,15 @@ export class MemoryLeaseStore implements LeaseStore {
     return expired;
   }
 
+  /** One pass over the map: O(n) per scrape, fine for the one-replica embedded mode. */
+  async countHeld(nowUnixMs: number): Promise<number> {
+    let held = 0;
+    for (const stored of this.leases.values()) {
+      if (stored.lease.expiresAtUnixMs > nowUnixMs) held += 1;
+    }
+    return held;
+  }
+
   private grant(
     command: RegisterLeaseCommand,
     resumeTokenSha256: Buffer,

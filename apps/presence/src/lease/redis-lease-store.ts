@@ -206,6 +206,15 @@ export class RedisLeaseStore implements LeaseStore {
     return leases;
   }
 
+  /**
+   * ZCOUNT on the expiry index, O(log n): every register and renewal keeps a
+   * lease's score at its expiry, so this counts the unexpired leases of the
+   * whole store (every replica reports the same number).
+   */
+  countHeld(nowUnixMs: number): Promise<number> {
+    return this.call(() => this.redis.zcount(this.expiriesKey, `(${nowUnixMs}`, '+inf'));
+  }
+
   private leaseKey(peerId: string): string {
     return `${this.leaseKeyPrefix}${peerId}`;
   }
