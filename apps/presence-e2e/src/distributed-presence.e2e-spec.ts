@@ -154,7 +154,13 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       return mine.length >= 2 ? mine : undefined;
     }, 'both records on the topic');
     expect(onTopic.map((r) => r.key)).toEqual([peerId, peerId]);
-    expect(onTopic.map((r) => [r.event.type, r.event.reason, r.event.fencingToken])).toEqual([
+    // Each replica publishes through its own producer, so events of one peer
+    // caused on different replicas may reach the topic in either order; the
+    // fencing token (same lease) is what ties LEFT to its REGISTERED.
+    const byType = (a: number[], b: number[]) => a[0] - b[0];
+    expect(
+      onTopic.map((r) => [r.event.type, r.event.reason, r.event.fencingToken]).sort(byType),
+    ).toEqual([
       [
         PresenceEventType.PRESENCE_EVENT_TYPE_REGISTERED,
         LeftReason.LEFT_REASON_UNSPECIFIED,
