@@ -1,4 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
+import {
+  DEFAULT_KAFKA_BROKERS,
+  DEFAULT_REDIS_URL,
+  INFRASTRUCTURE_TIMEOUT_MS,
+  ensureKafka,
+  ensureRedis,
+} from '@ephemeral/testing';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import {
@@ -10,13 +17,6 @@ import {
   type PresenceServiceClient,
   RegisterMode,
 } from '@ephemeral/protocol/presence';
-import {
-  ensureLocalKafka,
-  ensureLocalRedis,
-  INFRASTRUCTURE_TIMEOUT_MS,
-  LOCAL_KAFKA_BROKERS,
-  LOCAL_REDIS_URL,
-} from './local-infrastructure';
 import { type PresenceUnderTest, startPresence } from './presence-under-test';
 import { PresenceWatcher } from './presence-watcher';
 import { unaryCall } from './unary-call';
@@ -46,9 +46,9 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       {
         PRESENCE_INSTANCE_ID: `presence-e2e-${RUN}-${instance}`,
         LEASE_STORE: 'redis',
-        REDIS_URL: LOCAL_REDIS_URL,
+        REDIS_URL: DEFAULT_REDIS_URL,
         REDIS_KEY_PREFIX: KEY_PREFIX,
-        KAFKA_BROKERS: LOCAL_KAFKA_BROKERS,
+        KAFKA_BROKERS: DEFAULT_KAFKA_BROKERS,
         KAFKA_CLIENT_ID: `presence-e2e-${instance}`,
         LEASE_REAPER_INTERVAL_MS: '100',
       },
@@ -57,8 +57,8 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
 
   beforeAll(
     async () => {
-      ensureLocalRedis();
-      ensureLocalKafka();
+      await ensureRedis();
+      await ensureKafka();
       [one, two] = await Promise.all([replica('1'), replica('2')]);
       watcherOnTwo = new PresenceWatcher(two.presence);
       await watcherOnTwo.ready;
@@ -66,7 +66,7 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       // Read the topic as any other service would; only this run's peers count.
       const kafka = new Kafka({
         clientId: `presence-e2e-reader-${RUN}`,
-        brokers: [LOCAL_KAFKA_BROKERS],
+        brokers: [DEFAULT_KAFKA_BROKERS],
         logLevel: logLevel.NOTHING,
       });
       consumer = kafka.consumer({ groupId: `presence-e2e-reader-${RUN}`, maxWaitTimeInMs: 200 });
@@ -89,7 +89,7 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
     watcherOnTwo?.cancel();
     await consumer?.disconnect();
     await Promise.all([one?.stop(), two?.stop()]);
-    const redis = new Redis(LOCAL_REDIS_URL);
+    const redis = new Redis(DEFAULT_REDIS_URL);
     const keys = await redis.keys(`${KEY_PREFIX}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();

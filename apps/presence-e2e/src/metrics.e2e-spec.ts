@@ -1,11 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_KAFKA_BROKERS, INFRASTRUCTURE_TIMEOUT_MS, ensureKafka } from '@ephemeral/testing';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { RegisterMode, type RegisterRequest } from '@ephemeral/protocol/presence';
-import {
-  ensureLocalKafka,
-  INFRASTRUCTURE_TIMEOUT_MS,
-  LOCAL_KAFKA_BROKERS,
-} from './local-infrastructure';
 import { httpGet, MetricsScrape } from './metrics-scrape';
 import { type PresenceUnderTest, startPresence } from './presence-under-test';
 import { PresenceWatcher } from './presence-watcher';
@@ -199,11 +195,11 @@ describe('presence /metrics with Kafka (events published and read back)', () => 
   let presence: PresenceUnderTest;
 
   beforeAll(async () => {
-    ensureLocalKafka();
+    await ensureKafka();
     presence = await startPresence(
       {
         PRESENCE_INSTANCE_ID: `presence-metrics-e2e-${run}`,
-        KAFKA_BROKERS: LOCAL_KAFKA_BROKERS,
+        KAFKA_BROKERS: DEFAULT_KAFKA_BROKERS,
         KAFKA_CLIENT_ID: `presence-metrics-e2e-${run}`,
       },
       60_000,

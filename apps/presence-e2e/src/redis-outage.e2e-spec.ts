@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { RegisterMode } from '@ephemeral/protocol/presence';
-import { freePort } from '@ephemeral/testing';
-import { ensureLocalRedis, INFRASTRUCTURE_TIMEOUT_MS } from './local-infrastructure';
+import { ensureRedis, freePort, INFRASTRUCTURE_TIMEOUT_MS } from '@ephemeral/testing';
 import { type PresenceUnderTest, startPresence } from './presence-under-test';
 import { unaryCall } from './unary-call';
 
@@ -51,7 +50,7 @@ describe('presence on Redis: an outage answers UNAVAILABLE and heals by itself',
     });
 
   beforeAll(async () => {
-    ensureLocalRedis(); // installs redis-server if missing
+    await ensureRedis(); // installs redis-server if missing
     port = await freePort();
     await startRedis();
     presence = await startPresence({

@@ -19,6 +19,7 @@ export {
   DEFAULT_REDIS_URL,
   ensureKafka,
   ensureRedis,
+  INFRASTRUCTURE_TIMEOUT_MS,
   kafkaRunning,
   redisRunning,
   resetKafka,

@@ -15,6 +15,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 // A cold install downloads ~65 MB of jars; a cold start takes ~5-10 s on 2
 // cores. 120 s covers both on a busy CI runner.
 const INFRA_TIMEOUT_MS = 120_000;
+/** For a beforeAll that ensures both Kafka and Redis, cold: install + start each. */
+export const INFRASTRUCTURE_TIMEOUT_MS = 4 * INFRA_TIMEOUT_MS;
 
 /** Env for a second, private broker (its own ports and data dir) next to the shared one. */
 export interface KafkaInstance {

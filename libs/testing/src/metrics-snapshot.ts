@@ -38,7 +38,11 @@ export class MetricsSnapshot {
     const response = await fetch(`http://${host}:${port}/metrics`);
     const text = await response.text();
     if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
-    return new MetricsSnapshot(text, response.headers.get('content-type') ?? '', parseSamples(text));
+    return new MetricsSnapshot(
+      text,
+      response.headers.get('content-type') ?? '',
+      parseSamples(text),
+    );
   }
 
   /** Sum of the samples named `name` whose labels include `labels`; 0 when there are none. */
