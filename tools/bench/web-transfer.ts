@@ -10,7 +10,7 @@
  * Prints both rates, (b)/(a), and the receiver's memory growth during (b):
  * RSS of the receiver's whole Chromium process tree, and its JS heap.
  *
- * Usage: tools/bench/run.sh web-transfer [--mib 1024] [--null-sink]
+ * Usage: tools/bench/run.sh web-transfer [--mib 1024] [--null-sink] [--profile]
  * Build first: npx nx run-many -t build -p web,gateway,presence
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, ServiceProcess } from '@ephemeral/testing';
+import { builtAppEntry, freePort, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 
 const CHROMIUM_ARGS = [
@@ -44,16 +44,6 @@ const CHROMIUM_ARGS = [
   '--enable-precise-memory-info',
 ];
 const MIB = 1024 * 1024;
-// tools/bench/run.sh runs from the repository root. (The harness's own
-// workspaceRoot is computed from its __dirname, which points into tmp/ once
-// esbuild has bundled it.)
-const root = process.cwd();
-function builtAppEntry(app: 'gateway' | 'presence'): string {
-  const entry = join(root, 'dist/apps', app, 'apps', app, 'src/main.js');
-  if (!existsSync(entry))
-    throw new Error(`${entry} is missing: run 'npx nx run ${app}:build' first`);
-  return entry;
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Peer {
@@ -78,8 +68,12 @@ async function closePeer(peer: Peer): Promise<void> {
   rmSync(peer.profile, { recursive: true, force: true });
 }
 
-/** Resident memory of the Chromium whose command line names `profile`, plus all its descendants. */
-function treeRssBytes(profile: string): number {
+/**
+ * Resident memory of the Chromium whose command line names `profile`, plus
+ * all its descendants (`only: 'renderer'` counts just the renderer processes,
+ * i.e. the tab).
+ */
+function treeRssBytes(profile: string, only: 'all' | 'renderer' = 'all'): number {
   const parents = new Map<number, number>();
   const rss = new Map<number, number>();
   let root = -1;
@@ -113,7 +107,17 @@ function treeRssBytes(profile: string): number {
       if (p === root) return true;
     return false;
   };
-  for (const [pid, bytes] of rss) if (inTree(pid)) total += bytes;
+  for (const [pid, bytes] of rss) {
+    if (!inTree(pid)) continue;
+    if (only === 'renderer') {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      } catch {
+        continue;
+      }
+    }
+    total += bytes;
+  }
   return total;
 }
 
@@ -209,8 +213,39 @@ const NULL_SINK_STUB = `(() => {
   window.showSaveFilePicker = async () => file;
 })();`;
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Starts the V8 CPU profiler on a page; the returned function stops it and summarises self time. */
+async function startProfiler(page: Page): Promise<() => Promise<string>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
+      profile: { nodes: ProfileNode[]; samples: number[] };
+    };
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const counts = new Map<string, number>();
+    for (const id of profile.samples) {
+      const frame = byId.get(id)?.callFrame;
+      const key = frame ? `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}` : '?';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const total = profile.samples.length || 1;
+    return [...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([key, n]) => `    ${((n / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
+      .join('\n');
+  };
+}
+
 /** (b): the app through the real gateway. */
-async function appTransfer(bytes: number, nullSink: boolean) {
+async function appTransfer(bytes: number, nullSink: boolean, profile: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-file-'));
   const path = join(dir, 'bench.bin');
   const hash = createHash('sha256');
@@ -237,7 +272,7 @@ async function appTransfer(bytes: number, nullSink: boolean) {
     env: {
       PORT: String(port),
       PRESENCE_URL: `127.0.0.1:${presencePort}`,
-      WEB_ROOT: join(root, 'dist/apps/web/browser'),
+      WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
       LOG_LEVEL: 'info',
     },
     readyWhen: /gateway listening/,
@@ -263,9 +298,12 @@ async function appTransfer(bytes: number, nullSink: boolean) {
           (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize,
       );
     const rssBefore = treeRssBytes(receiver.profile);
+    const tabBefore = treeRssBytes(receiver.profile, 'renderer');
     const heapBefore = await heap();
     let rssPeak = rssBefore;
+    let tabPeak = tabBefore;
     let heapPeak = heapBefore;
+    const profilers = profile ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)]) : [];
     const started = Date.now();
     await receiver.page.click('[data-testid=download-all]');
     // Bounded: 10 minutes at most, sampling memory twice a second.
@@ -275,11 +313,16 @@ async function appTransfer(bytes: number, nullSink: boolean) {
         (await receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state')) ??
         '';
       rssPeak = Math.max(rssPeak, treeRssBytes(receiver.profile));
+      tabPeak = Math.max(tabPeak, treeRssBytes(receiver.profile, 'renderer'));
       heapPeak = Math.max(heapPeak, await heap());
       if (state === 'verified' || state === 'failed') break;
       await sleep(500);
     }
     const seconds = (Date.now() - started) / 1000;
+    if (profilers.length === 2) {
+      console.log('  sender main thread, top self time:\n' + (await profilers[0]()));
+      console.log('  receiver main thread, top self time:\n' + (await profilers[1]()));
+    }
     const tap = await receiver.page.evaluate(
       () => (window as unknown as { __tap: { bytes: number; first: number; last: number } }).__tap,
     );
@@ -289,6 +332,8 @@ async function appTransfer(bytes: number, nullSink: boolean) {
       rate: bytes / seconds,
       seconds,
       rssGrowth: rssPeak - rssBefore,
+      tabGrowth: tabPeak - tabBefore,
+      tabBefore,
       heapGrowth: heapPeak - heapBefore,
       rssBefore,
       sha256: hash.digest('hex'),
@@ -315,7 +360,7 @@ async function main(): Promise<void> {
   console.log(
     `app: ${mib} MiB sender -> gateway-introduced receiver, written to disk and verified…`,
   );
-  const app = await appTransfer(bytes, args.includes('--null-sink'));
+  const app = await appTransfer(bytes, args.includes('--null-sink'), args.includes('--profile'));
   console.log(
     `  (b) app: ${mb(app.rate)} MB/s (${app.seconds.toFixed(1)} s, click to verified; file ${app.state})`,
   );
@@ -324,7 +369,8 @@ async function main(): Promise<void> {
     `  app, first to last byte on the wire only: ${mb(app.wireRate)} MB/s (${(app.wireRate / raw).toFixed(2)} of raw)`,
   );
   console.log(
-    `  receiver memory growth: RSS of its Chromium tree +${mb(app.rssGrowth)} MB (from ${mb(app.rssBefore)} MB), JS heap +${mb(app.heapGrowth)} MB`,
+    `  receiver memory growth (peak - before): tab (renderer RSS) +${mb(app.tabGrowth)} MB (from ${mb(app.tabBefore)} MB); ` +
+      `whole Chromium tree +${mb(app.rssGrowth)} MB (from ${mb(app.rssBefore)} MB); JS heap +${mb(app.heapGrowth)} MB`,
   );
   console.log(
     JSON.stringify({
@@ -332,7 +378,8 @@ async function main(): Promise<void> {
       rawBytesPerSecond: raw,
       appBytesPerSecond: app.rate,
       ratio: app.rate / raw,
-      receiverRssGrowthBytes: app.rssGrowth,
+      receiverTabRssGrowthBytes: app.tabGrowth,
+      receiverTreeRssGrowthBytes: app.rssGrowth,
       receiverHeapGrowthBytes: app.heapGrowth,
       verified: app.state === 'verified',
     }),

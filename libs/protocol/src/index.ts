@@ -35,3 +35,22 @@ export { SignalRecord } from './gen/ephemeral/signaling/v1/signal_record';
 export * from './peer-id';
 export * from './close-codes';
 export * from './signal-kind';
+// Browser <-> browser messages on the WebRTC control channel (never seen by
+// the servers).
+export {
+  Role,
+  roleFromJSON,
+  roleToJSON,
+  TransferErrorCode,
+  transferErrorCodeFromJSON,
+  transferErrorCodeToJSON,
+  ControlMessage,
+  SecretProof,
+  FileEntry,
+  Manifest,
+  FileRequest,
+  Progress,
+  FileDone,
+  Cancel,
+  TransferError,
+} from './gen/ephemeral/transfer/v1/transfer';

@@ -1,0 +1,98 @@
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Debian's Chromium (the CI image installs it; `npx playwright install`
+// needs the internet). Without WebRtcHideLocalIpsWithMdns disabled, two
+// headless peers only see mDNS candidates they cannot resolve and never
+// connect.
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/**
+ * Headless Chromium cannot click through the File System Access pickers, so
+ * the receiver's pickers are replaced by ones that hand out folders of the
+ * origin private file system. The app's real disk path (createWritable,
+ * folders, resume) runs unchanged; only the user's choice of folder is
+ * stubbed. Each call gets a fresh folder under /downloads-<n>.
+ */
+const PICKER_STUB = `(() => {
+  let n = 0;
+  const folder = async () => {
+    const root = await navigator.storage.getDirectory();
+    return root.getDirectoryHandle('downloads-' + (++n), { create: true });
+  };
+  window.showDirectoryPicker = async () => folder();
+  window.showSaveFilePicker = async (options) => (await folder()).getFileHandle((options && options.suggestedName) || 'download', { create: true });
+})();`;
+
+/** A browser without the File System Access API (Firefox, Safari): the app falls back to the service-worker stream. */
+const NO_FILE_SYSTEM_ACCESS = `(() => {
+  for (const name of ['showSaveFilePicker', 'showDirectoryPicker', 'showOpenFilePicker']) {
+    delete window[name];
+    delete Window.prototype[name];
+  }
+})();`;
+
+/**
+ * Counts the bytes arriving on the "data" channel and lets a test cut the
+ * peer connection's channels (a dropped connection) from outside.
+ */
+const CHANNEL_TAP = `(() => {
+  const channels = [];
+  window.__e2e = { dataBytes: 0, channels };
+  const create = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    const channel = create.apply(this, args);
+    channels.push(channel);
+    if (channel.label === 'data') {
+      channel.addEventListener('message', (e) => { window.__e2e.dataBytes += e.data.byteLength || 0; });
+    }
+    return channel;
+  };
+})();`;
+
+/** One user's browser: its own Chromium process and on-disk profile. */
+export class BrowserPeer {
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    private readonly profileDir: string,
+  ) {}
+
+  /**
+   * `saving`: 'picker' stubs the File System Access pickers with private
+   * folders; 'download' removes that API so files arrive as browser downloads.
+   */
+  static async launch(name: string, saving: 'picker' | 'download' = 'picker'): Promise<BrowserPeer> {
+    const profileDir = mkdtempSync(join(tmpdir(), `web-e2e-${name}-`));
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      acceptDownloads: true,
+    });
+    await context.addInitScript(saving === 'picker' ? PICKER_STUB : NO_FILE_SYSTEM_ACCESS);
+    await context.addInitScript(CHANNEL_TAP);
+    const page = context.pages()[0] ?? (await context.newPage());
+    return new BrowserPeer(context, page, profileDir);
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+    rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
+
+export type { Page };

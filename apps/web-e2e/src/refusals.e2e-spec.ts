@@ -1,0 +1,163 @@
+import { ServerFrame, ClientFrame } from '@ephemeral/protocol';
+import { randomUUID } from 'node:crypto';
+import type { WebSocketRoute } from 'playwright-core';
+import { BrowserPeer } from './browser-peer';
+import { shareFiles, waitForReceiveState } from './pages';
+import { ShareStack, startShareStack } from './share-stack';
+import { TestFiles } from './test-files';
+
+const MB = 1024 * 1024;
+const FAKE_FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7 + 1).toString(16).padStart(2, '0').toUpperCase()).join(':');
+
+/** Rewrites every DTLS fingerprint in an SDP to one the relay controls. */
+function swapFingerprint(sdp: string): string {
+  return sdp.replace(/^a=fingerprint:(\S+) .*$/gm, `a=fingerprint:sha-256 ${FAKE_FINGERPRINT}`);
+}
+
+/**
+ * A test double of a compromised signaling path: relays the page's WebSocket
+ * to the real gateway but swaps the DTLS fingerprint in offers (browser ->
+ * gateway) or answers (gateway -> browser), as a man in the middle would.
+ */
+function fingerprintSwappingRelay(direction: 'offer' | 'answer') {
+  return (ws: WebSocketRoute) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      if (direction === 'offer' && typeof message !== 'string') {
+        const frame = ClientFrame.decode(message);
+        if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'offer') {
+          const offer = frame.kind.value.signal.payload.value;
+          offer.sdp = swapFingerprint(offer.sdp);
+          server.send(Buffer.from(ClientFrame.encode(frame).finish()));
+          return;
+        }
+      }
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      if (direction === 'answer' && typeof message !== 'string') {
+        const frame = ServerFrame.decode(message);
+        if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'answer') {
+          const answer = frame.kind.value.signal.payload.value;
+          answer.sdp = swapFingerprint(answer.sdp);
+          ws.send(Buffer.from(ServerFrame.encode(frame).finish()));
+          return;
+        }
+      }
+      ws.send(message);
+    });
+  };
+}
+
+/** A signaling path that relays everything except ICE candidates. */
+function candidateDroppingRelay(ws: WebSocketRoute): void {
+  const server = ws.connectToServer();
+  ws.onMessage((message) => {
+    if (typeof message !== 'string') {
+      const frame = ClientFrame.decode(message);
+      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate') return;
+    }
+    server.send(message);
+  });
+  server.onMessage((message) => {
+    if (typeof message !== 'string') {
+      const frame = ServerFrame.decode(message);
+      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate') return;
+    }
+    ws.send(message);
+  });
+}
+
+describe('web app: refusals and endings', () => {
+  let stack: ShareStack;
+  let files: TestFiles;
+  let secretFile: string;
+  const peers: BrowserPeer[] = [];
+
+  beforeAll(async () => {
+    stack = await startShareStack();
+    files = new TestFiles();
+    secretFile = files.createText('top-secret-plans.txt', 'nobody without the secret may read this name');
+  });
+
+  afterEach(async () => {
+    await Promise.all(peers.splice(0).map((p) => p.close()));
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    files?.remove();
+  });
+
+  async function launch(name: string): Promise<BrowserPeer> {
+    const peer = await BrowserPeer.launch(name);
+    peers.push(peer);
+    return peer;
+  }
+
+  async function expectNothingRevealed(peer: BrowserPeer): Promise<void> {
+    expect(await peer.page.locator('[data-testid=file-list]').count()).toBe(0);
+    expect(await peer.page.content()).not.toContain('top-secret-plans');
+  }
+
+  it('says "no longer available" for a link to a peer that is not online', async () => {
+    const receiver = await launch('rx-wrong-link');
+    await receiver.page.goto(`${stack.origin}/s/${randomUUID()}#AAAAAAAAAAAAAAAAAAAAAAAA`);
+    await waitForReceiveState(receiver.page, 'unavailable', 15_000);
+    await expect(receiver.page.getByText('no longer available').count()).resolves.toBe(1);
+  });
+
+  it('refuses a link with the wrong #secret and shows no file names', async () => {
+    const [sender, receiver] = await Promise.all([launch('tx-secret'), launch('rx-secret')]);
+    const link = await shareFiles(sender.page, stack.origin, [secretFile]);
+    const wrong = link.replace(/#.*$/, '#BBBBBBBBBBBBBBBBBBBBBBBB');
+    await receiver.page.goto(wrong);
+    await waitForReceiveState(receiver.page, 'secret-mismatch');
+    await expectNothingRevealed(receiver);
+    // The sender saw (and refused) the attempt.
+    await sender.page.locator('[data-testid=receivers] li[data-state=rejected]').waitFor({ timeout: 10_000 });
+  });
+
+  it('refuses the transfer when a relay swaps the sender\'s DTLS fingerprint', async () => {
+    const [sender, receiver] = await Promise.all([launch('tx-mitm-a'), launch('rx-mitm-a')]);
+    const link = await shareFiles(sender.page, stack.origin, [secretFile]);
+    await receiver.page.routeWebSocket(/\/ws$/, fingerprintSwappingRelay('answer'));
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'secret-mismatch');
+    await expectNothingRevealed(receiver);
+  });
+
+  it('refuses the transfer when a relay swaps the receiver\'s DTLS fingerprint', async () => {
+    const [sender, receiver] = await Promise.all([launch('tx-mitm-o'), launch('rx-mitm-o')]);
+    const link = await shareFiles(sender.page, stack.origin, [secretFile]);
+    await receiver.page.routeWebSocket(/\/ws$/, fingerprintSwappingRelay('offer'));
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'secret-mismatch');
+    await expectNothingRevealed(receiver);
+    await sender.page.locator('[data-testid=receivers] li[data-state=rejected]').waitFor({ timeout: 10_000 });
+  });
+
+  it('says the connection could not be made when ICE finds no path, instead of spinning', async () => {
+    const [sender, receiver] = await Promise.all([launch('tx-ice'), launch('rx-ice')]);
+    const link = await shareFiles(sender.page, stack.origin, [secretFile]);
+    // No ICE candidate gets through in either direction: to both browsers it
+    // is as if they sat behind firewalls with no TURN server in between.
+    await receiver.page.routeWebSocket(/\/ws$/, candidateDroppingRelay);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'connection-failed', 45_000);
+    await expectNothingRevealed(receiver);
+  });
+
+  it('tells the receiver when the sender closes the tab mid-transfer', async () => {
+    const big = files.create('leaving/big.bin', 150 * MB);
+    const [sender, receiver] = await Promise.all([launch('tx-leave'), launch('rx-leave')]);
+    const link = await shareFiles(sender.page, stack.origin, [big]);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'ready');
+    await receiver.page.click('[data-testid=download-all]');
+    await receiver.page.locator('[data-testid=file-list] li[data-state=downloading]').waitFor({ timeout: 15_000 });
+    await sender.page.close();
+    await waitForReceiveState(receiver.page, 'sender-left', 20_000);
+    await expect(receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state')).resolves.not.toBe('verified');
+  });
+});

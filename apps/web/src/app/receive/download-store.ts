@@ -1,0 +1,86 @@
+import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { FileEntry, isPeerId } from '@ephemeral/protocol';
+import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
+import { DownloadSession, DownloadState, FileProgress } from '../transfer/download-session';
+import { browserPeerConnection } from '../transfer/peer-connection';
+import { chooseSaveTarget, SaveTarget } from '../transfer/save-target';
+import { ServiceWorkerSaveTarget } from '../transfer/service-worker-save-target';
+import { inlineSha256 } from '../transfer/incremental-hash';
+import { parseSecret } from '../transfer/share-secret';
+
+export type ReceivePageState = DownloadState | 'invalid-link';
+
+/** The receiver page's state: wraps DownloadSession in signals. */
+@Injectable()
+export class DownloadStore {
+  readonly state = signal<ReceivePageState>('connecting');
+  readonly files = signal<FileEntry[]>([]);
+  readonly progress = signal<ReadonlyMap<number, FileProgress>>(new Map());
+  readonly selected = signal<ReadonlySet<number>>(new Set());
+  /** Why the last download could not start (picker refused, too big for memory). */
+  readonly saveError = signal<string | null>(null);
+
+  readonly overall = computed(() => {
+    const jobs = [...this.progress().values()];
+    const size = jobs.reduce((n, p) => n + p.size, 0);
+    const bytes = jobs.reduce((n, p) => n + p.bytes, 0);
+    const rate = jobs.reduce((n, p) => n + (p.state === 'downloading' ? p.bytesPerSecond : 0), 0);
+    return { size, bytes, rate, secondsLeft: rate > 0 ? (size - bytes) / rate : null, count: jobs.length };
+  });
+
+  private session: DownloadSession | null = null;
+  private streamTarget: Promise<SaveTarget | null> | null = null;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.session?.close());
+  }
+
+  start(senderId: string, secretText: string): void {
+    const secret = parseSecret(secretText);
+    if (!isPeerId(senderId) || !secret) {
+      this.state.set('invalid-link');
+      return;
+    }
+    // The receiver hashes on its main thread (inline): it is idle most of a
+    // transfer, and measured here a hash worker added ~50 MB to the tab's
+    // memory (its own heap plus 1 MiB hand-over buffers) without a faster
+    // transfer. The sender does use one (see ShareStore).
+    const session = new DownloadSession(new SignalingClient(gatewayUrl(location)), senderId, secret, browserPeerConnection, inlineSha256);
+    this.session = session;
+    session.on('state', (state) => this.state.set(state));
+    session.on('manifest', (files) => this.files.set(files));
+    session.on('progress', (list) => this.progress.set(new Map(list.map((p) => [p.fileId, p]))));
+    void session.start();
+    // Only needed without the File System Access API; registered up front so
+    // the click does not wait for it.
+    if (!hasFileSystemAccess()) this.streamTarget = ServiceWorkerSaveTarget.register();
+  }
+
+  toggle(id: number): void {
+    const next = new Set(this.selected());
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    this.selected.set(next);
+  }
+
+  /** Must run inside the click handler: the save pickers need the user gesture. */
+  async download(entries: readonly FileEntry[]): Promise<void> {
+    if (!this.session || entries.length === 0) return;
+    this.saveError.set(null);
+    try {
+      // With pickers, chooseSaveTarget must run before any await (the picker
+      // needs the click's user activation); without them nothing needs it.
+      const stream = this.streamTarget ? await this.streamTarget : null;
+      const target = await chooseSaveTarget(entries, undefined, stream);
+      this.session.download(entries, target);
+    } catch (error) {
+      // The user closing the picker is not an error worth shouting about.
+      if (error instanceof DOMException && error.name === 'AbortError') return;
+      this.saveError.set(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+function hasFileSystemAccess(): boolean {
+  return typeof (window as unknown as Record<string, unknown>)['showSaveFilePicker'] === 'function';
+}

@@ -1,0 +1,54 @@
+import { DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { FileEntry } from '@ephemeral/protocol';
+import { gatewayUrl, SignalingClient, SignalingState } from '../signaling/signaling-client';
+import { shareLink } from '../share/share-link';
+import { generateSecret, parseSecret } from '../transfer/share-secret';
+import { browserPeerConnection } from '../transfer/peer-connection';
+import { PickedFile, ReceiverStatus, ShareHost } from '../transfer/share-host';
+import { workerSha256 } from '../transfer/worker-sha256';
+
+/** The sender page's state: wraps ShareHost in signals. */
+@Injectable()
+export class ShareStore {
+  readonly link = signal<string | null>(null);
+  readonly files = signal<FileEntry[]>([]);
+  readonly receivers = signal<ReceiverStatus[]>([]);
+  readonly connection = signal<SignalingState>('connecting');
+  /** The gateway gave up on us (or gave us a new ID): the link is dead. */
+  readonly lost = signal(false);
+
+  private readonly signaling = new SignalingClient(gatewayUrl(location));
+  // Made here, in the browser; only ever put in the link's fragment.
+  private readonly secret = generateSecret();
+  private readonly host = new ShareHost(this.signaling, parseSecret(this.secret) ?? new Uint8Array(), browserPeerConnection, workerSha256);
+
+  constructor() {
+    this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));
+    this.host.on('receivers', (receivers) => this.receivers.set(receivers));
+    this.signaling.on('state', (state) => this.connection.set(state));
+    this.signaling.on('lost', () => this.lost.set(true));
+    this.signaling
+      .connect()
+      .then((welcome) => this.link.set(shareLink(location.origin, welcome.peerId, this.secret)))
+      .catch(() => this.lost.set(true));
+    const onUnload = () => this.stop();
+    addEventListener('pagehide', onUnload);
+    inject(DestroyRef).onDestroy(() => {
+      removeEventListener('pagehide', onUnload);
+      this.stop();
+    });
+  }
+
+  add(files: PickedFile[]): void {
+    if (files.length > 0) this.host.addFiles(files);
+  }
+
+  remove(id: number): void {
+    this.host.removeFile(id);
+  }
+
+  private stop(): void {
+    this.host.close();
+    this.signaling.close();
+  }
+}

@@ -1,0 +1,97 @@
+import { ClientFrame, ErrorCode, ServerFrame, SignalKind } from '@ephemeral/protocol';
+import { gatewayUrl, SignalingClient, SocketLike } from './signaling-client';
+
+const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+const OTHER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
+
+class FakeSocket implements SocketLike {
+  binaryType: BinaryType = 'blob';
+  readyState = 0;
+  sent: ClientFrame[] = [];
+  onopen: ((event: unknown) => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  send(data: Uint8Array<ArrayBuffer>): void {
+    this.sent.push(ClientFrame.decode(data));
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(frame: ServerFrame): void {
+    this.onmessage?.({ data: ServerFrame.encode(frame).finish().slice().buffer });
+  }
+  drop(): void {
+    this.readyState = 3;
+    this.onclose?.({ code: 1006 });
+  }
+}
+
+function welcome(peerId: string, resumed = false): ServerFrame {
+  return {
+    kind: { $case: 'welcome', value: { peerId, resumeToken: 'tok', iceServers: [], leaseTtlSeconds: 30, resumed, limits: undefined } },
+  };
+}
+
+describe('SignalingClient', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('says hello, resolves with the welcome and relays signals', async () => {
+    const sockets: FakeSocket[] = [];
+    const client = new SignalingClient('ws://x/ws', () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    });
+    const connected = client.connect();
+    sockets[0].open();
+    expect(sockets[0].sent[0].kind?.$case).toBe('hello');
+    sockets[0].receive(welcome(PEER));
+    expect((await connected).peerId).toBe(PEER);
+    expect(client.peerId).toBe(PEER);
+
+    client.sendSignal(OTHER, { payload: { $case: 'bye', value: { reason: 'x' } } });
+    const frame = sockets[0].sent[1];
+    expect(frame.kind?.$case === 'signal' && frame.kind.value.to).toBe(OTHER);
+
+    const errors: number[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    sockets[0].receive({ kind: { $case: 'error', value: { code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND, message: '', seq: 1, signalKind: SignalKind.SIGNAL_KIND_OFFER, peerId: OTHER } } });
+    expect(errors).toEqual([ErrorCode.ERROR_CODE_PEER_NOT_FOUND]);
+    client.close();
+  });
+
+  it('reconnects with the resume token after a drop and flushes queued signals', async () => {
+    const sockets: FakeSocket[] = [];
+    const client = new SignalingClient('ws://x/ws', () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    });
+    const connected = client.connect();
+    sockets[0].open();
+    sockets[0].receive(welcome(PEER));
+    await connected;
+    sockets[0].drop();
+    client.sendSignal(OTHER, { payload: { $case: 'bye', value: { reason: 'queued' } } });
+    jest.advanceTimersByTime(300);
+    expect(sockets).toHaveLength(2);
+    sockets[1].open();
+    const hello = sockets[1].sent[0];
+    expect(hello.kind?.$case === 'hello' && hello.kind.value.resumePeerId).toBe(PEER);
+    expect(hello.kind?.$case === 'hello' && hello.kind.value.resumeToken).toBe('tok');
+    sockets[1].receive(welcome(PEER, true));
+    expect(sockets[1].sent[1].kind?.$case).toBe('signal');
+    client.close();
+  });
+
+  it('builds the same-origin /ws URL', () => {
+    expect(gatewayUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/ws');
+    expect(gatewayUrl({ protocol: 'https:', host: 'share.example' })).toBe('wss://share.example/ws');
+  });
+});

@@ -1,0 +1,260 @@
+import { ClientFrame, Error as ServerError, IceServer, PeerLeft, ServerFrame, Signal, Welcome } from '@ephemeral/protocol';
+import { Emitter } from '../transfer/emitter';
+
+/** The part of WebSocket the client uses; unit specs pass a fake. */
+export interface SocketLike {
+  binaryType: BinaryType;
+  readonly readyState: number;
+  send(data: Uint8Array<ArrayBuffer>): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number }) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type SocketFactory = (url: string) => SocketLike;
+
+const OPEN = 1;
+// After an unexpected close, retry with growing pauses (0.25 s doubling to
+// 4 s), at most 8 times (~20 s): longer than a gateway restart, shorter than
+// the presence lease TTL after which the peer ID is gone anyway.
+const RECONNECT_ATTEMPTS = 8;
+const RECONNECT_BASE_MS = 250;
+const RECONNECT_MAX_MS = 4000;
+// Signals sent while reconnecting wait here; a negotiation needs a handful, so
+// 256 only overflows if something is badly wrong (then the oldest go).
+const MAX_QUEUED_FRAMES = 256;
+// Keeps idle proxies and NATs from closing a quiet socket.
+const PING_INTERVAL_MS = 20_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+type SignalingEvents = {
+  welcome: [Welcome];
+  signal: [from: string, signal: Signal];
+  error: [ServerError];
+  peerLeft: [PeerLeft];
+  state: [SignalingState];
+  /** Could not reconnect (or resume was refused): this peer ID is gone. */
+  lost: [];
+};
+
+export class SignalingTimeoutError extends Error {
+  constructor() {
+    super('no welcome from the gateway in time');
+    this.name = 'SignalingTimeoutError';
+  }
+}
+
+/**
+ * The browser's WebSocket to the gateway: Hello/Welcome, relayed signals and
+ * errors in protobuf binary frames, and transparent reconnection that keeps
+ * the peer ID through the resume token.
+ */
+export class SignalingClient extends Emitter<SignalingEvents> {
+  private socket: SocketLike | null = null;
+  private welcome: Welcome | null = null;
+  private seq = 0;
+  private queue: Uint8Array<ArrayBuffer>[] = [];
+  private attempts = 0;
+  private stopped = false;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private stateValue: SignalingState = 'connecting';
+
+  constructor(
+    private readonly url: string,
+    private readonly createSocket: SocketFactory = (u) => new WebSocket(u) as unknown as SocketLike,
+    private readonly clientVersion = 'web/0.1.0',
+  ) {
+    super();
+  }
+
+  get peerId(): string | null {
+    return this.welcome?.peerId ?? null;
+  }
+
+  /** ICE servers from the latest welcome (TURN credentials are short-lived). */
+  get iceServers(): readonly IceServer[] {
+    return this.welcome?.iceServers ?? [];
+  }
+
+  get state(): SignalingState {
+    return this.stateValue;
+  }
+
+  /** Opens the socket and resolves with the first Welcome. */
+  connect(): Promise<Welcome> {
+    return new Promise<Welcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        offLost();
+        reject(new SignalingTimeoutError());
+      }, CONNECT_TIMEOUT_MS);
+      const off = this.on('welcome', (welcome) => {
+        clearTimeout(timer);
+        off();
+        offLost();
+        resolve(welcome);
+      });
+      const offLost = this.on('lost', () => {
+        clearTimeout(timer);
+        off();
+        offLost();
+        reject(new Error('could not reach the gateway'));
+      });
+      this.open();
+    });
+  }
+
+  /** Sends a signal to `to`; returns the frame's seq (echoed in any error). */
+  sendSignal(to: string, signal: Signal): number {
+    const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
+    this.sendFrame({ seq, kind: { $case: 'signal', value: { to, from: '', signal } } });
+    return seq;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.socket?.close(1000, 'bye');
+    this.socket = null;
+    this.setState('closed');
+  }
+
+  private open(): void {
+    this.setState(this.welcome ? 'reconnecting' : 'connecting');
+    let socket: SocketLike;
+    try {
+      socket = this.createSocket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      const hello = this.welcome
+        ? { resumePeerId: this.welcome.peerId, resumeToken: this.welcome.resumeToken, clientVersion: this.clientVersion }
+        : { resumePeerId: '', resumeToken: '', clientVersion: this.clientVersion };
+      socket.send(ClientFrame.encode({ seq: 0, kind: { $case: 'hello', value: hello } }).finish().slice());
+    };
+    socket.onmessage = (event) => this.onFrame(event.data);
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.clearTimers();
+      if (!this.stopped) this.scheduleReconnect();
+    };
+    socket.onerror = () => undefined;
+  }
+
+  private onFrame(data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) return;
+    let frame: ServerFrame;
+    try {
+      frame = ServerFrame.decode(new Uint8Array(data));
+    } catch {
+      return;
+    }
+    const kind = frame.kind;
+    if (!kind) return;
+    switch (kind.$case) {
+      case 'welcome': {
+        const previous = this.welcome;
+        if (previous && !kind.value.resumed) {
+          // The gateway gave us a new ID: our old one (and any link built on
+          // it) is gone. Callers decide what that means for them.
+          this.welcome = kind.value;
+          this.emit('lost');
+        }
+        this.welcome = kind.value;
+        this.attempts = 0;
+        this.setState('open');
+        this.startPing();
+        this.flush();
+        this.emit('welcome', kind.value);
+        break;
+      }
+      case 'signal':
+        if (kind.value.signal) this.emit('signal', kind.value.from, kind.value.signal);
+        break;
+      case 'error':
+        this.emit('error', kind.value);
+        break;
+      case 'peerLeft':
+        this.emit('peerLeft', kind.value);
+        break;
+      case 'reconnect': {
+        // The gateway is draining: go elsewhere after the pause it asks for.
+        const socket = this.socket;
+        this.socket = null;
+        this.clearTimers();
+        socket?.close(1000, 'reconnect');
+        this.reconnectTimer = setTimeout(() => this.open(), Math.min(kind.value.retryAfterMs, RECONNECT_MAX_MS));
+        this.setState('reconnecting');
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private sendFrame(frame: ClientFrame): void {
+    const bytes = ClientFrame.encode(frame).finish().slice();
+    if (this.socket && this.socket.readyState === OPEN && this.stateValue === 'open') {
+      this.socket.send(bytes);
+      return;
+    }
+    if (this.queue.length >= MAX_QUEUED_FRAMES) this.queue.shift();
+    this.queue.push(bytes);
+  }
+
+  private flush(): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const bytes of queued) this.socket?.send(bytes);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    if (this.attempts >= RECONNECT_ATTEMPTS) {
+      this.setState('closed');
+      this.emit('lost');
+      return;
+    }
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** this.attempts);
+    this.attempts++;
+    this.setState('reconnecting');
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private startPing(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (this.socket?.readyState === OPEN) {
+        this.socket.send(ClientFrame.encode({ seq: 0, kind: { $case: 'ping', value: { nonce: Date.now() } } }).finish().slice());
+      }
+    }, PING_INTERVAL_MS);
+  }
+
+  private clearTimers(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.pingTimer = null;
+    this.reconnectTimer = null;
+  }
+
+  private setState(state: SignalingState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    this.emit('state', state);
+  }
+}
+
+/** The gateway's WebSocket URL for this page (same origin, path /ws). */
+export function gatewayUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}

@@ -1,0 +1,67 @@
+import { FileEntry } from '@ephemeral/protocol';
+import { chooseSaveTarget, DirectorySaveTarget, MEMORY_SAVE_LIMIT_BYTES, MemorySaveTarget, safePathSegments, TooLargeForMemoryError } from './save-target';
+
+function entry(relativePath: string, size = 3): FileEntry {
+  const name = relativePath.split('/').pop() ?? relativePath;
+  return { id: 1, name, relativePath, size, type: '', lastModifiedUnixMs: 0 };
+}
+
+/** A tiny in-memory FileSystemDirectoryHandle. */
+class FakeDir {
+  readonly dirs = new Map<string, FakeDir>();
+  readonly files = new Map<string, Uint8Array[]>();
+  async getDirectoryHandle(name: string): Promise<FakeDir> {
+    if (!this.dirs.has(name)) this.dirs.set(name, new FakeDir());
+    return this.dirs.get(name)!;
+  }
+  async getFileHandle(name: string) {
+    const parts: Uint8Array[] = [];
+    this.files.set(name, parts);
+    return {
+      createWritable: async () => ({
+        write: async (data: Uint8Array) => void parts.push(data),
+        close: async () => undefined,
+        abort: async () => undefined,
+      }),
+    };
+  }
+}
+
+describe('save targets', () => {
+  it('keeps folder paths but never escapes the picked folder', () => {
+    expect(safePathSegments('album/photos/a.jpg')).toEqual(['album', 'photos', 'a.jpg']);
+    expect(safePathSegments('../../etc/passwd')).toEqual(['etc', 'passwd']);
+    expect(safePathSegments('/abs//./x\\y')).toEqual(['abs', 'x', 'y']);
+    expect(safePathSegments('a:b?.txt')).toEqual(['a_b_.txt']);
+  });
+
+  it('writes into nested folders of the picked directory', async () => {
+    const root = new FakeDir();
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const sink = await target.open(entry('album/photos/a.jpg'));
+    await sink.write(new Uint8Array([1, 2, 3]));
+    await sink.close();
+    expect(root.dirs.get('album')?.dirs.get('photos')?.files.get('a.jpg')).toEqual([new Uint8Array([1, 2, 3])]);
+  });
+
+  it('hands a finished in-memory file to the browser download', async () => {
+    const saved: Array<[string, number]> = [];
+    const sink = await new MemorySaveTarget((name, blob) => saved.push([name, blob.size])).open(entry('x/a.txt'));
+    await sink.write(new Uint8Array(5));
+    await sink.close();
+    expect(saved).toEqual([['a.txt', 5]]);
+  });
+
+  it('picks a folder for several files, a file for one, memory without the API', async () => {
+    const dir = new FakeDir() as unknown as FileSystemDirectoryHandle;
+    const win = {
+      showDirectoryPicker: jest.fn(async () => dir),
+      showSaveFilePicker: jest.fn(async () => ({}) as FileSystemFileHandle),
+    };
+    expect((await chooseSaveTarget([entry('a'), entry('b')], win)).kind).toBe('directory');
+    expect((await chooseSaveTarget([entry('a')], win)).kind).toBe('file');
+    expect((await chooseSaveTarget([entry('dir/a')], win)).kind).toBe('directory');
+    expect((await chooseSaveTarget([entry('a')], {})).kind).toBe('memory');
+    await expect(chooseSaveTarget([entry('a', MEMORY_SAVE_LIMIT_BYTES + 1)], {})).rejects.toBeInstanceOf(TooLargeForMemoryError);
+  });
+});

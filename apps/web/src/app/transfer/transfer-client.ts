@@ -1,0 +1,205 @@
+import { FileDone, FileEntry, Role, TransferError, TransferErrorCode } from '@ephemeral/protocol';
+import { decodeChunk } from './chunk-frame';
+import { ControlChannel, whenOpen } from './control-channel';
+import { DataChannelLike, messageBytes } from './data-channel';
+import { Emitter } from './emitter';
+import { IncomingFile } from './incoming-file';
+import { ShareAuthenticator } from './share-authenticator';
+
+// Acknowledge written bytes every 256 KiB: often enough that the sender's
+// 8 MiB flow window never runs dry, rare enough to cost nothing.
+export const ACK_EVERY_BYTES = 256 * 1024;
+
+/** The sender answered a request with an error. */
+export class TransferFailedError extends Error {
+  constructor(readonly error: TransferError) {
+    super(error.message || `transfer error ${error.code}`);
+    this.name = 'TransferFailedError';
+  }
+}
+
+/** The connection ended while a request was in flight. */
+export class ConnectionLostError extends Error {
+  constructor() {
+    super('connection lost');
+    this.name = 'ConnectionLostError';
+  }
+}
+
+type ClientEvents = {
+  manifest: [FileEntry[]];
+  authFailed: [];
+  closed: [];
+};
+
+interface ActiveRequest {
+  requestId: number;
+  file: IncomingFile;
+  done: FileDone | null;
+  lastAck: number;
+  resolve: (done: FileDone) => void;
+  reject: (error: unknown) => void;
+}
+
+// Request IDs are unique for the page's lifetime (not per connection), so a
+// chunk of an old request can never be taken for one of a newer request.
+let nextRequestId = 1;
+
+/**
+ * The receiver's side of one connection's data channels: proves the secret,
+ * checks the sender's proof before trusting its manifest, and fetches files
+ * (from any offset) into IncomingFiles.
+ */
+export class TransferClient extends Emitter<ClientEvents> {
+  private readonly control: ControlChannel;
+  private senderVerified = false;
+  private active: ActiveRequest | null = null;
+  private closed = false;
+
+  constructor(
+    controlChannel: DataChannelLike,
+    private readonly dataChannel: DataChannelLike,
+    private readonly auth: ShareAuthenticator,
+  ) {
+    super();
+    this.control = new ControlChannel(controlChannel);
+    dataChannel.binaryType = 'arraybuffer';
+    controlChannel.addEventListener('message', (event) => this.onControl(event.data));
+    dataChannel.addEventListener('message', (event) => this.onData(event.data));
+    controlChannel.addEventListener('close', () => this.close());
+    dataChannel.addEventListener('close', () => this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
+    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_RECEIVER, mac: this.auth.proof(Role.ROLE_RECEIVER) } } });
+  }
+
+  /**
+   * Asks for `file` from its bytesReceived (0, or where a dropped connection
+   * stopped) and resolves with the sender's FileDone once every byte arrived.
+   */
+  fetch(file: IncomingFile): Promise<FileDone> {
+    if (this.closed) return Promise.reject(new ConnectionLostError());
+    if (this.active) this.cancel();
+    const requestId = nextRequestId++;
+    return new Promise<FileDone>((resolve, reject) => {
+      this.active = { requestId, file, done: null, lastAck: file.bytesWritten, resolve, reject };
+      file.onWritten = (written) => this.onWritten(requestId, written);
+      this.control.send({ kind: { $case: 'request', value: { requestId, fileId: file.fileId, offset: file.bytesReceived } } });
+    });
+  }
+
+  cancel(): void {
+    const active = this.active;
+    if (!active) return;
+    this.active = null;
+    active.file.onWritten = null;
+    this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
+    active.reject(new Error('cancelled'));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const active = this.active;
+    this.active = null;
+    if (active) {
+      active.file.onWritten = null;
+      active.reject(new ConnectionLostError());
+    }
+    this.emit('closed');
+  }
+
+  private onControl(data: unknown): void {
+    const message = ControlChannel.decode(data);
+    if (!message?.kind || this.closed) return;
+    const kind = message.kind;
+    switch (kind.$case) {
+      case 'proof':
+        if (kind.value.role === Role.ROLE_SENDER && this.auth.verifyProof(Role.ROLE_SENDER, kind.value.mac)) {
+          this.senderVerified = true;
+        } else {
+          this.emit('authFailed');
+          this.close();
+        }
+        break;
+      case 'manifest':
+        // A manifest from a sender that has not proven the secret is ignored:
+        // it could only come from an impostor.
+        if (this.senderVerified) this.emit('manifest', kind.value.files);
+        break;
+      case 'done':
+        if (this.active?.requestId === kind.value.requestId) {
+          this.active.done = kind.value;
+          this.settleIfComplete();
+        }
+        break;
+      case 'error':
+        if (kind.value.code === TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED) {
+          this.emit('authFailed');
+          this.close();
+        } else if (this.active && (kind.value.requestId === 0 || kind.value.requestId === this.active.requestId)) {
+          const active = this.active;
+          this.active = null;
+          active.file.onWritten = null;
+          active.reject(new TransferFailedError(kind.value));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onData(data: unknown): void {
+    const bytes = messageBytes(data);
+    const chunk = bytes && decodeChunk(bytes);
+    const active = this.active;
+    if (!chunk || !active || chunk.requestId !== active.requestId) return;
+    try {
+      active.file.append(chunk.payload);
+    } catch (error) {
+      this.active = null;
+      active.file.onWritten = null;
+      this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
+      active.reject(error);
+      return;
+    }
+    this.settleIfComplete();
+  }
+
+  private onWritten(requestId: number, written: number): void {
+    const active = this.active;
+    if (!active || active.requestId !== requestId) return;
+    if (written - active.lastAck >= ACK_EVERY_BYTES || written === active.file.size) {
+      active.lastAck = written;
+      this.control.send({ kind: { $case: 'progress', value: { requestId, bytesReceived: written } } });
+    }
+  }
+
+  private settleIfComplete(): void {
+    const active = this.active;
+    // Data and control are separate channels with no ordering between them:
+    // FileDone can overtake the last chunks, so wait for both.
+    if (!active?.done || active.file.bytesReceived < active.done.size) return;
+    if (active.done.size !== active.file.size) {
+      this.active = null;
+      active.reject(new Error(`sender's size ${active.done.size} differs from manifest ${active.file.size}`));
+      return;
+    }
+    // Keep acknowledging until the disk catches up; the sender shows it.
+    this.active = null;
+    const requestId = active.requestId;
+    active.file.onWritten = (written) => {
+      if (written === active.file.size) {
+        this.control.send({ kind: { $case: 'progress', value: { requestId, bytesReceived: written } } });
+      }
+    };
+    if (active.file.bytesWritten === active.file.size) active.file.onWritten(active.file.size);
+    active.resolve(active.done);
+  }
+}

@@ -1,0 +1,174 @@
+import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
+import { ControlChannel, whenOpen } from './control-channel';
+import { DataChannelLike } from './data-channel';
+import { Emitter } from './emitter';
+import { HashFactory, inlineSha256 } from './incremental-hash';
+import { FilePump, FileReadError, FileSource, PumpCancelledError } from './file-pump';
+import { PacedWriter } from './paced-writer';
+import { ShareAuthenticator } from './share-authenticator';
+
+/** A file the sender offers: its manifest entry and where to read it. */
+export interface SharedFile {
+  readonly entry: FileEntry;
+  readonly source: FileSource;
+}
+
+export interface ServedProgress {
+  fileId: number;
+  /** Bytes the receiver confirmed (absolute). */
+  bytes: number;
+  size: number;
+}
+
+type ServerEvents = {
+  /** The receiver proved it holds the secret; it has been sent the manifest. */
+  authenticated: [];
+  authFailed: [];
+  progress: [ServedProgress];
+  fileSent: [fileId: number];
+  closed: [];
+};
+
+/**
+ * The sender's side of one receiver's data channels: checks the receiver's
+ * secret proof, then (and only then) sends the manifest and serves requests,
+ * one file at a time.
+ */
+export class TransferServer extends Emitter<ServerEvents> {
+  private readonly control: ControlChannel;
+  private readonly writer: PacedWriter;
+  private authenticated = false;
+  private pump: FilePump | null = null;
+  private active: { requestId: number; fileId: number; size: number } | null = null;
+  private closed = false;
+
+  constructor(
+    controlChannel: DataChannelLike,
+    private readonly dataChannel: DataChannelLike,
+    private readonly auth: ShareAuthenticator,
+    private readonly files: () => readonly SharedFile[],
+    /** Largest data message; read when a request starts (the SCTP limit is known by then). */
+    private readonly messageBytes: () => number,
+    private readonly hash: HashFactory = inlineSha256,
+  ) {
+    super();
+    this.control = new ControlChannel(controlChannel);
+    this.writer = new PacedWriter(dataChannel);
+    controlChannel.addEventListener('message', (event) => this.onControl(event.data));
+    controlChannel.addEventListener('close', () => this.close());
+    dataChannel.addEventListener('close', () => this.close());
+  }
+
+  get isAuthenticated(): boolean {
+    return this.authenticated;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
+    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_SENDER, mac: this.auth.proof(Role.ROLE_SENDER) } } });
+  }
+
+  /** Files were added or removed: tell an authenticated receiver. */
+  manifestChanged(): void {
+    if (!this.authenticated) return;
+    this.sendManifest();
+    const active = this.active;
+    if (active && !this.files().some((f) => f.entry.id === active.fileId)) {
+      // The file being sent was removed: stop, and say so, or the receiver
+      // would wait for the rest of it forever.
+      this.pump?.cancel();
+      this.pump = null;
+      this.active = null;
+      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND, 'the sender removed this file', active.requestId);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pump?.cancel();
+    this.writer.dispose();
+    this.emit('closed');
+  }
+
+  private onControl(data: unknown): void {
+    const message = ControlChannel.decode(data);
+    if (!message?.kind || this.closed) return;
+    const kind = message.kind;
+    if (kind.$case === 'proof') {
+      if (kind.value.role === Role.ROLE_RECEIVER && this.auth.verifyProof(Role.ROLE_RECEIVER, kind.value.mac)) {
+        this.authenticated = true;
+        this.sendManifest();
+        this.emit('authenticated');
+      } else {
+        this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED, 'secret proof did not verify', 0);
+        this.emit('authFailed');
+        this.close();
+      }
+      return;
+    }
+    if (!this.authenticated) {
+      // Nothing is revealed or served before the proof.
+      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION, 'secret proof required first', 0);
+      return;
+    }
+    switch (kind.$case) {
+      case 'request':
+        this.serve(kind.value.requestId, kind.value.fileId, kind.value.offset);
+        break;
+      case 'progress':
+        if (this.pump && this.active && kind.value.requestId === this.active.requestId) {
+          this.pump.ack(kind.value.bytesReceived);
+          this.emit('progress', { fileId: this.active.fileId, bytes: kind.value.bytesReceived, size: this.active.size });
+        }
+        break;
+      case 'cancel':
+        if (this.active?.requestId === kind.value.requestId) this.pump?.cancel();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private serve(requestId: number, fileId: number, offset: number): void {
+    const file = this.files().find((f) => f.entry.id === fileId);
+    if (!file) {
+      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND, `no file ${fileId}`, requestId);
+      return;
+    }
+    if (offset < 0 || offset > file.source.size) {
+      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_BAD_OFFSET, `offset ${offset} past ${file.source.size}`, requestId);
+      return;
+    }
+    // One file at a time per receiver: a new request replaces the old one.
+    this.pump?.cancel();
+    const pump = new FilePump({ requestId, source: file.source, offset, messageBytes: this.messageBytes(), writer: this.writer, hash: this.hash });
+    this.pump = pump;
+    this.active = { requestId, fileId, size: file.source.size };
+    pump.run().then(
+      (result) => {
+        if (this.pump !== pump) return;
+        this.control.send({
+          kind: { $case: 'done', value: { requestId, fileId, size: result.size, sha256: result.sha256 } },
+        });
+        this.emit('fileSent', fileId);
+      },
+      (error: unknown) => {
+        if (error instanceof PumpCancelledError || this.closed) return;
+        const code =
+          error instanceof FileReadError
+            ? TransferErrorCode.TRANSFER_ERROR_CODE_READ_FAILED
+            : TransferErrorCode.TRANSFER_ERROR_CODE_UNSPECIFIED;
+        this.fail(code, String(error), requestId);
+      },
+    );
+  }
+
+  private sendManifest(): void {
+    this.control.send({ kind: { $case: 'manifest', value: { files: this.files().map((f) => f.entry) } } });
+  }
+
+  private fail(code: TransferErrorCode, message: string, requestId: number): void {
+    this.control.send({ kind: { $case: 'error', value: { code, message, requestId } } });
+  }
+}

@@ -1,0 +1,140 @@
+import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { FakeChannel } from './fake-channel';
+import { IncomingFile } from './incoming-file';
+import { MemorySink } from './memory-sink';
+import { ShareAuthenticator } from './share-authenticator';
+import { generateSecret, parseSecret } from './share-secret';
+import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
+import { SharedFile, TransferServer } from './transfer-server';
+
+const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
+
+function blob(bytes: Uint8Array) {
+  return { size: bytes.length, slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }) };
+}
+
+function entry(id: number, name: string, size: number): FileEntry {
+  return { id, name, relativePath: `dir/${name}`, size, type: 'application/octet-stream', lastModifiedUnixMs: 0 };
+}
+
+function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret = senderSecret) {
+  const [controlS, controlR] = FakeChannel.pair('control');
+  const [dataS, dataR] = FakeChannel.pair('data');
+  const server = new TransferServer(controlS, dataS, new ShareAuthenticator(senderSecret, SENDER, RECEIVER), () => files, () => 1024);
+  const client = new TransferClient(controlR, dataR, new ShareAuthenticator(receiverSecret, SENDER, RECEIVER));
+  const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
+  void server.start();
+  void client.start();
+  return { server, client, manifest, dataS, dataR, controlS, controlR };
+}
+
+const payload = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 31) % 256);
+
+describe('TransferServer + TransferClient', () => {
+  const secret = parseSecret(generateSecret())!;
+
+  it('sends the manifest after the proofs and transfers a verified file', async () => {
+    const files = [{ entry: entry(1, 'a.bin', payload.length), source: blob(payload) }];
+    const { client, manifest } = connect(files, secret);
+    expect((await manifest).map((f) => f.relativePath)).toEqual(['dir/a.bin']);
+    const sink = new MemorySink();
+    const file = new IncomingFile(1, payload.length, sink);
+    const done = await client.fetch(file);
+    expect(await file.finish(done.sha256)).toBe(true);
+    expect(Buffer.from(sink.contents())).toEqual(Buffer.from(payload));
+  });
+
+  it('reveals nothing to a receiver with the wrong secret', async () => {
+    const files = [{ entry: entry(1, 'secret-name.bin', 10), source: blob(new Uint8Array(10)) }];
+    const { client, controlS, server } = connect(files, secret, parseSecret(generateSecret())!);
+    const manifests: FileEntry[][] = [];
+    client.on('manifest', (m) => manifests.push(m));
+    const failed = new Promise<void>((resolve) => server.on('authFailed', resolve));
+    await failed;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(manifests).toHaveLength(0);
+    const sentText = controlS.sent.map((m) => Buffer.from(m).toString('latin1')).join('');
+    expect(sentText).not.toContain('secret-name');
+  });
+
+  it('resumes on a new connection from the last byte received', async () => {
+    const files = [{ entry: entry(1, 'big.bin', payload.length), source: blob(payload) }];
+    const sink = new MemorySink();
+    const file = new IncomingFile(1, payload.length, sink);
+
+    const first = connect(files, secret);
+    await first.manifest;
+    const fetching = first.client.fetch(file);
+    // Drop the connection (receiver side) once part of the file has arrived.
+    let messages = 0;
+    first.dataR.addEventListener('message', () => {
+      if (++messages === 10) first.dataR.close();
+    });
+    await expect(fetching).rejects.toBeInstanceOf(ConnectionLostError);
+    const resumedAt = file.bytesReceived;
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThan(payload.length);
+
+    const second = connect(files, secret);
+    await second.manifest;
+    const done = await second.client.fetch(file);
+    expect(await file.finish(done.sha256)).toBe(true);
+    expect(Buffer.from(sink.contents())).toEqual(Buffer.from(payload));
+    // Second connection sent only the remainder.
+    const dataBytes = second.dataS.sent.reduce((n, m) => n + m.length - 4, 0);
+    expect(dataBytes).toBe(payload.length - resumedAt);
+    expect(Buffer.from(sha256(sink.contents()))).toEqual(Buffer.from(done.sha256));
+  });
+
+  it('answers a request for an unknown file with an error', async () => {
+    const { client, manifest } = connect([], secret);
+    await manifest;
+    const file = new IncomingFile(99, 10, new MemorySink());
+    const error = await client.fetch(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransferFailedError);
+    expect((error as TransferFailedError).error.code).toBe(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND);
+  });
+
+  it('reports receiver progress to the sender', async () => {
+    const files = [{ entry: entry(1, 'a.bin', payload.length), source: blob(payload) }];
+    const { client, manifest, server } = connect(files, secret);
+    const seen: number[] = [];
+    server.on('progress', (p) => seen.push(p.bytes));
+    await manifest;
+    const file = new IncomingFile(1, payload.length, new MemorySink());
+    await client.fetch(file);
+    await file.flushed();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen[seen.length - 1]).toBe(payload.length);
+  });
+
+  it('uses the proof roles', () => {
+    const auth = new ShareAuthenticator(secret, SENDER, RECEIVER);
+    expect(auth.verifyProof(Role.ROLE_SENDER, auth.proof(Role.ROLE_SENDER))).toBe(true);
+  });
+});
+
+describe('TransferServer when the sender removes a file mid-transfer', () => {
+  it('fails the receiver\'s request instead of leaving it waiting', async () => {
+    const secret = parseSecret(generateSecret())!;
+    const big = new Uint8Array(2_000_000);
+    const files: SharedFile[] = [{ entry: entry(1, 'gone.bin', big.length), source: blob(big) }];
+    const { client, manifest, server, dataR } = connect(files, secret);
+    await manifest;
+    const file = new IncomingFile(1, big.length, new MemorySink());
+    // Remove the file as soon as its first bytes arrive.
+    let removed = false;
+    dataR.addEventListener('message', () => {
+      if (removed) return;
+      removed = true;
+      files.length = 0;
+      server.manifestChanged();
+    });
+    const fetching = client.fetch(file);
+    const error = await fetching.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransferFailedError);
+    expect((error as TransferFailedError).error.code).toBe(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND);
+  });
+});
