@@ -46,6 +46,8 @@ FORMATTED_BY="$KAFKA_DATA_DIR/formatted-by-version"
 
 log() { printf '[kafka] %s\n' "$*"; }
 die() { printf '[kafka] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=../lib/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
 
 need_java() {
   command -v java >/dev/null || die "java not found (the Kafka 4 broker needs Java 17+)"
@@ -79,24 +81,7 @@ install() {
   log "installed Kafka $KAFKA_VERSION ($(find "$LIBS_DIR" -name '*.jar' | wc -l) jars)"
 }
 
-alive() {
-  # kill -0 also succeeds on a zombie, and in a container whose PID 1 reaps
-  # lazily an exited daemon stays a zombie for a second or more: read the state.
-  local state
-  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [[ -n "$state" && "$state" != "Z" ]]
-}
-
-running_pid() {
-  # Prints the broker pid if the pid file points at a live kafka.Kafka process;
-  # checking the command line guards against a recycled pid.
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
-  echo "$pid"
-}
+running_pid() { daemon_pid "$PID_FILE" 'kafka\.Kafka'; }
 
 port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -224,27 +209,7 @@ start() {
   echo "KAFKA_BROKERS=$BOOTSTRAP"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    log "not running"
-    rm -f "$PID_FILE"
-    return 0
-  fi
-  log "stopping pid $pid (SIGTERM, up to ${KAFKA_STOP_TIMEOUT}s)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < KAFKA_STOP_TIMEOUT * 2; i++)); do
-    alive "$pid" || break
-    sleep 0.5
-  done
-  if alive "$pid"; then
-    log "still alive after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+stop() { daemon_stop "$PID_FILE" 'kafka\.Kafka' "$KAFKA_STOP_TIMEOUT"; }
 
 status() {
   local pid

@@ -30,6 +30,8 @@ REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 
 log() { printf '[redis] %s\n' "$*"; }
 die() { printf '[redis] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=../lib/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
 
 as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then
@@ -58,24 +60,7 @@ install() {
   log "installed: $(redis-server --version | cut -d' ' -f1-3)"
 }
 
-alive() {
-  # kill -0 also succeeds on a zombie, and in a container whose PID 1 reaps
-  # lazily an exited daemon stays a zombie for a second or more: read the state.
-  local state
-  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [[ -n "$state" && "$state" != "Z" ]]
-}
-
-running_pid() {
-  # Prints the pid if the pid file points at a live redis-server; checking the
-  # command line guards against a recycled pid.
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'redis-server' || return 1
-  echo "$pid"
-}
+running_pid() { daemon_pid "$PID_FILE" 'redis-server'; }
 
 pong() {
   [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]
@@ -114,27 +99,7 @@ start() {
   die "no PONG from 127.0.0.1:$REDIS_PORT after ${REDIS_START_TIMEOUT}s (log: $LOG_FILE)"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    log "not running"
-    rm -f "$PID_FILE"
-    return 0
-  fi
-  log "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < REDIS_STOP_TIMEOUT * 5; i++)); do
-    alive "$pid" || break
-    sleep 0.2
-  done
-  if alive "$pid"; then
-    log "still alive after ${REDIS_STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+stop() { daemon_stop "$PID_FILE" 'redis-server' "$REDIS_STOP_TIMEOUT"; }
 
 status() {
   local pid
