@@ -43,13 +43,19 @@ export default [
               onlyDependOnLibsWithTags: ['scope:shared'],
               bannedExternalImports: SERVER_ONLY_PACKAGES,
             },
-            { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'] },
+            {
+              sourceTag: 'scope:server',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'],
+            },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'] },
           ],
         },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {

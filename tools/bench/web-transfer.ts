@@ -130,7 +130,10 @@ const RAW_STALL_MS = 15_000;
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${(ms / 1000).toFixed(0)} s`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: timed out after ${(ms / 1000).toFixed(0)} s`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -158,7 +161,9 @@ function rawState(page: Page): Promise<string> {
       `sent ${w.tx.sent} B (buffered ${w.dc.bufferedAmount} B), received ${w.rx.got} B`
     );
   });
-  return withTimeout(probe, 2_000, 'reading page state').catch((e: unknown) => `unknown (${String(e)})`);
+  return withTimeout(probe, 2_000, 'reading page state').catch(
+    (e: unknown) => `unknown (${String(e)})`,
+  );
 }
 
 /**
@@ -173,15 +178,18 @@ function rawState(page: Page): Promise<string> {
  */
 async function rawCeiling(bytes: number): Promise<number> {
   const [a, b] = await Promise.all([launch('raw-a'), launch('raw-b')]);
-  const step = async <T>(what: string, run: () => Promise<T>, ms = RAW_STEP_TIMEOUT_MS): Promise<T> => {
+  const step = async <T>(
+    what: string,
+    run: () => Promise<T>,
+    ms = RAW_STEP_TIMEOUT_MS,
+  ): Promise<T> => {
     try {
       return await withTimeout(run(), ms, what);
     } catch (error) {
       const [stateA, stateB] = await Promise.all([rawState(a.page), rawState(b.page)]);
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(
-        `raw ceiling failed (${reason})\n` +
-          `  sender (a):   ${stateA}\n  receiver (b): ${stateB}`,
+        `raw ceiling failed (${reason})\n` + `  sender (a):   ${stateA}\n  receiver (b): ${stateB}`,
       );
     }
   };
@@ -199,7 +207,9 @@ async function rawCeiling(bytes: number): Promise<number> {
       };
       window.gathered = new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
       0;`;
-    await step('setting up the peer connections', () => Promise.all([a.page.evaluate(setup), b.page.evaluate(setup)]));
+    await step('setting up the peer connections', () =>
+      Promise.all([a.page.evaluate(setup), b.page.evaluate(setup)]),
+    );
     const offer = await step('creating the offer (ICE gathering on a)', () =>
       a.page.evaluate(async () => {
         const w = window as unknown as RawWindow;
@@ -244,7 +254,11 @@ async function rawCeiling(bytes: number): Promise<number> {
               progressAt = now;
             } else if (now - progressAt > stallMs) {
               clearInterval(tick);
-              reject(new Error(`receiver: no bytes for ${stallMs / 1000} s, ${rx.got} of ${total} B received`));
+              reject(
+                new Error(
+                  `receiver: no bytes for ${stallMs / 1000} s, ${rx.got} of ${total} B received`,
+                ),
+              );
             }
           }, 50);
         }),
@@ -260,7 +274,11 @@ async function rawCeiling(bytes: number): Promise<number> {
             await new Promise<void>((resolve, reject) => {
               const timer = setTimeout(() => {
                 dc.removeEventListener('bufferedamountlow', low);
-                reject(new Error(`sender: send buffer did not drain for ${stallMs / 1000} s (${dc.bufferedAmount} B buffered, channel ${dc.readyState})`));
+                reject(
+                  new Error(
+                    `sender: send buffer did not drain for ${stallMs / 1000} s (${dc.bufferedAmount} B buffered, channel ${dc.readyState})`,
+                  ),
+                );
               }, stallMs);
               const low = () => {
                 clearTimeout(timer);
@@ -335,7 +353,9 @@ async function startProfiler(page: Page): Promise<() => Promise<string>> {
     const counts = new Map<string, number>();
     for (const id of profile.samples) {
       const frame = byId.get(id)?.callFrame;
-      const key = frame ? `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}` : '?';
+      const key = frame
+        ? `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`
+        : '?';
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const total = profile.samples.length || 1;
@@ -406,7 +426,9 @@ async function appTransfer(bytes: number, nullSink: boolean, profile: boolean) {
     let rssPeak = rssBefore;
     let tabPeak = tabBefore;
     let heapPeak = heapBefore;
-    const profilers = profile ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)]) : [];
+    const profilers = profile
+      ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)])
+      : [];
     const started = Date.now();
     await receiver.page.click('[data-testid=download-all]');
     // Bounded: 10 minutes at most, sampling memory twice a second.

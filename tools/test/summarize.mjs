@@ -20,7 +20,9 @@ for (const file of reports) {
   failed += report.numFailedTests + report.numRuntimeErrorTestSuites;
   console.log(
     `${file}: ${report.numPassedTests} passed, ${report.numFailedTests} failed` +
-      (report.numRuntimeErrorTestSuites ? `, ${report.numRuntimeErrorTestSuites} suites failed to run` : ''),
+      (report.numRuntimeErrorTestSuites
+        ? `, ${report.numRuntimeErrorTestSuites} suites failed to run`
+        : ''),
   );
 }
 console.log(`${passed} passed, ${failed} failed`);

@@ -105,9 +105,9 @@ describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => 
     const metrics = await stack.scrapeGatewayMetrics(1);
     expect(metrics.value('ephemeral_gateway_peers_connected')).toBe(2);
     expect(metrics.value('ephemeral_gateway_leases_held')).toBe(2);
-    expect(
-      metrics.value('ephemeral_gateway_signals_delivered_total', { kind: 'candidate' }),
-    ).toBe(2 * ICE_CANDIDATES);
+    expect(metrics.value('ephemeral_gateway_signals_delivered_total', { kind: 'candidate' })).toBe(
+      2 * ICE_CANDIDATES,
+    );
     expect(metrics.value('ephemeral_gateway_kafka_produce_errors_total')).toBe(0);
     expect(metrics.has('ephemeral_gateway_kafka_consumer_lag')).toBe(true);
     expect(metrics.value('ephemeral_gateway_kafka_consumer_lag', { consumer: 'signals' })).toBe(0);

@@ -83,9 +83,9 @@ describe('gateway /metrics (memory bus, real processes)', () => {
     expect(after.value('ephemeral_gateway_sessions_awaiting_hello')).toBe(0);
     expect(after.value('ephemeral_gateway_leases_held')).toBe(2);
     // Every relay in-process takes well under 5 s: nothing in +Inf alone.
-    expect(
-      after.value('ephemeral_gateway_signal_relay_latency_seconds_bucket', { le: '5' }),
-    ).toBe(after.value('ephemeral_gateway_signal_relay_latency_seconds_count'));
+    expect(after.value('ephemeral_gateway_signal_relay_latency_seconds_bucket', { le: '5' })).toBe(
+      after.value('ephemeral_gateway_signal_relay_latency_seconds_count'),
+    );
   });
 
   it('counts connections opened and closed by close code', async () => {

@@ -75,7 +75,10 @@ export class BrowserPeer {
    * `saving`: 'picker' stubs the File System Access pickers with private
    * folders; 'download' removes that API so files arrive as browser downloads.
    */
-  static async launch(name: string, saving: 'picker' | 'download' = 'picker'): Promise<BrowserPeer> {
+  static async launch(
+    name: string,
+    saving: 'picker' | 'download' = 'picker',
+  ): Promise<BrowserPeer> {
     const profileDir = mkdtempSync(join(tmpdir(), `web-e2e-${name}-`));
     const context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,

@@ -37,7 +37,8 @@ describe('web app across two gateways (Kafka signal bus, presence on Redis)', ()
     return peer;
   }
 
-  const metrics = (gateway: number): Promise<MetricsSnapshot> => shares.stack.scrapeGatewayMetrics(gateway);
+  const metrics = (gateway: number): Promise<MetricsSnapshot> =>
+    shares.stack.scrapeGatewayMetrics(gateway);
 
   it('moves a 40 MB file and a folder from a page on gateway 1 to a page on gateway 2, every file on disk with the same SHA-256', async () => {
     const big = files.create('big.bin', 40 * MB + 123);
@@ -63,18 +64,35 @@ describe('web app across two gateways (Kafka signal bus, presence on Redis)', ()
     const listed = await receiver.page
       .locator('[data-testid=file-list] li')
       .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-file')));
-    expect(listed.sort()).toEqual(['album/empty.bin', 'album/notes/readme.txt', 'album/photos/one.jpg', 'album/photos/two.jpg', 'big.bin']);
+    expect(listed.sort()).toEqual([
+      'album/empty.bin',
+      'album/notes/readme.txt',
+      'album/photos/one.jpg',
+      'album/photos/two.jpg',
+      'big.bin',
+    ]);
 
     // Each page holds its socket on its own gateway, and the handshake crossed
     // the bus both ways: the receiver's offer went in at gateway 2 and out at
     // gateway 1, the sender's answer the other way round.
-    const [senderGw, receiverGw] = await Promise.all([metrics(SENDER_GATEWAY), metrics(RECEIVER_GATEWAY)]);
+    const [senderGw, receiverGw] = await Promise.all([
+      metrics(SENDER_GATEWAY),
+      metrics(RECEIVER_GATEWAY),
+    ]);
     expect(senderGw.value('ephemeral_gateway_peers_connected')).toBe(1);
     expect(receiverGw.value('ephemeral_gateway_peers_connected')).toBe(1);
-    expect(receiverGw.delta(before[1], 'ephemeral_gateway_signals_relayed_total', { kind: 'offer' })).toBeGreaterThanOrEqual(1);
-    expect(senderGw.delta(before[0], 'ephemeral_gateway_signals_delivered_total', { kind: 'offer' })).toBeGreaterThanOrEqual(1);
-    expect(senderGw.delta(before[0], 'ephemeral_gateway_signals_relayed_total', { kind: 'answer' })).toBeGreaterThanOrEqual(1);
-    expect(receiverGw.delta(before[1], 'ephemeral_gateway_signals_delivered_total', { kind: 'answer' })).toBeGreaterThanOrEqual(1);
+    expect(
+      receiverGw.delta(before[1], 'ephemeral_gateway_signals_relayed_total', { kind: 'offer' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      senderGw.delta(before[0], 'ephemeral_gateway_signals_delivered_total', { kind: 'offer' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      senderGw.delta(before[0], 'ephemeral_gateway_signals_relayed_total', { kind: 'answer' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      receiverGw.delta(before[1], 'ephemeral_gateway_signals_delivered_total', { kind: 'answer' }),
+    ).toBeGreaterThanOrEqual(1);
 
     await receiver.page.click('[data-testid=download-all]');
     const states = await waitForFilesSettled(receiver.page, 5, 60_000);

@@ -7,7 +7,9 @@ import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
-const FAKE_FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7 + 1).toString(16).padStart(2, '0').toUpperCase()).join(':');
+const FAKE_FINGERPRINT = Array.from({ length: 32 }, (_, i) =>
+  (i * 7 + 1).toString(16).padStart(2, '0').toUpperCase(),
+).join(':');
 
 /** Rewrites every DTLS fingerprint in an SDP to one the relay controls. */
 function swapFingerprint(sdp: string): string {
@@ -37,7 +39,10 @@ function fingerprintSwappingRelay(direction: 'offer' | 'answer') {
     server.onMessage((message) => {
       if (direction === 'answer' && typeof message !== 'string') {
         const frame = ServerFrame.decode(message);
-        if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'answer') {
+        if (
+          frame.kind?.$case === 'signal' &&
+          frame.kind.value.signal?.payload?.$case === 'answer'
+        ) {
           const answer = frame.kind.value.signal.payload.value;
           answer.sdp = swapFingerprint(answer.sdp);
           ws.send(Buffer.from(ServerFrame.encode(frame).finish()));
@@ -55,14 +60,16 @@ function candidateDroppingRelay(ws: WebSocketRoute): void {
   ws.onMessage((message) => {
     if (typeof message !== 'string') {
       const frame = ClientFrame.decode(message);
-      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate') return;
+      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate')
+        return;
     }
     server.send(message);
   });
   server.onMessage((message) => {
     if (typeof message !== 'string') {
       const frame = ServerFrame.decode(message);
-      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate') return;
+      if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'candidate')
+        return;
     }
     ws.send(message);
   });
@@ -77,7 +84,10 @@ describe('web app: refusals and endings', () => {
   beforeAll(async () => {
     stack = await startShareStack();
     files = new TestFiles();
-    secretFile = files.createText('top-secret-plans.txt', 'nobody without the secret may read this name');
+    secretFile = files.createText(
+      'top-secret-plans.txt',
+      'nobody without the secret may read this name',
+    );
   });
 
   afterEach(async () => {
@@ -115,10 +125,12 @@ describe('web app: refusals and endings', () => {
     await waitForReceiveState(receiver.page, 'secret-mismatch');
     await expectNothingRevealed(receiver);
     // The sender saw (and refused) the attempt.
-    await sender.page.locator('[data-testid=receivers] li[data-state=rejected]').waitFor({ timeout: 10_000 });
+    await sender.page
+      .locator('[data-testid=receivers] li[data-state=rejected]')
+      .waitFor({ timeout: 10_000 });
   });
 
-  it('refuses the transfer when a relay swaps the sender\'s DTLS fingerprint', async () => {
+  it("refuses the transfer when a relay swaps the sender's DTLS fingerprint", async () => {
     const [sender, receiver] = await Promise.all([launch('tx-mitm-a'), launch('rx-mitm-a')]);
     const link = await shareFiles(sender.page, stack.origin, [secretFile]);
     await receiver.page.routeWebSocket(/\/ws$/, fingerprintSwappingRelay('answer'));
@@ -127,14 +139,16 @@ describe('web app: refusals and endings', () => {
     await expectNothingRevealed(receiver);
   });
 
-  it('refuses the transfer when a relay swaps the receiver\'s DTLS fingerprint', async () => {
+  it("refuses the transfer when a relay swaps the receiver's DTLS fingerprint", async () => {
     const [sender, receiver] = await Promise.all([launch('tx-mitm-o'), launch('rx-mitm-o')]);
     const link = await shareFiles(sender.page, stack.origin, [secretFile]);
     await receiver.page.routeWebSocket(/\/ws$/, fingerprintSwappingRelay('offer'));
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'secret-mismatch');
     await expectNothingRevealed(receiver);
-    await sender.page.locator('[data-testid=receivers] li[data-state=rejected]').waitFor({ timeout: 10_000 });
+    await sender.page
+      .locator('[data-testid=receivers] li[data-state=rejected]')
+      .waitFor({ timeout: 10_000 });
   });
 
   it('says the connection could not be made when ICE finds no path, instead of spinning', async () => {
@@ -155,9 +169,13 @@ describe('web app: refusals and endings', () => {
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
-    await receiver.page.locator('[data-testid=file-list] li[data-state=downloading]').waitFor({ timeout: 15_000 });
+    await receiver.page
+      .locator('[data-testid=file-list] li[data-state=downloading]')
+      .waitFor({ timeout: 15_000 });
     await sender.page.close();
     await waitForReceiveState(receiver.page, 'sender-left', 20_000);
-    await expect(receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state')).resolves.not.toBe('verified');
+    await expect(
+      receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state'),
+    ).resolves.not.toBe('verified');
   });
 });

@@ -16,7 +16,8 @@ const WEB_ROOT = join(workspaceRoot, 'dist/apps/web/browser');
 
 function requireBuiltWebApp(): void {
   const webIndex = join(WEB_ROOT, 'index.html');
-  if (!existsSync(webIndex)) throw new Error(`${webIndex} is missing: run 'npx nx run web:build' first`);
+  if (!existsSync(webIndex))
+    throw new Error(`${webIndex} is missing: run 'npx nx run web:build' first`);
 }
 
 /** Presence + gateway (serving the built web app) as real processes. */

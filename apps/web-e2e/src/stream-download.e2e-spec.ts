@@ -53,12 +53,16 @@ describe('web app: browsers without the File System Access API', () => {
 
     expect(downloads.map((d) => d.suggestedFilename()).sort()).toEqual(['notes.txt', 'video.bin']);
     // Streamed by the download worker, not assembled in memory as a blob: URL.
-    for (const download of downloads) expect(new URL(download.url()).pathname).toMatch(/^\/__download\/[\w-]+$/);
+    for (const download of downloads)
+      expect(new URL(download.url()).pathname).toMatch(/^\/__download\/[\w-]+$/);
     const onDisk: Record<string, string> = {};
     for (const download of downloads) {
       const path = await download.path();
       onDisk[download.suggestedFilename()] = await sha256File(path);
     }
-    expect(onDisk).toEqual({ 'video.bin': files.hashes.get('stream/video.bin'), 'notes.txt': files.hashes.get('stream/notes.txt') });
+    expect(onDisk).toEqual({
+      'video.bin': files.hashes.get('stream/video.bin'),
+      'notes.txt': files.hashes.get('stream/notes.txt'),
+    });
   });
 });

@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -15,7 +23,7 @@ export class TestFiles {
     const hash = createHash('sha256');
     const fd = openSync(path, 'w');
     try {
-      for (let written = 0; written < size; ) {
+      for (let written = 0; written < size;) {
         const block = randomBytes(Math.min(4 * 1024 * 1024, size - written));
         writeSync(fd, block);
         hash.update(block);

@@ -1,5 +1,12 @@
 import { BrowserPeer } from './browser-peer';
-import { cutChannels, dataBytes, savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  cutChannels,
+  dataBytes,
+  savedFileHashes,
+  shareFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from './pages';
 import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
 
@@ -43,8 +50,16 @@ describe('web app: sending files browser to browser', () => {
 
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
-    const listed = await receiver.page.locator('[data-testid=file-list] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-file')));
-    expect(listed.sort()).toEqual(['album/empty.bin', 'album/notes/readme.txt', 'album/photos/one.jpg', 'album/photos/two.jpg', 'big.bin']);
+    const listed = await receiver.page
+      .locator('[data-testid=file-list] li')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-file')));
+    expect(listed.sort()).toEqual([
+      'album/empty.bin',
+      'album/notes/readme.txt',
+      'album/photos/one.jpg',
+      'album/photos/two.jpg',
+      'big.bin',
+    ]);
 
     await receiver.page.click('[data-testid=download-all]');
     const states = await waitForFilesSettled(receiver.page, 5, 90_000);
@@ -56,20 +71,37 @@ describe('web app: sending files browser to browser', () => {
 
   it('serves two receivers at once, each verified', async () => {
     const shared = files.create('two/shared.bin', 40 * MB);
-    const [sender, first, second] = await Promise.all([launch('sender2'), launch('rx1'), launch('rx2')]);
+    const [sender, first, second] = await Promise.all([
+      launch('sender2'),
+      launch('rx1'),
+      launch('rx2'),
+    ]);
     const link = await shareFiles(sender.page, stack.origin, [shared]);
 
     await Promise.all([first.page.goto(link), second.page.goto(link)]);
-    await Promise.all([waitForReceiveState(first.page, 'ready'), waitForReceiveState(second.page, 'ready')]);
-    await Promise.all([first.page.click('[data-testid=download-all]'), second.page.click('[data-testid=download-all]')]);
-    const [a, b] = await Promise.all([waitForFilesSettled(first.page, 1, 60_000), waitForFilesSettled(second.page, 1, 60_000)]);
+    await Promise.all([
+      waitForReceiveState(first.page, 'ready'),
+      waitForReceiveState(second.page, 'ready'),
+    ]);
+    await Promise.all([
+      first.page.click('[data-testid=download-all]'),
+      second.page.click('[data-testid=download-all]'),
+    ]);
+    const [a, b] = await Promise.all([
+      waitForFilesSettled(first.page, 1, 60_000),
+      waitForFilesSettled(second.page, 1, 60_000),
+    ]);
     expect(a).toEqual({ 'shared.bin': 'verified' });
     expect(b).toEqual({ 'shared.bin': 'verified' });
     const expected = files.hashes.get('two/shared.bin');
     expect(Object.values(await savedFileHashes(first.page))).toEqual([expected]);
     expect(Object.values(await savedFileHashes(second.page))).toEqual([expected]);
     // The sender sees both receivers.
-    await sender.page.waitForFunction(() => document.querySelectorAll('[data-testid=receivers] li').length === 2, undefined, { timeout: 10_000 });
+    await sender.page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=receivers] li').length === 2,
+      undefined,
+      { timeout: 10_000 },
+    );
   });
 
   it('resumes a dropped connection from the last byte received, and the file still verifies', async () => {
@@ -93,7 +125,9 @@ describe('web app: sending files browser to browser', () => {
 
     const states = await waitForFilesSettled(receiver.page, 1, 90_000);
     expect(states).toEqual({ 'large.bin': 'verified' });
-    expect(Object.values(await savedFileHashes(receiver.page))).toEqual([files.hashes.get('resume/large.bin')]);
+    expect(Object.values(await savedFileHashes(receiver.page))).toEqual([
+      files.hashes.get('resume/large.bin'),
+    ]);
     // Resumed, not restarted: the bytes on the wire add up to about one file
     // (4-byte chunk headers, plus at most the chunks in flight at the cut).
     // Starting over would have cost at least size + atDrop.

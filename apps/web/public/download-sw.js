@@ -18,9 +18,21 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 self.addEventListener('message', (event) => {
   const data = event.data;
   const port = event.ports && event.ports[0];
-  if (!data || data.type !== 'register' || !port || typeof data.id !== 'string' || !/^[\w-]{1,64}$/.test(data.id)) return;
+  if (
+    !data ||
+    data.type !== 'register' ||
+    !port ||
+    typeof data.id !== 'string' ||
+    !/^[\w-]{1,64}$/.test(data.id)
+  )
+    return;
   if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value);
-  pending.set(data.id, { name: String(data.name || 'download'), size: Number(data.size) || 0, type: String(data.mime || ''), port });
+  pending.set(data.id, {
+    name: String(data.name || 'download'),
+    size: Number(data.size) || 0,
+    type: String(data.mime || ''),
+    port,
+  });
   port.postMessage({ type: 'registered' });
 });
 
@@ -52,7 +64,8 @@ self.addEventListener('fetch', (event) => {
           } else if (data instanceof Uint8Array) {
             controller.enqueue(data);
             // Acknowledge now if there is room, else when the reader pulls.
-            if (controller.desiredSize > 0) port.postMessage({ type: 'ack', bytes: data.byteLength });
+            if (controller.desiredSize > 0)
+              port.postMessage({ type: 'ack', bytes: data.byteLength });
             else owed += data.byteLength;
           }
         };

@@ -50,7 +50,8 @@ describe('signaling envelope', () => {
     const decoded = ServerFrame.decode(ServerFrame.encode(frame).finish());
     expect(decoded).toEqual(frame);
     // proto3 `optional` keeps presence: 0 is not the same as absent.
-    const payload = decoded.kind?.$case === 'signal' ? decoded.kind.value.signal?.payload : undefined;
+    const payload =
+      decoded.kind?.$case === 'signal' ? decoded.kind.value.signal?.payload : undefined;
     expect(payload?.$case === 'candidate' && payload.value.sdpMLineIndex).toBe(0);
   });
 

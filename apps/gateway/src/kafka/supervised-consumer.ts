@@ -1,9 +1,4 @@
-import type {
-  Consumer,
-  ConsumerCrashEvent,
-  ConsumerEndBatchProcessEvent,
-  Kafka,
-} from 'kafkajs';
+import type { Consumer, ConsumerCrashEvent, ConsumerEndBatchProcessEvent, Kafka } from 'kafkajs';
 
 import type { Logger } from '@ephemeral/logging';
 

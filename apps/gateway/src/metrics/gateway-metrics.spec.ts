@@ -51,7 +51,11 @@ describe('GatewayMetrics', () => {
 
   it('times presence calls and counts failures by method and code', async () => {
     const metrics = GatewayMetrics.unscraped();
-    await metrics.timePresenceCall('Lookup', async () => 1, () => 'X');
+    await metrics.timePresenceCall(
+      'Lookup',
+      async () => 1,
+      () => 'X',
+    );
     await expect(
       metrics.timePresenceCall(
         'Register',

@@ -1,4 +1,10 @@
-import { CloseCode, ErrorCode, errorCodeToJSON, SignalKind, signalKindToJSON } from '@ephemeral/protocol';
+import {
+  CloseCode,
+  ErrorCode,
+  errorCodeToJSON,
+  SignalKind,
+  signalKindToJSON,
+} from '@ephemeral/protocol';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from '@ephemeral/metrics';
 
 // Relay latency, seconds: from the sending gateway stamping the record to the
@@ -6,9 +12,7 @@ import { type Counter, type Gauge, type Histogram, MetricsRegistry } from '@ephe
 // microseconds; through Kafka (acks=all, a 50 ms idle fetch wait) a few
 // milliseconds. 1 ms to 5 s: anything past a second is a consumer catching up
 // after an outage, and records older than 30 s are dropped, not delivered.
-const RELAY_LATENCY_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-];
+const RELAY_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 // Presence calls, seconds: a Lookup takes ~0.2-1 ms on loopback or in-cluster;
 // 2 s is the call deadline (5 s for a KeepAlive batch), so those land in their
 // own buckets instead of only +Inf.
@@ -52,7 +56,9 @@ export function errorCodeLabel(code: ErrorCode): string {
 
 /** `offer` for SignalKind.SIGNAL_KIND_OFFER. */
 export function signalKindLabel(kind: SignalKind): string {
-  return signalKindToJSON(kind).replace(/^SIGNAL_KIND_/, '').toLowerCase();
+  return signalKindToJSON(kind)
+    .replace(/^SIGNAL_KIND_/, '')
+    .toLowerCase();
 }
 
 export function closeCodeLabel(code: number): string {

@@ -56,7 +56,9 @@ describe('LeaseKeeper', () => {
     await counted.renewAll();
     const text = await metrics.registry.metrics();
     for (const status of ['renewed', 'not_found', 'fenced']) {
-      expect(text).toContain(`ephemeral_gateway_lease_keepalive_results_total{status="${status}"} 1`);
+      expect(text).toContain(
+        `ephemeral_gateway_lease_keepalive_results_total{status="${status}"} 1`,
+      );
     }
     expect(text).toContain('ephemeral_gateway_leases_held 1');
     await keeper.renewAll();

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import {
-  CloseCode,
-  ErrorCode,
-  ServerFrame,
-  signalKindToJSON,
-} from '@ephemeral/protocol';
+import { CloseCode, ErrorCode, ServerFrame, signalKindToJSON } from '@ephemeral/protocol';
 import type { Logger } from '@ephemeral/logging';
 
 import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics';

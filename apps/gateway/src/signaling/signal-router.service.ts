@@ -1,11 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 
-import {
-  ErrorCode,
-  type PeerSignal,
-  type SignalRecord,
-  signalKindOf,
-} from '@ephemeral/protocol';
+import { ErrorCode, type PeerSignal, type SignalRecord, signalKindOf } from '@ephemeral/protocol';
 
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';

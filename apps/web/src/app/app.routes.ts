@@ -1,7 +1,15 @@
 import { Routes } from '@angular/router';
 
 export const routes: Routes = [
-  { path: '', loadComponent: () => import('./send/send-page').then((m) => m.SendPage), title: 'Send files · Ephemeral Share' },
-  { path: 's/:peerId', loadComponent: () => import('./receive/receive-page').then((m) => m.ReceivePage), title: 'Receive files · Ephemeral Share' },
+  {
+    path: '',
+    loadComponent: () => import('./send/send-page').then((m) => m.SendPage),
+    title: 'Send files · Ephemeral Share',
+  },
+  {
+    path: 's/:peerId',
+    loadComponent: () => import('./receive/receive-page').then((m) => m.ReceivePage),
+    title: 'Receive files · Ephemeral Share',
+  },
   { path: '**', redirectTo: '' },
 ];

@@ -25,7 +25,13 @@ export class DownloadStore {
     const size = jobs.reduce((n, p) => n + p.size, 0);
     const bytes = jobs.reduce((n, p) => n + p.bytes, 0);
     const rate = jobs.reduce((n, p) => n + (p.state === 'downloading' ? p.bytesPerSecond : 0), 0);
-    return { size, bytes, rate, secondsLeft: rate > 0 ? (size - bytes) / rate : null, count: jobs.length };
+    return {
+      size,
+      bytes,
+      rate,
+      secondsLeft: rate > 0 ? (size - bytes) / rate : null,
+      count: jobs.length,
+    };
   });
 
   private session: DownloadSession | null = null;
@@ -45,7 +51,13 @@ export class DownloadStore {
     // transfer, and measured here a hash worker added ~50 MB to the tab's
     // memory (its own heap plus 1 MiB hand-over buffers) without a faster
     // transfer. The sender does use one (see ShareStore).
-    const session = new DownloadSession(new SignalingClient(gatewayUrl(location)), senderId, secret, browserPeerConnection, inlineSha256);
+    const session = new DownloadSession(
+      new SignalingClient(gatewayUrl(location)),
+      senderId,
+      secret,
+      browserPeerConnection,
+      inlineSha256,
+    );
     this.session = session;
     session.on('state', (state) => this.state.set(state));
     session.on('manifest', (files) => this.files.set(files));

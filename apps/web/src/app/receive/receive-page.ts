@@ -18,8 +18,12 @@ export class ReceivePage implements OnInit {
   /** From the route `s/:peerId`. */
   readonly peerId = input.required<string>();
   protected readonly store = inject(DownloadStore);
-  protected readonly totalBytes = computed(() => this.store.files().reduce((n, f) => n + f.size, 0));
-  protected readonly selectedEntries = computed(() => this.store.files().filter((f) => this.store.selected().has(f.id)));
+  protected readonly totalBytes = computed(() =>
+    this.store.files().reduce((n, f) => n + f.size, 0),
+  );
+  protected readonly selectedEntries = computed(() =>
+    this.store.files().filter((f) => this.store.selected().has(f.id)),
+  );
 
   ngOnInit(): void {
     // The secret is read from the fragment, which the browser never sends.

@@ -6,7 +6,9 @@ export const MAX_DROPPED_FILES = 10_000;
 
 /** Files from an <input type=file> (with webkitRelativePath for folder picks). */
 export function filesFromInput(list: FileList | null): PickedFile[] {
-  return [...(list ?? [])].slice(0, MAX_DROPPED_FILES).map((file) => ({ file, relativePath: file.webkitRelativePath || file.name }));
+  return [...(list ?? [])]
+    .slice(0, MAX_DROPPED_FILES)
+    .map((file) => ({ file, relativePath: file.webkitRelativePath || file.name }));
 }
 
 /** Files from a drop, walking dropped folders and keeping their paths. */
@@ -24,7 +26,9 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): 
   if (out.length >= MAX_DROPPED_FILES) return;
   const path = prefix ? `${prefix}/${entry.name}` : entry.name;
   if (entry.isFile) {
-    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    const file = await new Promise<File>((resolve, reject) =>
+      (entry as FileSystemFileEntry).file(resolve, reject),
+    );
     out.push({ file, relativePath: path });
     return;
   }
@@ -32,7 +36,9 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): 
   const reader = (entry as FileSystemDirectoryEntry).createReader();
   // readEntries returns at most ~100 entries per call; read until empty.
   for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject),
+    );
     if (batch.length === 0 || out.length >= MAX_DROPPED_FILES) break;
     for (const child of batch) await walk(child, path, out);
   }

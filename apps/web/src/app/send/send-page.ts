@@ -16,8 +16,14 @@ export class SendPage {
   protected readonly store = inject(ShareStore);
   protected readonly dragging = signal(false);
   protected readonly copied = signal(false);
-  protected readonly totalBytes = computed(() => this.store.files().reduce((n, f) => n + f.size, 0));
-  protected readonly activeReceivers = computed(() => this.store.receivers().filter((r) => r.state !== 'left' && r.state !== 'rejected' && r.state !== 'failed'));
+  protected readonly totalBytes = computed(() =>
+    this.store.files().reduce((n, f) => n + f.size, 0),
+  );
+  protected readonly activeReceivers = computed(() =>
+    this.store
+      .receivers()
+      .filter((r) => r.state !== 'left' && r.state !== 'rejected' && r.state !== 'failed'),
+  );
 
   protected onPick(event: Event): void {
     const input = event.target as HTMLInputElement;

@@ -20,7 +20,12 @@ export class ShareStore {
   private readonly signaling = new SignalingClient(gatewayUrl(location));
   // Made here, in the browser; only ever put in the link's fragment.
   private readonly secret = generateSecret();
-  private readonly host = new ShareHost(this.signaling, parseSecret(this.secret) ?? new Uint8Array(), browserPeerConnection, workerSha256);
+  private readonly host = new ShareHost(
+    this.signaling,
+    parseSecret(this.secret) ?? new Uint8Array(),
+    browserPeerConnection,
+    workerSha256,
+  );
 
   constructor() {
     this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));

@@ -24,13 +24,32 @@ export class FakeGateway {
       socket.peerId = peerId;
       this.sockets.set(peerId, socket);
       this.deliver(peerId, {
-        kind: { $case: 'welcome', value: { peerId, resumeToken: 't', iceServers: [], leaseTtlSeconds: 15, resumed: false, limits: undefined } },
+        kind: {
+          $case: 'welcome',
+          value: {
+            peerId,
+            resumeToken: 't',
+            iceServers: [],
+            leaseTtlSeconds: 15,
+            resumed: false,
+            limits: undefined,
+          },
+        },
       });
     } else if (kind?.$case === 'signal' && socket.peerId) {
       const { to, signal } = kind.value;
       if (!this.sockets.has(to)) {
         this.deliver(socket.peerId, {
-          kind: { $case: 'error', value: { code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND, message: 'not found', seq: frame.seq, signalKind: signalKindOf(signal), peerId: to } },
+          kind: {
+            $case: 'error',
+            value: {
+              code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
+              message: 'not found',
+              seq: frame.seq,
+              signalKind: signalKindOf(signal),
+              peerId: to,
+            },
+          },
         });
         return;
       }

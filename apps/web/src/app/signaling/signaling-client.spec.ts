@@ -33,7 +33,17 @@ class FakeSocket implements SocketLike {
 
 function welcome(peerId: string, resumed = false): ServerFrame {
   return {
-    kind: { $case: 'welcome', value: { peerId, resumeToken: 'tok', iceServers: [], leaseTtlSeconds: 30, resumed, limits: undefined } },
+    kind: {
+      $case: 'welcome',
+      value: {
+        peerId,
+        resumeToken: 'tok',
+        iceServers: [],
+        leaseTtlSeconds: 30,
+        resumed,
+        limits: undefined,
+      },
+    },
   };
 }
 
@@ -61,7 +71,18 @@ describe('SignalingClient', () => {
 
     const errors: number[] = [];
     client.on('error', (e) => errors.push(e.code));
-    sockets[0].receive({ kind: { $case: 'error', value: { code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND, message: '', seq: 1, signalKind: SignalKind.SIGNAL_KIND_OFFER, peerId: OTHER } } });
+    sockets[0].receive({
+      kind: {
+        $case: 'error',
+        value: {
+          code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
+          message: '',
+          seq: 1,
+          signalKind: SignalKind.SIGNAL_KIND_OFFER,
+          peerId: OTHER,
+        },
+      },
+    });
     expect(errors).toEqual([ErrorCode.ERROR_CODE_PEER_NOT_FOUND]);
     client.close();
   });
@@ -91,7 +112,11 @@ describe('SignalingClient', () => {
   });
 
   it('builds the same-origin /ws URL', () => {
-    expect(gatewayUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/ws');
-    expect(gatewayUrl({ protocol: 'https:', host: 'share.example' })).toBe('wss://share.example/ws');
+    expect(gatewayUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe(
+      'ws://127.0.0.1:8080/ws',
+    );
+    expect(gatewayUrl({ protocol: 'https:', host: 'share.example' })).toBe(
+      'wss://share.example/ws',
+    );
   });
 });

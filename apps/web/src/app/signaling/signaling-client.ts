@@ -1,4 +1,12 @@
-import { ClientFrame, Error as ServerError, IceServer, PeerLeft, ServerFrame, Signal, Welcome } from '@ephemeral/protocol';
+import {
+  ClientFrame,
+  Error as ServerError,
+  IceServer,
+  PeerLeft,
+  ServerFrame,
+  Signal,
+  Welcome,
+} from '@ephemeral/protocol';
 import { Emitter } from '../transfer/emitter';
 
 /** The part of WebSocket the client uses; unit specs pass a fake. */
@@ -137,9 +145,17 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       const hello = this.welcome
-        ? { resumePeerId: this.welcome.peerId, resumeToken: this.welcome.resumeToken, clientVersion: this.clientVersion }
+        ? {
+            resumePeerId: this.welcome.peerId,
+            resumeToken: this.welcome.resumeToken,
+            clientVersion: this.clientVersion,
+          }
         : { resumePeerId: '', resumeToken: '', clientVersion: this.clientVersion };
-      socket.send(ClientFrame.encode({ seq: 0, kind: { $case: 'hello', value: hello } }).finish().slice());
+      socket.send(
+        ClientFrame.encode({ seq: 0, kind: { $case: 'hello', value: hello } })
+          .finish()
+          .slice(),
+      );
     };
     socket.onmessage = (event) => this.onFrame(event.data);
     socket.onclose = () => {
@@ -193,7 +209,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         this.socket = null;
         this.clearTimers();
         socket?.close(1000, 'reconnect');
-        this.reconnectTimer = setTimeout(() => this.open(), Math.min(kind.value.retryAfterMs, RECONNECT_MAX_MS));
+        this.reconnectTimer = setTimeout(
+          () => this.open(),
+          Math.min(kind.value.retryAfterMs, RECONNECT_MAX_MS),
+        );
         this.setState('reconnecting');
         break;
       }
@@ -235,7 +254,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => {
       if (this.socket?.readyState === OPEN) {
-        this.socket.send(ClientFrame.encode({ seq: 0, kind: { $case: 'ping', value: { nonce: Date.now() } } }).finish().slice());
+        this.socket.send(
+          ClientFrame.encode({ seq: 0, kind: { $case: 'ping', value: { nonce: Date.now() } } })
+            .finish()
+            .slice(),
+        );
       }
     }, PING_INTERVAL_MS);
   }

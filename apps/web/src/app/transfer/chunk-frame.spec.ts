@@ -1,4 +1,10 @@
-import { chunkMessageBytes, decodeChunk, encodeChunk, FALLBACK_MESSAGE_BYTES, MAX_CHUNK_MESSAGE_BYTES } from './chunk-frame';
+import {
+  chunkMessageBytes,
+  decodeChunk,
+  encodeChunk,
+  FALLBACK_MESSAGE_BYTES,
+  MAX_CHUNK_MESSAGE_BYTES,
+} from './chunk-frame';
 
 describe('chunk framing', () => {
   it('sizes messages from the negotiated SCTP limit, capped', () => {

@@ -26,10 +26,18 @@ export function chunkMessageBytes(maxMessageSize: number | null | undefined): nu
  * Frames `payload`, into `into` when given (it must hold header + payload;
  * lets the sender reuse one buffer, since RTCDataChannel.send copies).
  */
-export function encodeChunk(requestId: number, payload: Uint8Array, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+export function encodeChunk(
+  requestId: number,
+  payload: Uint8Array,
+  into?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   const length = CHUNK_HEADER_BYTES + payload.length;
   const message = into ? into.subarray(0, length) : new Uint8Array(length);
-  new DataView(message.buffer, message.byteOffset, message.byteLength).setUint32(0, requestId >>> 0, false);
+  new DataView(message.buffer, message.byteOffset, message.byteLength).setUint32(
+    0,
+    requestId >>> 0,
+    false,
+  );
   message.set(payload, CHUNK_HEADER_BYTES);
   return message;
 }
@@ -43,6 +51,9 @@ export interface DecodedChunk {
 export function decodeChunk(message: ArrayBuffer | Uint8Array): DecodedChunk | null {
   const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
   if (bytes.length < CHUNK_HEADER_BYTES) return null;
-  const requestId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
+  const requestId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
+    0,
+    false,
+  );
   return { requestId, payload: bytes.subarray(CHUNK_HEADER_BYTES) };
 }

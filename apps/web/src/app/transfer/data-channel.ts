@@ -10,9 +10,15 @@ export interface DataChannelLike {
   binaryType: BinaryType;
   send(data: Uint8Array<ArrayBuffer>): void;
   close(): void;
-  addEventListener(type: 'open' | 'close' | 'error' | 'bufferedamountlow', listener: () => void): void;
+  addEventListener(
+    type: 'open' | 'close' | 'error' | 'bufferedamountlow',
+    listener: () => void,
+  ): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener(type: 'open' | 'close' | 'error' | 'bufferedamountlow', listener: () => void): void;
+  removeEventListener(
+    type: 'open' | 'close' | 'error' | 'bufferedamountlow',
+    listener: () => void,
+  ): void;
   removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
@@ -27,6 +33,7 @@ export class ChannelClosedError extends Error {
 /** Message data as bytes (Chromium delivers ArrayBuffer with binaryType arraybuffer). */
 export function messageBytes(data: unknown): Uint8Array | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return null;
 }

@@ -1,9 +1,23 @@
-import { ErrorCode, FileEntry, PeerLeft, Role, Error as ServerError, Signal } from '@ephemeral/protocol';
+import {
+  ErrorCode,
+  FileEntry,
+  PeerLeft,
+  Role,
+  Error as ServerError,
+  Signal,
+} from '@ephemeral/protocol';
 import { SignalingClient } from '../signaling/signaling-client';
 import { Emitter } from './emitter';
 import { HashFactory, inlineSha256 } from './incremental-hash';
 import { IncomingFile } from './incoming-file';
-import { asChannel, browserPeerConnection, candidateSignal, openPeerChannels, PeerConnectionFactory, RemoteCandidates } from './peer-connection';
+import {
+  asChannel,
+  browserPeerConnection,
+  candidateSignal,
+  openPeerChannels,
+  PeerConnectionFactory,
+  RemoteCandidates,
+} from './peer-connection';
 import { RateMeter } from './rate-meter';
 import { SaveTarget } from './save-target';
 import { ShareAuthenticator } from './share-authenticator';
@@ -20,9 +34,16 @@ export type DownloadState =
   | 'sender-busy';
 
 /** States the session never leaves. */
-export const FINAL_STATES: readonly DownloadState[] = ['unavailable', 'sender-left', 'connection-failed', 'secret-mismatch', 'sender-busy'];
+export const FINAL_STATES: readonly DownloadState[] = [
+  'unavailable',
+  'sender-left',
+  'connection-failed',
+  'secret-mismatch',
+  'sender-busy',
+];
 
-export type FileState = 'queued' | 'downloading' | 'verifying' | 'verified' | 'failed' | 'cancelled';
+export type FileState =
+  'queued' | 'downloading' | 'verifying' | 'verified' | 'failed' | 'cancelled';
 
 export interface FileProgress {
   fileId: number;
@@ -119,13 +140,26 @@ export class DownloadSession extends Emitter<SessionEvents> {
   download(entries: readonly FileEntry[], target: SaveTarget): void {
     for (const entry of entries) {
       const existing = this.jobs.get(entry.id);
-      if (existing && existing.progress.state !== 'failed' && existing.progress.state !== 'cancelled') continue;
+      if (
+        existing &&
+        existing.progress.state !== 'failed' &&
+        existing.progress.state !== 'cancelled'
+      )
+        continue;
       this.jobs.set(entry.id, {
         entry,
         target,
         file: null,
         meter: new RateMeter(),
-        progress: { fileId: entry.id, state: 'queued', bytes: 0, size: entry.size, bytesPerSecond: 0, secondsLeft: null, error: null },
+        progress: {
+          fileId: entry.id,
+          state: 'queued',
+          bytes: 0,
+          size: entry.size,
+          bytesPerSecond: 0,
+          secondsLeft: null,
+          error: null,
+        },
       });
       this.queue.push(entry.id);
     }
@@ -136,7 +170,10 @@ export class DownloadSession extends Emitter<SessionEvents> {
   close(): void {
     this.clearTimers();
     for (const off of this.unsubscribe) off();
-    if (this.pc) this.signaling.sendSignal(this.senderId, { payload: { $case: 'bye', value: { reason: 'receiver-left' } } });
+    if (this.pc)
+      this.signaling.sendSignal(this.senderId, {
+        payload: { $case: 'bye', value: { reason: 'receiver-left' } },
+      });
     this.teardown();
     for (const job of this.jobs.values()) void job.file?.abort();
     this.signaling.close();
@@ -152,7 +189,8 @@ export class DownloadSession extends Emitter<SessionEvents> {
     this.candidates = new RemoteCandidates(pc);
     const client = new TransferClient(asChannel(control), asChannel(data), this.auth);
     this.client = client;
-    pc.onicecandidate = (event) => this.signaling.sendSignal(this.senderId, candidateSignal(event.candidate));
+    pc.onicecandidate = (event) =>
+      this.signaling.sendSignal(this.senderId, candidateSignal(event.candidate));
     pc.onconnectionstatechange = () => {
       if (this.pc === pc && pc.connectionState === 'failed') this.onDrop();
     };
@@ -179,7 +217,10 @@ export class DownloadSession extends Emitter<SessionEvents> {
     if (this.pc !== pc) return;
     const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
     this.signaling.sendSignal(this.senderId, {
-      payload: { $case: 'offer', value: { sdp, fingerprintMac: this.auth.sdpMac(Role.ROLE_RECEIVER, sdp) } },
+      payload: {
+        $case: 'offer',
+        value: { sdp, fingerprintMac: this.auth.sdpMac(Role.ROLE_RECEIVER, sdp) },
+      },
     });
   }
 
@@ -191,7 +232,9 @@ export class DownloadSession extends Emitter<SessionEvents> {
       case 'answer':
         // Verify before applying: a swapped fingerprint means someone on the
         // signaling path is trying to sit in the middle.
-        if (!this.auth.verifySdp(Role.ROLE_SENDER, payload.value.sdp, payload.value.fingerprintMac)) {
+        if (
+          !this.auth.verifySdp(Role.ROLE_SENDER, payload.value.sdp, payload.value.fingerprintMac)
+        ) {
           this.fail('secret-mismatch');
           return;
         }
@@ -214,7 +257,8 @@ export class DownloadSession extends Emitter<SessionEvents> {
   }
 
   private onServerError(error: ServerError): void {
-    if (error.code !== ErrorCode.ERROR_CODE_PEER_NOT_FOUND || error.peerId !== this.senderId) return;
+    if (error.code !== ErrorCode.ERROR_CODE_PEER_NOT_FOUND || error.peerId !== this.senderId)
+      return;
     this.fail(this.connectedOnce ? 'sender-left' : 'unavailable');
   }
 
@@ -244,7 +288,9 @@ export class DownloadSession extends Emitter<SessionEvents> {
     this.setState(state);
     this.clearTimers();
     if (state === 'secret-mismatch' && this.pc) {
-      this.signaling.sendSignal(this.senderId, { payload: { $case: 'bye', value: { reason: 'auth-failed' } } });
+      this.signaling.sendSignal(this.senderId, {
+        payload: { $case: 'bye', value: { reason: 'auth-failed' } },
+      });
     }
     this.teardown();
     // Nothing can finish now: unblock the queue so it marks files failed.
@@ -279,16 +325,33 @@ export class DownloadSession extends Emitter<SessionEvents> {
 
   private async runJob(job: Job): Promise<void> {
     try {
-      job.file = new IncomingFile(job.entry.id, job.entry.size, await job.target.open(job.entry), this.hash);
+      job.file = new IncomingFile(
+        job.entry.id,
+        job.entry.size,
+        await job.target.open(job.entry),
+        this.hash,
+      );
     } catch (error) {
-      this.updateJob(job, { state: 'failed', error: `could not open the file for writing: ${String(error)}` }, true);
+      this.updateJob(
+        job,
+        { state: 'failed', error: `could not open the file for writing: ${String(error)}` },
+        true,
+      );
       return;
     }
     const file = job.file;
     this.updateJob(job, { state: 'downloading' }, true);
     const ticker = setInterval(() => {
       const rate = job.meter.update(file.bytesReceived);
-      this.updateJob(job, { bytes: file.bytesReceived, bytesPerSecond: rate, secondsLeft: job.meter.secondsLeft(file.size - file.bytesReceived) }, false);
+      this.updateJob(
+        job,
+        {
+          bytes: file.bytesReceived,
+          bytesPerSecond: rate,
+          secondsLeft: job.meter.secondsLeft(file.size - file.bytesReceived),
+        },
+        false,
+      );
     }, PROGRESS_EMIT_MS);
     // Bounded: each pass either finishes, fails, or consumes a reconnect
     // attempt (the session gives up after RECONNECT_ATTEMPTS).
@@ -300,7 +363,16 @@ export class DownloadSession extends Emitter<SessionEvents> {
           const done = await client.fetch(file);
           this.updateJob(job, { state: 'verifying', bytes: file.bytesReceived }, true);
           const ok = await file.finish(done.sha256);
-          this.updateJob(job, { state: ok ? 'verified' : 'failed', bytesPerSecond: 0, secondsLeft: 0, error: ok ? null : 'SHA-256 mismatch' }, true);
+          this.updateJob(
+            job,
+            {
+              state: ok ? 'verified' : 'failed',
+              bytesPerSecond: 0,
+              secondsLeft: 0,
+              error: ok ? null : 'SHA-256 mismatch',
+            },
+            true,
+          );
           return;
         } catch (error) {
           if (error instanceof ConnectionLostError) {
@@ -315,7 +387,11 @@ export class DownloadSession extends Emitter<SessionEvents> {
       this.updateJob(job, { state: 'failed', error: this.stateValue }, true);
     } catch (error) {
       await file.abort();
-      this.updateJob(job, { state: 'failed', error: error instanceof Error ? error.message : String(error) }, true);
+      this.updateJob(
+        job,
+        { state: 'failed', error: error instanceof Error ? error.message : String(error) },
+        true,
+      );
     } finally {
       clearInterval(ticker);
     }
@@ -339,7 +415,10 @@ export class DownloadSession extends Emitter<SessionEvents> {
     const now = Date.now();
     if (!force && now - this.lastEmit < PROGRESS_EMIT_MS) return;
     this.lastEmit = now;
-    this.emit('progress', [...this.jobs.values()].map((j) => j.progress));
+    this.emit(
+      'progress',
+      [...this.jobs.values()].map((j) => j.progress),
+    );
   }
 
   private isFinal(): boolean {

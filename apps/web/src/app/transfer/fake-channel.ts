@@ -44,7 +44,10 @@ export class FakeChannel implements DataChannelLike {
   drain(bytes = this.bufferedAmount): void {
     const before = this.bufferedAmount;
     this.bufferedAmount = Math.max(0, before - bytes);
-    if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold) {
+    if (
+      before > this.bufferedAmountLowThreshold &&
+      this.bufferedAmount <= this.bufferedAmountLowThreshold
+    ) {
       this.dispatch('bufferedamountlow', { data: undefined });
     }
   }

@@ -71,17 +71,37 @@ export class FakePeerConnection {
   }
 
   private sdp(): string {
-    return ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=fingerprint:${this.fingerprint}`, ''].join('\r\n');
+    return [
+      'v=0',
+      'o=- 1 2 IN IP4 127.0.0.1',
+      's=-',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      `a=fingerprint:${this.fingerprint}`,
+      '',
+    ].join('\r\n');
   }
 
   private remoteFingerprint(): string | undefined {
-    return this.remoteDescription?.sdp ? dtlsFingerprints(this.remoteDescription.sdp)[0] : undefined;
+    return this.remoteDescription?.sdp
+      ? dtlsFingerprints(this.remoteDescription.sdp)[0]
+      : undefined;
   }
 
   private maybeConnect(): void {
     const peer = FakePeerConnection.byFingerprint.get(this.remoteFingerprint() ?? '');
-    if (!peer || !this.localDescription || !peer.localDescription || peer.remoteFingerprint() !== this.fingerprint) return;
-    if (this.connectionState === 'connected' || this.connectionState === 'closed' || peer.connectionState === 'closed') return;
+    if (
+      !peer ||
+      !this.localDescription ||
+      !peer.localDescription ||
+      peer.remoteFingerprint() !== this.fingerprint
+    )
+      return;
+    if (
+      this.connectionState === 'connected' ||
+      this.connectionState === 'closed' ||
+      peer.connectionState === 'closed'
+    )
+      return;
     for (const [label, mine] of this.channels) {
       const theirs = peer.channels.get(label);
       if (!theirs) continue;
@@ -102,7 +122,10 @@ export class FakePeerConnection {
 }
 
 /** A PeerConnectionFactory for specs that keeps what it made. */
-export function fakePeerConnections(): { create: () => RTCPeerConnection; made: FakePeerConnection[] } {
+export function fakePeerConnections(): {
+  create: () => RTCPeerConnection;
+  made: FakePeerConnection[];
+} {
   const made: FakePeerConnection[] = [];
   return {
     made,

@@ -24,20 +24,35 @@ describe('FilePump', () => {
   it('cuts a file into header-framed messages no larger than the limit', async () => {
     const file = randomBytes(10_000);
     const messages: Uint8Array[] = [];
-    const pump = new FilePump({ requestId: 7, source: source(file), offset: 0, messageBytes: 1004, readBlockBytes: 4096, writer: { write: async (m) => void messages.push(m.slice()) } });
+    const pump = new FilePump({
+      requestId: 7,
+      source: source(file),
+      offset: 0,
+      messageBytes: 1004,
+      readBlockBytes: 4096,
+      writer: { write: async (m) => void messages.push(m.slice()) },
+    });
     const result = await pump.run();
     expect(messages.every((m) => m.length <= 1004)).toBe(true);
     expect(messages).toHaveLength(10);
     const joined = Buffer.concat(messages.map((m) => decodeChunk(m)!.payload));
     expect(Buffer.compare(joined, Buffer.from(file))).toBe(0);
     expect(messages.every((m) => decodeChunk(m)!.requestId === 7)).toBe(true);
-    expect(Buffer.from(result.sha256).toString('hex')).toBe(Buffer.from(sha256(file)).toString('hex'));
+    expect(Buffer.from(result.sha256).toString('hex')).toBe(
+      Buffer.from(sha256(file)).toString('hex'),
+    );
   });
 
   it('resumes at an offset but still reports the whole file hash', async () => {
     const file = randomBytes(5000);
     const messages: Uint8Array[] = [];
-    const pump = new FilePump({ requestId: 1, source: source(file), offset: 3000, messageBytes: 1004, writer: { write: async (m) => void messages.push(m.slice()) } });
+    const pump = new FilePump({
+      requestId: 1,
+      source: source(file),
+      offset: 3000,
+      messageBytes: 1004,
+      writer: { write: async (m) => void messages.push(m.slice()) },
+    });
     const result = await pump.run();
     const joined = Buffer.concat(messages.map((m) => decodeChunk(m)!.payload));
     expect(Buffer.compare(joined, Buffer.from(file.subarray(3000)))).toBe(0);
@@ -47,7 +62,14 @@ describe('FilePump', () => {
   it('waits for acknowledgements once a window of bytes is unacknowledged', async () => {
     const file = randomBytes(10_000);
     let sent = 0;
-    const pump = new FilePump({ requestId: 1, source: source(file), offset: 0, messageBytes: 1004, windowBytes: 3000, writer: { write: async (m) => void (sent += m.length - 4) } });
+    const pump = new FilePump({
+      requestId: 1,
+      source: source(file),
+      offset: 0,
+      messageBytes: 1004,
+      windowBytes: 3000,
+      writer: { write: async (m) => void (sent += m.length - 4) },
+    });
     const running = pump.run();
     await new Promise((r) => setImmediate(r));
     expect(sent).toBe(3000);
@@ -60,7 +82,14 @@ describe('FilePump', () => {
   });
 
   it('stops when cancelled', async () => {
-    const pump = new FilePump({ requestId: 1, source: source(randomBytes(10_000)), offset: 0, messageBytes: 1004, windowBytes: 2000, writer: { write: async () => undefined } });
+    const pump = new FilePump({
+      requestId: 1,
+      source: source(randomBytes(10_000)),
+      offset: 0,
+      messageBytes: 1004,
+      windowBytes: 2000,
+      writer: { write: async () => undefined },
+    });
     const running = pump.run();
     await new Promise((r) => setImmediate(r));
     pump.cancel();
@@ -69,8 +98,17 @@ describe('FilePump', () => {
 
   it('fails when the file shrank on disk', async () => {
     const file = randomBytes(100);
-    const liar: FileSource = { size: 200, slice: (a, b) => ({ arrayBuffer: async () => file.slice(a, b).buffer }) };
-    const pump = new FilePump({ requestId: 1, source: liar, offset: 0, messageBytes: 1004, writer: { write: async () => undefined } });
+    const liar: FileSource = {
+      size: 200,
+      slice: (a, b) => ({ arrayBuffer: async () => file.slice(a, b).buffer }),
+    };
+    const pump = new FilePump({
+      requestId: 1,
+      source: liar,
+      offset: 0,
+      messageBytes: 1004,
+      writer: { write: async () => undefined },
+    });
     await expect(pump.run()).rejects.toThrow('expected');
   });
 });

@@ -101,12 +101,13 @@ export class FilePump {
     // at every block boundary.
     const requested = this.options.readBlockBytes ?? READ_BLOCK_BYTES;
     const block = Math.max(1, Math.floor(requested / payloadBytes)) * payloadBytes;
-    if (offset < 0 || offset > size) throw new RangeError(`offset ${offset} outside file of ${size} bytes`);
+    if (offset < 0 || offset > size)
+      throw new RangeError(`offset ${offset} outside file of ${size} bytes`);
     const hasher = (this.options.hash ?? inlineSha256)(size);
 
     // A resumed request still reports the hash of the whole file, so hash the
     // bytes the receiver already has without sending them again.
-    for (let pos = 0; pos < offset; ) {
+    for (let pos = 0; pos < offset;) {
       this.throwIfCancelled();
       const bytes = await this.read(pos, Math.min(offset, pos + block));
       hasher.update(bytes);
@@ -117,7 +118,8 @@ export class FilePump {
     // RTCDataChannel.send copies the message, so one buffer serves them all.
     const scratch = new Uint8Array(this.options.messageBytes);
     let pos = offset;
-    let next: Promise<Uint8Array> | null = pos < size ? this.read(pos, Math.min(size, pos + block)) : null;
+    let next: Promise<Uint8Array> | null =
+      pos < size ? this.read(pos, Math.min(size, pos + block)) : null;
     while (next) {
       const bytes = await next;
       const end = pos + bytes.length;
@@ -150,7 +152,9 @@ export class FilePump {
     }
     if (buffer.byteLength !== end - start) {
       // The file changed on disk after it was shared.
-      throw new FileReadError(`read ${buffer.byteLength} bytes at ${start}, expected ${end - start}`);
+      throw new FileReadError(
+        `read ${buffer.byteLength} bytes at ${start}, expected ${end - start}`,
+      );
     }
     return new Uint8Array(buffer);
   }

@@ -118,7 +118,10 @@ export class IncomingFile {
 
   /** Whether the queued bytes should be written now rather than gathered further. */
   private get shouldWrite(): boolean {
-    return this.pending.length > 0 && (this.pendingBytes >= MIN_WRITE_BYTES || this.flushRequested || this.received === this.size);
+    return (
+      this.pending.length > 0 &&
+      (this.pendingBytes >= MIN_WRITE_BYTES || this.flushRequested || this.received === this.size)
+    );
   }
 
   private maybeDrain(): void {
@@ -157,7 +160,10 @@ export class IncomingFile {
     if (this.pending.length === 1) return this.pending.splice(0, 1)[0];
     let count = 0;
     let bytes = 0;
-    while (count < this.pending.length && (count === 0 || bytes + this.pending[count].length <= MAX_COALESCED_WRITE_BYTES)) {
+    while (
+      count < this.pending.length &&
+      (count === 0 || bytes + this.pending[count].length <= MAX_COALESCED_WRITE_BYTES)
+    ) {
       bytes += this.pending[count].length;
       count++;
     }

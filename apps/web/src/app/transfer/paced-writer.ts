@@ -31,10 +31,12 @@ export class PacedWriter {
    */
   async write(message: Uint8Array<ArrayBuffer>): Promise<void> {
     while (this.channel.bufferedAmount > this.highWater) {
-      if (this.closed || this.channel.readyState !== 'open') throw new ChannelClosedError(this.channel.label);
+      if (this.closed || this.channel.readyState !== 'open')
+        throw new ChannelClosedError(this.channel.label);
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
-    if (this.closed || this.channel.readyState !== 'open') throw new ChannelClosedError(this.channel.label);
+    if (this.closed || this.channel.readyState !== 'open')
+      throw new ChannelClosedError(this.channel.label);
     this.channel.send(message);
   }
 

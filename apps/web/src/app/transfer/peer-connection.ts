@@ -15,12 +15,24 @@ export interface PeerChannels {
 
 export type PeerConnectionFactory = (config: RTCConfiguration) => RTCPeerConnection;
 
-export const browserPeerConnection: PeerConnectionFactory = (config) => new RTCPeerConnection(config);
+export const browserPeerConnection: PeerConnectionFactory = (config) =>
+  new RTCPeerConnection(config);
 
-export function openPeerChannels(iceServers: readonly IceServer[], create: PeerConnectionFactory = browserPeerConnection): PeerChannels {
+export function openPeerChannels(
+  iceServers: readonly IceServer[],
+  create: PeerConnectionFactory = browserPeerConnection,
+): PeerChannels {
   const pc = create({ iceServers: toRtcIceServers(iceServers) });
-  const control = pc.createDataChannel('control', { negotiated: true, id: CONTROL_CHANNEL_ID, ordered: true });
-  const data = pc.createDataChannel('data', { negotiated: true, id: DATA_CHANNEL_ID, ordered: true });
+  const control = pc.createDataChannel('control', {
+    negotiated: true,
+    id: CONTROL_CHANNEL_ID,
+    ordered: true,
+  });
+  const data = pc.createDataChannel('data', {
+    negotiated: true,
+    id: DATA_CHANNEL_ID,
+    ordered: true,
+  });
   control.binaryType = 'arraybuffer';
   data.binaryType = 'arraybuffer';
   return { pc, control, data };
@@ -29,7 +41,11 @@ export function openPeerChannels(iceServers: readonly IceServer[], create: PeerC
 export function toRtcIceServers(servers: readonly IceServer[]): RTCIceServer[] {
   return servers
     .filter((s) => s.urls.length > 0)
-    .map((s) => (s.username ? { urls: [...s.urls], username: s.username, credential: s.credential } : { urls: [...s.urls] }));
+    .map((s) =>
+      s.username
+        ? { urls: [...s.urls], username: s.username, credential: s.credential }
+        : { urls: [...s.urls] },
+    );
 }
 
 /** The channel as the engine sees it (RTCDataChannel fits DataChannelLike). */

@@ -20,7 +20,13 @@ class MemoryTarget implements SaveTarget {
 }
 
 function file(name: string, bytes: Uint8Array): File {
-  return { name, size: bytes.length, type: 'application/octet-stream', lastModified: 0, slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }) } as unknown as File;
+  return {
+    name,
+    size: bytes.length,
+    type: 'application/octet-stream',
+    lastModified: 0,
+    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
+  } as unknown as File;
 }
 
 function until<T>(subscribe: (done: (value: T) => void) => void, timeoutMs = 5000): Promise<T> {
@@ -43,7 +49,12 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const pcs = fakePeerConnections();
     const host = new ShareHost(signaling, parseSecret(secret)!, pcs.create);
     const welcome = await signaling.connect();
-    host.addFiles(files.map(([path, bytes]) => ({ file: file(path.split('/').pop()!, bytes), relativePath: path })));
+    host.addFiles(
+      files.map(([path, bytes]) => ({
+        file: file(path.split('/').pop()!, bytes),
+        relativePath: path,
+      })),
+    );
     cleanups.push(() => {
       host.close();
       signaling.close();
@@ -53,7 +64,12 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   function receive(gateway: FakeGateway, senderId: string, secret: string) {
     const pcs = fakePeerConnections();
-    const session = new DownloadSession(new SignalingClient('ws://fake/ws', gateway.connect), senderId, parseSecret(secret)!, pcs.create);
+    const session = new DownloadSession(
+      new SignalingClient('ws://fake/ws', gateway.connect),
+      senderId,
+      parseSecret(secret)!,
+      pcs.create,
+    );
     const states: DownloadState[] = [];
     session.on('state', (s) => states.push(s));
     cleanups.push(() => session.close());
@@ -64,7 +80,10 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const gateway = new FakeGateway();
     const a = Uint8Array.from({ length: 300_000 }, (_, i) => i % 253);
     const b = new TextEncoder().encode('hello');
-    const { senderId, secret } = await share(gateway, [['dir/a.bin', a], ['b.txt', b]]);
+    const { senderId, secret } = await share(gateway, [
+      ['dir/a.bin', a],
+      ['b.txt', b],
+    ]);
     const { session } = receive(gateway, senderId, secret);
     const manifest = until<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
@@ -74,7 +93,8 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const target = new MemoryTarget();
     const settled = until<FileProgress[]>((done) =>
       session.on('progress', (list) => {
-        if (list.length === 2 && list.every((p) => p.state === 'verified' || p.state === 'failed')) done(list);
+        if (list.length === 2 && list.every((p) => p.state === 'verified' || p.state === 'failed'))
+          done(list);
       }),
     );
     session.download(files, target);
@@ -88,14 +108,19 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     gateway.tamper = (frame) => {
       if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'answer') {
         const answer = frame.kind.value.signal.payload.value;
-        answer.sdp = answer.sdp.replace(/a=fingerprint:\S+ \S+/, 'a=fingerprint:sha-256 ' + 'AA:'.repeat(31) + 'AA');
+        answer.sdp = answer.sdp.replace(
+          /a=fingerprint:\S+ \S+/,
+          'a=fingerprint:sha-256 ' + 'AA:'.repeat(31) + 'AA',
+        );
       }
       return frame;
     };
     const { session, pcs, states } = receive(gateway, senderId, secret);
     const manifests: FileEntry[][] = [];
     session.on('manifest', (m) => manifests.push(m));
-    const refused = until<void>((done) => session.on('state', (s) => s === 'secret-mismatch' && done()));
+    const refused = until<void>((done) =>
+      session.on('state', (s) => s === 'secret-mismatch' && done()),
+    );
     await session.start();
     await refused;
     expect(pcs.made[0].remoteDescriptionsApplied).toEqual([]);
@@ -105,10 +130,18 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   it('refuses a receiver with the wrong secret: the sender never applies its offer', async () => {
     const gateway = new FakeGateway();
-    const { senderId, pcs: senderPcs, host } = await share(gateway, [['secret-name.txt', new Uint8Array(3)]]);
+    const {
+      senderId,
+      pcs: senderPcs,
+      host,
+    } = await share(gateway, [['secret-name.txt', new Uint8Array(3)]]);
     const { session } = receive(gateway, senderId, generateSecret());
-    const refused = until<void>((done) => session.on('state', (s) => s === 'secret-mismatch' && done()));
-    const rejected = until<void>((done) => host.on('receivers', (r) => r.some((x) => x.state === 'rejected') && done()));
+    const refused = until<void>((done) =>
+      session.on('state', (s) => s === 'secret-mismatch' && done()),
+    );
+    const rejected = until<void>((done) =>
+      host.on('receivers', (r) => r.some((x) => x.state === 'rejected') && done()),
+    );
     await session.start();
     await Promise.all([refused, rejected]);
     expect(senderPcs.made).toHaveLength(0);
@@ -117,7 +150,9 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
   it('says "unavailable" when the sender is not online', async () => {
     const gateway = new FakeGateway();
     const { session } = receive(gateway, '00000000-0000-4000-8000-00000000ffff', generateSecret());
-    const unavailable = until<void>((done) => session.on('state', (s) => s === 'unavailable' && done()));
+    const unavailable = until<void>((done) =>
+      session.on('state', (s) => s === 'unavailable' && done()),
+    );
     await session.start();
     await unavailable;
   });

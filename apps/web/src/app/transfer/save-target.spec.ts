@@ -1,5 +1,12 @@
 import { FileEntry } from '@ephemeral/protocol';
-import { chooseSaveTarget, DirectorySaveTarget, MEMORY_SAVE_LIMIT_BYTES, MemorySaveTarget, safePathSegments, TooLargeForMemoryError } from './save-target';
+import {
+  chooseSaveTarget,
+  DirectorySaveTarget,
+  MEMORY_SAVE_LIMIT_BYTES,
+  MemorySaveTarget,
+  safePathSegments,
+  TooLargeForMemoryError,
+} from './save-target';
 
 function entry(relativePath: string, size = 3): FileEntry {
   const name = relativePath.split('/').pop() ?? relativePath;
@@ -41,12 +48,16 @@ describe('save targets', () => {
     const sink = await target.open(entry('album/photos/a.jpg'));
     await sink.write(new Uint8Array([1, 2, 3]));
     await sink.close();
-    expect(root.dirs.get('album')?.dirs.get('photos')?.files.get('a.jpg')).toEqual([new Uint8Array([1, 2, 3])]);
+    expect(root.dirs.get('album')?.dirs.get('photos')?.files.get('a.jpg')).toEqual([
+      new Uint8Array([1, 2, 3]),
+    ]);
   });
 
   it('hands a finished in-memory file to the browser download', async () => {
     const saved: Array<[string, number]> = [];
-    const sink = await new MemorySaveTarget((name, blob) => saved.push([name, blob.size])).open(entry('x/a.txt'));
+    const sink = await new MemorySaveTarget((name, blob) => saved.push([name, blob.size])).open(
+      entry('x/a.txt'),
+    );
     await sink.write(new Uint8Array(5));
     await sink.close();
     expect(saved).toEqual([['a.txt', 5]]);
@@ -62,6 +73,8 @@ describe('save targets', () => {
     expect((await chooseSaveTarget([entry('a')], win)).kind).toBe('file');
     expect((await chooseSaveTarget([entry('dir/a')], win)).kind).toBe('directory');
     expect((await chooseSaveTarget([entry('a')], {})).kind).toBe('memory');
-    await expect(chooseSaveTarget([entry('a', MEMORY_SAVE_LIMIT_BYTES + 1)], {})).rejects.toBeInstanceOf(TooLargeForMemoryError);
+    await expect(
+      chooseSaveTarget([entry('a', MEMORY_SAVE_LIMIT_BYTES + 1)], {}),
+    ).rejects.toBeInstanceOf(TooLargeForMemoryError);
   });
 });

@@ -21,7 +21,10 @@ export class TooLargeForMemoryError extends Error {
 
 /** The picker functions of the File System Access API (not in TypeScript's DOM lib yet). */
 interface PickerWindow {
-  showDirectoryPicker?: (options?: { mode?: 'read' | 'readwrite'; id?: string }) => Promise<FileSystemDirectoryHandle>;
+  showDirectoryPicker?: (options?: {
+    mode?: 'read' | 'readwrite';
+    id?: string;
+  }) => Promise<FileSystemDirectoryHandle>;
   showSaveFilePicker?: (options?: { suggestedName?: string }) => Promise<FileSystemFileHandle>;
 }
 
@@ -42,7 +45,8 @@ const UNSAFE_NAME_CHARACTERS = new Set(['<', '>', ':', '"', '|', '?', '*']);
 
 function replaceUnsafeCharacters(segment: string): string {
   let out = '';
-  for (const ch of segment) out += ch.charCodeAt(0) < 0x20 || UNSAFE_NAME_CHARACTERS.has(ch) ? '_' : ch;
+  for (const ch of segment)
+    out += ch.charCodeAt(0) < 0x20 || UNSAFE_NAME_CHARACTERS.has(ch) ? '_' : ch;
   return out;
 }
 
@@ -92,7 +96,12 @@ export class MemorySaveTarget implements SaveTarget {
     const close = sink.close.bind(sink);
     sink.close = async () => {
       await close();
-      this.save(entry.name, new Blob(sink.parts as Uint8Array<ArrayBuffer>[], { type: entry.type || 'application/octet-stream' }));
+      this.save(
+        entry.name,
+        new Blob(sink.parts as Uint8Array<ArrayBuffer>[], {
+          type: entry.type || 'application/octet-stream',
+        }),
+      );
       sink.parts.length = 0;
     };
     return sink;
@@ -123,15 +132,22 @@ export async function chooseSaveTarget(
   win: PickerWindow = window as unknown as PickerWindow,
   stream: SaveTarget | null = null,
 ): Promise<SaveTarget> {
-  const needsFolder = entries.length > 1 || entries.some((e) => safePathSegments(e.relativePath).length > 1);
+  const needsFolder =
+    entries.length > 1 || entries.some((e) => safePathSegments(e.relativePath).length > 1);
   if (needsFolder && win.showDirectoryPicker) {
-    return new DirectorySaveTarget(await win.showDirectoryPicker({ mode: 'readwrite', id: 'ephemeral-share' }));
+    return new DirectorySaveTarget(
+      await win.showDirectoryPicker({ mode: 'readwrite', id: 'ephemeral-share' }),
+    );
   }
   if (!needsFolder && win.showSaveFilePicker) {
-    return new FileHandleSaveTarget(await win.showSaveFilePicker({ suggestedName: entries[0]?.name }));
+    return new FileHandleSaveTarget(
+      await win.showSaveFilePicker({ suggestedName: entries[0]?.name }),
+    );
   }
   if (!needsFolder && win.showDirectoryPicker) {
-    return new DirectorySaveTarget(await win.showDirectoryPicker({ mode: 'readwrite', id: 'ephemeral-share' }));
+    return new DirectorySaveTarget(
+      await win.showDirectoryPicker({ mode: 'readwrite', id: 'ephemeral-share' }),
+    );
   }
   if (stream) return stream;
   const largest = Math.max(0, ...entries.map((e) => e.size));

@@ -82,9 +82,15 @@ export class ServiceWorkerSaveTarget implements SaveTarget {
     const registered = new Promise<void>((resolve) => {
       channel.port1.onmessage = () => resolve();
     });
-    worker.postMessage({ type: 'register', id, name: entry.name, size: entry.size, mime: entry.type }, [channel.port2]);
+    worker.postMessage(
+      { type: 'register', id, name: entry.name, size: entry.size, mime: entry.type },
+      [channel.port2],
+    );
     await registered;
-    const keepalive = setInterval(() => this.registration.active?.postMessage({ type: 'keepalive' }), KEEPALIVE_MS);
+    const keepalive = setInterval(
+      () => this.registration.active?.postMessage({ type: 'keepalive' }),
+      KEEPALIVE_MS,
+    );
     const frame = document.createElement('iframe');
     frame.hidden = true;
     frame.src = `/__download/${id}`;

@@ -4,11 +4,20 @@ import { generateSecret, parseSecret } from './share-secret';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
-const FP_A = 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89';
+const FP_A =
+  'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89';
 const FP_B = FP_A.replace(/^AB/, '00');
 
 function sdp(fingerprint: string): string {
-  return ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=fingerprint:sha-256 ${fingerprint}`, 'a=setup:actpass', ''].join('\r\n');
+  return [
+    'v=0',
+    'o=- 1 2 IN IP4 127.0.0.1',
+    's=-',
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+    `a=fingerprint:sha-256 ${fingerprint}`,
+    'a=setup:actpass',
+    '',
+  ].join('\r\n');
 }
 
 describe('share secret', () => {

@@ -3,12 +3,21 @@ import { SignalingClient } from '../signaling/signaling-client';
 import { chunkMessageBytes } from './chunk-frame';
 import { Emitter } from './emitter';
 import { HashFactory, inlineSha256 } from './incremental-hash';
-import { asChannel, candidateSignal, maxMessageSize, openPeerChannels, PeerConnectionFactory, browserPeerConnection, RemoteCandidates } from './peer-connection';
+import {
+  asChannel,
+  candidateSignal,
+  maxMessageSize,
+  openPeerChannels,
+  PeerConnectionFactory,
+  browserPeerConnection,
+  RemoteCandidates,
+} from './peer-connection';
 import { RateMeter } from './rate-meter';
 import { ShareAuthenticator } from './share-authenticator';
 import { SharedFile, TransferServer } from './transfer-server';
 
-export type ReceiverState = 'connecting' | 'connected' | 'transferring' | 'idle' | 'rejected' | 'left' | 'failed';
+export type ReceiverState =
+  'connecting' | 'connected' | 'transferring' | 'idle' | 'rejected' | 'left' | 'failed';
 
 /** What the sender sees about one receiver. */
 export interface ReceiverStatus {
@@ -104,7 +113,9 @@ export class ShareHost extends Emitter<HostEvents> {
   /** Ends the share: tells every receiver, closes every connection. */
   close(): void {
     for (const [peerId, session] of this.sessions) {
-      this.signaling.sendSignal(peerId, { payload: { $case: 'bye', value: { reason: 'sender-left' } } });
+      this.signaling.sendSignal(peerId, {
+        payload: { $case: 'bye', value: { reason: 'sender-left' } },
+      });
       this.closeSession(peerId, session, 'left');
     }
     for (const off of this.unsubscribe) off();
@@ -142,7 +153,9 @@ export class ShareHost extends Emitter<HostEvents> {
     if (!auth.verifySdp(Role.ROLE_RECEIVER, sdp, mac)) {
       // Wrong secret, or a relay swapped the fingerprint: answer nothing but
       // a refusal, so the receiver can say why.
-      this.signaling.sendSignal(from, { payload: { $case: 'bye', value: { reason: 'auth-failed' } } });
+      this.signaling.sendSignal(from, {
+        payload: { $case: 'bye', value: { reason: 'auth-failed' } },
+      });
       this.setStatus({ ...this.blankStatus(from), state: 'rejected' });
       return;
     }
@@ -155,7 +168,14 @@ export class ShareHost extends Emitter<HostEvents> {
     if (previous) this.closeSession(from, previous, 'connecting');
 
     const { pc, control, data } = openPeerChannels(this.signaling.iceServers, this.createPc);
-    const server = new TransferServer(asChannel(control), asChannel(data), auth, () => this.files, () => chunkMessageBytes(maxMessageSize(pc)), this.hash);
+    const server = new TransferServer(
+      asChannel(control),
+      asChannel(data),
+      auth,
+      () => this.files,
+      () => chunkMessageBytes(maxMessageSize(pc)),
+      this.hash,
+    );
     const previousStatus = this.statuses.get(from);
     const session: ReceiverSession = {
       pc,
@@ -171,7 +191,8 @@ export class ShareHost extends Emitter<HostEvents> {
       if (session.status.state === 'connecting') this.closeSession(from, session, 'failed');
     }, CONNECT_TIMEOUT_MS);
 
-    pc.onicecandidate = (event) => this.signaling.sendSignal(from, candidateSignal(event.candidate));
+    pc.onicecandidate = (event) =>
+      this.signaling.sendSignal(from, candidateSignal(event.candidate));
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') this.closeSession(from, session, 'failed');
     };
@@ -179,11 +200,14 @@ export class ShareHost extends Emitter<HostEvents> {
     server.on('authFailed', () => this.closeSession(from, session, 'rejected'));
     server.on('progress', (p) => {
       const file = this.files.find((f) => f.entry.id === p.fileId);
-      if (session.status.fileName !== (file?.entry.relativePath ?? null)) session.meter.reset(p.bytes);
+      if (session.status.fileName !== (file?.entry.relativePath ?? null))
+        session.meter.reset(p.bytes);
       const rate = session.meter.update(p.bytes);
       const done = p.bytes >= p.size;
       // The receiver may acknowledge the last byte more than once.
-      const alreadyDone = session.status.fileName === (file?.entry.relativePath ?? null) && session.status.bytes >= p.size;
+      const alreadyDone =
+        session.status.fileName === (file?.entry.relativePath ?? null) &&
+        session.status.bytes >= p.size;
       this.update(session, {
         state: done ? 'idle' : 'transferring',
         fileName: file?.entry.relativePath ?? null,
@@ -204,7 +228,10 @@ export class ShareHost extends Emitter<HostEvents> {
       await pc.setLocalDescription(answer);
       const local = pc.localDescription?.sdp ?? answer.sdp ?? '';
       this.signaling.sendSignal(from, {
-        payload: { $case: 'answer', value: { sdp: local, fingerprintMac: auth.sdpMac(Role.ROLE_SENDER, local) } },
+        payload: {
+          $case: 'answer',
+          value: { sdp: local, fingerprintMac: auth.sdpMac(Role.ROLE_SENDER, local) },
+        },
       });
       await server.start();
     } catch {
@@ -241,6 +268,14 @@ export class ShareHost extends Emitter<HostEvents> {
   }
 
   private blankStatus(peerId: string): ReceiverStatus {
-    return { peerId, state: 'connecting', fileName: null, bytes: 0, size: 0, bytesPerSecond: 0, filesCompleted: 0 };
+    return {
+      peerId,
+      state: 'connecting',
+      fileName: null,
+      bytes: 0,
+      size: 0,
+      bytesPerSecond: 0,
+      filesCompleted: 0,
+    };
   }
 }

@@ -6,7 +6,9 @@ export const SECRET_BYTES = 18;
 export const MIN_SECRET_BYTES = 16;
 const MAX_SECRET_CHARS = 256;
 
-export function generateSecret(random: (bytes: Uint8Array<ArrayBuffer>) => void = (b) => crypto.getRandomValues(b)): string {
+export function generateSecret(
+  random: (bytes: Uint8Array<ArrayBuffer>) => void = (b) => crypto.getRandomValues(b),
+): string {
   const bytes = new Uint8Array(SECRET_BYTES);
   random(bytes);
   return toBase64Url(bytes);
@@ -14,7 +16,8 @@ export function generateSecret(random: (bytes: Uint8Array<ArrayBuffer>) => void 
 
 /** Decodes a link's secret; null when it is not base64url or too short. */
 export function parseSecret(text: string): Uint8Array | null {
-  if (text.length === 0 || text.length > MAX_SECRET_CHARS || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  if (text.length === 0 || text.length > MAX_SECRET_CHARS || !/^[A-Za-z0-9_-]+$/.test(text))
+    return null;
   const bytes = fromBase64Url(text);
   return bytes && bytes.length >= MIN_SECRET_BYTES ? bytes : null;
 }
@@ -27,7 +30,8 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 function fromBase64Url(text: string): Uint8Array | null {
   if (text.length % 4 === 1) return null;
-  const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  const padded =
+    text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
   try {
     const binary = atob(padded);
     const bytes = new Uint8Array(binary.length);

@@ -76,7 +76,12 @@ export class TransferClient extends Emitter<ClientEvents> {
 
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
-    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_RECEIVER, mac: this.auth.proof(Role.ROLE_RECEIVER) } } });
+    this.control.send({
+      kind: {
+        $case: 'proof',
+        value: { role: Role.ROLE_RECEIVER, mac: this.auth.proof(Role.ROLE_RECEIVER) },
+      },
+    });
   }
 
   /**
@@ -90,7 +95,12 @@ export class TransferClient extends Emitter<ClientEvents> {
     return new Promise<FileDone>((resolve, reject) => {
       this.active = { requestId, file, done: null, lastAck: file.bytesWritten, resolve, reject };
       file.onWritten = (written) => this.onWritten(requestId, written);
-      this.control.send({ kind: { $case: 'request', value: { requestId, fileId: file.fileId, offset: file.bytesReceived } } });
+      this.control.send({
+        kind: {
+          $case: 'request',
+          value: { requestId, fileId: file.fileId, offset: file.bytesReceived },
+        },
+      });
     });
   }
 
@@ -121,7 +131,10 @@ export class TransferClient extends Emitter<ClientEvents> {
     const kind = message.kind;
     switch (kind.$case) {
       case 'proof':
-        if (kind.value.role === Role.ROLE_SENDER && this.auth.verifyProof(Role.ROLE_SENDER, kind.value.mac)) {
+        if (
+          kind.value.role === Role.ROLE_SENDER &&
+          this.auth.verifyProof(Role.ROLE_SENDER, kind.value.mac)
+        ) {
           this.senderVerified = true;
         } else {
           this.emit('authFailed');
@@ -143,7 +156,10 @@ export class TransferClient extends Emitter<ClientEvents> {
         if (kind.value.code === TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED) {
           this.emit('authFailed');
           this.close();
-        } else if (this.active && (kind.value.requestId === 0 || kind.value.requestId === this.active.requestId)) {
+        } else if (
+          this.active &&
+          (kind.value.requestId === 0 || kind.value.requestId === this.active.requestId)
+        ) {
           const active = this.active;
           this.active = null;
           active.file.onWritten = null;
@@ -177,7 +193,9 @@ export class TransferClient extends Emitter<ClientEvents> {
     if (!active || active.requestId !== requestId) return;
     if (written - active.lastAck >= ACK_EVERY_BYTES || written === active.file.size) {
       active.lastAck = written;
-      this.control.send({ kind: { $case: 'progress', value: { requestId, bytesReceived: written } } });
+      this.control.send({
+        kind: { $case: 'progress', value: { requestId, bytesReceived: written } },
+      });
     }
   }
 
@@ -188,7 +206,9 @@ export class TransferClient extends Emitter<ClientEvents> {
     if (!active?.done || active.file.bytesReceived < active.done.size) return;
     if (active.done.size !== active.file.size) {
       this.active = null;
-      active.reject(new Error(`sender's size ${active.done.size} differs from manifest ${active.file.size}`));
+      active.reject(
+        new Error(`sender's size ${active.done.size} differs from manifest ${active.file.size}`),
+      );
       return;
     }
     // Keep acknowledging until the disk catches up; the sender shows it.
@@ -196,7 +216,9 @@ export class TransferClient extends Emitter<ClientEvents> {
     const requestId = active.requestId;
     active.file.onWritten = (written) => {
       if (written === active.file.size) {
-        this.control.send({ kind: { $case: 'progress', value: { requestId, bytesReceived: written } } });
+        this.control.send({
+          kind: { $case: 'progress', value: { requestId, bytesReceived: written } },
+        });
       }
     };
     if (active.file.bytesWritten === active.file.size) active.file.onWritten(active.file.size);

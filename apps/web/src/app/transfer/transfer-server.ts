@@ -65,7 +65,12 @@ export class TransferServer extends Emitter<ServerEvents> {
 
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
-    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_SENDER, mac: this.auth.proof(Role.ROLE_SENDER) } } });
+    this.control.send({
+      kind: {
+        $case: 'proof',
+        value: { role: Role.ROLE_SENDER, mac: this.auth.proof(Role.ROLE_SENDER) },
+      },
+    });
   }
 
   /** Files were added or removed: tell an authenticated receiver. */
@@ -79,7 +84,11 @@ export class TransferServer extends Emitter<ServerEvents> {
       this.pump?.cancel();
       this.pump = null;
       this.active = null;
-      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND, 'the sender removed this file', active.requestId);
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
+        'the sender removed this file',
+        active.requestId,
+      );
     }
   }
 
@@ -96,12 +105,19 @@ export class TransferServer extends Emitter<ServerEvents> {
     if (!message?.kind || this.closed) return;
     const kind = message.kind;
     if (kind.$case === 'proof') {
-      if (kind.value.role === Role.ROLE_RECEIVER && this.auth.verifyProof(Role.ROLE_RECEIVER, kind.value.mac)) {
+      if (
+        kind.value.role === Role.ROLE_RECEIVER &&
+        this.auth.verifyProof(Role.ROLE_RECEIVER, kind.value.mac)
+      ) {
         this.authenticated = true;
         this.sendManifest();
         this.emit('authenticated');
       } else {
-        this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED, 'secret proof did not verify', 0);
+        this.fail(
+          TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED,
+          'secret proof did not verify',
+          0,
+        );
         this.emit('authFailed');
         this.close();
       }
@@ -109,7 +125,11 @@ export class TransferServer extends Emitter<ServerEvents> {
     }
     if (!this.authenticated) {
       // Nothing is revealed or served before the proof.
-      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION, 'secret proof required first', 0);
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION,
+        'secret proof required first',
+        0,
+      );
       return;
     }
     switch (kind.$case) {
@@ -119,7 +139,11 @@ export class TransferServer extends Emitter<ServerEvents> {
       case 'progress':
         if (this.pump && this.active && kind.value.requestId === this.active.requestId) {
           this.pump.ack(kind.value.bytesReceived);
-          this.emit('progress', { fileId: this.active.fileId, bytes: kind.value.bytesReceived, size: this.active.size });
+          this.emit('progress', {
+            fileId: this.active.fileId,
+            bytes: kind.value.bytesReceived,
+            size: this.active.size,
+          });
         }
         break;
       case 'cancel':
@@ -133,23 +157,41 @@ export class TransferServer extends Emitter<ServerEvents> {
   private serve(requestId: number, fileId: number, offset: number): void {
     const file = this.files().find((f) => f.entry.id === fileId);
     if (!file) {
-      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND, `no file ${fileId}`, requestId);
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
+        `no file ${fileId}`,
+        requestId,
+      );
       return;
     }
     if (offset < 0 || offset > file.source.size) {
-      this.fail(TransferErrorCode.TRANSFER_ERROR_CODE_BAD_OFFSET, `offset ${offset} past ${file.source.size}`, requestId);
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_BAD_OFFSET,
+        `offset ${offset} past ${file.source.size}`,
+        requestId,
+      );
       return;
     }
     // One file at a time per receiver: a new request replaces the old one.
     this.pump?.cancel();
-    const pump = new FilePump({ requestId, source: file.source, offset, messageBytes: this.messageBytes(), writer: this.writer, hash: this.hash });
+    const pump = new FilePump({
+      requestId,
+      source: file.source,
+      offset,
+      messageBytes: this.messageBytes(),
+      writer: this.writer,
+      hash: this.hash,
+    });
     this.pump = pump;
     this.active = { requestId, fileId, size: file.source.size };
     pump.run().then(
       (result) => {
         if (this.pump !== pump) return;
         this.control.send({
-          kind: { $case: 'done', value: { requestId, fileId, size: result.size, sha256: result.sha256 } },
+          kind: {
+            $case: 'done',
+            value: { requestId, fileId, size: result.size, sha256: result.sha256 },
+          },
         });
         this.emit('fileSent', fileId);
       },
@@ -165,7 +207,9 @@ export class TransferServer extends Emitter<ServerEvents> {
   }
 
   private sendManifest(): void {
-    this.control.send({ kind: { $case: 'manifest', value: { files: this.files().map((f) => f.entry) } } });
+    this.control.send({
+      kind: { $case: 'manifest', value: { files: this.files().map((f) => f.entry) } },
+    });
   }
 
   private fail(code: TransferErrorCode, message: string, requestId: number): void {

@@ -12,18 +12,38 @@ const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
 
 function blob(bytes: Uint8Array) {
-  return { size: bytes.length, slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }) };
+  return {
+    size: bytes.length,
+    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
+  };
 }
 
 function entry(id: number, name: string, size: number): FileEntry {
-  return { id, name, relativePath: `dir/${name}`, size, type: 'application/octet-stream', lastModifiedUnixMs: 0 };
+  return {
+    id,
+    name,
+    relativePath: `dir/${name}`,
+    size,
+    type: 'application/octet-stream',
+    lastModifiedUnixMs: 0,
+  };
 }
 
 function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret = senderSecret) {
   const [controlS, controlR] = FakeChannel.pair('control');
   const [dataS, dataR] = FakeChannel.pair('data');
-  const server = new TransferServer(controlS, dataS, new ShareAuthenticator(senderSecret, SENDER, RECEIVER), () => files, () => 1024);
-  const client = new TransferClient(controlR, dataR, new ShareAuthenticator(receiverSecret, SENDER, RECEIVER));
+  const server = new TransferServer(
+    controlS,
+    dataS,
+    new ShareAuthenticator(senderSecret, SENDER, RECEIVER),
+    () => files,
+    () => 1024,
+  );
+  const client = new TransferClient(
+    controlR,
+    dataR,
+    new ShareAuthenticator(receiverSecret, SENDER, RECEIVER),
+  );
   const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
   void server.start();
   void client.start();
@@ -94,7 +114,9 @@ describe('TransferServer + TransferClient', () => {
     const file = new IncomingFile(99, 10, new MemorySink());
     const error = await client.fetch(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransferFailedError);
-    expect((error as TransferFailedError).error.code).toBe(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND);
+    expect((error as TransferFailedError).error.code).toBe(
+      TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
+    );
   });
 
   it('reports receiver progress to the sender', async () => {
@@ -117,7 +139,7 @@ describe('TransferServer + TransferClient', () => {
 });
 
 describe('TransferServer when the sender removes a file mid-transfer', () => {
-  it('fails the receiver\'s request instead of leaving it waiting', async () => {
+  it("fails the receiver's request instead of leaving it waiting", async () => {
     const secret = parseSecret(generateSecret())!;
     const big = new Uint8Array(2_000_000);
     const files: SharedFile[] = [{ entry: entry(1, 'gone.bin', big.length), source: blob(big) }];
@@ -135,6 +157,8 @@ describe('TransferServer when the sender removes a file mid-transfer', () => {
     const fetching = client.fetch(file);
     const error = await fetching.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransferFailedError);
-    expect((error as TransferFailedError).error.code).toBe(TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND);
+    expect((error as TransferFailedError).error.code).toBe(
+      TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
+    );
   });
 });

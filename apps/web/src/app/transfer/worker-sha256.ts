@@ -14,7 +14,9 @@ const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
 /** SHA-256 computed in a dedicated worker (browser only). */
 export class WorkerSha256 implements IncrementalHash {
-  private readonly worker = new Worker(new URL('./sha256.worker', import.meta.url), { type: 'module' });
+  private readonly worker = new Worker(new URL('./sha256.worker', import.meta.url), {
+    type: 'module',
+  });
   private batch = new Uint8Array(BATCH_BYTES);
   private filled = 0;
   private failure: unknown = null;
@@ -40,7 +42,7 @@ export class WorkerSha256 implements IncrementalHash {
   }
 
   update(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const n = Math.min(bytes.length - at, BATCH_BYTES - this.filled);
       this.batch.set(bytes.subarray(at, at + n), this.filled);
       this.filled += n;
@@ -88,4 +90,6 @@ export class WorkerSha256 implements IncrementalHash {
 
 /** Big files hash in a worker, small ones inline. */
 export const workerSha256: HashFactory = (size) =>
-  size >= WORKER_THRESHOLD_BYTES && typeof Worker !== 'undefined' ? new WorkerSha256() : new InlineSha256();
+  size >= WORKER_THRESHOLD_BYTES && typeof Worker !== 'undefined'
+    ? new WorkerSha256()
+    : new InlineSha256();
