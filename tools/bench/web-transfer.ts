@@ -27,19 +27,18 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { builtAppEntry, freePort, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
+import {
+  builtAppEntry,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  freePort,
+  ServiceProcess,
+  workspaceRoot,
+} from '@ephemeral/testing';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
+const BENCH_CHROMIUM_ARGS = [
+  ...CHROMIUM_ARGS,
   // performance.memory otherwise reports coarse, bucketed values.
   '--enable-precise-memory-info',
 ];
@@ -55,9 +54,9 @@ interface Peer {
 async function launch(name: string): Promise<Peer> {
   const profile = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: BENCH_CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, profile };

@@ -1,8 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DEFAULT_KAFKA_BROKERS, INFRASTRUCTURE_TIMEOUT_MS, ensureKafka } from '@ephemeral/testing';
+import {
+  DEFAULT_KAFKA_BROKERS,
+  ensureKafka,
+  INFRASTRUCTURE_TIMEOUT_MS,
+  MetricsSnapshot,
+} from '@ephemeral/testing';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { RegisterMode, type RegisterRequest } from '@ephemeral/protocol/presence';
-import { httpGet, MetricsScrape } from './metrics-scrape';
 import { type PresenceUnderTest, startPresence } from './presence-under-test';
 import { PresenceWatcher } from './presence-watcher';
 import { unaryCall } from './unary-call';
@@ -57,7 +61,7 @@ function clientFor(presence: PresenceUnderTest) {
 describe('presence /metrics (real process, scraped over HTTP)', () => {
   let presence: PresenceUnderTest;
   let calls: ReturnType<typeof clientFor>;
-  const scrape = () => MetricsScrape.fetch(presence.metricsPort!);
+  const scrape = () => MetricsSnapshot.scrape(presence.metricsPort!);
 
   beforeAll(async () => {
     presence = await startPresence({ LEASE_REAPER_INTERVAL_MS: '100' });
@@ -76,7 +80,7 @@ describe('presence /metrics (real process, scraped over HTTP)', () => {
     expect(first.has('process_cpu_user_seconds_total')).toBe(true);
     expect(first.has('nodejs_eventloop_lag_seconds')).toBe(true);
     expect(first.has('ephemeral_presence_leases_granted_total', { mode: 'resume' })).toBe(true);
-    expect((await httpGet(presence.metricsPort!, '/')).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${presence.metricsPort!}/`)).status).toBe(404);
   });
 
   it('moves the lease, store and gRPC series by exactly what the calls did', async () => {
@@ -211,7 +215,7 @@ describe('presence /metrics with Kafka (events published and read back)', () => 
   });
 
   it('counts events published to and consumed from Kafka, with the consumer lag', async () => {
-    const scrape = () => MetricsScrape.fetch(presence.metricsPort!);
+    const scrape = () => MetricsSnapshot.scrape(presence.metricsPort!);
     const before = await scrape();
     const { lease } = await clientFor(presence).register();
     await clientFor(presence).revoke(lease!.peerId, lease!.fencingToken);

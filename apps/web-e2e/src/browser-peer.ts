@@ -3,22 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// Debian's Chromium (the CI image installs it; `npx playwright install`
-// needs the internet). Without WebRtcHideLocalIpsWithMdns disabled, two
-// headless peers only see mDNS candidates they cannot resolve and never
-// connect.
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@ephemeral/testing';
 
 /**
  * Headless Chromium cannot click through the File System Access pickers, so
@@ -81,9 +66,9 @@ export class BrowserPeer {
   ): Promise<BrowserPeer> {
     const profileDir = mkdtempSync(join(tmpdir(), `web-e2e-${name}-`));
     const context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS],
       acceptDownloads: true,
     });
     await context.addInitScript(saving === 'picker' ? PICKER_STUB : NO_FILE_SYSTEM_ACCESS);

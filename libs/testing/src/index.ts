@@ -27,3 +27,4 @@ export {
   stopRedis,
   type KafkaInstance,
 } from './local-infrastructure';
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';

@@ -56,9 +56,13 @@ export class MetricsSnapshot {
     return sum;
   }
 
-  /** Whether a series named `name` is exposed at all. */
-  has(name: string): boolean {
-    return this.samples.some((sample) => sample.name === name);
+  /** Whether a series named `name` (with at least `labels`) is exposed. */
+  has(name: string, labels: Record<string, string> = {}): boolean {
+    return this.samples.some(
+      (sample) =>
+        sample.name === name &&
+        Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    );
   }
 
   /** `value(name, labels)` here minus in `earlier`. */
