@@ -4,7 +4,6 @@ import {
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
-  SignalingClient,
   signals,
   unknownPeerId,
 } from '@ephemeral/testing';
@@ -14,13 +13,6 @@ const TURN_URL = 'turn:127.0.0.1:3478?transport=udp';
 
 describe('cross-gateway signaling through Kafka (2 presence replicas, 2 gateways)', () => {
   let stack: DistributedStack;
-  const clients: SignalingClient[] = [];
-
-  async function connect(gateway: number): Promise<SignalingClient> {
-    const client = await SignalingClient.connectAndHello(stack.wsUrl(gateway));
-    clients.push(client);
-    return client;
-  }
 
   beforeAll(async () => {
     stack = await DistributedStack.start({
@@ -31,7 +23,7 @@ describe('cross-gateway signaling through Kafka (2 presence replicas, 2 gateways
   });
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.terminate()));
+    await stack?.disconnectPeers();
   });
 
   afterAll(async () => {
@@ -41,16 +33,16 @@ describe('cross-gateway signaling through Kafka (2 presence replicas, 2 gateways
   it('both gateways are ready and every peer is visible through either replica', async () => {
     expect(await stack.readiness(0)).toBe(200);
     expect(await stack.readiness(1)).toBe(200);
-    const a = await connect(0);
-    const b = await connect(1);
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
     expect(isPeerId(a.peerId)).toBe(true);
     expect(await stack.isOnline(a.peerId)).toBe(true);
     expect(await stack.isOnline(b.peerId)).toBe(true);
   });
 
   it('relays offer, answer and ICE between gateways, in order, with `from` stamped', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
     const impostor = unknownPeerId();
 
     a.signal(b.peerId, signals.offer('v=0\r\ncross-gateway\r\n'), impostor);
@@ -93,7 +85,7 @@ describe('cross-gateway signaling through Kafka (2 presence replicas, 2 gateways
   });
 
   it('answers PEER_NOT_FOUND at once for a peer nobody holds (nothing is produced)', async () => {
-    const a = await connect(1);
+    const a = await stack.connect(1);
     const started = Date.now();
     const seq = a.signal(unknownPeerId(), signals.offer());
     const error = await a.next('error', 2_000);
@@ -103,14 +95,14 @@ describe('cross-gateway signaling through Kafka (2 presence replicas, 2 gateways
   });
 
   it('still delivers between two peers on the same gateway (through the bus)', async () => {
-    const a = await connect(1);
-    const b = await connect(1);
+    const a = await stack.connect(1);
+    const b = await stack.connect(1);
     a.signal(b.peerId, signals.offer());
     expect((await b.next('signal')).from).toBe(a.peerId);
   });
 
   it('welcomes with a short-lived TURN credential (TURN REST API), never logging the secret', async () => {
-    const a = await connect(0);
+    const a = await stack.connect(0);
     const turn = a.welcome!.iceServers.find((server) => server.urls.includes(TURN_URL));
     expect(turn).toBeDefined();
     const [expiry, peer] = turn!.username.split(':');

@@ -4,7 +4,6 @@ import {
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
-  SignalingClient,
   signals,
   sleep,
 } from '@ephemeral/testing';
@@ -22,13 +21,6 @@ function candidateIndex(frame: { signal?: ReturnType<typeof signals.candidate> }
 
 describe('kill -9 of a gateway (distributed mode)', () => {
   let stack: DistributedStack;
-  const clients: SignalingClient[] = [];
-
-  async function connect(gateway: number): Promise<SignalingClient> {
-    const client = await SignalingClient.connectAndHello(stack.wsUrl(gateway));
-    clients.push(client);
-    return client;
-  }
 
   beforeAll(async () => {
     stack = await DistributedStack.start({
@@ -40,15 +32,15 @@ describe('kill -9 of a gateway (distributed mode)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.terminate()));
+    await stack?.disconnectPeers();
     await stack?.stop();
   });
 
   it('tells B (gateway 2) that A left within TTL + 1 s, while peers on gateway 2 keep signaling without loss', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
-    const c = await connect(1);
-    const d = await connect(1);
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const c = await stack.connect(1);
+    const d = await stack.connect(1);
 
     // A and B become counterparts (so B is told when A leaves).
     a.signal(b.peerId, signals.offer());

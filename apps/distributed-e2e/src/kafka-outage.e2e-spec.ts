@@ -6,7 +6,6 @@ import {
   ensureKafka,
   freePort,
   resetKafka,
-  SignalingClient,
   signals,
   sleep,
   stopKafka,
@@ -41,13 +40,6 @@ async function eventually<T>(
 describe('Kafka outage under running gateways', () => {
   let kafka: KafkaInstance;
   let stack: DistributedStack;
-  const clients: SignalingClient[] = [];
-
-  async function connect(gateway: number): Promise<SignalingClient> {
-    const client = await SignalingClient.connectAndHello(stack.wsUrl(gateway));
-    clients.push(client);
-    return client;
-  }
 
   beforeAll(async () => {
     // Two tries with fresh ports: a port freePort() saw free can be taken
@@ -69,14 +61,14 @@ describe('Kafka outage under running gateways', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.terminate()));
+    await stack?.disconnectPeers();
     await stack?.stop();
     if (kafka) await resetKafka(kafka);
   }, 60_000);
 
   it('answers UNAVAILABLE while the broker is down, keeps sockets, and resumes when it returns', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
     a.signal(b.peerId, signals.offer());
     expect((await b.next('signal')).from).toBe(a.peerId);
     const pids = stack.gateways.map((gateway) => gateway.pid);

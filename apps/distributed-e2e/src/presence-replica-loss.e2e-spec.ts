@@ -2,7 +2,6 @@ import {
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
-  SignalingClient,
   signals,
   sleep,
 } from '@ephemeral/testing';
@@ -14,13 +13,6 @@ const OBSERVE_MS = 3 * LEASE_TTL_SECONDS * 1000;
 
 describe('kill -9 of one presence replica (distributed mode)', () => {
   let stack: DistributedStack;
-  const clients: SignalingClient[] = [];
-
-  async function connect(gateway: number): Promise<SignalingClient> {
-    const client = await SignalingClient.connectAndHello(stack.wsUrl(gateway));
-    clients.push(client);
-    return client;
-  }
 
   beforeAll(async () => {
     stack = await DistributedStack.start({
@@ -32,12 +24,17 @@ describe('kill -9 of one presence replica (distributed mode)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.terminate()));
+    await stack?.disconnectPeers();
     await stack?.stop();
   });
 
   it('keeps lookups, keep-alives and signals going on the other replica; no lease is lost', async () => {
-    const peers = await Promise.all([connect(0), connect(0), connect(1), connect(1)]);
+    const peers = await Promise.all([
+      stack.connect(0),
+      stack.connect(0),
+      stack.connect(1),
+      stack.connect(1),
+    ]);
     const [a, , b] = peers;
     a.signal(b.peerId, signals.offer());
     expect((await b.next('signal')).from).toBe(a.peerId);
@@ -68,7 +65,7 @@ describe('kill -9 of one presence replica (distributed mode)', () => {
 
     // New peers still get leases (Register lands on the live replica) and
     // can be reached at once.
-    const late = await connect(1);
+    const late = await stack.connect(1);
     a.signal(late.peerId, signals.offer());
     expect((await late.next('signal')).from).toBe(a.peerId);
     expect(await stack.readiness(0)).toBe(200);

@@ -7,6 +7,7 @@ import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 import { freePort } from './free-port';
 import { metricsPortOf, MetricsSnapshot } from './metrics-snapshot';
 import { ServiceProcess } from './service-process';
+import { SignalingClient } from './signaling-client';
 import { builtAppEntry } from './workspace-paths';
 
 export interface DistributedStackOptions {
@@ -42,6 +43,7 @@ export class DistributedStack {
   readonly gateways: ServiceProcess[] = [];
   readonly gatewayPorts: number[] = [];
   private readonly clients: PresenceServiceClient[] = [];
+  private readonly peers: SignalingClient[] = [];
   readonly runId = randomBytes(4).toString('hex');
 
   private constructor(
@@ -74,6 +76,18 @@ export class DistributedStack {
 
   gatewayId(index: number): string {
     return `gw${index + 1}-${this.runId}`;
+  }
+
+  /** A client on gateway `gateway`, past hello; `disconnectPeers()` and `stop()` drop it. */
+  async connect(gateway: number): Promise<SignalingClient> {
+    const client = await SignalingClient.connectAndHello(this.wsUrl(gateway));
+    this.peers.push(client);
+    return client;
+  }
+
+  /** Drops every client `connect()` opened, without a close handshake (like a lost network). */
+  async disconnectPeers(): Promise<void> {
+    await Promise.all(this.peers.splice(0).map((client) => client.terminate()));
   }
 
   wsUrl(gateway: number): string {
@@ -168,6 +182,7 @@ export class DistributedStack {
   }
 
   async stop(): Promise<void> {
+    await this.disconnectPeers();
     for (const client of this.clients.splice(0)) client.close();
     await Promise.all(this.gateways.map((gateway) => gateway.stop()));
     await Promise.all(this.presences.map((presence) => presence.stop()));
