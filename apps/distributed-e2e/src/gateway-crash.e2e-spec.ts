@@ -1,6 +1,7 @@
 import { LeaveReason } from '@ephemeral/protocol';
 
 import {
+  candidateIndex,
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
@@ -11,13 +12,6 @@ import {
 // Short leases so a dead gateway's peers expire within the test: presence
 // allows 1 s, the gateways ask for 2 s and renew every ~667 ms.
 const LEASE_TTL_SECONDS = 2;
-
-function candidateIndex(frame: { signal?: ReturnType<typeof signals.candidate> }): number {
-  const payload = frame.signal?.payload;
-  return payload?.$case === 'candidate'
-    ? Number(/^candidate:(\d+) /.exec(payload.value.candidate)?.[1])
-    : -1;
-}
 
 describe('kill -9 of a gateway (distributed mode)', () => {
   let stack: DistributedStack;

@@ -1,6 +1,7 @@
 import { CloseCode } from '@ephemeral/protocol';
 
 import {
+  candidateIndex,
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
@@ -15,13 +16,6 @@ import {
 const LEASE_TTL_SECONDS = 3;
 const DRAIN_TIMEOUT_MS = 8_000;
 const ICE_CANDIDATES = 10;
-
-function candidateIndex(frame: { signal?: ReturnType<typeof signals.candidate> }): number {
-  const payload = frame.signal?.payload;
-  return payload?.$case === 'candidate'
-    ? Number(/^candidate:(\d+) /.exec(payload.value.candidate)?.[1])
-    : -1;
-}
 
 describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => {
   let stack: DistributedStack;

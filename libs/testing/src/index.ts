@@ -4,6 +4,7 @@ export { ServiceProcess, type ServiceProcessOptions } from './service-process';
 export { freePort } from './free-port';
 export { workspaceRoot, builtAppEntry } from './workspace-paths';
 export {
+  candidateIndex,
   SignalingClient,
   signals,
   unknownPeerId,

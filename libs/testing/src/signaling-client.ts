@@ -147,6 +147,13 @@ export class SignalingClient {
   }
 
   /** Frames of `kind` not taken yet (without taking them). */
+  /** The untaken frames of `kind`, oldest first (without taking them). */
+  pendingFrames<K extends ServerFrameKind>(kind: K): ServerFrameValue<K>[] {
+    return this.unread
+      .filter((frame) => frame.$case === kind)
+      .map((frame) => frame.value as ServerFrameValue<K>);
+  }
+
   pending(kind: ServerFrameKind): number {
     return this.unread.filter((frame) => frame.$case === kind).length;
   }
@@ -192,3 +199,11 @@ export const signals = {
   }),
   bye: (reason = 'done'): Signal => ({ payload: { $case: 'bye', value: { reason } } }),
 };
+
+/** The number `signals.candidate(n)` put in a relayed candidate, or -1. */
+export function candidateIndex(frame: { signal?: Signal }): number {
+  const payload = frame.signal?.payload;
+  return payload?.$case === 'candidate'
+    ? Number(/^candidate:(\d+) /.exec(payload.value.candidate)?.[1])
+    : -1;
+}
