@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 
+import { createKafkaClient } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 
 import { signalBusProvider } from './bus/signal-bus.provider';
@@ -10,7 +11,7 @@ import { HealthController } from './http/health.controller';
 import { ReadinessService } from './http/readiness.service';
 import { WebAppController } from './http/web-app.controller';
 import { TurnCredentialMinter } from './ice/turn-credential-minter';
-import { createKafkaClient } from './kafka/kafka-client';
+import { GATEWAY_KAFKA_TIMEOUTS } from './kafka/kafka-client';
 import { KAFKA_CLIENT } from './kafka/kafka.tokens';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { GatewayMetrics } from './metrics/gateway-metrics';
@@ -74,7 +75,12 @@ export class GatewayModule {
           provide: KAFKA_CLIENT,
           useFactory: (): Kafka | null =>
             config.kafka
-              ? createKafkaClient(config.kafka.brokers, config.kafka.clientId, logger)
+              ? createKafkaClient(
+                  config.kafka.brokers,
+                  config.kafka.clientId,
+                  logger,
+                  GATEWAY_KAFKA_TIMEOUTS,
+                )
               : null,
         },
         {

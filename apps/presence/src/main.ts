@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { createKafkaClient } from '@ephemeral/kafka';
 import { createLogger, type Logger } from '@ephemeral/logging';
 import { MetricsHttpServer, MetricsRegistry } from '@ephemeral/metrics';
 import {
@@ -8,7 +9,7 @@ import {
 } from './config/presence-config';
 import { KafkaPresenceEventFeed } from './events/kafka-presence-event-feed';
 import { KafkaPresenceEventPublisher } from './events/kafka-presence-event-publisher';
-import { createKafkaClient } from './events/presence-events-topic';
+import { PRESENCE_KAFKA_TIMEOUTS } from './events/presence-events-topic';
 import { systemClock } from './lease/clock';
 import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
@@ -144,7 +145,12 @@ async function main(): Promise<void> {
   const metrics = new PresenceMetrics(registry);
   const store = await createLeaseStore(config, logger, closers);
   const kafka = config.kafka
-    ? createKafkaClient(config.kafka.brokers, config.kafka.clientId, logger)
+    ? createKafkaClient(
+        config.kafka.brokers,
+        config.kafka.clientId,
+        logger,
+        PRESENCE_KAFKA_TIMEOUTS,
+      )
     : undefined;
   const publisher = kafka
     ? new KafkaPresenceEventPublisher(

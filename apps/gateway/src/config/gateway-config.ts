@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import { kafkaBrokersSchema } from '@ephemeral/kafka';
+
 import type { IceServer } from '@ephemeral/protocol';
 import type { LogLevel } from '@ephemeral/logging';
 
@@ -158,21 +160,7 @@ const envSchema = z.object({
     .enum(['memory', 'kafka'], { error: 'must be "memory" or "kafka"' })
     .default('memory'),
   // host:port[,host:port…]: the bootstrap brokers (any of them answers metadata).
-  KAFKA_BROKERS: z
-    .string()
-    .trim()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((broker) => broker.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port'))
-        .min(1, 'must list at least one broker'),
-    )
-    .optional(),
+  KAFKA_BROKERS: kafkaBrokersSchema.optional(),
   KAFKA_CLIENT_ID: z
     .string()
     .trim()

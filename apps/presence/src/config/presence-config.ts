@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+import { kafkaBrokersSchema } from '@ephemeral/kafka';
+
 /**
  * Everything presence reads from the environment, validated once at boot.
  * A bad value stops the process with a message naming the variable, instead
@@ -78,21 +80,7 @@ const environmentSchema = z
       )
       .default('ephemeral:presence:'),
     // host:port[,host:port…]; when set, events go to Kafka and Watch reads them back.
-    KAFKA_BROKERS: z
-      .string()
-      .trim()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((broker) => broker.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z
-          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each broker must be host:port'))
-          .min(1),
-      )
-      .optional(),
+    KAFKA_BROKERS: kafkaBrokersSchema.optional(),
     KAFKA_CLIENT_ID: z
       .string()
       .trim()

@@ -1,4 +1,5 @@
-import { type Admin, Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import type { KafkaClientTimeouts } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 import { BusTopics } from '@ephemeral/protocol/presence';
 
@@ -14,39 +15,14 @@ const PRESENCE_EVENTS_PARTITIONS = 6;
 // Short retention keeps the topic tiny whatever the churn.
 const PRESENCE_EVENTS_RETENTION_MS = 5 * 60_000;
 
-// Fail a broker call within seconds (loopback or in-cluster brokers answer in
-// milliseconds), so an outage shows up quickly and our own loops retry.
-const CONNECTION_TIMEOUT_MS = 3_000;
-const REQUEST_TIMEOUT_MS = 10_000;
-const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 5 };
-
-/**
- * A kafkajs client whose log lines go through our structured logger. kafkajs
- * reports every retried call at ERROR; our own loops log the outage once, so
- * kafkajs ERROR and WARN both become warn and INFO becomes debug.
- */
-export function createKafkaClient(
-  brokers: readonly string[],
-  clientId: string,
-  logger: Logger,
-): Kafka {
-  const kafkaLogger = logger.child({ component: 'kafkajs' });
-  return new Kafka({
-    clientId,
-    brokers: [...brokers],
-    connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    retry: RETRY,
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ namespace, level, log }: LogEntry) => {
-        const { message, ...fields } = log;
-        const method = level <= logLevel.WARN ? 'warn' : 'debug';
-        kafkaLogger[method]({ namespace, ...fields }, message);
-      },
-  });
-}
+/** Presence's kafkajs timeouts (clients are built by createKafkaClient). */
+export const PRESENCE_KAFKA_TIMEOUTS: KafkaClientTimeouts = {
+  // Fail a broker call within seconds (loopback or in-cluster brokers answer
+  // in milliseconds), so an outage shows up quickly and our own loops retry.
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 10_000,
+  retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 5 },
+};
 
 /** Creates the presence events topic if it is absent (several replicas may race: fine). */
 export async function ensurePresenceEventsTopic(admin: Admin, logger: Logger): Promise<void> {
