@@ -2,9 +2,9 @@ import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 
 import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
+import { disconnectWithin, SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 
-import { disconnectWithin, SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ReconnectBackoff } from '../presence/reconnect-backoff';
 
@@ -49,31 +49,23 @@ const CONNECT_RETRY_MAX_MS = 10_000;
 
 /** Creates the signals topic if it is absent (several gateways may race: fine). */
 async function ensureSignalsTopic(admin: Admin, logger: Logger): Promise<void> {
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: SIGNALS_TOPIC,
-          numPartitions: SIGNALS_PARTITIONS,
-          replicationFactor: SIGNALS_REPLICATION,
-          configEntries: [
-            { name: 'retention.ms', value: String(SIGNALS_RETENTION_MS) },
-            { name: 'segment.ms', value: String(SIGNALS_SEGMENT_MS) },
-            { name: 'cleanup.policy', value: 'delete' },
-          ],
-        },
-      ],
-    });
-    if (created)
-      logger.info(
-        { topic: SIGNALS_TOPIC, partitions: SIGNALS_PARTITIONS },
-        'signals topic created',
-      );
-  } finally {
-    await disconnectWithin(admin);
-  }
+  const created = await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: SIGNALS_TOPIC,
+        numPartitions: SIGNALS_PARTITIONS,
+        replicationFactor: SIGNALS_REPLICATION,
+        configEntries: [
+          { name: 'retention.ms', value: String(SIGNALS_RETENTION_MS) },
+          { name: 'segment.ms', value: String(SIGNALS_SEGMENT_MS) },
+          { name: 'cleanup.policy', value: 'delete' },
+        ],
+      },
+    ],
+  });
+  if (created)
+    logger.info({ topic: SIGNALS_TOPIC, partitions: SIGNALS_PARTITIONS }, 'signals topic created');
 }
 
 /**
@@ -114,15 +106,16 @@ export class KafkaSignalBus implements SignalBus {
     this.consumer = new SupervisedConsumer(
       kafka,
       {
-        name: 'signals',
         topic: SIGNALS_TOPIC,
-        groupId: `gateway-${gatewayId}`,
-        prepare: () => ensureSignalsTopic(kafka.admin(), logger),
+        groupPrefix: `gateway-${gatewayId}.signals`,
+        prepare: (admin) => ensureSignalsTopic(admin, logger),
         onRecord: (value, timestampMs) => this.onRecord(value, timestampMs),
+        onRelaunch: () => metrics.kafkaConsumerRestarts.inc({ consumer: 'signals' }),
+        onLag: (partition, lag) => metrics.consumerLag('signals', partition, lag),
       },
       logger.child({ component: 'signal-bus' }),
-      metrics,
     );
+    metrics.kafkaConsumerRestarts.inc({ consumer: 'signals' }, 0);
   }
 
   get ready(): boolean {

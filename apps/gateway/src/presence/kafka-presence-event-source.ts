@@ -1,9 +1,9 @@
 import type { Kafka } from 'kafkajs';
 
 import { BusTopics, PresenceEvent } from '@ephemeral/protocol/presence';
+import { SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 
-import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 import type { PresenceEventHandlers, PresenceEventSource } from './presence-event-source';
@@ -40,10 +40,8 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
     this.consumer = new SupervisedConsumer(
       this.kafka,
       {
-        name: 'presence_events',
         topic: BusTopics.PRESENCE_EVENTS,
-        // Not the signal bus's group: the two consumers must each get every partition.
-        groupId: `gateway-${this.gatewayId}-presence`,
+        groupPrefix: `gateway-${this.gatewayId}.presence-events`,
         onRecord: (value) => {
           let event: PresenceEvent;
           try {
@@ -58,10 +56,12 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
           handlers.onEvent(event);
         },
         onResumed: () => handlers.onGap(),
+        onRelaunch: () => this.metrics.kafkaConsumerRestarts.inc({ consumer: 'presence_events' }),
+        onLag: (partition, lag) => this.metrics.consumerLag('presence_events', partition, lag),
       },
       logger,
-      this.metrics,
     );
+    this.metrics.kafkaConsumerRestarts.inc({ consumer: 'presence_events' }, 0);
     const flowing = await this.consumer.start(START_WAIT_MS);
     if (!flowing) logger.warn('presence events not flowing yet; still trying in the background');
   }
