@@ -121,6 +121,13 @@ describe('Kafka outage under running gateways', () => {
         const logs = stack.gateways.map((gateway) => gateway.tail(60)).join('\n');
         throw new Error(`no complete round of signals within ${RECOVERY_MS} ms:\n${logs}`);
       }
+      // Ready again by itself (a consumer counts as flowing within 3 s of a fetch).
+      let ready: number[] = [];
+      for (const until = Date.now() + 5_000; Date.now() < until; await sleep(250)) {
+        ready = await Promise.all([0, 1].map((i) => stack.readiness(i)));
+        if (ready.every((status) => status === 200)) break;
+      }
+      expect(ready).toEqual([200, 200]);
       process.stdout.write(
         `kafka outage: a complete, ordered round of signals ${recoveredMs} ms after the broker\n`,
       );
