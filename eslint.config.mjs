@@ -12,6 +12,29 @@ const SERVER_ONLY_PACKAGES = [
   'zod',
 ];
 
+// Which projects may import which (by tag); `allow` lists exceptions.
+const moduleBoundaries = (allow) => [
+  'error',
+  {
+    enforceBuildableLibDependency: true,
+    allow,
+    depConstraints: [
+      // The protocol lib is the bottom of the graph.
+      { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: [] },
+      {
+        sourceTag: 'scope:web',
+        onlyDependOnLibsWithTags: ['scope:shared'],
+        bannedExternalImports: SERVER_ONLY_PACKAGES,
+      },
+      {
+        sourceTag: 'scope:server',
+        onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'],
+      },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'] },
+    ],
+  },
+];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -30,27 +53,7 @@ export default [
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          allow: [],
-          depConstraints: [
-            // The protocol lib is the bottom of the graph.
-            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: [] },
-            {
-              sourceTag: 'scope:web',
-              onlyDependOnLibsWithTags: ['scope:shared'],
-              bannedExternalImports: SERVER_ONLY_PACKAGES,
-            },
-            {
-              sourceTag: 'scope:server',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'],
-            },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': moduleBoundaries([]),
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -73,6 +76,14 @@ export default [
           ],
         },
       ],
+    },
+  },
+  {
+    // The web app's specs run in Node and check zip output with the same
+    // reader as the browser suites.
+    files: ['apps/web/**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': moduleBoundaries(['@ephemeral/testing/zip-reader']),
     },
   },
   {

@@ -36,7 +36,7 @@ export async function waitForFilesSettled(
     (n) => {
       const items = [...document.querySelectorAll('[data-testid=file-list] li')];
       const settled = items.filter((li) =>
-        ['verified', 'failed'].includes(li.getAttribute('data-state') ?? ''),
+        ['verified', 'failed', 'cancelled'].includes(li.getAttribute('data-state') ?? ''),
       );
       return settled.length >= n;
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { readZip } from '@ephemeral/testing';
 import type { Download } from 'playwright-core';
 import { BrowserPeer } from './browser-peer';
 import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
@@ -34,7 +35,7 @@ describe('web app: browsers without the File System Access API', () => {
     files?.remove();
   });
 
-  it('streams files through the service worker into ordinary downloads, byte for byte', async () => {
+  it('streams single files through the service worker into ordinary downloads, byte for byte', async () => {
     const big = files.create('stream/video.bin', 60 * MB);
     const small = files.createText('stream/notes.txt', 'streamed, not buffered\n');
     const sender = await BrowserPeer.launch('tx-stream');
@@ -47,7 +48,9 @@ describe('web app: browsers without the File System Access API', () => {
 
     const downloads: Download[] = [];
     receiver.page.on('download', (d) => downloads.push(d));
-    await receiver.page.click('[data-testid=download-all]');
+    // One file at a time: each is its own download (several at once make a zip).
+    await receiver.page.click('[data-file="video.bin"] [data-testid=download-file]');
+    await receiver.page.click('[data-file="notes.txt"] [data-testid=download-file]');
     const states = await waitForFilesSettled(receiver.page, 2, 90_000);
     expect(states).toEqual({ 'video.bin': 'verified', 'notes.txt': 'verified' });
 
@@ -64,5 +67,73 @@ describe('web app: browsers without the File System Access API', () => {
       'video.bin': files.hashes.get('stream/video.bin'),
       'notes.txt': files.hashes.get('stream/notes.txt'),
     });
+  });
+
+  it('streams everything, folders included, into one zip that keeps the folder paths', async () => {
+    const top = files.create('zip/top.bin', 30 * MB + 5);
+    files.create('zip/album/photos/one.jpg', 3 * MB + 17);
+    files.createText('zip/album/notes/readme.txt', 'hello from the folder\n');
+    files.create('zip/album/empty.bin', 0);
+    const sender = await BrowserPeer.launch('tx-zip');
+    const receiver = await BrowserPeer.launch('rx-zip', 'download');
+    peers.push(sender, receiver);
+
+    const link = await shareFiles(sender.page, stack.origin, [top], `${files.root}/zip/album`);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'ready');
+
+    const downloads: Download[] = [];
+    receiver.page.on('download', (d) => downloads.push(d));
+    await receiver.page.click('[data-testid=download-all]');
+    await expect(
+      receiver.page.locator('[data-testid=archive-name]').textContent({ timeout: 10_000 }),
+    ).resolves.toContain('ephemeral-share.zip');
+    const states = await waitForFilesSettled(receiver.page, 4, 90_000);
+    expect(Object.values(states)).toEqual(Array(4).fill('verified'));
+
+    // One download, streamed by the worker, complete once the last file verified.
+    expect(downloads.map((d) => d.suggestedFilename())).toEqual(['ephemeral-share.zip']);
+    expect(new URL(downloads[0].url()).pathname).toMatch(/^\/__download\/[\w-]+$/);
+    const archive = readZip(readFileSync(await downloads[0].path()));
+    const inZip = Object.fromEntries(
+      archive.files.map((f) => [f.name, createHash('sha256').update(f.data).digest('hex')]),
+    );
+    expect(inZip).toEqual({
+      'top.bin': files.hashes.get('zip/top.bin'),
+      'album/photos/one.jpg': files.hashes.get('zip/album/photos/one.jpg'),
+      'album/notes/readme.txt': files.hashes.get('zip/album/notes/readme.txt'),
+      'album/empty.bin': files.hashes.get('zip/album/empty.bin'),
+    });
+  });
+
+  it('leaves a file cancelled mid-way out of the zip; the files after it are in it', async () => {
+    const size = 120 * MB;
+    files.create('zipcancel/set/a-big.bin', size);
+    files.createText('zipcancel/set/b-after.txt', 'queued behind the big one\n');
+    const sender = await BrowserPeer.launch('tx-zip-cancel');
+    const receiver = await BrowserPeer.launch('rx-zip-cancel', 'download');
+    peers.push(sender, receiver);
+    const link = await shareFiles(sender.page, stack.origin, [], `${files.root}/zipcancel/set`);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'ready');
+
+    const downloads: Download[] = [];
+    receiver.page.on('download', (d) => downloads.push(d));
+    await receiver.page.click('[data-testid=download-all]');
+    await receiver.page.waitForFunction(
+      (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
+      size / 10,
+      { timeout: 60_000, polling: 50 },
+    );
+    await receiver.page.click('[data-file="set/a-big.bin"] [data-testid=cancel-file]');
+    const states = await waitForFilesSettled(receiver.page, 2, 90_000);
+    expect(states).toEqual({ 'set/a-big.bin': 'cancelled', 'set/b-after.txt': 'verified' });
+
+    expect(downloads.map((d) => d.suggestedFilename())).toEqual(['set.zip']);
+    const archive = readZip(readFileSync(await downloads[0].path()));
+    expect(archive.files.map((f) => f.name)).toEqual(['set/b-after.txt']);
+    expect(createHash('sha256').update(archive.files[0].data).digest('hex')).toBe(
+      files.hashes.get('zipcancel/set/b-after.txt'),
+    );
   });
 });

@@ -134,4 +134,41 @@ describe('web app: sending files browser to browser', () => {
     const total = await dataBytes(receiver.page);
     expect(total).toBeLessThan(size + atDrop / 2);
   });
+
+  it('cancels a file mid-download: shown cancelled, nothing left on disk, the next file still verifies', async () => {
+    const size = 150 * MB;
+    const big = files.create('cancel/big.bin', size);
+    const next = files.create('cancel/next.bin', 5 * MB + 3);
+    const [sender, receiver] = await Promise.all([launch('sender4'), launch('rx4')]);
+    const link = await shareFiles(sender.page, stack.origin, [big, next]);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'ready');
+    await receiver.page.click('[data-testid=download-all]');
+
+    // Once a tenth of big.bin has arrived, cancel it with the keyboard.
+    await receiver.page.waitForFunction(
+      (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
+      size / 10,
+      { timeout: 60_000, polling: 50 },
+    );
+    const cancel = receiver.page.getByRole('button', { name: 'Cancel big.bin', exact: true });
+    await cancel.focus();
+    await receiver.page.keyboard.press('Enter');
+
+    const states = await waitForFilesSettled(receiver.page, 2, 90_000);
+    expect(states).toEqual({ 'big.bin': 'cancelled', 'next.bin': 'verified' });
+    await expect(
+      receiver.page.locator('[data-file="big.bin"] .file-state').textContent(),
+    ).resolves.toContain('Cancelled');
+    // The partial file was discarded; only the verified one is on disk.
+    expect(await savedFileHashes(receiver.page)).toEqual({
+      'next.bin': files.hashes.get('cancel/next.bin'),
+    });
+    // The sender stopped sending: far less than the whole file crossed the wire.
+    expect(await dataBytes(receiver.page)).toBeLessThan(size / 2 + 5 * MB);
+    // The same button now offers to download the file again.
+    await expect(
+      receiver.page.getByRole('button', { name: 'Download big.bin again', exact: true }).count(),
+    ).resolves.toBe(1);
+  });
 });

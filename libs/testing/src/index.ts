@@ -29,3 +29,4 @@ export {
   type KafkaInstance,
 } from './local-infrastructure';
 export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
+export { readZip, type ZipArchive, type ZipFileRecord } from './zip-reader';

@@ -3,10 +3,11 @@ import { FileEntry, isPeerId } from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
 import { DownloadSession, DownloadState, FileProgress } from '../transfer/download-session';
 import { browserPeerConnection } from '../transfer/peer-connection';
-import { chooseSaveTarget, SaveTarget } from '../transfer/save-target';
+import { chooseSaveTarget } from '../transfer/save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/service-worker-save-target';
 import { inlineSha256 } from '../transfer/incremental-hash';
 import { parseSecret } from '../transfer/share-secret';
+import { ZipSaveTarget } from '../transfer/zip-save-target';
 
 export type ReceivePageState = DownloadState | 'invalid-link';
 
@@ -19,6 +20,12 @@ export class DownloadStore {
   readonly selected = signal<ReadonlySet<number>>(new Set());
   /** Why the last download could not start (picker refused, too big for memory). */
   readonly saveError = signal<string | null>(null);
+  /** The zip the last several-file download streams into (browsers without File System Access). */
+  readonly archiveName = signal<string | null>(null);
+  /** Whether any file is waiting or downloading (so there is something to cancel). */
+  readonly cancellable = computed(() =>
+    [...this.progress().values()].some((p) => p.state === 'queued' || p.state === 'downloading'),
+  );
 
   readonly overall = computed(() => {
     const jobs = [...this.progress().values()];
@@ -35,7 +42,7 @@ export class DownloadStore {
   });
 
   private session: DownloadSession | null = null;
-  private streamTarget: Promise<SaveTarget | null> | null = null;
+  private streamTarget: Promise<ServiceWorkerSaveTarget | null> | null = null;
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.session?.close());
@@ -84,12 +91,23 @@ export class DownloadStore {
       // needs the click's user activation); without them nothing needs it.
       const stream = this.streamTarget ? await this.streamTarget : null;
       const target = await chooseSaveTarget(entries, undefined, stream);
+      if (target instanceof ZipSaveTarget) this.archiveName.set(target.archiveName);
       this.session.download(entries, target);
     } catch (error) {
       // The user closing the picker is not an error worth shouting about.
       if (error instanceof DOMException && error.name === 'AbortError') return;
       this.saveError.set(error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** Cancels one queued or downloading file; the queue moves on. */
+  cancel(id: number): void {
+    this.session?.cancel(id);
+  }
+
+  /** Cancels every queued file and the one downloading. */
+  cancelAll(): void {
+    this.session?.cancelAll();
   }
 }
 

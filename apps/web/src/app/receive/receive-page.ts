@@ -42,6 +42,29 @@ export class ReceivePage implements OnInit {
     void this.store.download([entry]);
   }
 
+  /** What the file's button does now: start (again), cancel, or nothing. */
+  protected actionOf(p: FileProgress | undefined): 'download' | 'cancel' | null {
+    if (!p || p.state === 'failed' || p.state === 'cancelled') return 'download';
+    if (p.state === 'queued' || p.state === 'downloading') return 'cancel';
+    return null;
+  }
+
+  protected fileAction(entry: FileEntry, action: 'download' | 'cancel', event: MouseEvent): void {
+    if (action === 'download') this.downloadOne(entry);
+    // The second click of a double-click on Download would land on Cancel.
+    else if (event.detail <= 1) this.store.cancel(entry.id);
+  }
+
+  /** The button's accessible name: its visible text plus the file it acts on. */
+  protected actionLabel(
+    action: 'download' | 'cancel',
+    file: FileEntry,
+    p: FileProgress | undefined,
+  ): string {
+    if (action === 'cancel') return `Cancel ${file.relativePath}`;
+    return p ? `Download ${file.relativePath} again` : `Download ${file.relativePath}`;
+  }
+
   protected progressOf(id: number): FileProgress | undefined {
     return this.store.progress().get(id);
   }

@@ -71,7 +71,12 @@ interface Job {
   file: IncomingFile | null;
   meter: RateMeter;
   progress: FileProgress;
+  /** The receiver cancelled it while it was being downloaded. */
+  cancelRequested: boolean;
 }
+
+/** A job that ended in one of these will not change any more. */
+const SETTLED_FILE_STATES: readonly FileState[] = ['verified', 'failed', 'cancelled'];
 
 type SessionEvents = {
   state: [DownloadState];
@@ -97,6 +102,7 @@ export class DownloadSession extends Emitter<SessionEvents> {
   private readonly jobs = new Map<number, Job>();
   private queue: number[] = [];
   private running = false;
+  private current: Job | null = null;
   private clientWaiters: Array<() => void> = [];
   private lastEmit = 0;
   private readonly unsubscribe: Array<() => void> = [];
@@ -144,13 +150,17 @@ export class DownloadSession extends Emitter<SessionEvents> {
         existing &&
         existing.progress.state !== 'failed' &&
         existing.progress.state !== 'cancelled'
-      )
+      ) {
+        // Already queued, running or saved elsewhere: not part of `target`.
+        void this.settleTarget(target, entry, false);
         continue;
+      }
       this.jobs.set(entry.id, {
         entry,
         target,
         file: null,
         meter: new RateMeter(),
+        cancelRequested: false,
         progress: {
           fileId: entry.id,
           state: 'queued',
@@ -167,6 +177,34 @@ export class DownloadSession extends Emitter<SessionEvents> {
     void this.runQueue();
   }
 
+  /**
+   * Stops one file: a queued file is taken off the queue; the file being
+   * downloaded is cancelled at the sender and its partial file discarded,
+   * and the queue moves on. Files already verifying or settled are left.
+   */
+  cancel(fileId: number): void {
+    const job = this.jobs.get(fileId);
+    if (!job) return;
+    if (job.progress.state === 'queued' && job !== this.current) {
+      this.queue = this.queue.filter((id) => id !== fileId);
+      void this.settleJob(job, { state: 'cancelled', bytesPerSecond: 0, secondsLeft: null });
+      return;
+    }
+    if (job !== this.current || job.progress.state === 'verifying') return;
+    if (SETTLED_FILE_STATES.includes(job.progress.state)) return;
+    job.cancelRequested = true;
+    // runJob notices: its fetch rejects, or its wait for a connection ends.
+    if (job.file) this.client?.cancel();
+    this.wakeClientWaiters();
+  }
+
+  /** Cancels every queued file and the one being downloaded. */
+  cancelAll(): void {
+    const waiting = this.queue;
+    for (const id of waiting) this.cancel(id);
+    if (this.current) this.cancel(this.current.entry.id);
+  }
+
   close(): void {
     this.clearTimers();
     for (const off of this.unsubscribe) off();
@@ -175,7 +213,13 @@ export class DownloadSession extends Emitter<SessionEvents> {
         payload: { $case: 'bye', value: { reason: 'receiver-left' } },
       });
     this.teardown();
-    for (const job of this.jobs.values()) void job.file?.abort();
+    for (const job of this.jobs.values()) {
+      if (SETTLED_FILE_STATES.includes(job.progress.state)) continue;
+      // Let targets complete what they can (a zip keeps its verified files).
+      void (job.file?.abort() ?? Promise.resolve()).then(() =>
+        this.settleTarget(job.target, job.entry, false),
+      );
+    }
     this.signaling.close();
   }
 
@@ -201,9 +245,7 @@ export class DownloadSession extends Emitter<SessionEvents> {
       this.manifestValue = files;
       this.emit('manifest', files);
       this.setState('ready');
-      const waiters = this.clientWaiters;
-      this.clientWaiters = [];
-      for (const wake of waiters) wake();
+      this.wakeClientWaiters();
     });
     client.on('authFailed', () => this.fail('secret-mismatch'));
     client.on('closed', () => {
@@ -294,6 +336,10 @@ export class DownloadSession extends Emitter<SessionEvents> {
     }
     this.teardown();
     // Nothing can finish now: unblock the queue so it marks files failed.
+    this.wakeClientWaiters();
+  }
+
+  private wakeClientWaiters(): void {
     const waiters = this.clientWaiters;
     this.clientWaiters = [];
     for (const wake of waiters) wake();
@@ -316,7 +362,13 @@ export class DownloadSession extends Emitter<SessionEvents> {
     try {
       for (let id = this.queue.shift(); id !== undefined; id = this.queue.shift()) {
         const job = this.jobs.get(id);
-        if (job) await this.runJob(job);
+        if (!job || job.progress.state !== 'queued') continue;
+        this.current = job;
+        try {
+          await this.runJob(job);
+        } finally {
+          this.current = null;
+        }
       }
     } finally {
       this.running = false;
@@ -332,11 +384,10 @@ export class DownloadSession extends Emitter<SessionEvents> {
         this.hash,
       );
     } catch (error) {
-      this.updateJob(
-        job,
-        { state: 'failed', error: `could not open the file for writing: ${String(error)}` },
-        true,
-      );
+      await this.settleJob(job, {
+        state: 'failed',
+        error: `could not open the file for writing: ${String(error)}`,
+      });
       return;
     }
     const file = job.file;
@@ -357,22 +408,19 @@ export class DownloadSession extends Emitter<SessionEvents> {
     // attempt (the session gives up after RECONNECT_ATTEMPTS).
     try {
       for (let pass = 0; pass <= RECONNECT_ATTEMPTS * 2 + 1; pass++) {
-        const client = await this.readyClient();
+        const client = await this.readyClient(job);
         if (!client) break;
         try {
           const done = await client.fetch(file);
+          if (job.cancelRequested) break;
           this.updateJob(job, { state: 'verifying', bytes: file.bytesReceived }, true);
           const ok = await file.finish(done.sha256);
-          this.updateJob(
-            job,
-            {
-              state: ok ? 'verified' : 'failed',
-              bytesPerSecond: 0,
-              secondsLeft: 0,
-              error: ok ? null : 'SHA-256 mismatch',
-            },
-            true,
-          );
+          await this.settleJob(job, {
+            state: ok ? 'verified' : 'failed',
+            bytesPerSecond: 0,
+            secondsLeft: 0,
+            error: ok ? null : 'SHA-256 mismatch',
+          });
           return;
         } catch (error) {
           if (error instanceof ConnectionLostError) {
@@ -384,26 +432,44 @@ export class DownloadSession extends Emitter<SessionEvents> {
         }
       }
       await file.abort();
-      this.updateJob(job, { state: 'failed', error: this.stateValue }, true);
+      await this.settleJob(job, this.stoppedChange(job, this.stateValue));
     } catch (error) {
       await file.abort();
-      this.updateJob(
+      await this.settleJob(
         job,
-        { state: 'failed', error: error instanceof Error ? error.message : String(error) },
-        true,
+        this.stoppedChange(job, error instanceof Error ? error.message : String(error)),
       );
     } finally {
       clearInterval(ticker);
     }
   }
 
-  /** The current client once the sender's manifest arrived; null once final. */
-  private async readyClient(): Promise<TransferClient | null> {
+  /** How a job that stopped before verifying ends: cancelled, or failed with `error`. */
+  private stoppedChange(job: Job, error: string): Partial<FileProgress> {
+    return job.cancelRequested
+      ? { state: 'cancelled', bytesPerSecond: 0, secondsLeft: null, error: null }
+      : { state: 'failed', error };
+  }
+
+  /** The current client once the sender's manifest arrived; null once final or cancelled. */
+  private async readyClient(job: Job): Promise<TransferClient | null> {
     for (;;) {
-      if (this.isFinal()) return null;
+      if (this.isFinal() || job.cancelRequested) return null;
       if (this.client && !this.client.isClosed && this.stateValue === 'ready') return this.client;
       await new Promise<void>((resolve) => this.clientWaiters.push(resolve));
     }
+  }
+
+  /** Puts a job in its final state and tells its target, which may complete (a zip). */
+  private settleJob(job: Job, change: Partial<FileProgress>): Promise<void> {
+    this.updateJob(job, change, true);
+    return this.settleTarget(job.target, job.entry, job.progress.state === 'verified');
+  }
+
+  private settleTarget(target: SaveTarget, entry: FileEntry, saved: boolean): Promise<void> {
+    // A target that cannot complete (the download was cancelled in the
+    // browser) has already failed its files; nothing more to report.
+    return target.settle?.(entry, saved).catch(() => undefined) ?? Promise.resolve();
   }
 
   private updateJob(job: Job, change: Partial<FileProgress>, force: boolean): void {

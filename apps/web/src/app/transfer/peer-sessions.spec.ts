@@ -8,14 +8,37 @@ import { MemorySink } from './memory-sink';
 import { SaveTarget } from './save-target';
 import { generateSecret, parseSecret } from './share-secret';
 import { ShareHost } from './share-host';
+import { readZip } from '@ephemeral/testing/zip-reader';
+import { ZipSaveTarget } from './zip-save-target';
 
 class MemoryTarget implements SaveTarget {
   readonly kind = 'memory';
   readonly sinks = new Map<string, MemorySink>();
+  readonly opened: string[] = [];
+  /** Paths whose sink stalls on its first write (a disk that stopped), until `release`. */
+  readonly stall = new Set<string>();
+  readonly stalled = new Map<string, () => void>();
+  release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+
   async open(entry: FileEntry): Promise<FileSink> {
     const sink = new MemorySink();
     this.sinks.set(entry.relativePath, sink);
+    this.opened.push(entry.relativePath);
+    if (this.stall.has(entry.relativePath)) {
+      const write = sink.write.bind(sink);
+      sink.write = async (data) => {
+        this.stalled.get(entry.relativePath)?.();
+        await this.gate;
+        return write(data);
+      };
+    }
     return sink;
+  }
+
+  /** Resolves once `path`'s sink is stalled in its first write (the file is mid-way). */
+  stalledIn(path: string): Promise<void> {
+    return new Promise((resolve) => this.stalled.set(path, resolve));
   }
 }
 
@@ -100,6 +123,138 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     session.download(files, target);
     expect((await settled).map((p) => p.state)).toEqual(['verified', 'verified']);
     expect(Buffer.from(target.sinks.get('dir/a.bin')!.contents())).toEqual(Buffer.from(a));
+  });
+
+  /** Waits until every file of the list reached a final state. */
+  function settled(session: DownloadSession, count: number): Promise<Map<number, FileProgress>> {
+    return until<Map<number, FileProgress>>((done) =>
+      session.on('progress', (list) => {
+        const final = list.filter((p) => ['verified', 'failed', 'cancelled'].includes(p.state));
+        if (list.length === count && final.length === count)
+          done(new Map(list.map((p) => [p.fileId, p])));
+      }),
+    );
+  }
+
+  async function connected(files: Array<[string, Uint8Array]>) {
+    const gateway = new FakeGateway();
+    const { senderId, secret, host } = await share(gateway, files);
+    const { session } = receive(gateway, senderId, secret);
+    const manifest = until<FileEntry[]>((done) => session.on('manifest', done));
+    await session.start();
+    return { session, host, manifest: await manifest };
+  }
+
+  // Larger than the sender's 8 MiB flow window: with the receiver's disk
+  // stalled, the download stays in progress until it is cancelled.
+  const large = Uint8Array.from({ length: 10 * 1024 * 1024 }, (_, i) => (i * 7) % 256);
+
+  it('cancels the file being downloaded: aborted, the sender told, and the queue goes on', async () => {
+    const next = Uint8Array.from({ length: 200_000 }, (_, i) => i % 241);
+    const { session, host, manifest } = await connected([
+      ['big.bin', large],
+      ['next.bin', next],
+    ]);
+    const target = new MemoryTarget();
+    target.stall.add('big.bin');
+    cleanups.push(() => target.release());
+    const stalled = target.stalledIn('big.bin');
+    const senderIdle = until<void>((done) =>
+      host.on('receivers', (r) => r.some((x) => x.state === 'idle') && done()),
+    );
+    const done = settled(session, 2);
+    session.download(manifest, target);
+    await stalled;
+    session.cancel(manifest[0].id);
+    const states = await done;
+    expect(states.get(manifest[0].id)?.state).toBe('cancelled');
+    expect(states.get(manifest[0].id)?.error).toBeNull();
+    expect(target.sinks.get('big.bin')?.aborted).toBe(true);
+    expect(states.get(manifest[1].id)?.state).toBe('verified');
+    expect(Buffer.from(target.sinks.get('next.bin')!.contents())).toEqual(Buffer.from(next));
+    await senderIdle;
+  });
+
+  it('cancels queued files without opening them, and cancel all stops everything', async () => {
+    const small = new TextEncoder().encode('small');
+    const { session, manifest } = await connected([
+      ['big.bin', large],
+      ['a.txt', small],
+      ['b.txt', small],
+    ]);
+    const target = new MemoryTarget();
+    target.stall.add('big.bin');
+    cleanups.push(() => target.release());
+    const stalled = target.stalledIn('big.bin');
+    const done = settled(session, 3);
+    session.download(manifest, target);
+    session.cancel(manifest[2].id);
+    await stalled;
+    session.cancelAll();
+    const states = await done;
+    expect([...states.values()].map((p) => p.state)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect(target.opened).toEqual(['big.bin']);
+
+    // A cancelled file can be downloaded again.
+    const again = until<FileProgress>((resolve) =>
+      session.on('progress', (list) => {
+        const p = list.find((x) => x.fileId === manifest[1].id);
+        if (p?.state === 'verified') resolve(p);
+      }),
+    );
+    const retry = new MemoryTarget();
+    session.download([manifest[1]], retry);
+    await again;
+    expect(new TextDecoder().decode(retry.sinks.get('a.txt')!.contents())).toBe('small');
+  });
+
+  it('streams everything into one zip without the cancelled file', async () => {
+    const a = Uint8Array.from({ length: 300_000 }, (_, i) => i % 253);
+    const c = new TextEncoder().encode('third');
+    const { session, manifest } = await connected([
+      ['album/a.bin', a],
+      ['album/big.bin', large],
+      ['album/sub/c.txt', c],
+    ]);
+    const archive = new MemorySink();
+    let stallArchive: (() => void) | null = null;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    cleanups.push(() => release());
+    const target = new ZipSaveTarget(manifest, {
+      openStream: async () => ({
+        write: async (data: Uint8Array) => {
+          // Stall the download (as a slow disk would) once big.bin is under way.
+          if (archive.bytes > a.length + 1024 * 1024) {
+            stallArchive?.();
+            await gate;
+          }
+          await archive.write(data);
+        },
+        close: () => archive.close(),
+        abort: () => archive.abort(),
+      }),
+    });
+    const stalled = new Promise<void>((resolve) => (stallArchive = resolve));
+    const done = settled(session, 3);
+    session.download(manifest, target);
+    await stalled;
+    session.cancel(manifest[1].id);
+    release();
+    const states = await done;
+    expect([...states.values()].map((p) => p.state)).toEqual(['verified', 'cancelled', 'verified']);
+    await until<void>((resolve) => {
+      const poll = () => (archive.closed ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    const zip = readZip(archive.contents());
+    expect(zip.files.map((f) => f.name)).toEqual(['album/a.bin', 'album/sub/c.txt']);
+    expect(Buffer.from(zip.files[0].data)).toEqual(Buffer.from(a));
+    expect(Buffer.from(zip.files[1].data)).toEqual(Buffer.from(c));
   });
 
   it('refuses an answer whose fingerprint was swapped, before applying it', async () => {

@@ -21,7 +21,8 @@ class FakeDir {
     if (!this.dirs.has(name)) this.dirs.set(name, new FakeDir());
     return this.dirs.get(name)!;
   }
-  async getFileHandle(name: string) {
+  async getFileHandle(name: string, options?: { create?: boolean }) {
+    if (!options?.create && !this.files.has(name)) throw new DOMException('', 'NotFoundError');
     const parts: Uint8Array[] = [];
     this.files.set(name, parts);
     return {
@@ -31,6 +32,9 @@ class FakeDir {
         abort: async () => undefined,
       }),
     };
+  }
+  async removeEntry(name: string) {
+    this.files.delete(name);
   }
 }
 
@@ -51,6 +55,20 @@ describe('save targets', () => {
     expect(root.dirs.get('album')?.dirs.get('photos')?.files.get('a.jpg')).toEqual([
       new Uint8Array([1, 2, 3]),
     ]);
+  });
+
+  it('removes a file it created when the download is aborted, keeps one that existed', async () => {
+    const root = new FakeDir();
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const created = await target.open(entry('dir/new.bin'));
+    await created.write(new Uint8Array([1]));
+    await created.abort();
+    expect(root.dirs.get('dir')?.files.has('new.bin')).toBe(false);
+
+    root.files.set('old.bin', [new Uint8Array([9])]);
+    const existing = await target.open(entry('old.bin'));
+    await existing.abort();
+    expect(root.files.has('old.bin')).toBe(true);
   });
 
   it('hands a finished in-memory file to the browser download', async () => {

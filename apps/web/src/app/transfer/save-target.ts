@@ -1,11 +1,22 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { FileSink } from './incoming-file';
 import { MemorySink } from './memory-sink';
+import { safePathSegments } from './safe-path';
+import { ByteStreamOpener, ZipSaveTarget } from './zip-save-target';
+
+export { safePathSegments };
 
 /** Opens a sink for each file of a download. */
 export interface SaveTarget {
-  readonly kind: 'directory' | 'file' | 'stream' | 'memory';
+  readonly kind: 'directory' | 'file' | 'stream' | 'zip' | 'memory';
   open(entry: FileEntry): Promise<FileSink>;
+  /**
+   * The session is done with `entry`: `saved` when it was verified; false
+   * when it failed, was cancelled, or was never opened (already downloading
+   * elsewhere). Targets that must finish something once all their files are
+   * settled (a zip's central directory) implement it.
+   */
+  settle?(entry: FileEntry, saved: boolean): Promise<void>;
 }
 
 // Without the File System Access API the whole file has to sit in memory until
@@ -28,38 +39,21 @@ interface PickerWindow {
   showSaveFilePicker?: (options?: { suggestedName?: string }) => Promise<FileSystemFileHandle>;
 }
 
-/**
- * Folder path segments that are safe to create: the sender controls the
- * names, so `..`, empty and hidden-dot-only segments are dropped and
- * separators inside a segment are impossible.
- */
-export function safePathSegments(relativePath: string): string[] {
-  return relativePath
-    .split(/[\\/]+/)
-    .map((s) => replaceUnsafeCharacters(s).trim())
-    .filter((s) => s !== '' && s !== '.' && s !== '..');
-}
-
-// Characters Windows and some file systems refuse in names, plus control characters.
-const UNSAFE_NAME_CHARACTERS = new Set(['<', '>', ':', '"', '|', '?', '*']);
-
-function replaceUnsafeCharacters(segment: string): string {
-  let out = '';
-  for (const ch of segment)
-    out += ch.charCodeAt(0) < 0x20 || UNSAFE_NAME_CHARACTERS.has(ch) ? '_' : ch;
-  return out;
-}
-
 class WritableSink implements FileSink {
-  constructor(private readonly writable: FileSystemWritableFileStream) {}
+  constructor(
+    private readonly writable: FileSystemWritableFileStream,
+    /** Run after an abort: removes a file this download created. */
+    private readonly discard?: () => Promise<void>,
+  ) {}
   write(data: Uint8Array): Promise<void> {
     return this.writable.write(data as Uint8Array<ArrayBuffer>);
   }
   close(): Promise<void> {
     return this.writable.close();
   }
-  abort(): Promise<void> {
-    return this.writable.abort();
+  async abort(): Promise<void> {
+    await this.writable.abort();
+    await this.discard?.().catch(() => undefined);
   }
 }
 
@@ -73,8 +67,19 @@ export class DirectorySaveTarget implements SaveTarget {
     const name = segments.pop() ?? (safePathSegments(entry.name).pop() || `file-${entry.id}`);
     let dir = this.root;
     for (const segment of segments) dir = await dir.getDirectoryHandle(segment, { create: true });
+    // A failed or cancelled download leaves nothing behind: abort discards
+    // the written bytes, and a file this download created is removed (an
+    // existing one keeps its old contents).
+    const existed = await dir.getFileHandle(name).then(
+      () => true,
+      () => false,
+    );
     const handle = await dir.getFileHandle(name, { create: true });
-    return new WritableSink(await handle.createWritable({ keepExistingData: false }));
+    const folder = dir;
+    return new WritableSink(
+      await handle.createWritable({ keepExistingData: false }),
+      existed ? undefined : () => folder.removeEntry(name),
+    );
   }
 }
 
@@ -125,12 +130,13 @@ function saveBlob(name: string, blob: Blob): void {
  * Picks where a download goes, from inside the user's click (pickers need
  * that gesture): a folder for several files or folder paths, a file for one
  * file; without the File System Access API, the service-worker stream when
- * it is registered, else memory (small files only).
+ * it is registered (one zip, keeping folder paths, for several files; the
+ * file itself for one), else memory (small files only).
  */
 export async function chooseSaveTarget(
   entries: readonly FileEntry[],
   win: PickerWindow = window as unknown as PickerWindow,
-  stream: SaveTarget | null = null,
+  stream: (SaveTarget & ByteStreamOpener) | null = null,
 ): Promise<SaveTarget> {
   const needsFolder =
     entries.length > 1 || entries.some((e) => safePathSegments(e.relativePath).length > 1);
@@ -149,6 +155,7 @@ export async function chooseSaveTarget(
       await win.showDirectoryPicker({ mode: 'readwrite', id: 'ephemeral-share' }),
     );
   }
+  if (stream && entries.length > 1) return new ZipSaveTarget(entries, stream);
   if (stream) return stream;
   const largest = Math.max(0, ...entries.map((e) => e.size));
   if (largest > MEMORY_SAVE_LIMIT_BYTES) throw new TooLargeForMemoryError();

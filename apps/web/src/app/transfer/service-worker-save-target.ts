@@ -1,6 +1,7 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { FileSink } from './incoming-file';
 import { SaveTarget } from './save-target';
+import { ByteStreamOpener } from './zip-save-target';
 
 // The page keeps at most this many bytes handed to the worker but not yet
 // taken by the download: the stream's memory stays bounded even when the
@@ -53,9 +54,11 @@ class ServiceWorkerSink implements FileSink {
 /**
  * Streams each file into the browser's download manager through the download
  * service worker (public/download-sw.js), for browsers without the File
- * System Access API. Folder paths are lost (downloads are flat).
+ * System Access API. Each file is its own download, so folder paths are lost;
+ * several files go into one streamed zip instead (ZipSaveTarget over
+ * `openStream`), which keeps them.
  */
-export class ServiceWorkerSaveTarget implements SaveTarget {
+export class ServiceWorkerSaveTarget implements SaveTarget, ByteStreamOpener {
   readonly kind = 'stream';
   private nextId = 0;
   private readonly prefix = Math.random().toString(36).slice(2, 10);
@@ -74,7 +77,12 @@ export class ServiceWorkerSaveTarget implements SaveTarget {
     }
   }
 
-  async open(entry: FileEntry): Promise<FileSink> {
+  open(entry: FileEntry): Promise<FileSink> {
+    return this.openStream(entry.name, entry.type, entry.size);
+  }
+
+  /** Starts one browser download named `name`, fed by the returned sink. */
+  async openStream(name: string, type: string, size = 0): Promise<FileSink> {
     const worker = this.registration.active;
     if (!worker) throw new Error('download service worker is not running');
     const id = `${this.prefix}-${++this.nextId}`;
@@ -82,10 +90,7 @@ export class ServiceWorkerSaveTarget implements SaveTarget {
     const registered = new Promise<void>((resolve) => {
       channel.port1.onmessage = () => resolve();
     });
-    worker.postMessage(
-      { type: 'register', id, name: entry.name, size: entry.size, mime: entry.type },
-      [channel.port2],
-    );
+    worker.postMessage({ type: 'register', id, name, size, mime: type }, [channel.port2]);
     await registered;
     const keepalive = setInterval(
       () => this.registration.active?.postMessage({ type: 'keepalive' }),

@@ -217,6 +217,7 @@ export class ShareHost extends Emitter<HostEvents> {
         filesCompleted: session.status.filesCompleted + (done && !alreadyDone ? 1 : 0),
       });
     });
+    server.on('cancelled', () => this.update(session, { state: 'idle', bytesPerSecond: 0 }));
     server.on('closed', () => {
       if (this.sessions.get(from) === session) this.closeSession(from, session, 'left');
     });

@@ -26,6 +26,8 @@ type ServerEvents = {
   authFailed: [];
   progress: [ServedProgress];
   fileSent: [fileId: number];
+  /** The receiver cancelled the file it was downloading. */
+  cancelled: [fileId: number];
   closed: [];
 };
 
@@ -147,7 +149,14 @@ export class TransferServer extends Emitter<ServerEvents> {
         }
         break;
       case 'cancel':
-        if (this.active?.requestId === kind.value.requestId) this.pump?.cancel();
+        if (this.active?.requestId === kind.value.requestId) {
+          // The receiver cancelled this file: stop reading and sending it.
+          const { fileId } = this.active;
+          this.pump?.cancel();
+          this.pump = null;
+          this.active = null;
+          this.emit('cancelled', fileId);
+        }
         break;
       default:
         break;

@@ -162,3 +162,30 @@ describe('TransferServer when the sender removes a file mid-transfer', () => {
     );
   });
 });
+
+describe('TransferServer when the receiver cancels', () => {
+  it('stops sending that file and says so', async () => {
+    const secret = parseSecret(generateSecret())!;
+    const big = new Uint8Array(3_000_000);
+    const files: SharedFile[] = [{ entry: entry(1, 'big.bin', big.length), source: blob(big) }];
+    const { client, manifest, server, dataR, dataS } = connect(files, secret);
+    await manifest;
+    const file = new IncomingFile(1, big.length, new MemorySink());
+    const cancelled = new Promise<number>((resolve) => server.on('cancelled', resolve));
+    const sent: number[] = [];
+    server.on('fileSent', (id) => sent.push(id));
+    let cancelling = false;
+    dataR.addEventListener('message', () => {
+      if (cancelling) return;
+      cancelling = true;
+      client.cancel();
+    });
+    await expect(client.fetch(file)).rejects.toThrow('cancelled');
+    expect(await cancelled).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    // Only what was already on its way when the cancel arrived: far from all of it.
+    const dataBytes = dataS.sent.reduce((n, m) => n + m.length - 4, 0);
+    expect(dataBytes).toBeLessThan(big.length / 2);
+    expect(sent).toEqual([]);
+  });
+});

@@ -1,0 +1,171 @@
+import { FileEntry } from '@ephemeral/protocol';
+import { FileSink } from './incoming-file';
+import { MemorySink } from './memory-sink';
+import { chooseSaveTarget } from './save-target';
+import { readZip } from '@ephemeral/testing/zip-reader';
+import { ByteStreamOpener, DEFAULT_ZIP_NAME, ZipSaveTarget, zipNameFor } from './zip-save-target';
+
+let nextId = 1;
+function entry(relativePath: string, size: number): FileEntry {
+  const name = relativePath.split('/').pop() ?? relativePath;
+  return {
+    id: nextId++,
+    name,
+    relativePath,
+    size,
+    type: '',
+    lastModifiedUnixMs: 1_700_000_000_000,
+  };
+}
+
+function bytes(length: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * seed + 7) % 251);
+}
+
+/** Stands in for the service worker: each stream is a memory sink. */
+class Streams implements ByteStreamOpener {
+  readonly opened: Array<{ name: string; type: string; sink: MemorySink }> = [];
+  async openStream(name: string, type: string): Promise<FileSink> {
+    const sink = new MemorySink();
+    this.opened.push({ name, type, sink });
+    return sink;
+  }
+}
+
+async function save(target: ZipSaveTarget, file: FileEntry, data: Uint8Array): Promise<void> {
+  const sink = await target.open(file);
+  for (let i = 0; i < data.length; i += 1000) await sink.write(data.subarray(i, i + 1000));
+  await sink.close();
+  await target.settle(file, true);
+}
+
+describe('ZipSaveTarget', () => {
+  it('streams several files into one zip download that keeps their safe folder paths', async () => {
+    const files = [
+      entry('album/photos/one.jpg', 5000),
+      entry('album/notes/readme.txt', 12),
+      entry('album/empty.bin', 0),
+      entry('album/../../etc/passwd', 3),
+      entry('album/photos/ONE.jpg', 4),
+    ];
+    const contents = files.map((f, i) => bytes(f.size, i + 3));
+    const streams = new Streams();
+    const target = new ZipSaveTarget(files, streams);
+    expect(target.archiveName).toBe('album.zip');
+    for (const [i, file] of files.entries()) await save(target, file, contents[i]);
+
+    expect(streams.opened.map((o) => [o.name, o.type])).toEqual([['album.zip', 'application/zip']]);
+    const { sink } = streams.opened[0];
+    expect(sink.closed).toBe(true);
+    const archive = readZip(sink.contents());
+    expect(archive.files.map((f) => f.name)).toEqual([
+      'album/photos/one.jpg',
+      'album/notes/readme.txt',
+      'album/empty.bin',
+      'album/etc/passwd',
+      'album/photos/ONE (2).jpg', // would overwrite one.jpg on Windows and macOS
+    ]);
+    for (const [i, file] of archive.files.entries())
+      expect(Buffer.from(file.data)).toEqual(Buffer.from(contents[i]));
+  });
+
+  it('leaves a file that failed part-way out of the zip, and goes on with the next', async () => {
+    const [a, broken, c] = [entry('d/a.bin', 3000), entry('d/b.bin', 5000), entry('d/c.bin', 10)];
+    const streams = new Streams();
+    const target = new ZipSaveTarget([a, broken, c], streams);
+    await save(target, a, bytes(3000, 1));
+    const sink = await target.open(broken);
+    await sink.write(bytes(2000, 2));
+    await sink.abort();
+    await target.settle(broken, false);
+    await save(target, c, bytes(10, 3));
+
+    const archive = readZip(streams.opened[0].sink.contents());
+    expect(archive.files.map((f) => [f.name, f.size])).toEqual([
+      ['d/a.bin', 3000],
+      ['d/c.bin', 10],
+    ]);
+    expect(streams.opened[0].sink.closed).toBe(true);
+  });
+
+  it('lets an abort wait for a write still held by backpressure', async () => {
+    const file = entry('x/slow.bin', 100);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inner = new MemorySink();
+    const target = new ZipSaveTarget([file, entry('x/other', 1)], {
+      openStream: async () => ({
+        write: async (data: Uint8Array) => {
+          if (inner.bytes > 0) await gate;
+          await inner.write(data);
+        },
+        close: () => inner.close(),
+        abort: () => inner.abort(),
+      }),
+    });
+    const sink = await target.open(file);
+    const write = sink.write(bytes(50, 1));
+    const abort = sink.abort();
+    release();
+    await Promise.all([write, abort]);
+    // Header, data, then the descriptor: in that order.
+    const out = inner.contents();
+    const view = new DataView(out.buffer);
+    expect(view.getUint32(0, true)).toBe(0x04034b50);
+    expect(view.getUint32(out.length - 16, true)).toBe(0x08074b50);
+    expect(view.getUint32(out.length - 4, true)).toBe(50);
+  });
+
+  it('completes once every file is settled, including ones it never opened', async () => {
+    const [a, skipped] = [entry('a.txt', 3), entry('b.txt', 3)];
+    const streams = new Streams();
+    const target = new ZipSaveTarget([a, skipped], streams);
+    expect(target.archiveName).toBe(DEFAULT_ZIP_NAME);
+    await save(target, a, bytes(3, 1));
+    expect(streams.opened[0].sink.closed).toBe(false);
+    await target.settle(skipped, false);
+    expect(streams.opened[0].sink.closed).toBe(true);
+    expect(readZip(streams.opened[0].sink.contents()).files.map((f) => f.name)).toEqual(['a.txt']);
+    await expect(target.open(skipped)).rejects.toThrow(/not part of/);
+  });
+
+  it('aborts the download when nothing was saved, and never starts one for nothing', async () => {
+    const [a, b] = [entry('a', 5), entry('b', 5)];
+    const streams = new Streams();
+    const target = new ZipSaveTarget([a, b], streams);
+    const sink = await target.open(a);
+    await sink.write(bytes(2, 1));
+    await sink.abort();
+    await target.settle(a, false);
+    await target.settle(b, false);
+    expect(streams.opened[0].sink.aborted).toBe(true);
+
+    const idle = new Streams();
+    const never = [entry('c', 1), entry('d', 1)];
+    const untouched = new ZipSaveTarget(never, idle);
+    for (const file of never) await untouched.settle(file, false);
+    expect(idle.opened).toEqual([]);
+  });
+
+  it('names the zip after the one folder everything is in', () => {
+    expect(zipNameFor([entry('Holiday 2024/a.jpg', 1), entry('Holiday 2024/b/c.jpg', 1)])).toBe(
+      'Holiday 2024.zip',
+    );
+    expect(zipNameFor([entry('one/a', 1), entry('two/b', 1)])).toBe(DEFAULT_ZIP_NAME);
+    expect(zipNameFor([entry('one/a', 1), entry('b', 1)])).toBe(DEFAULT_ZIP_NAME);
+    expect(zipNameFor([entry('x:y/a', 1), entry('x:y/b', 1)])).toBe('x_y.zip');
+  });
+
+  it('is chosen without File System Access for several files; one file streams as itself', async () => {
+    const streams = Object.assign(new Streams(), {
+      kind: 'stream' as const,
+      open: async () => new MemorySink(),
+    });
+    expect((await chooseSaveTarget([entry('a', 1), entry('b', 1)], {}, streams)).kind).toBe('zip');
+    expect((await chooseSaveTarget([entry('dir/a', 1)], {}, streams)).kind).toBe('stream');
+    const pickers = { showDirectoryPicker: async () => ({}) as FileSystemDirectoryHandle };
+    expect((await chooseSaveTarget([entry('a', 1), entry('b', 1)], pickers, streams)).kind).toBe(
+      'directory',
+    );
+  });
+});
