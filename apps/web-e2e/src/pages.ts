@@ -92,6 +92,15 @@ export function dataBytes(page: Page): Promise<number> {
   );
 }
 
+/** Resolves once more than `bytes` arrived on the receiver's data channels. */
+export async function waitForDataBytes(page: Page, bytes: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
+    bytes,
+    { timeout: 60_000, polling: 50 },
+  );
+}
+
 /** Closes the receiver's data channels: to both peers, the connection dropped. */
 export function cutChannels(page: Page): Promise<void> {
   return page.evaluate(() => {

@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { readZip } from '@ephemeral/testing';
 import type { Download } from 'playwright-core';
 import { BrowserPeer } from './browser-peer';
-import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import { shareFiles, waitForDataBytes, waitForFilesSettled, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
 
@@ -120,11 +120,7 @@ describe('web app: browsers without the File System Access API', () => {
     const downloads: Download[] = [];
     receiver.page.on('download', (d) => downloads.push(d));
     await receiver.page.click('[data-testid=download-all]');
-    await receiver.page.waitForFunction(
-      (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
-      size / 10,
-      { timeout: 60_000, polling: 50 },
-    );
+    await waitForDataBytes(receiver.page, size / 10);
     await receiver.page.click('[data-file="set/a-big.bin"] [data-testid=cancel-file]');
     const states = await waitForFilesSettled(receiver.page, 2, 90_000);
     expect(states).toEqual({ 'set/a-big.bin': 'cancelled', 'set/b-after.txt': 'verified' });

@@ -4,6 +4,7 @@ import {
   dataBytes,
   savedFileHashes,
   shareFiles,
+  waitForDataBytes,
   waitForFilesSettled,
   waitForReceiveState,
 } from './pages';
@@ -114,11 +115,7 @@ describe('web app: sending files browser to browser', () => {
     await receiver.page.click('[data-testid=download-all]');
 
     // Cut the connection once a fifth of the file has arrived.
-    await receiver.page.waitForFunction(
-      (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
-      size / 5,
-      { timeout: 60_000, polling: 50 },
-    );
+    await waitForDataBytes(receiver.page, size / 5);
     await cutChannels(receiver.page);
     const atDrop = await dataBytes(receiver.page);
     expect(atDrop).toBeLessThan(size);
@@ -146,11 +143,7 @@ describe('web app: sending files browser to browser', () => {
     await receiver.page.click('[data-testid=download-all]');
 
     // Once a tenth of big.bin has arrived, cancel it with the keyboard.
-    await receiver.page.waitForFunction(
-      (n) => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes > n,
-      size / 10,
-      { timeout: 60_000, polling: 50 },
-    );
+    await waitForDataBytes(receiver.page, size / 10);
     const cancel = receiver.page.getByRole('button', { name: 'Cancel big.bin', exact: true });
     await cancel.focus();
     await receiver.page.keyboard.press('Enter');
