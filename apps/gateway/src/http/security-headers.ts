@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 // The app page only loads its own bundles and talks to its own origin over
-// WebSocket; styles may be inlined by the Angular build. Data and blob URLs
+// WebSocket; styles may be inlined by the Angular build. 'wasm-unsafe-eval'
+// lets the page compile WebAssembly (the SHA-256 of every transferred file,
+// hash-wasm) without allowing eval() of JavaScript. Data and blob URLs
 // cover QR codes and downloads assembled in the page.
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "connect-src 'self' ws: wss:",

@@ -14,6 +14,14 @@ function source(bytes: Uint8Array): FileSource & { reads: number } {
   return s;
 }
 
+/** Resolves once `condition` holds (checked every millisecond, for at most 5 s). */
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !condition();) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 2654435761) >>> 24;
@@ -41,6 +49,25 @@ describe('FilePump', () => {
     expect(Buffer.from(result.sha256).toString('hex')).toBe(
       Buffer.from(sha256(file)).toString('hex'),
     );
+  });
+
+  it('reads 4 MiB blocks by default and hashes every byte once', async () => {
+    const file = randomBytes(9 * 1024 * 1024 + 5);
+    const src = source(file);
+    let bytes = 0;
+    const pump = new FilePump({
+      requestId: 3,
+      source: src,
+      offset: 0,
+      messageBytes: 64 * 1024,
+      windowBytes: Number.MAX_SAFE_INTEGER,
+      writer: { write: async (m) => void (bytes += m.length - 4) },
+    });
+    const result = await pump.run();
+    expect(bytes).toBe(file.length);
+    // Whole 64 KiB messages per block: 64 per ~4 MiB block, so 3 reads.
+    expect(src.reads).toBe(3);
+    expect(Buffer.from(result.sha256)).toEqual(Buffer.from(sha256(file)));
   });
 
   it('resumes at an offset but still reports the whole file hash', async () => {
@@ -71,10 +98,13 @@ describe('FilePump', () => {
       writer: { write: async (m) => void (sent += m.length - 4) },
     });
     const running = pump.run();
-    await new Promise((r) => setImmediate(r));
+    // The window fills (once the hash is ready), and the pump then waits.
+    await until(() => sent >= 3000);
+    await new Promise((r) => setTimeout(r, 20));
     expect(sent).toBe(3000);
     pump.ack(3000);
-    await new Promise((r) => setImmediate(r));
+    await until(() => sent >= 6000);
+    await new Promise((r) => setTimeout(r, 20));
     expect(sent).toBe(6000);
     pump.ack(10_000);
     await running;

