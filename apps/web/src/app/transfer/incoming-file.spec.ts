@@ -20,6 +20,24 @@ describe('IncomingFile', () => {
     expect(sink.parts.length).toBeLessThan(5);
   });
 
+  it('writes big files in batches of 3 to 4 MiB, in order', async () => {
+    const MIB = 1024 * 1024;
+    const big = Uint8Array.from({ length: 21 * MIB + 123 }, (_, i) => (i * 31) % 251);
+    const sink = new MemorySink();
+    const file = new IncomingFile(1, big.length, sink);
+    // 64 KiB messages, with the event loop turning now and then as on a
+    // data channel, so writes overlap arrivals.
+    for (let i = 0; i < big.length; i += 65532) {
+      file.append(big.subarray(i, i + 65532));
+      if ((i / 65532) % 40 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(await file.finish(sha256(big))).toBe(true);
+    expect(Buffer.compare(Buffer.from(sink.contents()), Buffer.from(big))).toBe(0);
+    const sizes = sink.parts.map((p) => p.length);
+    expect(sizes.slice(0, -1).every((n) => n >= 3 * MIB && n <= 4 * MIB)).toBe(true);
+    expect(sizes[sizes.length - 1]).toBeLessThanOrEqual(4 * MIB);
+  });
+
   it('reports a hash mismatch as a failed verification', async () => {
     const file = new IncomingFile(1, data.length, new MemorySink());
     file.append(data);
