@@ -1,5 +1,4 @@
 import { CHUNK_HEADER_BYTES, encodeChunk } from './chunk-frame';
-import { HashFactory, inlineSha256 } from './incremental-hash';
 
 // Each Blob read is an asynchronous round trip to the browser's file reader,
 // so the pump reads big blocks (and prefetches the next while sending) and
@@ -22,6 +21,25 @@ export interface FileSource {
 /** Sends data messages; done with (or has copied) `message` when the promise resolves. */
 export interface ChunkWriter {
   write(message: Uint8Array<ArrayBuffer>): Promise<void>;
+}
+
+/** Reads bytes [start, end) of a shared file; FileReadError if it cannot (or changed size). */
+export async function readFileBlock(
+  source: FileSource,
+  start: number,
+  end: number,
+): Promise<Uint8Array> {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await source.slice(start, end).arrayBuffer();
+  } catch (error) {
+    throw new FileReadError(`could not read bytes ${start}-${end}: ${String(error)}`);
+  }
+  if (buffer.byteLength !== end - start) {
+    // The file changed on disk after it was shared.
+    throw new FileReadError(`read ${buffer.byteLength} bytes at ${start}, expected ${end - start}`);
+  }
+  return new Uint8Array(buffer);
 }
 
 export class PumpCancelledError extends Error {
@@ -48,17 +66,11 @@ export interface PumpOptions {
   writer: ChunkWriter;
   windowBytes?: number;
   readBlockBytes?: number;
-  hash?: HashFactory;
-}
-
-export interface PumpResult {
-  size: number;
-  sha256: Uint8Array;
 }
 
 /**
- * Streams one file (from an offset) into data-channel messages, hashing the
- * whole file on the way so the receiver can verify it end to end.
+ * Streams one file (from an offset) into data-channel messages. The file's
+ * SHA-256 comes from SharedFileDigests, computed once per shared file.
  */
 export class FilePump {
   private acked: number;
@@ -93,7 +105,8 @@ export class FilePump {
     this.signal();
   }
 
-  async run(): Promise<PumpResult> {
+  /** Resolves with the bytes sent (absolute: the file's size) once the last is handed over. */
+  async run(): Promise<number> {
     const { source, offset, requestId, writer } = this.options;
     const size = source.size;
     const window = this.options.windowBytes ?? FLOW_WINDOW_BYTES;
@@ -105,18 +118,6 @@ export class FilePump {
     const block = Math.max(1, Math.floor(requested / payloadBytes)) * payloadBytes;
     if (offset < 0 || offset > size)
       throw new RangeError(`offset ${offset} outside file of ${size} bytes`);
-    const hasher = (this.options.hash ?? inlineSha256)(size);
-
-    // A resumed request still reports the hash of the whole file, so hash the
-    // bytes the receiver already has without sending them again.
-    for (let pos = 0; pos < offset;) {
-      this.throwIfCancelled();
-      const bytes = await this.read(pos, Math.min(offset, pos + block));
-      hasher.update(bytes);
-      await hasher.settle();
-      pos += bytes.length;
-    }
-
     // RTCDataChannel.send copies the message, so one buffer serves them all.
     const scratch = new Uint8Array(this.options.messageBytes);
     let pos = offset;
@@ -129,7 +130,6 @@ export class FilePump {
       // A prefetch that is abandoned (cancel, closed channel) must not turn
       // into an unhandled rejection.
       next?.catch(() => undefined);
-      await hasher.settle();
       for (let i = 0; i < bytes.length; i += payloadBytes) {
         while (this.sent - this.acked >= window && !this.cancelled) {
           await new Promise<void>((resolve) => (this.wake = resolve));
@@ -138,29 +138,14 @@ export class FilePump {
         const payload = bytes.subarray(i, Math.min(bytes.length, i + payloadBytes));
         await writer.write(encodeChunk(requestId, payload, scratch));
         this.sent += payload.length;
-        // Hashed message by message, after the send: an inline hash then
-        // never holds the thread for a whole block while the channel drains.
-        hasher.update(payload);
       }
       pos = end;
     }
-    return { size, sha256: await hasher.digest() };
+    return size;
   }
 
-  private async read(start: number, end: number): Promise<Uint8Array> {
-    let buffer: ArrayBuffer;
-    try {
-      buffer = await this.options.source.slice(start, end).arrayBuffer();
-    } catch (error) {
-      throw new FileReadError(`could not read bytes ${start}-${end}: ${String(error)}`);
-    }
-    if (buffer.byteLength !== end - start) {
-      // The file changed on disk after it was shared.
-      throw new FileReadError(
-        `read ${buffer.byteLength} bytes at ${start}, expected ${end - start}`,
-      );
-    }
-    return new Uint8Array(buffer);
+  private read(start: number, end: number): Promise<Uint8Array> {
+    return readFileBlock(this.options.source, start, end);
   }
 
   private throwIfCancelled(): void {

@@ -3,6 +3,7 @@ import { SignalingClient } from '../signaling/signaling-client';
 import { chunkMessageBytes } from './chunk-frame';
 import { Emitter } from './emitter';
 import { HashFactory, inlineSha256 } from './incremental-hash';
+import { SharedFileDigests } from './shared-file-digests';
 import {
   asChannel,
   candidateSignal,
@@ -70,14 +71,16 @@ export class ShareHost extends Emitter<HostEvents> {
   private readonly statuses = new Map<string, ReceiverStatus>();
   private nextFileId = 1;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly digests: SharedFileDigests;
 
   constructor(
     private readonly signaling: SignalingClient,
     private readonly secret: Uint8Array,
     private readonly createPc: PeerConnectionFactory = browserPeerConnection,
-    private readonly hash: HashFactory = inlineSha256,
+    hash: HashFactory = inlineSha256,
   ) {
     super();
+    this.digests = new SharedFileDigests(hash);
     this.unsubscribe.push(
       signaling.on('signal', (from, signal) => void this.onSignal(from, signal)),
       signaling.on('peerLeft', (left) => this.onPeerLeft(left)),
@@ -99,6 +102,8 @@ export class ShareHost extends Emitter<HostEvents> {
         lastModifiedUnixMs: file.lastModified,
       };
       this.files.push({ entry, source: file });
+      // Hashed once, in the background, before (or while) anyone asks for it.
+      this.digests.digestOf(entry.id, file).catch(() => undefined);
     }
     this.filesChanged();
   }
@@ -107,6 +112,7 @@ export class ShareHost extends Emitter<HostEvents> {
     const index = this.files.findIndex((f) => f.entry.id === id);
     if (index < 0) return;
     this.files.splice(index, 1);
+    this.digests.forget(id);
     this.filesChanged();
   }
 
@@ -174,7 +180,7 @@ export class ShareHost extends Emitter<HostEvents> {
       auth,
       () => this.files,
       () => chunkMessageBytes(maxMessageSize(pc)),
-      this.hash,
+      (file) => this.digests.digestOf(file.entry.id, file.source),
     );
     const previousStatus = this.statuses.get(from);
     const session: ReceiverSession = {

@@ -2,8 +2,8 @@ import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
 import { ControlChannel, whenOpen } from './control-channel';
 import { DataChannelLike } from './data-channel';
 import { Emitter } from './emitter';
-import { HashFactory, inlineSha256 } from './incremental-hash';
 import { FilePump, FileReadError, FileSource, PumpCancelledError } from './file-pump';
+import { FileRemovedError } from './shared-file-digests';
 import { PacedWriter } from './paced-writer';
 import { ShareAuthenticator } from './share-authenticator';
 
@@ -51,7 +51,8 @@ export class TransferServer extends Emitter<ServerEvents> {
     private readonly files: () => readonly SharedFile[],
     /** Largest data message; read when a request starts (the SCTP limit is known by then). */
     private readonly messageBytes: () => number,
-    private readonly hash: HashFactory = inlineSha256,
+    /** The whole file's SHA-256 (SharedFileDigests: computed once per shared file). */
+    private readonly digestOf: (file: SharedFile) => Promise<Uint8Array>,
   ) {
     super();
     this.control = new ControlChannel(controlChannel);
@@ -189,27 +190,23 @@ export class TransferServer extends Emitter<ServerEvents> {
       offset,
       messageBytes: this.messageBytes(),
       writer: this.writer,
-      hash: this.hash,
     });
     this.pump = pump;
     this.active = { requestId, fileId, size: file.source.size };
-    pump.run().then(
-      (result) => {
+    Promise.all([pump.run(), this.digestOf(file)]).then(
+      ([size, sha256]) => {
         if (this.pump !== pump) return;
-        this.control.send({
-          kind: {
-            $case: 'done',
-            value: { requestId, fileId, size: result.size, sha256: result.sha256 },
-          },
-        });
+        this.control.send({ kind: { $case: 'done', value: { requestId, fileId, size, sha256 } } });
         this.emit('fileSent', fileId);
       },
       (error: unknown) => {
         if (error instanceof PumpCancelledError || this.closed) return;
         const code =
-          error instanceof FileReadError
-            ? TransferErrorCode.TRANSFER_ERROR_CODE_READ_FAILED
-            : TransferErrorCode.TRANSFER_ERROR_CODE_UNSPECIFIED;
+          error instanceof FileRemovedError
+            ? TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND
+            : error instanceof FileReadError
+              ? TransferErrorCode.TRANSFER_ERROR_CODE_READ_FAILED
+              : TransferErrorCode.TRANSFER_ERROR_CODE_UNSPECIFIED;
         this.fail(code, String(error), requestId);
       },
     );

@@ -2,10 +2,12 @@ import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FakeChannel } from './fake-channel';
 import { IncomingFile } from './incoming-file';
+import { inlineSha256 } from './incremental-hash';
 import { MemorySink } from './memory-sink';
 import { ShareAuthenticator } from './share-authenticator';
 import { generateSecret, parseSecret } from './share-secret';
 import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
+import { SharedFileDigests } from './shared-file-digests';
 import { SharedFile, TransferServer } from './transfer-server';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
@@ -32,12 +34,14 @@ function entry(id: number, name: string, size: number): FileEntry {
 function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret = senderSecret) {
   const [controlS, controlR] = FakeChannel.pair('control');
   const [dataS, dataR] = FakeChannel.pair('data');
+  const digests = new SharedFileDigests(inlineSha256);
   const server = new TransferServer(
     controlS,
     dataS,
     new ShareAuthenticator(senderSecret, SENDER, RECEIVER),
     () => files,
     () => 1024,
+    (file) => digests.digestOf(file.entry.id, file.source),
   );
   const client = new TransferClient(
     controlR,

@@ -7,9 +7,8 @@ import { HashFactory, IncrementalHash, InlineSha256 } from './incremental-hash';
 const BATCH_BYTES = 1024 * 1024;
 // Spawning a worker costs a few milliseconds; small files hash inline.
 const WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024;
-// At most this much handed to the worker and not yet hashed. The network
-// never gets close (the worker hashes ~400 MB/s), but re-hashing the part of
-// a file a resumed receiver already has reads from disk much faster.
+// At most this much handed to the worker and not yet hashed: a shared file
+// is read from disk (SharedFileDigests) faster than the worker hashes it.
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
 /** SHA-256 computed in a dedicated worker (browser only). */

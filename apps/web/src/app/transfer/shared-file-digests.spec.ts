@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+
+import { FileReadError, FileSource } from './file-pump';
+import { inlineSha256 } from './incremental-hash';
+import { digestFile, FileRemovedError, SharedFileDigests } from './shared-file-digests';
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const reference = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A file whose reads are counted, and fail while `failing` is set. */
+function source(bytes: Uint8Array): FileSource & { reads: number; failing: boolean } {
+  const s = {
+    size: bytes.length,
+    reads: 0,
+    failing: false,
+    slice(start: number, end: number) {
+      s.reads++;
+      return {
+        arrayBuffer: async () => {
+          if (s.failing) throw new Error('NotReadableError');
+          return bytes.slice(start, end).buffer;
+        },
+      };
+    },
+  };
+  return s;
+}
+
+function bytesOf(n: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) & 0xff);
+}
+
+describe('digestFile', () => {
+  it('is the SHA-256 of the whole file, read in blocks', async () => {
+    const file = bytesOf(10_000, 1);
+    const src = source(file);
+    expect(hex(await digestFile(src, inlineSha256, 4096))).toBe(reference(file));
+    expect(src.reads).toBe(3);
+  });
+
+  it('is the SHA-256 of nothing for an empty file', async () => {
+    expect(hex(await digestFile(source(new Uint8Array(0)), inlineSha256))).toBe(
+      reference(new Uint8Array(0)),
+    );
+  });
+});
+
+describe('SharedFileDigests', () => {
+  it('hashes each file once, however many receivers ask', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const file = bytesOf(5_000, 2);
+    const src = source(file);
+    const answers = await Promise.all([1, 2, 3].map(() => digests.digestOf(7, src)));
+    expect(answers.map(hex)).toEqual([1, 2, 3].map(() => reference(file)));
+    expect(src.reads).toBe(1);
+  });
+
+  it('hashes files one after another, in the order they were added', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const order: number[] = [];
+    const a = digests.digestOf(1, source(bytesOf(3_000, 3))).then(() => order.push(1));
+    const b = digests.digestOf(2, source(bytesOf(10, 4))).then(() => order.push(2));
+    await Promise.all([a, b]);
+    expect(order).toEqual([1, 2]);
+  });
+
+  it('skips a file removed while it waited, and says so to whoever asked', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const first = digests.digestOf(1, source(bytesOf(3_000, 5)));
+    const removedSource = source(bytesOf(3_000, 6));
+    const removed = digests.digestOf(2, removedSource);
+    digests.forget(2);
+    await first;
+    await expect(removed).rejects.toBeInstanceOf(FileRemovedError);
+    expect(removedSource.reads).toBe(0);
+  });
+
+  it('forgets a digest that failed, so the next request reads the file again', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const file = bytesOf(2_000, 7);
+    const src = source(file);
+    src.failing = true;
+    await expect(digests.digestOf(1, src)).rejects.toBeInstanceOf(FileReadError);
+    src.failing = false;
+    expect(hex(await digests.digestOf(1, src))).toBe(reference(file));
+  });
+});

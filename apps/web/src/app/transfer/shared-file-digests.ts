@@ -1,0 +1,61 @@
+import { FileSource, READ_BLOCK_BYTES, readFileBlock } from './file-pump';
+import { HashFactory } from './incremental-hash';
+
+/** The SHA-256 of one whole file, read block by block. */
+export async function digestFile(
+  source: FileSource,
+  hash: HashFactory,
+  blockBytes = READ_BLOCK_BYTES,
+): Promise<Uint8Array> {
+  const hasher = hash(source.size);
+  for (let pos = 0; pos < source.size;) {
+    const end = Math.min(source.size, pos + blockBytes);
+    hasher.update(await readFileBlock(source, pos, end));
+    await hasher.settle();
+    pos = end;
+  }
+  return hasher.digest();
+}
+
+export class FileRemovedError extends Error {
+  constructor(fileId: number) {
+    super(`file ${fileId} was removed from the share`);
+    this.name = 'FileRemovedError';
+  }
+}
+
+/**
+ * The sender's SHA-256 of every shared file, computed once per file (not once
+ * per receiver, nor again for the part a resumed receiver already has), in
+ * the background from the moment the file is added, one file at a time. A
+ * transfer needs the digest only for its final "done" message, so sending
+ * never waits for it. A digest that failed (the file could not be read) is
+ * forgotten, so the next request tries again.
+ */
+export class SharedFileDigests {
+  private readonly digests = new Map<number, Promise<Uint8Array>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly hash: HashFactory) {}
+
+  /** The file's digest; starts computing it (after those queued) if not yet known. */
+  digestOf(fileId: number, source: FileSource): Promise<Uint8Array> {
+    const known = this.digests.get(fileId);
+    if (known) return known;
+    const digest: Promise<Uint8Array> = this.queue.then(() => {
+      if (this.digests.get(fileId) !== digest) throw new FileRemovedError(fileId);
+      return digestFile(source, this.hash);
+    });
+    this.digests.set(fileId, digest);
+    this.queue = digest.catch(() => undefined);
+    digest.catch(() => {
+      if (this.digests.get(fileId) === digest) this.digests.delete(fileId);
+    });
+    return digest;
+  }
+
+  /** The file left the share: its digest is dropped (and skipped if still queued). */
+  forget(fileId: number): void {
+    this.digests.delete(fileId);
+  }
+}
