@@ -84,3 +84,18 @@ export class BrowserPeer {
 }
 
 export type { Page };
+
+/** The browsers a suite launched, so each test's can be closed after it. */
+export class BrowserPeers {
+  private readonly open: BrowserPeer[] = [];
+
+  async launch(name: string, saving: 'picker' | 'download' = 'picker'): Promise<BrowserPeer> {
+    const peer = await BrowserPeer.launch(name, saving);
+    this.open.push(peer);
+    return peer;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((peer) => peer.close()));
+  }
+}

@@ -1,6 +1,6 @@
 import { INFRASTRUCTURE_TIMEOUT_MS, MetricsSnapshot } from '@ephemeral/testing';
 
-import { BrowserPeer } from './browser-peer';
+import { BrowserPeers } from './browser-peer';
 import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
 import { DistributedShareStack, linkOn, startDistributedShareStack } from './share-stack';
 import { TestFiles } from './test-files';
@@ -15,7 +15,7 @@ const RECEIVER_GATEWAY = 1;
 describe('web app across two gateways (Kafka signal bus, presence on Redis)', () => {
   let shares: DistributedShareStack;
   let files: TestFiles;
-  const peers: BrowserPeer[] = [];
+  const browsers = new BrowserPeers();
 
   beforeAll(async () => {
     shares = await startDistributedShareStack();
@@ -23,7 +23,7 @@ describe('web app across two gateways (Kafka signal bus, presence on Redis)', ()
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
   afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.close()));
+    await browsers.closeAll();
   });
 
   afterAll(async () => {
@@ -31,11 +31,7 @@ describe('web app across two gateways (Kafka signal bus, presence on Redis)', ()
     files?.remove();
   });
 
-  async function launch(name: string): Promise<BrowserPeer> {
-    const peer = await BrowserPeer.launch(name);
-    peers.push(peer);
-    return peer;
-  }
+  const launch = (name: string) => browsers.launch(name);
 
   const metrics = (gateway: number): Promise<MetricsSnapshot> =>
     shares.stack.scrapeGatewayMetrics(gateway);

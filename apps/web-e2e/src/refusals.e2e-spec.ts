@@ -1,7 +1,7 @@
 import { ServerFrame, ClientFrame } from '@ephemeral/protocol';
 import { randomUUID } from 'node:crypto';
 import type { WebSocketRoute } from 'playwright-core';
-import { BrowserPeer } from './browser-peer';
+import { BrowserPeer, BrowserPeers } from './browser-peer';
 import { shareFiles, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
@@ -79,7 +79,7 @@ describe('web app: refusals and endings', () => {
   let stack: ShareStack;
   let files: TestFiles;
   let secretFile: string;
-  const peers: BrowserPeer[] = [];
+  const browsers = new BrowserPeers();
 
   beforeAll(async () => {
     stack = await startShareStack();
@@ -91,7 +91,7 @@ describe('web app: refusals and endings', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.close()));
+    await browsers.closeAll();
   });
 
   afterAll(async () => {
@@ -99,11 +99,7 @@ describe('web app: refusals and endings', () => {
     files?.remove();
   });
 
-  async function launch(name: string): Promise<BrowserPeer> {
-    const peer = await BrowserPeer.launch(name);
-    peers.push(peer);
-    return peer;
-  }
+  const launch = (name: string) => browsers.launch(name);
 
   async function expectNothingRevealed(peer: BrowserPeer): Promise<void> {
     expect(await peer.page.locator('[data-testid=file-list]').count()).toBe(0);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readZip } from '@ephemeral/testing';
 import type { Download } from 'playwright-core';
-import { BrowserPeer } from './browser-peer';
+import { BrowserPeers } from './browser-peer';
 import { shareFiles, waitForDataBytes, waitForFilesSettled, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
@@ -22,15 +22,18 @@ function sha256File(path: string): Promise<string> {
 describe('web app: browsers without the File System Access API', () => {
   let stack: ShareStack;
   let files: TestFiles;
-  const peers: BrowserPeer[] = [];
+  const browsers = new BrowserPeers();
 
   beforeAll(async () => {
     stack = await startShareStack();
     files = new TestFiles();
   });
 
+  afterEach(async () => {
+    await browsers.closeAll();
+  });
+
   afterAll(async () => {
-    await Promise.all(peers.map((p) => p.close()));
     await stack?.stop();
     files?.remove();
   });
@@ -38,9 +41,8 @@ describe('web app: browsers without the File System Access API', () => {
   it('streams single files through the service worker into ordinary downloads, byte for byte', async () => {
     const big = files.create('stream/video.bin', 60 * MB);
     const small = files.createText('stream/notes.txt', 'streamed, not buffered\n');
-    const sender = await BrowserPeer.launch('tx-stream');
-    const receiver = await BrowserPeer.launch('rx-stream', 'download');
-    peers.push(sender, receiver);
+    const sender = await browsers.launch('tx-stream');
+    const receiver = await browsers.launch('rx-stream', 'download');
 
     const link = await shareFiles(sender.page, stack.origin, [big, small]);
     await receiver.page.goto(link);
@@ -74,9 +76,8 @@ describe('web app: browsers without the File System Access API', () => {
     files.create('zip/album/photos/one.jpg', 3 * MB + 17);
     files.createText('zip/album/notes/readme.txt', 'hello from the folder\n');
     files.create('zip/album/empty.bin', 0);
-    const sender = await BrowserPeer.launch('tx-zip');
-    const receiver = await BrowserPeer.launch('rx-zip', 'download');
-    peers.push(sender, receiver);
+    const sender = await browsers.launch('tx-zip');
+    const receiver = await browsers.launch('rx-zip', 'download');
 
     const link = await shareFiles(sender.page, stack.origin, [top], `${files.root}/zip/album`);
     await receiver.page.goto(link);
@@ -110,9 +111,8 @@ describe('web app: browsers without the File System Access API', () => {
     const size = 120 * MB;
     files.create('zipcancel/set/a-big.bin', size);
     files.createText('zipcancel/set/b-after.txt', 'queued behind the big one\n');
-    const sender = await BrowserPeer.launch('tx-zip-cancel');
-    const receiver = await BrowserPeer.launch('rx-zip-cancel', 'download');
-    peers.push(sender, receiver);
+    const sender = await browsers.launch('tx-zip-cancel');
+    const receiver = await browsers.launch('rx-zip-cancel', 'download');
     const link = await shareFiles(sender.page, stack.origin, [], `${files.root}/zipcancel/set`);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');

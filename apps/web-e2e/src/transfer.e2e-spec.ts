@@ -1,4 +1,4 @@
-import { BrowserPeer } from './browser-peer';
+import { BrowserPeers } from './browser-peer';
 import {
   cutChannels,
   dataBytes,
@@ -16,7 +16,7 @@ const MB = 1024 * 1024;
 describe('web app: sending files browser to browser', () => {
   let stack: ShareStack;
   let files: TestFiles;
-  const peers: BrowserPeer[] = [];
+  const browsers = new BrowserPeers();
 
   beforeAll(async () => {
     stack = await startShareStack();
@@ -24,7 +24,7 @@ describe('web app: sending files browser to browser', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.close()));
+    await browsers.closeAll();
   });
 
   afterAll(async () => {
@@ -32,11 +32,7 @@ describe('web app: sending files browser to browser', () => {
     files?.remove();
   });
 
-  async function launch(name: string): Promise<BrowserPeer> {
-    const peer = await BrowserPeer.launch(name);
-    peers.push(peer);
-    return peer;
-  }
+  const launch = (name: string) => browsers.launch(name);
 
   it('moves a 200 MB file and a folder, and every file on disk has the same SHA-256', async () => {
     const big = files.create('big.bin', 200 * MB);
