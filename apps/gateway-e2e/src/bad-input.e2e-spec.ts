@@ -117,10 +117,10 @@ describe('gateway under bad input (a well-behaved pair keeps working)', () => {
     for (let i = 0; i < MAX_ERRORS_BEFORE_CLOSE; i++) m.sendRaw(new Uint8Array([0xff, 0xff, 0xff]));
     expect((await m.closed).code).toBe(CloseCode.TOO_MANY_ERRORS);
     expect(m.pending('error')).toBeGreaterThanOrEqual(MAX_ERRORS_BEFORE_CLOSE - 1);
-    const logged = stack.gateway
-      .logRecords()
-      .filter((r) => r.code === 'MALFORMED_FRAME' && r.peerId === m.peerId);
-    expect(logged.length).toBeGreaterThan(0);
+    const logged = await stack.gateway.waitForLogRecord(
+      (r) => r.code === 'MALFORMED_FRAME' && r.peerId === m.peerId,
+    );
+    expect(logged).toMatchObject({ level: expect.any(String), connId: expect.any(String) });
   });
 
   it('rate-limits a flooding client (RATE_LIMITED with seq) and closes it with 4001', async () => {

@@ -115,6 +115,14 @@ describe('presence bad requests (real server, real gRPC client)', () => {
     expect(await presence.health.check('')).toBe('SERVING');
     expect(presence.process.exited).toBe(false);
 
+    // The answers came first; their log lines may still be in the pipe.
+    for (const [method, code] of [
+      ['Register', 'INVALID_ARGUMENT'],
+      ['Register', 'ALREADY_EXISTS'],
+      ['Lookup', 'NOT_FOUND'],
+    ]) {
+      await presence.process.waitForLogRecord((r) => r['method'] === method && r['code'] === code);
+    }
     const refusals = presence.process.logRecords().filter((r) => typeof r['code'] === 'string');
     expect(refusals).toEqual(
       expect.arrayContaining([

@@ -13,6 +13,17 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
 }
 
+export type LogRecord = Record<string, unknown>;
+
+function parseLogRecord(line: string): LogRecord | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as LogRecord;
+  } catch {
+    return undefined; // not a log record
+  }
+}
+
 /**
  * A server app running as a real child process. Output is captured (stdout
  * and stderr, line by line) so tests can wait for and assert on log lines.
@@ -21,6 +32,9 @@ export class ServiceProcess {
   private readonly lines: string[] = [];
   private readonly waiters = new Set<() => void>();
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private outputClosed = false;
+  /** Settles when the process has exited and all its output has been read. */
+  readonly closed: Promise<void>;
 
   private constructor(
     readonly options: ServiceProcessOptions,
@@ -38,8 +52,19 @@ export class ServiceProcess {
     child.stderr?.on('data', onData);
     child.on('exit', (code, signal) => {
       this.exitInfo = { code, signal };
-      this.notify();
     });
+    // 'close' comes after 'exit' once stdout and stderr are drained: only
+    // then is the captured output complete.
+    this.closed = new Promise((resolveClosed) =>
+      child.once('close', (code, signal) => {
+        this.exitInfo ??= { code, signal };
+        if (partial) this.lines.push(partial);
+        partial = '';
+        this.outputClosed = true;
+        this.notify();
+        resolveClosed();
+      }),
+    );
   }
 
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
@@ -69,34 +94,54 @@ export class ServiceProcess {
   }
 
   /** Parsed JSON log lines (non-JSON lines are skipped). */
-  logRecords(): Array<Record<string, unknown>> {
-    const records: Array<Record<string, unknown>> = [];
+  logRecords(): LogRecord[] {
+    const records: LogRecord[] = [];
     for (const line of this.lines) {
-      if (!line.startsWith('{')) continue;
-      try {
-        records.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log record
-      }
+      const record = parseLogRecord(line);
+      if (record) records.push(record);
     }
     return records;
   }
 
   /** Resolves with the first line (already seen or future) matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-    return new Promise((resolveLine, reject) => {
+    return this.waitFor(
+      () => this.lines.find((l) => pattern.test(l)),
+      `a line matching ${pattern}`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Resolves with the first log record (already seen or future) that matches.
+   * A client sees a server's answer before the server's log line has crossed
+   * the pipe to this process, so tests wait for log lines; they never assume.
+   */
+  waitForLogRecord(
+    matches: (record: LogRecord) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<LogRecord> {
+    return this.waitFor(
+      () => this.logRecords().find(matches),
+      `a log record matching ${matches.toString()}`,
+      timeoutMs,
+    );
+  }
+
+  private waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return new Promise((resolveFound, reject) => {
       const check = (): boolean => {
-        const line = this.lines.find((l) => pattern.test(l));
-        if (line !== undefined) {
+        const found = find();
+        if (found !== undefined) {
           finish();
-          resolveLine(line);
+          resolveFound(found);
           return true;
         }
-        if (this.exitInfo) {
+        if (this.exitInfo && this.outputClosed) {
           finish();
           reject(
             new Error(
-              `${this.options.name} exited (${this.exitInfo.code ?? this.exitInfo.signal}) before printing ${pattern}:\n${this.tail()}`,
+              `${this.options.name} exited (${this.exitInfo.code ?? this.exitInfo.signal}) before printing ${what}:\n${this.tail()}`,
             ),
           );
           return true;
@@ -106,9 +151,7 @@ export class ServiceProcess {
       const timer = setTimeout(() => {
         finish();
         reject(
-          new Error(
-            `${this.options.name}: no line matching ${pattern} within ${timeoutMs} ms:\n${this.tail()}`,
-          ),
+          new Error(`${this.options.name}: no ${what} within ${timeoutMs} ms:\n${this.tail()}`),
         );
       }, timeoutMs);
       const finish = () => {
@@ -122,11 +165,13 @@ export class ServiceProcess {
 
   /** Sends `signal` and waits for the process to exit (SIGKILL after the timeout). */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
-    if (this.exitInfo) return this.exitInfo.code;
-    const exited = new Promise<void>((resolveExit) => this.child.once('exit', () => resolveExit()));
+    if (this.exitInfo) {
+      await this.closed;
+      return this.exitInfo.code;
+    }
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    await exited;
+    await this.closed;
     clearTimeout(timer);
     return this.exitCode;
   }
