@@ -1,4 +1,4 @@
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 
 import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
@@ -8,6 +8,7 @@ import type { Logger } from '@ephemeral/logging';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ReconnectBackoff } from '../presence/reconnect-backoff';
 
+import { ProduceCoalescer } from './produce-coalescer';
 import { SignalBusUnavailableError, type SignalBus, type SignalRecordHandler } from './signal-bus';
 
 const SIGNALS_TOPIC = BusTopics.SIGNALS;
@@ -37,6 +38,11 @@ const ACKS_ALL = -1;
 // publish() answers within this bound whatever the broker does: the sender
 // gets UNAVAILABLE and may retry, rather than a frame that hangs.
 const PUBLISH_TIMEOUT_MS = 2_000;
+// Records that arrive while a produce request is in flight go together in
+// the next one (ProduceCoalescer). 512 KiB per request stays well under the
+// broker's 1 MiB message.max.bytes for any partition's share of it.
+const PRODUCE_MAX_RECORDS = 1_000;
+const PRODUCE_MAX_BYTES = 512 * 1024;
 // A failed produce is retried twice, quickly (100 ms, 200 ms): a leader
 // move takes that long; a dead broker answers "connection refused" at once,
 // so the sender hears UNAVAILABLE well inside PUBLISH_TIMEOUT_MS.
@@ -77,10 +83,13 @@ async function ensureSignalsTopic(admin: Admin, logger: Logger): Promise<void> {
  *
  * Order: the signaling code awaits publish() before it handles the sender's
  * next frame, so one sender has one record in flight, and a single consumer
- * reads a partition in order.
+ * reads a partition in order. Producing goes through a ProduceCoalescer: one
+ * request in flight, carrying every record that arrived during the previous
+ * one, so a busy gateway sends a few large requests, not one per signal.
  */
 export class KafkaSignalBus implements SignalBus {
   private readonly producer: Producer;
+  private readonly produce: ProduceCoalescer<Message>;
   private readonly consumer: SupervisedConsumer;
   private handler: SignalRecordHandler | undefined;
   private started = false;
@@ -103,6 +112,18 @@ export class KafkaSignalBus implements SignalBus {
       allowAutoTopicCreation: false,
       retry: PRODUCER_RETRY,
     });
+    this.produce = new ProduceCoalescer(
+      (messages) => this.producer.send({ topic: SIGNALS_TOPIC, acks: ACKS_ALL, messages }),
+      {
+        maxRecords: PRODUCE_MAX_RECORDS,
+        maxBytes: PRODUCE_MAX_BYTES,
+        timeoutMs: PUBLISH_TIMEOUT_MS,
+        timeoutError: () =>
+          new SignalBusUnavailableError(
+            `Kafka did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`,
+          ),
+      },
+    );
     this.consumer = new SupervisedConsumer(
       kafka,
       {
@@ -149,6 +170,7 @@ export class KafkaSignalBus implements SignalBus {
     if (!this.started) return;
     this.started = false;
     clearTimeout(this.connectTimer);
+    this.produce.failQueued(new SignalBusUnavailableError('the signal bus is stopped'));
     await Promise.all([this.consumer.stop(), disconnectWithin(this.producer)]);
     this.producerConnected = false;
     if (this.staleDropped > 0)
@@ -160,27 +182,8 @@ export class KafkaSignalBus implements SignalBus {
     if (!this.producerConnected)
       throw new SignalBusUnavailableError('the signal bus is not connected to Kafka');
     const value = Buffer.from(SignalRecord.encode(record).finish());
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new SignalBusUnavailableError(
-              `Kafka did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`,
-            ),
-          ),
-        PUBLISH_TIMEOUT_MS,
-      );
-    });
     try {
-      await Promise.race([
-        this.producer.send({
-          topic: SIGNALS_TOPIC,
-          acks: ACKS_ALL,
-          messages: [{ key: record.to, value }],
-        }),
-        timeout,
-      ]);
+      await this.produce.send({ key: record.to, value }, record.to.length + value.length);
     } catch (error) {
       // The broker refused the record or did not acknowledge it in time.
       this.metrics.kafkaProduceErrors.inc();
@@ -188,8 +191,6 @@ export class KafkaSignalBus implements SignalBus {
       throw new SignalBusUnavailableError(
         `Kafka refused the signal: ${error instanceof Error ? error.message : String(error)}`,
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 
