@@ -56,6 +56,7 @@ step "protocol: buf lint + generated code is current" bash tools/protocol/check-
 step "k8s manifests + Dockerfile lint (offline)" bash tools/k8s/validate.sh
 step "format (Prettier)" npx prettier --check . --log-level=warn
 step "lint + typecheck" npx nx run-many -t lint typecheck --outputStyle=static
+step "typecheck benchmarks (tools/bench)" npx tsc -p tools/bench/tsconfig.json
 step "build" npx nx run-many -t build --outputStyle=static
 
 jest_suite unit -c jest.config.js

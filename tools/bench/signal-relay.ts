@@ -2,13 +2,19 @@
  * Signal relay benchmark. Starts each signaling target as real processes on
  * loopback, one after the other in the same run, and drives them with the
  * same load:
- *   1. relay latency (p50/p90/p99) of small ICE-candidate signals between
+ *   1. resident memory of the server processes per connected idle client,
+ *      measured first, on fresh processes;
+ *   2. relay latency (p50/p90/p99) of small ICE-candidate signals between
  *      pairs of clients at a steady offered rate, and losses;
- *   2. resident memory of the server processes per connected idle client.
+ *   3. throughput: the offered load rises in steps (total signals/s); each
+ *      step reports what was delivered per second and its p99. The highest
+ *      step delivered in full with p99 <= 100 ms is the target's sustained
+ *      throughput; stepping stops at the first step that misses.
  * Prints one table with each target's figures and its ratio to the first.
  *
  * Usage: tools/bench/run.sh signal-relay [--targets embedded,peerjs]
  *          [--pairs 10] [--rate 20] [--seconds 10] [--idle 2000]
+ *          [--steps 1000,2000,4000] [--step-seconds 5]
  * Targets: embedded (presence + gateway, in-process bus), kafka (the same
  * with SIGNAL_BUS=kafka against KAFKA_BROKERS, default 127.0.0.1:19092 —
  * start it with tools/kafka/kafka.sh), peerjs (npm `peer`, reference).
@@ -27,7 +33,15 @@ interface Options {
   rate: number;
   seconds: number;
   idle: number;
+  /** Total offered signals per second of each throughput step. */
+  steps: number[];
+  stepSeconds: number;
 }
+
+/** Signals per second each sender offers in a throughput step. */
+const STEP_RATE_PER_SENDER = 40;
+/** A step counts as sustained when all arrived and p99 stayed at or below this. */
+const SUSTAINED_P99_MS = 100;
 
 const TARGETS: Record<string, () => RelayTarget> = {
   embedded: () => new EphemeralTarget('embedded (in-process bus)'),
@@ -48,6 +62,8 @@ function parseOptions(argv: string[]): Options {
     rate: 20,
     seconds: 10,
     idle: 2000,
+    steps: [1000, 2000, 4000],
+    stepSeconds: 5,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
@@ -56,6 +72,18 @@ function parseOptions(argv: string[]): Options {
       options.targets = raw.split(',').filter(Boolean);
       const unknown = options.targets.filter((name) => !(name in TARGETS));
       if (unknown.length) throw new Error(`unknown targets ${unknown.join(',')}`);
+      continue;
+    }
+    if (key === 'steps') {
+      options.steps = raw.split(',').map(Number);
+      if (options.steps.some((step) => !Number.isFinite(step) || step <= 0))
+        throw new Error(`bad option --steps ${raw}`);
+      continue;
+    }
+    if (key === 'step-seconds') {
+      options.stepSeconds = Number(raw);
+      if (!Number.isFinite(options.stepSeconds) || options.stepSeconds <= 0)
+        throw new Error(`bad option --step-seconds ${raw}`);
       continue;
     }
     const value = Number(raw);
@@ -74,6 +102,9 @@ function parseOptions(argv: string[]): Options {
   options.rate = Math.min(options.rate, 45);
   options.seconds = Math.min(options.seconds, 60);
   options.idle = Math.min(options.idle, 4000);
+  // At most 6 steps of at most 20 s, up to 16,000 signals/s (400 pairs).
+  options.steps = options.steps.slice(0, 6).map((step) => Math.min(step, 16_000));
+  options.stepSeconds = Math.min(options.stepSeconds, 20);
   return options;
 }
 
@@ -93,11 +124,32 @@ function percentile(sorted: number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measureLatency(target: RelayTarget, options: Options) {
+interface Load {
+  pairs: number;
+  /** Signals per second each sender offers. */
+  rate: number;
+  seconds: number;
+}
+
+async function connectPairs(target: RelayTarget, count: number) {
   const pairs: Array<{ a: RelayClient; b: RelayClient }> = [];
-  for (let i = 0; i < options.pairs; i++) {
-    pairs.push({ a: await target.connect(), b: await target.connect() });
+  // Batches of 25 pairs keep the handshake rate realistic.
+  for (let i = 0; i < count; i += 25) {
+    const batch = Math.min(25, count - i);
+    pairs.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, async () => ({
+          a: await target.connect(),
+          b: await target.connect(),
+        })),
+      )),
+    );
   }
+  return pairs;
+}
+
+async function measureLatency(target: RelayTarget, load: Load) {
+  const pairs = await connectPairs(target, load.pairs);
   const sentAt = new Map<string, bigint>();
   const latenciesMs: number[] = [];
   let received = 0;
@@ -114,8 +166,8 @@ async function measureLatency(target: RelayTarget, options: Options) {
     });
   }
   let sent = 0;
-  const intervalMs = 1000 / options.rate;
-  const ticks = Math.round(options.seconds * options.rate);
+  const intervalMs = 1000 / load.rate;
+  const ticks = Math.round(load.seconds * load.rate);
   const started = Date.now();
   for (let tick = 0; tick < ticks; tick++) {
     pairs.forEach(({ a, b }, index) => {
@@ -126,17 +178,39 @@ async function measureLatency(target: RelayTarget, options: Options) {
     });
     await sleep(Math.max(0, started + (tick + 1) * intervalMs - Date.now()));
   }
-  await sleep(1000); // let the last signals arrive
+  const sendingMs = Date.now() - started;
+  // Let the last signals arrive: up to 3 s, less once all are in.
+  const drainUntil = Date.now() + 3000;
+  while (received < sent && Date.now() < drainUntil) await sleep(50);
   await Promise.all(pairs.flatMap(({ a, b }) => [a.close(), b.close()]));
   latenciesMs.sort((x, y) => x - y);
   return {
-    offeredPerSecond: options.pairs * options.rate,
+    offeredPerSecond: load.pairs * load.rate,
+    deliveredPerSecond: Math.round(received / (sendingMs / 1000)),
     sent,
     lost: sent - received,
     p50Ms: percentile(latenciesMs, 50),
     p90Ms: percentile(latenciesMs, 90),
     p99Ms: percentile(latenciesMs, 99),
   };
+}
+
+async function measureThroughput(target: RelayTarget, options: Options) {
+  const steps: Array<Awaited<ReturnType<typeof measureLatency>>> = [];
+  let sustainedPerSecond = 0;
+  for (const offered of options.steps) {
+    const step = await measureLatency(target, {
+      pairs: Math.ceil(offered / STEP_RATE_PER_SENDER),
+      rate: STEP_RATE_PER_SENDER,
+      seconds: options.stepSeconds,
+    });
+    steps.push(step);
+    if (step.lost > 0 || step.p99Ms > SUSTAINED_P99_MS) break;
+    sustainedPerSecond = step.offeredPerSecond;
+  }
+  // Every step passed: the target's ceiling lies above the last step.
+  const atLeast = sustainedPerSecond > 0 && sustainedPerSecond === steps.at(-1)?.offeredPerSecond;
+  return { sustainedPerSecond, atLeast, steps };
 }
 
 async function measureIdleMemory(target: RelayTarget, count: number) {
@@ -179,15 +253,19 @@ async function main() {
   const results: Array<{
     target: string;
     latency: Awaited<ReturnType<typeof measureLatency>>;
+    throughput: Awaited<ReturnType<typeof measureThroughput>>;
     memory: Awaited<ReturnType<typeof measureIdleMemory>>;
   }> = [];
   for (const name of options.targets) {
     const target = TARGETS[name]();
     await target.start();
     try {
-      const latency = await measureLatency(target, options);
+      // Memory first, on fresh processes: load grows heaps that shrink later
+      // (RSS fell while idle clients were added when it was measured after).
       const memory = await measureIdleMemory(target, options.idle);
-      results.push({ target: target.name, latency, memory });
+      const latency = await measureLatency(target, options);
+      const throughput = await measureThroughput(target, options);
+      results.push({ target: target.name, latency, throughput, memory });
     } finally {
       await target.stop();
     }
@@ -195,12 +273,15 @@ async function main() {
   console.log(JSON.stringify({ options, results }, null, 2));
   const base = results[0];
   console.log(
-    `\n${options.pairs} pairs × ${options.rate} signals/s for ${options.seconds} s; ${options.idle} idle clients`,
+    `\nlatency: ${options.pairs} pairs × ${options.rate} signals/s for ${options.seconds} s` +
+      ` (${options.pairs * options.rate}/s offered); throughput steps ${options.steps.join(', ')}/s` +
+      ` for ${options.stepSeconds} s each (sustained = all delivered, p99 <= ${SUSTAINED_P99_MS} ms);` +
+      ` ${options.idle} idle clients`,
   );
   console.log(
-    'target                              p50 ms  p90 ms  p99 ms  lost  KiB/idle client  p50 ratio  memory ratio',
+    'target                              p50 ms  p90 ms  p99 ms  lost  delivered/s  sustained/s  KiB/idle client  p50 ratio  throughput ratio  memory ratio',
   );
-  for (const { target, latency, memory } of results) {
+  for (const { target, latency, throughput, memory } of results) {
     console.log(
       [
         target.padEnd(34),
@@ -208,11 +289,24 @@ async function main() {
         latency.p90Ms.toFixed(2).padStart(7),
         latency.p99Ms.toFixed(2).padStart(7),
         String(latency.lost).padStart(5),
+        String(latency.deliveredPerSecond).padStart(12),
+        `${throughput.atLeast ? '>=' : ''}${throughput.sustainedPerSecond}`.padStart(12),
         (memory.bytesPerIdleClient / 1024).toFixed(1).padStart(16),
         (latency.p50Ms / base.latency.p50Ms).toFixed(2).padStart(10),
+        (throughput.sustainedPerSecond / base.throughput.sustainedPerSecond)
+          .toFixed(2)
+          .padStart(17),
         (memory.bytesPerIdleClient / base.memory.bytesPerIdleClient).toFixed(2).padStart(13),
       ].join(' '),
     );
+  }
+  console.log('\nthroughput steps (offered/s → delivered/s, p99 ms, lost):');
+  for (const { target, throughput } of results) {
+    const steps = throughput.steps.map(
+      (step) =>
+        `${step.offeredPerSecond} → ${step.deliveredPerSecond} (${step.p99Ms.toFixed(1)} ms, ${step.lost})`,
+    );
+    console.log(`  ${target.padEnd(34)} ${steps.join('; ')}`);
   }
 }
 
