@@ -103,6 +103,15 @@ describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => 
       2 * ICE_CANDIDATES,
     );
     expect(metrics.value('ephemeral_gateway_kafka_produce_errors_total')).toBe(0);
+    // Gateway 2's signals went to Kafka in requests of one or more.
+    const requests = metrics.value('ephemeral_gateway_kafka_produce_requests_total');
+    expect(requests).toBeGreaterThan(0);
+    const relayed = ['offer', 'answer', 'candidate', 'bye'].reduce(
+      (sum, kind) => sum + metrics.value('ephemeral_gateway_signals_relayed_total', { kind }),
+      0,
+    );
+    expect(relayed).toBe(2 * ICE_CANDIDATES + 1); // + B's answer
+    expect(requests).toBeLessThanOrEqual(relayed);
     expect(metrics.has('ephemeral_gateway_kafka_consumer_lag')).toBe(true);
     expect(metrics.value('ephemeral_gateway_kafka_consumer_lag', { consumer: 'signals' })).toBe(0);
     expect(Date.now() - started).toBeLessThan(DRAIN_TIMEOUT_MS + LEASE_TTL_SECONDS * 1000 + 5_000);

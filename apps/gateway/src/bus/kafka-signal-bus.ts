@@ -122,6 +122,7 @@ export class KafkaSignalBus implements SignalBus {
           new SignalBusUnavailableError(
             `Kafka did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`,
           ),
+        onRequest: () => metrics.kafkaProduceRequests.inc(),
       },
     );
     this.consumer = new SupervisedConsumer(

@@ -61,7 +61,11 @@ describe('ProduceCoalescer', () => {
 
   it('bounds a request by record count and by bytes; a record over the byte bound goes alone', async () => {
     const broker = new ControlledBroker();
-    const coalescer = new ProduceCoalescer(broker.sendBatch, OPTIONS);
+    const requestSizes: number[] = [];
+    const coalescer = new ProduceCoalescer(broker.sendBatch, {
+      ...OPTIONS,
+      onRequest: (records) => requestSizes.push(records),
+    });
     void coalescer.send('first', 1);
     for (const name of ['r1', 'r2', 'r3', 'r4']) void coalescer.send(name, 10);
     void coalescer.send('big', 150);
@@ -80,6 +84,7 @@ describe('ProduceCoalescer', () => {
       ['x'], // x + y = 120 bytes
       ['y'],
     ]);
+    expect(requestSizes).toEqual([1, 3, 1, 1, 1, 1]);
   });
 
   it('fails exactly the records of a refused request and goes on with the next', async () => {

@@ -15,6 +15,8 @@ export interface ProduceCoalescerOptions {
    */
   timeoutMs: number;
   timeoutError: () => Error;
+  /** Called with the record count of every request sent (for metrics). */
+  onRequest?: (records: number) => void;
 }
 
 interface Waiting<M> {
@@ -109,6 +111,7 @@ export class ProduceCoalescer<M> {
       () => finish({ error: this.options.timeoutError() }),
       this.options.timeoutMs,
     );
+    this.options.onRequest?.(batch.length);
     let sending: Promise<unknown>;
     try {
       sending = this.sendBatch(batch.map((waiting) => waiting.message));

@@ -89,6 +89,7 @@ export class GatewayMetrics {
   readonly keepAliveResults: Counter<'status'>;
   readonly busPublishErrors: Counter<'bus'>;
   readonly kafkaProduceErrors: Counter;
+  readonly kafkaProduceRequests: Counter;
   readonly kafkaConsumerRestarts: Counter<'consumer'>;
   readonly kafkaConsumerLag: Gauge<'consumer' | 'partition'>;
 
@@ -179,7 +180,11 @@ export class GatewayMetrics {
     });
     this.kafkaProduceErrors = registry.counter({
       name: 'gateway_kafka_produce_errors_total',
-      help: 'Kafka produce requests for signals that failed or were not acknowledged in time.',
+      help: 'Signals whose Kafka produce failed or was not acknowledged in time.',
+    });
+    this.kafkaProduceRequests = registry.counter({
+      name: 'gateway_kafka_produce_requests_total',
+      help: 'Kafka produce requests for signals; signals per request = relayed signals / requests.',
     });
     this.kafkaConsumerRestarts = registry.counter({
       name: 'gateway_kafka_consumer_restarts_total',
