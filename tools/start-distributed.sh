@@ -10,6 +10,8 @@
 # Environment (defaults in brackets):
 #   GATEWAY_PORTS        two ports for the gateways ["8081 8082"]
 #   PRESENCE_PORTS       two ports for the presence replicas ["50061 50062"]
+#   METRICS_PORT_BASE    metrics on this port and the next three: presence 1,
+#                        2, gateway 1, 2 [9464]; 0 picks free ports
 #   SKIP_BUILD=1         reuse dist/ as it is
 #   Anything else (LOG_LEVEL, LEASE_TTL_SECONDS, TURN_SECRET, …) is passed through.
 set -euo pipefail
@@ -56,11 +58,16 @@ wait_for_port() { # $1 port, $2 pid, $3 name
   return 1
 }
 
+metrics_base=${METRICS_PORT_BASE:-9464}
+metrics_port() { # $1 index 0-3
+  if [ "$metrics_base" = 0 ]; then echo 0; else echo $((metrics_base + $1)); fi
+}
+
 presence_target="ipv4:127.0.0.1:${presence_ports[0]},127.0.0.1:${presence_ports[1]}"
 for i in 0 1; do
   PRESENCE_HOST=127.0.0.1 PRESENCE_PORT=${presence_ports[$i]} PRESENCE_INSTANCE_ID=presence-$((i + 1)) \
     LEASE_STORE=redis REDIS_URL=$redis_url KAFKA_BROKERS=$kafka_brokers \
-    METRICS_PORT=$((9464 + i)) \
+    METRICS_PORT=$(metrics_port "$i") \
     node dist/apps/presence/apps/presence/src/main.js &
   pids+=($!)
   wait_for_port "${presence_ports[$i]}" "$!" "presence-$((i + 1))"
@@ -68,7 +75,7 @@ done
 for i in 0 1; do
   HOST=127.0.0.1 PORT=${gateway_ports[$i]} GATEWAY_ID=gateway-$((i + 1)) \
     PRESENCE_URL=$presence_target SIGNAL_BUS=kafka KAFKA_BROKERS=$kafka_brokers \
-    METRICS_PORT=$((9466 + i)) \
+    METRICS_PORT=$(metrics_port $((i + 2))) \
     node dist/apps/gateway/apps/gateway/src/main.js &
   pids+=($!)
   wait_for_port "${gateway_ports[$i]}" "$!" "gateway-$((i + 1))"
@@ -81,7 +88,11 @@ cat <<EOT
     gateway 2     http://127.0.0.1:${gateway_ports[1]}   (ws://127.0.0.1:${gateway_ports[1]}/ws, /readyz)
     presence      $presence_target   (gRPC, leases in $redis_url)
     kafka         $kafka_brokers
-    metrics       presence http://127.0.0.1:9464/metrics, :9465   gateways :9466, :9467
 EOT
+if [ "$metrics_base" = 0 ]; then
+  echo "    metrics       on free ports (each process logs \"metrics listening\")"
+else
+  echo "    metrics       presence http://127.0.0.1:$(metrics_port 0)/metrics, :$(metrics_port 1)   gateways :$(metrics_port 2), :$(metrics_port 3)"
+fi
 # Any app process ending ends the session (the trap stops the others).
 wait -n "${pids[@]}"

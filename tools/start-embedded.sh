@@ -2,15 +2,17 @@
 # `npm start`: installs what is needed, builds, and runs the embedded default —
 # presence (in-memory leases) + gateway (in-process signal bus) + the web app,
 # all on loopback. The app is at http://127.0.0.1:${PORT:-8080}; Ctrl-C stops
-# both processes.
+# both processes. SKIP_BUILD=1 reuses dist/ as it is.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export NX_DAEMON=false NX_NO_CLOUD=true
 
 bash tools/ensure-deps.sh
-echo "==> building presence, gateway and web"
-npx nx run-many -t build --projects=presence,gateway,web --outputStyle=static
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  echo "==> building presence, gateway and web"
+  npx nx run-many -t build --projects=presence,gateway,web --outputStyle=static
+fi
 
 export PRESENCE_HOST=${PRESENCE_HOST:-127.0.0.1}
 export PRESENCE_PORT=${PRESENCE_PORT:-50051}

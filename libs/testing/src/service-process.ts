@@ -3,8 +3,18 @@ import { ChildProcess, spawn } from 'node:child_process';
 export interface ServiceProcessOptions {
   /** Short name used in error messages and the captured log prefix. */
   name: string;
-  /** Node script to run (usually from builtAppEntry). */
+  /** Script to run (usually from builtAppEntry). */
   entry: string;
+  /** What runs `entry`: node (the default), or e.g. `bash` for a tools/ script. */
+  interpreter?: string;
+  /** Working directory [this process's]. */
+  cwd?: string;
+  /**
+   * Run it in a process group of its own and signal the whole group, as a
+   * terminal's Ctrl-C does. For scripts that start processes of their own
+   * (a signal to the script alone may never reach them).
+   */
+  processGroup?: boolean;
   /** Command-line arguments for the script. */
   args?: string[];
   env?: Record<string, string>;
@@ -68,12 +78,20 @@ export class ServiceProcess {
   }
 
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, [options.entry, ...(options.args ?? [])], {
+    const interpreter = options.interpreter ?? process.execPath;
+    const child = spawn(interpreter, [options.entry, ...(options.args ?? [])], {
+      cwd: options.cwd,
+      detached: options.processGroup ?? false,
       env: { ...process.env, LOG_LEVEL: 'debug', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(options, child);
-    await service.waitForLine(options.readyWhen, options.readyTimeoutMs ?? 15_000);
+    try {
+      await service.waitForLine(options.readyWhen, options.readyTimeoutMs ?? 15_000);
+    } catch (error) {
+      await service.stop(); // never leave a half-started process behind
+      throw error;
+    }
     return service;
   }
 
@@ -169,8 +187,8 @@ export class ServiceProcess {
       await this.closed;
       return this.exitInfo.code;
     }
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    this.signal(signal);
+    const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);
     await this.closed;
     clearTimeout(timer);
     return this.exitCode;
@@ -179,6 +197,18 @@ export class ServiceProcess {
   /** `kill -9`: no shutdown hooks run, as when a machine dies. */
   kill9(): Promise<number | null> {
     return this.stop('SIGKILL');
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.options.processGroup || this.child.pid === undefined) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
   }
 
   tail(count = 40): string {

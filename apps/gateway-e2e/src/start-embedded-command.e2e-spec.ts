@@ -1,0 +1,76 @@
+import {
+  freePort,
+  ServiceProcess,
+  SignalingClient,
+  signals,
+  workspaceRoot,
+} from '@ephemeral/testing';
+
+/**
+ * The README's first command: `npm start` runs presence and the gateway on
+ * the embedded default (no Kafka, no Redis), the gateway serving the web
+ * app. Run exactly as a user does, except the ports (free ones) and the
+ * build (CI built dist/ already: SKIP_BUILD=1).
+ */
+describe('npm start (the embedded default)', () => {
+  let app: ServiceProcess | undefined;
+  const clients: SignalingClient[] = [];
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.terminate()));
+    await app?.stop('SIGTERM', 20_000);
+  });
+
+  it('serves the web app and relays signals with no Kafka or Redis, and Ctrl-C stops both processes', async () => {
+    const port = await freePort();
+    app = await ServiceProcess.start({
+      name: 'npm start',
+      interpreter: 'npm',
+      entry: 'start',
+      args: ['--silent'],
+      cwd: workspaceRoot,
+      processGroup: true,
+      env: {
+        SKIP_BUILD: '1',
+        PORT: String(port),
+        PRESENCE_PORT: String(await freePort()),
+        PRESENCE_METRICS_PORT: '0',
+        GATEWAY_METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      readyWhen: /"msg":"gateway listening"/,
+      readyTimeoutMs: 60_000,
+    });
+    expect(app.output.join('\n')).toContain(`Ephemeral Share: http://127.0.0.1:${port}`);
+
+    // The script starts both processes at once: the gateway may listen a
+    // moment before its presence channel is up.
+    expect(await readinessWithin(`http://127.0.0.1:${port}/readyz`, 10_000)).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<es-root>');
+
+    const a = await SignalingClient.connectAndHello(`ws://127.0.0.1:${port}/ws`);
+    const b = await SignalingClient.connectAndHello(`ws://127.0.0.1:${port}/ws`);
+    clients.push(a, b);
+    a.signal(b.peerId, signals.offer());
+    expect(await b.next('signal')).toMatchObject({ from: a.peerId, to: b.peerId });
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+
+    await app.stop('SIGINT', 20_000);
+    const messages = app.logRecords().map((r) => r['msg']);
+    expect(messages).toEqual(expect.arrayContaining(['presence stopped', 'gateway stopped']));
+    await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toThrow();
+    app = undefined;
+  }, 90_000);
+});
+
+/** Polls `url` until it answers 200 or `timeoutMs` passes; the last status. */
+async function readinessWithin(url: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = (await fetch(url)).status;
+    if (status === 200 || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
