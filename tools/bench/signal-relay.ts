@@ -17,11 +17,15 @@
  *          [--steps 1000,2000,4000] [--step-seconds 5]
  * Targets: embedded (presence + gateway, in-process bus), kafka (the same
  * with SIGNAL_BUS=kafka against KAFKA_BROKERS, default 127.0.0.1:19092 —
- * start it with tools/kafka/kafka.sh), peerjs (npm `peer`, reference).
+ * start it with tools/kafka/kafka.sh), kafka-2gw (the distributed mode: 2
+ * presence replicas on Redis, 2 gateways on Kafka, every signal crossing
+ * from gateway 1 to gateway 2; needs tools/redis/redis.sh too), peerjs (npm
+ * `peer`, reference).
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  */
 import { readFileSync } from 'node:fs';
 
+import { DistributedTarget } from './relay-targets/distributed-target';
 import { EphemeralTarget } from './relay-targets/ephemeral-target';
 import { PeerJsTarget } from './relay-targets/peerjs-target';
 import type { RelayClient, RelayTarget } from './relay-targets/relay-target';
@@ -52,6 +56,7 @@ const TARGETS: Record<string, () => RelayTarget> = {
         KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
       },
     }),
+  'kafka-2gw': () => new DistributedTarget(),
   peerjs: () => new PeerJsTarget(),
 };
 
@@ -139,8 +144,8 @@ async function connectPairs(target: RelayTarget, count: number) {
     pairs.push(
       ...(await Promise.all(
         Array.from({ length: batch }, async () => ({
-          a: await target.connect(),
-          b: await target.connect(),
+          a: await target.connect('a'),
+          b: await target.connect('b'),
         })),
       )),
     );

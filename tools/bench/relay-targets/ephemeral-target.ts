@@ -1,5 +1,6 @@
-import { GatewayStack, SignalingClient, type StackOptions } from '@ephemeral/testing';
+import { GatewayStack, type StackOptions } from '@ephemeral/testing';
 
+import { connectRelayClient } from './ephemeral-relay-client';
 import type { RelayClient, RelayTarget } from './relay-target';
 
 /** Our presence + gateway, started from dist/ as real processes. */
@@ -22,32 +23,7 @@ export class EphemeralTarget implements RelayTarget {
   }
 
   async connect(): Promise<RelayClient> {
-    const client = await SignalingClient.connectAndHello(this.requireStack().wsUrl);
-    return {
-      id: client.peerId,
-      send: (to, tag) =>
-        client.signal(to, {
-          payload: {
-            $case: 'candidate',
-            value: {
-              candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host',
-              sdpMid: '0',
-              sdpMLineIndex: 0,
-              usernameFragment: tag,
-            },
-          },
-        }),
-      onReceive: (handler) => {
-        client.onFrame = (frame) => {
-          if (frame.$case !== 'signal') return;
-          const payload = frame.value.signal?.payload;
-          if (payload?.$case === 'candidate') handler(payload.value.usernameFragment);
-        };
-      },
-      close: async () => {
-        await client.close();
-      },
-    };
+    return connectRelayClient(this.requireStack().wsUrl);
   }
 
   serverPids(): Record<string, number> {

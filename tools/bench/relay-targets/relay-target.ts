@@ -7,8 +7,12 @@ export interface RelayTarget {
   readonly name: string;
   /** Starts the server processes; resolves when they accept clients. */
   start(): Promise<void>;
-  /** Connects one client and completes its handshake. */
-  connect(): Promise<RelayClient>;
+  /**
+   * Connects one client and completes its handshake. `side` says which end
+   * of a pair it is (senders are 'a', receivers 'b'); a target with several
+   * servers may use it to put the two ends on different ones.
+   */
+  connect(side?: 'a' | 'b'): Promise<RelayClient>;
   /** PIDs of the server processes, for resident-memory readings. */
   serverPids(): Record<string, number>;
   stop(): Promise<void>;
