@@ -8,9 +8,11 @@ const TOPIC = 'spec.topic';
 const logger = createLogger({ service: 'kafka-spec', instance: 'spec', level: 'silent' });
 
 type Listener = (event: { payload: unknown }) => void;
-type EachMessage = (args: {
-  partition: number;
-  message: { offset: string; value: Buffer | null; timestamp: string };
+type EachBatch = (args: {
+  batch: {
+    partition: number;
+    messages: Array<{ offset: string; value: Buffer | null; timestamp: string }>;
+  };
 }) => Promise<void>;
 
 /** A kafkajs consumer double: records what the supervisor asks of it. */
@@ -23,7 +25,7 @@ class FakeConsumer {
   };
   readonly listeners = new Map<string, Listener[]>();
   readonly seeks: Array<{ partition: number; offset: string }> = [];
-  eachMessage: EachMessage | undefined;
+  eachBatch: EachBatch | undefined;
   disconnected = false;
 
   constructor(
@@ -46,8 +48,8 @@ class FakeConsumer {
   async subscribe(): Promise<void> {
     this.subscribed = true;
   }
-  async run(options: { eachMessage: EachMessage }): Promise<void> {
-    this.eachMessage = options.eachMessage;
+  async run(options: { eachBatch: EachBatch }): Promise<void> {
+    this.eachBatch = options.eachBatch;
   }
   seek({ partition, offset }: { topic: string; partition: number; offset: string }): void {
     this.seeks.push({ partition, offset });
@@ -61,9 +63,19 @@ class FakeConsumer {
     this.emit('join', { memberAssignment: { [TOPIC]: [0, 1] } });
   }
   async deliver(partition: number, offset: number, value = `record-${offset}`): Promise<void> {
-    await this.eachMessage?.({
-      partition,
-      message: { offset: String(offset), value: Buffer.from(value), timestamp: '0' },
+    await this.deliverBatch(partition, [offset], value);
+  }
+  /** One fetched batch of `offsets` on `partition`; `value` overrides every record's value. */
+  async deliverBatch(partition: number, offsets: number[], value?: string): Promise<void> {
+    await this.eachBatch?.({
+      batch: {
+        partition,
+        messages: offsets.map((offset) => ({
+          offset: String(offset),
+          value: Buffer.from(value ?? `record-${offset}`),
+          timestamp: '0',
+        })),
+      },
     });
   }
 }
@@ -159,6 +171,21 @@ describe('SupervisedConsumer', () => {
       { partition: 1, offset: '20' },
     ]);
     expect(consumer.flowing).toBe(true);
+  });
+
+  it('hands over every record of a fetched batch in order, and resumes after the last', async () => {
+    const first = await startAndJoin();
+    await first.deliverBatch(0, [10, 11, 12]);
+    await first.deliverBatch(1, [20, 21]);
+    expect(records).toEqual(['record-10', 'record-11', 'record-12', 'record-20', 'record-21']);
+
+    first.emit('crash', { error: new Error('No broker available'), restart: false });
+    await settle(5_000);
+    kafka.last.join();
+    expect(kafka.last.seeks).toEqual([
+      { partition: 0, offset: '13' },
+      { partition: 1, offset: '22' },
+    ]);
   });
 
   it('leaves restarts to itself: kafkajs is told never to restart a crashed consumer', async () => {
