@@ -139,7 +139,9 @@ format_storage() {
     local formatted
     formatted="$(cat "$FORMATTED_BY" 2>/dev/null || echo unknown)"
     [[ "$formatted" == "$KAFKA_VERSION" ]] && return 0
-    # Test data is disposable, and a broker may not read storage another
+    [[ "$formatted" != unknown ]] \
+      || die "$LOG_DIRS was not formatted by this script; run '$0 reset' if it is disposable"
+    # Our test data is disposable, and a broker may not read storage another
     # version wrote: start over rather than make a version bump a manual step.
     log "$LOG_DIRS was formatted by Kafka $formatted, not $KAFKA_VERSION: deleting it"
     rm -rf "$LOG_DIRS" "$FORMATTED_BY"
