@@ -1,12 +1,4 @@
-import { join } from 'node:path';
-
-import {
-  freePort,
-  ServiceProcess,
-  SignalingClient,
-  signals,
-  workspaceRoot,
-} from '@ephemeral/testing';
+import { freePort, SignalingClient, signals, TerminalCommand } from '@ephemeral/testing';
 
 /**
  * The documented one-command distributed mode (docs/distributed-mode.md):
@@ -15,23 +7,17 @@ import {
  * CI has built dist/ already, so the script skips its build step.
  */
 describe('tools/start-distributed.sh (the one-command distributed mode)', () => {
-  let script: ServiceProcess | undefined;
-  const clients: SignalingClient[] = [];
+  let script: TerminalCommand | undefined;
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.terminate()));
-    await script?.stop('SIGTERM', 20_000);
+    await script?.stop();
   });
 
   it('starts 2 presence replicas and 2 gateways, prints their addresses, shares across gateways, and stops everything on Ctrl-C', async () => {
     const gatewayPorts = [await freePort(), await freePort()];
     const presencePorts = [await freePort(), await freePort()];
-    script = await ServiceProcess.start({
-      name: 'start-distributed.sh',
-      interpreter: 'bash',
-      entry: join(workspaceRoot, 'tools/start-distributed.sh'),
-      cwd: workspaceRoot,
-      processGroup: true,
+    script = await TerminalCommand.start({
+      command: ['bash', 'tools/start-distributed.sh'],
       env: {
         SKIP_BUILD: '1',
         GATEWAY_PORTS: gatewayPorts.join(' '),
@@ -44,8 +30,8 @@ describe('tools/start-distributed.sh (the one-command distributed mode)', () => 
     });
 
     // The banner names every address it started.
-    const banner = script.output.join('\n');
-    for (const port of [...gatewayPorts, ...presencePorts]) expect(banner).toContain(`:${port}`);
+    for (const port of [...gatewayPorts, ...presencePorts])
+      expect(script.text).toContain(`:${port}`);
 
     for (const port of gatewayPorts) {
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -57,19 +43,15 @@ describe('tools/start-distributed.sh (the one-command distributed mode)', () => 
     // A peer on gateway 1 reaches a peer on gateway 2 (through Kafka).
     const a = await SignalingClient.connectAndHello(`ws://127.0.0.1:${gatewayPorts[0]}/ws`);
     const b = await SignalingClient.connectAndHello(`ws://127.0.0.1:${gatewayPorts[1]}/ws`);
-    clients.push(a, b);
     a.signal(b.peerId, signals.offer('v=0\r\nstart-distributed\r\n'));
     expect(await b.next('signal')).toMatchObject({ from: a.peerId, to: b.peerId });
     b.signal(a.peerId, signals.answer());
     expect(await a.next('signal')).toMatchObject({ from: b.peerId, to: a.peerId });
+    await Promise.all([a.close(), b.close()]);
 
-    // Ctrl-C (SIGINT to the process group, as a terminal sends it): the
-    // script stops the four apps; 'close' means every process
-    // that shared its output has exited.
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await script.stop('SIGINT', 20_000);
-    expect(script.output.join('\n')).toContain('stopping gateways and presence replicas');
-    const messages = script.logRecords().map((r) => r['msg']);
+    await script.ctrlC();
+    expect(script.text).toContain('stopping gateways and presence replicas');
+    const messages = script.logMessages();
     expect(messages.filter((m) => m === 'presence stopped')).toHaveLength(2);
     expect(messages.filter((m) => m === 'gateway stopped')).toHaveLength(2);
     for (const port of gatewayPorts) {

@@ -1,10 +1,4 @@
-import {
-  freePort,
-  ServiceProcess,
-  SignalingClient,
-  signals,
-  workspaceRoot,
-} from '@ephemeral/testing';
+import { freePort, SignalingClient, signals, TerminalCommand } from '@ephemeral/testing';
 
 /**
  * The README's first command: `npm start` runs presence and the gateway on
@@ -13,23 +7,16 @@ import {
  * build (CI built dist/ already: SKIP_BUILD=1).
  */
 describe('npm start (the embedded default)', () => {
-  let app: ServiceProcess | undefined;
-  const clients: SignalingClient[] = [];
+  let app: TerminalCommand | undefined;
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.terminate()));
-    await app?.stop('SIGTERM', 20_000);
+    await app?.stop();
   });
 
   it('serves the web app and relays signals with no Kafka or Redis, and Ctrl-C stops both processes', async () => {
     const port = await freePort();
-    app = await ServiceProcess.start({
-      name: 'npm start',
-      interpreter: 'npm',
-      entry: 'start',
-      args: ['--silent'],
-      cwd: workspaceRoot,
-      processGroup: true,
+    app = await TerminalCommand.start({
+      command: ['npm', 'start', '--silent'],
       env: {
         SKIP_BUILD: '1',
         PORT: String(port),
@@ -41,7 +28,7 @@ describe('npm start (the embedded default)', () => {
       readyWhen: /"msg":"gateway listening"/,
       readyTimeoutMs: 60_000,
     });
-    expect(app.output.join('\n')).toContain(`Ephemeral Share: http://127.0.0.1:${port}`);
+    expect(app.text).toContain(`Ephemeral Share: http://127.0.0.1:${port}`);
 
     // The script starts both processes at once: the gateway may listen a
     // moment before its presence channel is up.
@@ -52,14 +39,14 @@ describe('npm start (the embedded default)', () => {
 
     const a = await SignalingClient.connectAndHello(`ws://127.0.0.1:${port}/ws`);
     const b = await SignalingClient.connectAndHello(`ws://127.0.0.1:${port}/ws`);
-    clients.push(a, b);
     a.signal(b.peerId, signals.offer());
     expect(await b.next('signal')).toMatchObject({ from: a.peerId, to: b.peerId });
-    await Promise.all(clients.splice(0).map((client) => client.close()));
+    await Promise.all([a.close(), b.close()]);
 
-    await app.stop('SIGINT', 20_000);
-    const messages = app.logRecords().map((r) => r['msg']);
-    expect(messages).toEqual(expect.arrayContaining(['presence stopped', 'gateway stopped']));
+    await app.ctrlC();
+    expect(app.logMessages()).toEqual(
+      expect.arrayContaining(['presence stopped', 'gateway stopped']),
+    );
     await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toThrow();
     app = undefined;
   }, 90_000);

@@ -1,6 +1,7 @@
 // Test harness for integration and end-to-end suites: start the built apps as
 // real child processes, wait for them to be ready, stop or kill them.
 export { ServiceProcess, type ServiceProcessOptions } from './service-process';
+export { TerminalCommand, type TerminalCommandOptions } from './terminal-command';
 export { freePort } from './free-port';
 export { workspaceRoot, builtAppEntry } from './workspace-paths';
 export {
