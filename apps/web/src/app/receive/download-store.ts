@@ -1,13 +1,13 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry, isPeerId } from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
-import { DownloadSession, DownloadState, FileProgress } from '../transfer/download-session';
-import { browserPeerConnection } from '../transfer/peer-connection';
-import { chooseSaveTarget } from '../transfer/save-target';
-import { ServiceWorkerSaveTarget } from '../transfer/service-worker-save-target';
-import { inlineSha256 } from '../transfer/incremental-hash';
-import { parseSecret } from '../transfer/share-secret';
-import { ZipSaveTarget } from '../transfer/zip-save-target';
+import { DownloadSession, DownloadState, FileProgress } from '../transfer/receive/download-session';
+import { browserPeerConnection } from '../transfer/rtc/peer-connection';
+import { chooseSaveTarget } from '../transfer/save/choose-save-target';
+import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
+import { inlineSha256 } from '../transfer/hashing/incremental-hash';
+import { parseSecret } from '../transfer/auth/share-secret';
+import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
 
 export type ReceivePageState = DownloadState | 'invalid-link';
 

@@ -1,4 +1,4 @@
-import { PickedFile } from '../transfer/share-host';
+import { PickedFile } from '../transfer/send/share-host';
 
 // A dropped folder is walked recursively; stop at this many files so a drop
 // of a whole disk cannot hang the tab.

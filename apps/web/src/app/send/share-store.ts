@@ -2,10 +2,10 @@ import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry } from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient, SignalingState } from '../signaling/signaling-client';
 import { shareLink } from '../share/share-link';
-import { generateSecret, parseSecret } from '../transfer/share-secret';
-import { browserPeerConnection } from '../transfer/peer-connection';
-import { PickedFile, ReceiverStatus, ShareHost } from '../transfer/share-host';
-import { workerSha256 } from '../transfer/worker-sha256';
+import { generateSecret, parseSecret } from '../transfer/auth/share-secret';
+import { browserPeerConnection } from '../transfer/rtc/peer-connection';
+import { PickedFile, ReceiverStatus, ShareHost } from '../transfer/send/share-host';
+import { workerSha256 } from '../transfer/hashing/worker-sha256';
 
 /** The sender page's state: wraps ShareHost in signals. */
 @Injectable()

@@ -7,7 +7,7 @@ import {
   Signal,
   Welcome,
 } from '@ephemeral/protocol';
-import { Emitter } from '../transfer/emitter';
+import { Emitter } from '../events/emitter';
 
 /** The part of WebSocket the client uses; unit specs pass a fake. */
 export interface SocketLike {

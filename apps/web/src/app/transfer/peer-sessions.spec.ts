@@ -1,15 +1,15 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
-import { DownloadSession, DownloadState, FileProgress } from './download-session';
-import { fakePeerConnections } from './fake-peer-connection';
-import { FileSink } from './incoming-file';
-import { MemorySink } from './memory-sink';
-import { SaveTarget } from './save-target';
-import { generateSecret, parseSecret } from './share-secret';
-import { ShareHost } from './share-host';
+import { DownloadSession, DownloadState, FileProgress } from './receive/download-session';
+import { fakePeerConnections } from './rtc/fake-peer-connection';
+import { FileSink } from './save/file-sink';
+import { MemorySink } from './save/memory-sink';
+import { SaveTarget } from './save/save-target';
+import { generateSecret, parseSecret } from './auth/share-secret';
+import { ShareHost } from './send/share-host';
 import { readZip } from '@ephemeral/testing/zip-reader';
-import { ZipSaveTarget } from './zip-save-target';
+import { ZipSaveTarget } from './zip/zip-save-target';
 
 class MemoryTarget implements SaveTarget {
   readonly kind = 'memory';

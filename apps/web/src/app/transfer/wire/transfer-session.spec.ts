@@ -1,13 +1,13 @@
 import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { FakeChannel } from './fake-channel';
+import { FakeChannel } from '../rtc/fake-channel';
 import { IncomingFile } from './incoming-file';
-import { inlineSha256 } from './incremental-hash';
-import { MemorySink } from './memory-sink';
-import { ShareAuthenticator } from './share-authenticator';
-import { generateSecret, parseSecret } from './share-secret';
+import { inlineSha256 } from '../hashing/incremental-hash';
+import { MemorySink } from '../save/memory-sink';
+import { ShareAuthenticator } from '../auth/share-authenticator';
+import { generateSecret, parseSecret } from '../auth/share-secret';
 import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
-import { SharedFileDigests } from './shared-file-digests';
+import { SharedFileDigests } from '../hashing/shared-file-digests';
 import { SharedFile, TransferServer } from './transfer-server';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';

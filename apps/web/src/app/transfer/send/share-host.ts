@@ -1,9 +1,9 @@
 import { FileEntry, PeerLeft, Role, Signal } from '@ephemeral/protocol';
-import { SignalingClient } from '../signaling/signaling-client';
-import { chunkMessageBytes } from './chunk-frame';
-import { Emitter } from './emitter';
-import { HashFactory, inlineSha256 } from './incremental-hash';
-import { SharedFileDigests } from './shared-file-digests';
+import { SignalingClient } from '../../signaling/signaling-client';
+import { chunkMessageBytes } from '../wire/chunk-frame';
+import { Emitter } from '../../events/emitter';
+import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
+import { SharedFileDigests } from '../hashing/shared-file-digests';
 import {
   asChannel,
   candidateSignal,
@@ -12,10 +12,10 @@ import {
   PeerConnectionFactory,
   browserPeerConnection,
   RemoteCandidates,
-} from './peer-connection';
-import { RateMeter } from './rate-meter';
-import { ShareAuthenticator } from './share-authenticator';
-import { SharedFile, TransferServer } from './transfer-server';
+} from '../rtc/peer-connection';
+import { RateMeter } from '../progress/rate-meter';
+import { ShareAuthenticator } from '../auth/share-authenticator';
+import { SharedFile, TransferServer } from '../wire/transfer-server';
 
 export type ReceiverState =
   'connecting' | 'connected' | 'transferring' | 'idle' | 'rejected' | 'left' | 'failed';

@@ -1,16 +1,6 @@
-import { HashFactory, inlineSha256 } from './incremental-hash';
-import { constantTimeEqual } from './share-authenticator';
-
-/**
- * Where a download's bytes go: a file on disk, a stream, or memory. The
- * caller reuses `data`'s memory once `write` resolved, so a sink that keeps
- * bytes must copy them.
- */
-export interface FileSink {
-  write(data: Uint8Array): Promise<void>;
-  close(): Promise<void>;
-  abort(): Promise<void>;
-}
+import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
+import { constantTimeEqual } from '../auth/share-authenticator';
+import { FileSink } from '../save/file-sink';
 
 export class FileOverrunError extends Error {
   constructor(size: number) {

@@ -1,10 +1,10 @@
 import { FileDone, FileEntry, Role, TransferError, TransferErrorCode } from '@ephemeral/protocol';
 import { decodeChunk } from './chunk-frame';
-import { ControlChannel, whenOpen } from './control-channel';
-import { DataChannelLike, messageBytes } from './data-channel';
-import { Emitter } from './emitter';
+import { ControlChannel, whenOpen } from '../rtc/control-channel';
+import { DataChannelLike, messageBytes } from '../rtc/data-channel';
+import { Emitter } from '../../events/emitter';
 import { IncomingFile } from './incoming-file';
-import { ShareAuthenticator } from './share-authenticator';
+import { ShareAuthenticator } from '../auth/share-authenticator';
 
 // Acknowledge written bytes every 256 KiB: often enough that the sender's
 // 8 MiB flow window never runs dry, rare enough to cost nothing.

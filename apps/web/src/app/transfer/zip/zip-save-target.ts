@@ -1,13 +1,8 @@
 import { FileEntry } from '@ephemeral/protocol';
-import { FileSink } from './incoming-file';
-import { safePathSegments } from './safe-path';
-import type { SaveTarget } from './save-target';
+import { ByteStreamOpener, FileSink } from '../save/file-sink';
+import { safePathSegments } from '../save/safe-path';
+import type { SaveTarget } from '../save/save-target';
 import { ZipEntry, ZipWriter, ZipWriterOptions } from './zip-writer';
-
-/** Opens one streamed browser download (the download service worker). */
-export interface ByteStreamOpener {
-  openStream(name: string, type: string): Promise<FileSink>;
-}
 
 export const DEFAULT_ZIP_NAME = 'ephemeral-share.zip';
 

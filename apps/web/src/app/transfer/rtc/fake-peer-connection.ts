@@ -1,5 +1,5 @@
 import { FakeChannel } from './fake-channel';
-import { dtlsFingerprints } from './share-authenticator';
+import { dtlsFingerprints } from '../auth/share-authenticator';
 
 let counter = 0;
 

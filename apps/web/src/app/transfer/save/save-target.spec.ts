@@ -1,10 +1,10 @@
 import { FileEntry } from '@ephemeral/protocol';
+import { chooseSaveTarget } from './choose-save-target';
+import { safePathSegments } from './safe-path';
 import {
-  chooseSaveTarget,
   DirectorySaveTarget,
   MEMORY_SAVE_LIMIT_BYTES,
   MemorySaveTarget,
-  safePathSegments,
   TooLargeForMemoryError,
 } from './save-target';
 

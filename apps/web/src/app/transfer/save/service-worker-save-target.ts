@@ -1,7 +1,6 @@
 import { FileEntry } from '@ephemeral/protocol';
-import { FileSink } from './incoming-file';
+import { ByteStreamOpener, FileSink } from './file-sink';
 import { SaveTarget } from './save-target';
-import { ByteStreamOpener } from './zip-save-target';
 
 // The page keeps at most this many bytes handed to the worker but not yet
 // taken by the download: the stream's memory stays bounded even when the

@@ -1,11 +1,11 @@
 import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
-import { ControlChannel, whenOpen } from './control-channel';
-import { DataChannelLike } from './data-channel';
-import { Emitter } from './emitter';
+import { ControlChannel, whenOpen } from '../rtc/control-channel';
+import { DataChannelLike } from '../rtc/data-channel';
+import { Emitter } from '../../events/emitter';
 import { FilePump, FileReadError, FileSource, PumpCancelledError } from './file-pump';
-import { FileRemovedError } from './shared-file-digests';
-import { PacedWriter } from './paced-writer';
-import { ShareAuthenticator } from './share-authenticator';
+import { FileRemovedError } from '../hashing/shared-file-digests';
+import { PacedWriter } from '../rtc/paced-writer';
+import { ShareAuthenticator } from '../auth/share-authenticator';
 
 /** A file the sender offers: its manifest entry and where to read it. */
 export interface SharedFile {

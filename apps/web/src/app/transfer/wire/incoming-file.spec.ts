@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FileOverrunError, IncomingFile } from './incoming-file';
-import { MemorySink } from './memory-sink';
+import { MemorySink } from '../save/memory-sink';
 
 describe('IncomingFile', () => {
   const data = Uint8Array.from({ length: 3000 }, (_, i) => i % 251);

@@ -1,9 +1,9 @@
 import { FileEntry } from '@ephemeral/protocol';
-import { FileSink } from './incoming-file';
-import { MemorySink } from './memory-sink';
-import { chooseSaveTarget } from './save-target';
+import { ByteStreamOpener, FileSink } from '../save/file-sink';
+import { MemorySink } from '../save/memory-sink';
+import { chooseSaveTarget } from '../save/choose-save-target';
 import { readZip } from '@ephemeral/testing/zip-reader';
-import { ByteStreamOpener, DEFAULT_ZIP_NAME, ZipSaveTarget, zipNameFor } from './zip-save-target';
+import { DEFAULT_ZIP_NAME, ZipSaveTarget, zipNameFor } from './zip-save-target';
 
 let nextId = 1;
 function entry(relativePath: string, size: number): FileEntry {

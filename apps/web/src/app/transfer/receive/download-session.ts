@@ -6,10 +6,10 @@ import {
   Error as ServerError,
   Signal,
 } from '@ephemeral/protocol';
-import { SignalingClient } from '../signaling/signaling-client';
-import { Emitter } from './emitter';
-import { HashFactory, inlineSha256 } from './incremental-hash';
-import { IncomingFile } from './incoming-file';
+import { SignalingClient } from '../../signaling/signaling-client';
+import { Emitter } from '../../events/emitter';
+import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
+import { IncomingFile } from '../wire/incoming-file';
 import {
   asChannel,
   browserPeerConnection,
@@ -17,11 +17,11 @@ import {
   openPeerChannels,
   PeerConnectionFactory,
   RemoteCandidates,
-} from './peer-connection';
-import { RateMeter } from './rate-meter';
-import { SaveTarget } from './save-target';
-import { ShareAuthenticator } from './share-authenticator';
-import { ConnectionLostError, TransferClient } from './transfer-client';
+} from '../rtc/peer-connection';
+import { RateMeter } from '../progress/rate-meter';
+import { SaveTarget } from '../save/save-target';
+import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ConnectionLostError, TransferClient } from '../wire/transfer-client';
 
 export type DownloadState =
   | 'connecting'

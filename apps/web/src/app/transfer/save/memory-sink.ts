@@ -1,4 +1,4 @@
-import { FileSink } from './incoming-file';
+import { FileSink } from './file-sink';
 
 /**
  * Keeps a download in memory (the last-resort save path, small files only,
