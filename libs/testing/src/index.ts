@@ -14,6 +14,9 @@ export {
   type ServerFrameValue,
 } from './signaling-client';
 export { GatewayStack, sleep, type StackOptions } from './gateway-stack';
+// Wait on a condition, not a clock; the web app's specs import it from
+// @ephemeral/eventually directly (this lib is server-only).
+export { eventually, EventuallyTimeoutError, type EventuallyOptions } from '@ephemeral/eventually';
 export { MetricsSnapshot, metricsPortOf, type MetricSample } from './metrics-snapshot';
 export { DistributedStack, type DistributedStackOptions } from './distributed-stack';
 export {
