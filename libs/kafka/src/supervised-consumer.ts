@@ -10,6 +10,7 @@ import type {
 } from 'kafkajs';
 
 import type { Logger } from '@ephemeral/logging';
+import { Backoff } from '@ephemeral/server-runtime';
 
 import { disconnectWithin } from './disconnect-within';
 
@@ -30,8 +31,9 @@ const FLOWING_WINDOW_MS = 3_000;
 // consumer that is still retrying is left to crash on its own.
 const STALL_RECREATE_MS = 30_000;
 const WATCHDOG_TICK_MS = 1_000;
-// Replacing a crashed consumer: 0.5 s first, doubling to 5 s, with jitter
-// so many gateways do not come back to a recovering broker in step.
+// Replacing a crashed consumer: within 0.5 s first, the ceiling doubling to
+// 5 s, with jitter (Backoff) so many gateways do not come back to a
+// recovering broker in step.
 const RELAUNCH_BASE_MS = 500;
 const RELAUNCH_MAX_MS = 5_000;
 
@@ -86,12 +88,12 @@ export class SupervisedConsumer {
   private joined = false;
   private lastFetchAt = 0;
   private interrupted = false;
-  private relaunchAttempt = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private relaunchTimer: NodeJS.Timeout | undefined;
   private readonly flowWaiters = new Set<() => void>();
   /** partition → next offset to read (string: Kafka offsets are int64). */
   private readonly positions = new Map<number, string>();
+  private readonly relaunchBackoff = new Backoff(RELAUNCH_BASE_MS, RELAUNCH_MAX_MS);
 
   constructor(
     private readonly kafka: Kafka,
@@ -271,7 +273,7 @@ export class SupervisedConsumer {
     for (const waiter of [...this.flowWaiters]) waiter();
     if (!this.interrupted) return;
     this.interrupted = false;
-    this.relaunchAttempt = 0;
+    this.relaunchBackoff.reset();
     this.logger.info({ topic: this.options.topic }, 'kafka consumer flowing again');
     try {
       this.options.onResumed?.();
@@ -303,9 +305,7 @@ export class SupervisedConsumer {
     this.consumer = undefined;
     this.joined = false;
     this.generation += 1; // events of the old consumer are ignored from now on
-    const ceiling = Math.min(RELAUNCH_MAX_MS, RELAUNCH_BASE_MS * 2 ** this.relaunchAttempt);
-    this.relaunchAttempt = Math.min(this.relaunchAttempt + 1, 16);
-    const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    const delayMs = this.relaunchBackoff.nextDelayMs();
     this.relaunchTimer = setTimeout(() => {
       void (async () => {
         if (old) await disconnectWithin(old);

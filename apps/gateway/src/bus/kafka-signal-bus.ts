@@ -4,9 +4,9 @@ import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
 import { disconnectWithin, SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
+import { Backoff } from '@ephemeral/server-runtime';
 
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
-import { ReconnectBackoff } from '../presence/reconnect-backoff';
 
 import { ProduceCoalescer } from './produce-coalescer';
 import { SignalBusUnavailableError, type SignalBus, type SignalRecordHandler } from './signal-bus';
@@ -50,6 +50,8 @@ const PRODUCER_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 500 };
 // How long start() waits for the broker before letting the gateway come up
 // not ready (it keeps trying in the background; /readyz says why).
 const START_WAIT_MS = 15_000;
+// A producer that cannot connect retries within 0.5 s, the ceiling doubling
+// to 10 s (Backoff).
 const CONNECT_RETRY_BASE_MS = 500;
 const CONNECT_RETRY_MAX_MS = 10_000;
 
@@ -95,10 +97,7 @@ export class KafkaSignalBus implements SignalBus {
   private started = false;
   private producerConnected = false;
   private connectTimer: NodeJS.Timeout | undefined;
-  private readonly connectBackoff = new ReconnectBackoff(
-    CONNECT_RETRY_BASE_MS,
-    CONNECT_RETRY_MAX_MS,
-  );
+  private readonly connectBackoff = new Backoff(CONNECT_RETRY_BASE_MS, CONNECT_RETRY_MAX_MS);
   private staleDropped = 0;
 
   constructor(

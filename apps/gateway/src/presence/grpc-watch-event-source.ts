@@ -2,13 +2,13 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 
 import type { WatchResponse } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
+import { Backoff } from '@ephemeral/server-runtime';
 
 import type { GrpcPresenceClient } from './grpc-presence-client';
 import type { PresenceEventHandlers, PresenceEventSource } from './presence-event-source';
-import { ReconnectBackoff } from './reconnect-backoff';
 
-// First retry after ~250 ms, at most every 5 s: peer-left notices are late by
-// at most that much while presence restarts.
+// First retry within 250 ms, then at most every 5 s (Backoff): peer-left
+// notices are late by at most that much while presence restarts.
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 
@@ -20,7 +20,7 @@ export class GrpcWatchEventSource implements PresenceEventSource {
   private stopped = false;
   private everConnected = false;
   private flowing = false;
-  private readonly backoff = new ReconnectBackoff(BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+  private readonly backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_MAX_MS);
 
   constructor(
     private readonly presence: GrpcPresenceClient,

@@ -1,6 +1,7 @@
 import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from '@ephemeral/logging';
 import { PresenceEvent } from '@ephemeral/protocol/presence';
+import { Backoff } from '@ephemeral/server-runtime';
 import type { PresenceMetrics } from '../metrics/presence-metrics';
 import { BoundedEventBuffer } from './bounded-event-buffer';
 import type { PresenceEventSink } from './presence-event-sink';
@@ -13,8 +14,9 @@ const DEFAULT_BUFFER_CAPACITY = 10_000;
 // Up to 500 records per produce request: one round trip clears a burst (a
 // gateway restarting re-registers its peers at once).
 const MAX_BATCH = 500;
-// Retry a failed send after 250 ms, doubling up to 5 s, until the broker is back.
-const RETRY_MIN_MS = 250;
+// Retry a failed send after at most 250 ms, the ceiling doubling up to 5 s
+// (Backoff: with jitter), until the broker is back.
+const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5_000;
 // At most one "dropped" line per second however fast events are dropped.
 const DROP_LOG_INTERVAL_MS = 1_000;
@@ -112,7 +114,7 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
   }
 
   private async run(): Promise<void> {
-    let retryMs = RETRY_MIN_MS;
+    const backoff = new Backoff(RETRY_BASE_MS, RETRY_MAX_MS);
     while (!this.closed) {
       if (this.buffer.size === 0) {
         for (const idle of [...this.idleWaiters]) idle();
@@ -137,7 +139,7 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
         });
         this.buffer.commit(batch);
         this.metrics.eventsPublished.inc(batch.length);
-        retryMs = RETRY_MIN_MS;
+        backoff.reset();
         if (this.failing) {
           this.failing = false;
           this.logger.info({ pending: this.buffer.size }, 'presence events: Kafka reachable again');
@@ -151,8 +153,7 @@ export class KafkaPresenceEventPublisher implements PresenceEventSink {
             'presence events: Kafka send failed; buffering and retrying',
           );
         }
-        await this.sleep(retryMs);
-        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        await this.sleep(backoff.nextDelayMs());
       }
     }
   }
