@@ -260,7 +260,7 @@ export class SupervisedConsumer {
       this.joined = false;
       this.interrupted = true;
       this.logger.warn(
-        { topic, groupId, err: event.payload.error.message },
+        { topic, groupId, err: event.payload.error },
         'kafka consumer crashed; replacing it',
       );
       this.scheduleRelaunch();
@@ -320,7 +320,7 @@ export class SupervisedConsumer {
       {
         topic: this.options.topic,
         ...fields,
-        err: error instanceof Error ? error.message : String(error),
+        err: error,
       },
       message,
     );

@@ -4,7 +4,7 @@ import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
 import { disconnectWithin, SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
-import { Backoff } from '@ephemeral/server-runtime';
+import { Backoff, errorMessage } from '@ephemeral/server-runtime';
 
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
@@ -188,9 +188,7 @@ export class KafkaSignalBus implements SignalBus {
       // The broker refused the record or did not acknowledge it in time.
       this.metrics.kafkaProduceErrors.inc();
       if (error instanceof SignalBusUnavailableError) throw error;
-      throw new SignalBusUnavailableError(
-        `Kafka refused the signal: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new SignalBusUnavailableError(`Kafka refused the signal: ${errorMessage(error)}`);
     }
   }
 
@@ -205,10 +203,7 @@ export class KafkaSignalBus implements SignalBus {
     } catch (error) {
       // Only gateways write this topic; a record that does not decode is a
       // bug elsewhere, reported, never a crash.
-      this.logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'undecodable signal record',
-      );
+      this.logger.warn({ err: error }, 'undecodable signal record');
       return;
     }
     this.handler?.(record);
@@ -226,10 +221,7 @@ export class KafkaSignalBus implements SignalBus {
       (error: unknown) => {
         if (!this.started) return;
         const delayMs = this.connectBackoff.nextDelayMs();
-        this.logger.warn(
-          { err: error instanceof Error ? error.message : String(error), retryInMs: delayMs },
-          'kafka producer could not connect',
-        );
+        this.logger.warn({ err: error, retryInMs: delayMs }, 'kafka producer could not connect');
         this.connectTimer = setTimeout(() => this.connectProducer(onConnected), delayMs);
       },
     );

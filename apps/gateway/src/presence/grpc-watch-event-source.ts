@@ -70,7 +70,7 @@ export class GrpcWatchEventSource implements PresenceEventSource {
     });
     stream.on('error', (error: Error) => {
       if (this.stream !== stream || this.stopped) return;
-      this.logger.warn({ err: error.message }, 'presence watch broke');
+      this.logger.warn({ err: error }, 'presence watch broke');
       this.retry();
     });
     stream.on('end', () => {

@@ -47,10 +47,7 @@ export class KafkaPresenceEventSource implements PresenceEventSource {
           try {
             event = PresenceEvent.decode(value);
           } catch (error) {
-            logger.warn(
-              { err: error instanceof Error ? error.message : String(error) },
-              'undecodable presence event',
-            );
+            logger.warn({ err: error }, 'undecodable presence event');
             return;
           }
           handlers.onEvent(event);

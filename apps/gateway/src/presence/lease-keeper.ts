@@ -128,10 +128,7 @@ export class LeaseKeeper {
         this.metrics.keepAliveResults.inc({ status: 'failed' }, batch.length);
         // Presence briefly down: the next round retries; leases survive two
         // missed rounds before they expire.
-        this.logger.warn(
-          { err: error instanceof Error ? error.message : String(error), leases: batch.length },
-          'lease renewal failed',
-        );
+        this.logger.warn({ err: error, leases: batch.length }, 'lease renewal failed');
       }
     }
   }

@@ -43,9 +43,7 @@ export class GatewayWsAdapter extends WsAdapter {
 
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
     // Socket errors are logged per connection by SignalingGateway.
-    server.on('error', (error: Error) =>
-      this.log.error({ err: error.message }, 'websocket server error'),
-    );
+    server.on('error', (error: Error) => this.log.error({ err: error }, 'websocket server error'));
     return server;
   }
 }

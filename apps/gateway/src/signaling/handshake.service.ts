@@ -176,10 +176,7 @@ export class HandshakeService {
    * socket without a lease could not be reached by anyone anyway.
    */
   private presenceDown(session: PeerSession, seq: number, error: unknown): void {
-    session.logger.warn(
-      { err: error instanceof Error ? error.message : String(error) },
-      'presence refused or failed Register',
-    );
+    session.logger.warn({ err: error }, 'presence refused or failed Register');
     session.refuse({
       code: ErrorCode.ERROR_CODE_UNAVAILABLE,
       message: 'presence is unavailable; reconnect later',

@@ -48,10 +48,7 @@ export class PeerLeftNotifier implements PresenceEventHandlers {
   onGap(): void {
     this.onlinePeers.clear();
     void this.resync().catch((error: unknown) =>
-      this.logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'peer-left resync failed',
-      ),
+      this.logger.warn({ err: error }, 'peer-left resync failed'),
     );
   }
 

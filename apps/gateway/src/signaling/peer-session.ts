@@ -86,10 +86,7 @@ export class PeerSession {
     );
     this.errors = new SlidingWindowCounter(limits.maxErrorsBeforeClose, limits.errorWindowMs, now);
     this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, (error) => {
-      this.logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'frame handler failed',
-      );
+      this.logger.error({ err: error }, 'frame handler failed');
       this.refuse({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error', seq: 0 });
     });
   }

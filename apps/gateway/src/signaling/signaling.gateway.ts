@@ -58,7 +58,7 @@ export class SignalingGateway
     socket.on('close', (code: number) => this.signaling.closed(session, code));
     socket.on('error', (error: Error) => {
       // ws closes the socket itself after this (e.g. 1009 above maxPayload).
-      session.logger.warn({ err: error.message }, 'websocket error');
+      session.logger.warn({ err: error }, 'websocket error');
     });
   }
 

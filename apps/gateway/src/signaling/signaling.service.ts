@@ -129,10 +129,7 @@ export class SignalingService {
       this.presence
         .revoke({ peerId, fencingToken: session.fencingToken })
         .catch((error: unknown) =>
-          session.logger.warn(
-            { err: error instanceof Error ? error.message : String(error) },
-            'revoke failed; the lease will expire',
-          ),
+          session.logger.warn({ err: error }, 'revoke failed; the lease will expire'),
         );
     }
   }
