@@ -1,7 +1,8 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry, isPeerId } from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
-import { DownloadSession, DownloadState, FileProgress } from '../transfer/receive/download-session';
+import { FileProgress } from '../transfer/receive/download-queue';
+import { DownloadSession, DownloadState } from '../transfer/receive/download-session';
 import { browserPeerConnection } from '../transfer/rtc/peer-connection';
 import { chooseSaveTarget } from '../transfer/save/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';

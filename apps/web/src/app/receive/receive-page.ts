@@ -3,7 +3,7 @@ import { FileEntry } from '@ephemeral/protocol';
 import { ByteSizePipe } from '../format/byte-size-pipe';
 import { DurationPipe } from '../format/duration-pipe';
 import { secretFromHash } from '../share/share-link';
-import { FileProgress } from '../transfer/receive/download-session';
+import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadStore } from './download-store';
 
 @Component({

@@ -1,7 +1,8 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
-import { DownloadSession, DownloadState, FileProgress } from './receive/download-session';
+import { FileProgress } from './receive/download-queue';
+import { DownloadSession, DownloadState } from './receive/download-session';
 import { fakePeerConnections } from './rtc/fake-peer-connection';
 import { FileSink } from './save/file-sink';
 import { MemorySink } from './save/memory-sink';
@@ -304,11 +305,18 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   it('says "unavailable" when the sender is not online', async () => {
     const gateway = new FakeGateway();
-    const { session } = receive(gateway, '00000000-0000-4000-8000-00000000ffff', generateSecret());
+    const { session, states } = receive(
+      gateway,
+      '00000000-0000-4000-8000-00000000ffff',
+      generateSecret(),
+    );
     const unavailable = until<void>((done) =>
       session.on('state', (s) => s === 'unavailable' && done()),
     );
     await session.start();
     await unavailable;
+    // Straight to the final state: never "ready", never retried, no manifest.
+    expect(states).toEqual(['unavailable']);
+    expect(session.manifest).toEqual([]);
   });
 });

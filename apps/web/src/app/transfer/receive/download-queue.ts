@@ -1,0 +1,273 @@
+import { FileEntry } from '@ephemeral/protocol';
+import { Emitter } from '../../events/emitter';
+import { HashFactory } from '../hashing/incremental-hash';
+import { RateMeter } from '../progress/rate-meter';
+import { REDIAL_ATTEMPTS } from '../rtc/redial-schedule';
+import { SaveTarget } from '../save/save-target';
+import { IncomingFile } from '../wire/incoming-file';
+import { ConnectionLostError, TransferClient } from '../wire/transfer-client';
+
+export type FileState =
+  'queued' | 'downloading' | 'verifying' | 'verified' | 'failed' | 'cancelled';
+
+export interface FileProgress {
+  fileId: number;
+  state: FileState;
+  bytes: number;
+  size: number;
+  bytesPerSecond: number;
+  secondsLeft: number | null;
+  error: string | null;
+}
+
+/** What the queue needs of the receiver's connection to the sender. */
+export interface SenderConnection {
+  /**
+   * The connected client once the sender's manifest arrived (after a
+   * reconnect, the new one); null once the session has ended or `abandon()`
+   * says the caller stopped waiting.
+   */
+  readyClient(abandon: () => boolean): Promise<TransferClient | null>;
+  /** The client of the current connection, if any. */
+  readonly client: TransferClient | null;
+  /** Makes pending `readyClient` calls look at `abandon` again. */
+  wakeWaiters(): void;
+  /** Why the session ended, for files it could not finish (its final state). */
+  readonly endReason: string;
+}
+
+// Progress is emitted at most this often, so the UI re-renders a few times a
+// second rather than for every 64 KiB chunk.
+const PROGRESS_EMIT_MS = 200;
+// Each pass either finishes, fails, or waits out one reconnect; the
+// connection gives up after REDIAL_ATTEMPTS, so this bound is never the
+// reason a download stops — it only makes the loop visibly finite.
+const MAX_PASSES = REDIAL_ATTEMPTS * 2 + 2;
+
+interface Job {
+  entry: FileEntry;
+  target: SaveTarget;
+  file: IncomingFile | null;
+  meter: RateMeter;
+  progress: FileProgress;
+  /** The receiver cancelled it while it was being downloaded. */
+  cancelRequested: boolean;
+}
+
+/** A job that ended in one of these will not change any more. */
+const SETTLED_FILE_STATES: readonly FileState[] = ['verified', 'failed', 'cancelled'];
+
+type QueueEvents = { progress: [FileProgress[]] };
+
+/**
+ * The receiver's downloads: files queued into save targets, fetched one at a
+ * time over whichever connection is current, resumed from where they stopped
+ * after a reconnect, verified, and cancellable while queued or running.
+ */
+export class DownloadQueue extends Emitter<QueueEvents> {
+  private readonly jobs = new Map<number, Job>();
+  private queue: number[] = [];
+  private running = false;
+  private current: Job | null = null;
+  private lastEmit = 0;
+
+  constructor(
+    private readonly connection: SenderConnection,
+    private readonly hash: HashFactory,
+  ) {
+    super();
+  }
+
+  /** Queues files for download into `target`; they are fetched one at a time. */
+  add(entries: readonly FileEntry[], target: SaveTarget): void {
+    for (const entry of entries) {
+      const existing = this.jobs.get(entry.id);
+      if (
+        existing &&
+        existing.progress.state !== 'failed' &&
+        existing.progress.state !== 'cancelled'
+      ) {
+        // Already queued, running or saved elsewhere: not part of `target`.
+        void settleTarget(target, entry, false);
+        continue;
+      }
+      this.jobs.set(entry.id, {
+        entry,
+        target,
+        file: null,
+        meter: new RateMeter(),
+        cancelRequested: false,
+        progress: {
+          fileId: entry.id,
+          state: 'queued',
+          bytes: 0,
+          size: entry.size,
+          bytesPerSecond: 0,
+          secondsLeft: null,
+          error: null,
+        },
+      });
+      this.queue.push(entry.id);
+    }
+    this.emitProgress(true);
+    void this.run();
+  }
+
+  /**
+   * Stops one file: a queued file is taken off the queue; the file being
+   * downloaded is cancelled at the sender and its partial file discarded,
+   * and the queue moves on. Files already verifying or settled are left.
+   */
+  cancel(fileId: number): void {
+    const job = this.jobs.get(fileId);
+    if (!job) return;
+    if (job.progress.state === 'queued' && job !== this.current) {
+      this.queue = this.queue.filter((id) => id !== fileId);
+      void this.settleJob(job, { state: 'cancelled', bytesPerSecond: 0, secondsLeft: null });
+      return;
+    }
+    if (job !== this.current || job.progress.state === 'verifying') return;
+    if (SETTLED_FILE_STATES.includes(job.progress.state)) return;
+    job.cancelRequested = true;
+    // runJob notices: its fetch rejects, or its wait for a connection ends.
+    if (job.file) this.connection.client?.cancel();
+    this.connection.wakeWaiters();
+  }
+
+  /** Cancels every queued file and the one being downloaded. */
+  cancelAll(): void {
+    for (const id of this.queue) this.cancel(id);
+    if (this.current) this.cancel(this.current.entry.id);
+  }
+
+  /** The page is going: discard partial files, let targets complete what they can. */
+  abandon(): void {
+    for (const job of this.jobs.values()) {
+      if (SETTLED_FILE_STATES.includes(job.progress.state)) continue;
+      // A zip keeps its verified files and writes its central directory.
+      void (job.file?.abort() ?? Promise.resolve()).then(() =>
+        settleTarget(job.target, job.entry, false),
+      );
+    }
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let id = this.queue.shift(); id !== undefined; id = this.queue.shift()) {
+        const job = this.jobs.get(id);
+        if (!job || job.progress.state !== 'queued') continue;
+        this.current = job;
+        try {
+          await this.runJob(job);
+        } finally {
+          this.current = null;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    try {
+      job.file = new IncomingFile(
+        job.entry.id,
+        job.entry.size,
+        await job.target.open(job.entry),
+        this.hash,
+      );
+    } catch (error) {
+      await this.settleJob(job, {
+        state: 'failed',
+        error: `could not open the file for writing: ${String(error)}`,
+      });
+      return;
+    }
+    const file = job.file;
+    this.updateJob(job, { state: 'downloading' }, true);
+    const ticker = setInterval(() => {
+      const rate = job.meter.update(file.bytesReceived);
+      this.updateJob(
+        job,
+        {
+          bytes: file.bytesReceived,
+          bytesPerSecond: rate,
+          secondsLeft: job.meter.secondsLeft(file.size - file.bytesReceived),
+        },
+        false,
+      );
+    }, PROGRESS_EMIT_MS);
+    try {
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        const client = await this.connection.readyClient(() => job.cancelRequested);
+        if (!client) break;
+        try {
+          const done = await client.fetch(file);
+          if (job.cancelRequested) break;
+          this.updateJob(job, { state: 'verifying', bytes: file.bytesReceived }, true);
+          const ok = await file.finish(done.sha256);
+          await this.settleJob(job, {
+            state: ok ? 'verified' : 'failed',
+            bytesPerSecond: 0,
+            secondsLeft: 0,
+            error: ok ? null : 'SHA-256 mismatch',
+          });
+          return;
+        } catch (error) {
+          if (error instanceof ConnectionLostError) {
+            // Keep `file` as is: the next connection asks from bytesReceived.
+            job.meter.reset(file.bytesReceived);
+            continue;
+          }
+          throw error;
+        }
+      }
+      await file.abort();
+      await this.settleJob(job, this.stoppedChange(job, this.connection.endReason));
+    } catch (error) {
+      await file.abort();
+      await this.settleJob(
+        job,
+        this.stoppedChange(job, error instanceof Error ? error.message : String(error)),
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /** How a job that stopped before verifying ends: cancelled, or failed with `error`. */
+  private stoppedChange(job: Job, error: string): Partial<FileProgress> {
+    return job.cancelRequested
+      ? { state: 'cancelled', bytesPerSecond: 0, secondsLeft: null, error: null }
+      : { state: 'failed', error };
+  }
+
+  /** Puts a job in its final state and tells its target, which may complete (a zip). */
+  private settleJob(job: Job, change: Partial<FileProgress>): Promise<void> {
+    this.updateJob(job, change, true);
+    return settleTarget(job.target, job.entry, job.progress.state === 'verified');
+  }
+
+  private updateJob(job: Job, change: Partial<FileProgress>, force: boolean): void {
+    job.progress = { ...job.progress, ...change };
+    this.emitProgress(force);
+  }
+
+  private emitProgress(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.lastEmit < PROGRESS_EMIT_MS) return;
+    this.lastEmit = now;
+    this.emit(
+      'progress',
+      [...this.jobs.values()].map((j) => j.progress),
+    );
+  }
+}
+
+function settleTarget(target: SaveTarget, entry: FileEntry, saved: boolean): Promise<void> {
+  // A target that cannot complete (the download was cancelled in the
+  // browser) has already failed its files; nothing more to report.
+  return target.settle?.(entry, saved).catch(() => undefined) ?? Promise.resolve();
+}
