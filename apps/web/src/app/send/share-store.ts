@@ -1,10 +1,11 @@
 import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry } from '@ephemeral/protocol';
-import { gatewayUrl, SignalingClient, SignalingState } from '../signaling/signaling-client';
+import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
 import { shareLink } from '../share/share-link';
-import { generateSecret, parseSecret } from '../transfer/auth/share-secret';
+import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
 import { browserPeerConnection } from '../transfer/rtc/peer-connection';
-import { PickedFile, ReceiverStatus, ShareHost } from '../transfer/send/share-host';
+import { ReceiverStatus } from '../transfer/send/served-receiver';
+import { PickedFile, ShareHost } from '../transfer/send/share-host';
 import { workerSha256 } from '../transfer/hashing/worker-sha256';
 
 /** The sender page's state: wraps ShareHost in signals. */
@@ -13,7 +14,6 @@ export class ShareStore {
   readonly link = signal<string | null>(null);
   readonly files = signal<FileEntry[]>([]);
   readonly receivers = signal<ReceiverStatus[]>([]);
-  readonly connection = signal<SignalingState>('connecting');
   /** The gateway gave up on us (or gave us a new ID): the link is dead. */
   readonly lost = signal(false);
 
@@ -22,7 +22,7 @@ export class ShareStore {
   private readonly secret = generateSecret();
   private readonly host = new ShareHost(
     this.signaling,
-    parseSecret(this.secret) ?? new Uint8Array(),
+    secretBytes(this.secret),
     browserPeerConnection,
     workerSha256,
   );
@@ -30,7 +30,6 @@ export class ShareStore {
   constructor() {
     this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));
     this.host.on('receivers', (receivers) => this.receivers.set(receivers));
-    this.signaling.on('state', (state) => this.connection.set(state));
     this.signaling.on('lost', () => this.lost.set(true));
     this.signaling
       .connect()

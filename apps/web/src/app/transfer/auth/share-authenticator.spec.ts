@@ -1,6 +1,6 @@
 import { Role } from '@ephemeral/protocol';
 import { dtlsFingerprints, ShareAuthenticator } from './share-authenticator';
-import { generateSecret, parseSecret } from './share-secret';
+import { generateSecret, InvalidSecretError, parseSecret, secretBytes } from './share-secret';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
@@ -33,6 +33,13 @@ describe('share secret', () => {
     expect(parseSecret('abc')).toBeNull();
     expect(parseSecret('a'.repeat(20))).toBeNull(); // 15 bytes < 128 bits
     expect(parseSecret('not base64 at all!!!!!!!')).toBeNull();
+  });
+
+  it('secretBytes throws instead of falling back to an empty key', () => {
+    const secret = generateSecret();
+    expect(secretBytes(secret)).toEqual(parseSecret(secret));
+    expect(() => secretBytes('')).toThrow(InvalidSecretError);
+    expect(() => secretBytes('a'.repeat(20))).toThrow(InvalidSecretError);
   });
 });
 

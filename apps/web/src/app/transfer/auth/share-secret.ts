@@ -22,6 +22,21 @@ export function parseSecret(text: string): Uint8Array | null {
   return bytes && bytes.length >= MIN_SECRET_BYTES ? bytes : null;
 }
 
+/** A secret that should be valid (this page made it) was not: never fall back to an empty key. */
+export class InvalidSecretError extends Error {
+  constructor() {
+    super('the share secret is not a base64url string of at least 128 bits');
+    this.name = 'InvalidSecretError';
+  }
+}
+
+/** Decodes a secret this page generated; throws rather than return a weaker key. */
+export function secretBytes(text: string): Uint8Array {
+  const bytes = parseSecret(text);
+  if (!bytes) throw new InvalidSecretError();
+  return bytes;
+}
+
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);

@@ -62,10 +62,6 @@ export class TransferServer extends Emitter<ServerEvents> {
     dataChannel.addEventListener('close', () => this.close());
   }
 
-  get isAuthenticated(): boolean {
-    return this.authenticated;
-  }
-
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
     this.control.send({

@@ -84,11 +84,6 @@ export class ZipSaveTarget implements SaveTarget {
     this.unsettled = new Set(entries.map((e) => e.id));
   }
 
-  /** The path `entry` has inside the archive. */
-  pathOf(entry: FileEntry): string | undefined {
-    return this.paths.get(entry.id);
-  }
-
   async open(entry: FileEntry): Promise<FileSink> {
     if (!this.unsettled.has(entry.id) || this.opened.has(entry.id) || this.done)
       throw new Error(`${entry.relativePath} is not part of ${this.archiveName}`);
