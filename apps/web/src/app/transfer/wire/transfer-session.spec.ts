@@ -12,6 +12,7 @@ import { SharedFile, TransferServer } from './transfer-server';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
+const OTHER_RECEIVER = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 function blob(bytes: Uint8Array) {
   return {
@@ -127,18 +128,30 @@ describe('TransferServer + TransferClient', () => {
     const files = [{ entry: entry(1, 'a.bin', payload.length), source: blob(payload) }];
     const { client, manifest, server } = connect(files, secret);
     const seen: number[] = [];
-    server.on('progress', (p) => seen.push(p.bytes));
+    // The last acknowledgement (every written byte) ends the sequence.
+    const complete = new Promise<void>((resolve) =>
+      server.on('progress', (p) => {
+        seen.push(p.bytes);
+        if (p.bytes === payload.length) resolve();
+      }),
+    );
     await manifest;
     const file = new IncomingFile(1, payload.length, new MemorySink());
     await client.fetch(file);
-    await file.flushed();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(seen[seen.length - 1]).toBe(payload.length);
+    await complete;
+    // 50 kB is under one ACK_EVERY_BYTES step: only the final acknowledgement.
+    expect(seen).toEqual([payload.length]);
   });
 
-  it('uses the proof roles', () => {
-    const auth = new ShareAuthenticator(secret, SENDER, RECEIVER);
-    expect(auth.verifyProof(Role.ROLE_SENDER, auth.proof(Role.ROLE_SENDER))).toBe(true);
+  it('accepts a proof only for the role and the pair it was made for', () => {
+    const sender = new ShareAuthenticator(secret, SENDER, RECEIVER);
+    const receiver = new ShareAuthenticator(secret, SENDER, RECEIVER);
+    const otherReceiver = new ShareAuthenticator(secret, SENDER, OTHER_RECEIVER);
+    const proof = sender.proof(Role.ROLE_SENDER);
+    expect(receiver.verifyProof(Role.ROLE_SENDER, proof)).toBe(true);
+    expect(receiver.verifyProof(Role.ROLE_RECEIVER, proof)).toBe(false);
+    expect(receiver.verifyProof(Role.ROLE_SENDER, sender.proof(Role.ROLE_RECEIVER))).toBe(false);
+    expect(otherReceiver.verifyProof(Role.ROLE_SENDER, proof)).toBe(false);
   });
 });
 
