@@ -111,16 +111,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   /** Receiver: makes the offer and sends it with its fingerprint MAC. */
   async offer(): Promise<void> {
     try {
-      const offer = await this.pc.createOffer();
-      await this.pc.setLocalDescription(offer);
-      if (this.closed) return;
-      const sdp = this.pc.localDescription?.sdp ?? offer.sdp ?? '';
-      this.send({
-        payload: {
-          $case: 'offer',
-          value: { sdp, fingerprintMac: this.options.auth.sdpMac(Role.ROLE_RECEIVER, sdp) },
-        },
-      });
+      await this.sendLocalDescription('offer', await this.pc.createOffer());
     } catch {
       this.fail('negotiation-failed');
     }
@@ -131,16 +122,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     try {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
       this.candidates.remoteDescriptionSet();
-      const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
-      if (this.closed) return;
-      const sdp = this.pc.localDescription?.sdp ?? answer.sdp ?? '';
-      this.send({
-        payload: {
-          $case: 'answer',
-          value: { sdp, fingerprintMac: this.options.auth.sdpMac(Role.ROLE_SENDER, sdp) },
-        },
-      });
+      await this.sendLocalDescription('answer', await this.pc.createAnswer());
     } catch {
       this.fail('negotiation-failed');
     }
@@ -195,6 +177,20 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.clearTimer();
     this.emit('failed', reason);
     this.close();
+  }
+
+  /** Applies `description` locally and sends what the browser applied, with its MAC. */
+  private async sendLocalDescription(
+    kind: 'offer' | 'answer',
+    description: RTCSessionDescriptionInit,
+  ): Promise<void> {
+    await this.pc.setLocalDescription(description);
+    if (this.closed) return;
+    const sdp = this.pc.localDescription?.sdp ?? description.sdp ?? '';
+    const value = { sdp, fingerprintMac: this.options.auth.sdpMac(this.options.role, sdp) };
+    this.send({
+      payload: kind === 'offer' ? { $case: 'offer', value } : { $case: 'answer', value },
+    });
   }
 
   private send(signal: Signal): void {
