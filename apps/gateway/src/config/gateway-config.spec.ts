@@ -50,6 +50,23 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig(env)).toThrow(name);
   });
 
+  it('treats empty values as unset', () => {
+    const config = loadGatewayConfig({ PORT: '', HOST: '', GATEWAY_ID: '', ICE_SERVERS: '' });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', iceServers: [] });
+    expect(config.gatewayId).toMatch(/-\d+-[0-9a-f]{6}$/);
+    expect(loadGatewayConfig({ TURN_SECRET: '', TURN_URLS: '' }).turn).toBeNull();
+  });
+
+  it.each(['0x10', '1e3', '1.5', ' 12', '12 ', '+5'])(
+    'reads numbers as decimal digits only: refuses PORT=%j, naming PORT',
+    (value) => {
+      expect(() => loadGatewayConfig({ PORT: value })).toThrow(GatewayConfigError);
+      expect(() => loadGatewayConfig({ PORT: value })).toThrow(
+        'invalid gateway configuration:\n  PORT: must be a whole number in decimal digits',
+      );
+    },
+  );
+
   it('turns on the Kafka bus with KAFKA_BROKERS, and presence events from Kafka by default', () => {
     const config = loadGatewayConfig({
       SIGNAL_BUS: 'kafka',

@@ -9,6 +9,13 @@ import { kafkaBrokersSchema } from '@ephemeral/kafka';
 
 import type { IceServer } from '@ephemeral/protocol';
 import type { LogLevel } from '@ephemeral/logging';
+import {
+  ConfigError,
+  configErrorMessage,
+  configProblems,
+  decimalInteger,
+  withoutEmptyValues,
+} from '@ephemeral/server-runtime';
 
 /** Everything the gateway reads from its environment, validated once at boot. */
 export interface GatewayConfig {
@@ -55,19 +62,14 @@ export interface TurnConfig {
   ttlSeconds: number;
 }
 
-/** A bad environment value; main prints the message and exits non-zero. */
-export class GatewayConfigError extends Error {
+/** A bad environment value; main logs the message and exits 2. */
+export class GatewayConfigError extends ConfigError {
   override readonly name = 'GatewayConfigError';
 }
 
+/** An integer in decimal digits within [min, max]; `fallback` when unset. */
 function wholeNumber(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+  return decimalInteger(min, max).default(fallback);
 }
 
 const iceServerSchema = z.object({
@@ -220,14 +222,14 @@ function defaultGatewayId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Reads and validates the environment; throws GatewayConfigError listing every bad value. */
+/**
+ * Reads and validates the environment; throws GatewayConfigError listing every
+ * bad value. Empty values count as unset (`FOO=` falls back to the default).
+ */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
-    );
-    throw new GatewayConfigError(`invalid gateway configuration:\n${problems.join('\n')}`);
+    throw new GatewayConfigError(configErrorMessage('gateway', configProblems(parsed.error)));
   }
   const e = parsed.data;
   const problems: string[] = [];
@@ -251,9 +253,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     problems.push(`METRICS_PORT: must differ from PORT (${e.PORT}) on the same host`);
   }
   if (problems.length > 0) {
-    throw new GatewayConfigError(
-      `invalid gateway configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
-    );
+    throw new GatewayConfigError(configErrorMessage('gateway', problems));
   }
   return {
     host: e.HOST,

@@ -50,6 +50,16 @@ describe('loadPresenceConfig', () => {
     expect(loadPresenceConfig({ PRESENCE_PORT: '' }).port).toBe(50051);
   });
 
+  it.each(['0x10', '1e3', '1.5', ' 12', '12 ', '+5'])(
+    'reads numbers as decimal digits only: refuses PRESENCE_PORT=%j, naming PRESENCE_PORT',
+    (value) => {
+      expect(() => loadPresenceConfig({ PRESENCE_PORT: value })).toThrow(PresenceConfigError);
+      expect(() => loadPresenceConfig({ PRESENCE_PORT: value })).toThrow(
+        'invalid presence configuration:\n  PRESENCE_PORT: must be a whole number in decimal digits',
+      );
+    },
+  );
+
   it.each([
     [{ PRESENCE_PORT: 'abc' }, 'PRESENCE_PORT'],
     [{ PRESENCE_PORT: '70000' }, 'PRESENCE_PORT'],

@@ -2,6 +2,13 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 
 import { kafkaBrokersSchema } from '@ephemeral/kafka';
+import {
+  ConfigError,
+  configErrorMessage,
+  configProblems,
+  decimalInteger,
+  withoutEmptyValues,
+} from '@ephemeral/server-runtime';
 
 /**
  * Everything presence reads from the environment, validated once at boot.
@@ -32,8 +39,8 @@ export interface PresenceConfig {
   readonly metrics: { readonly host: string; readonly port: number };
 }
 
-/** A bad environment: the message lists every offending variable. */
-export class PresenceConfigError extends Error {
+/** A bad environment: the message lists every offending variable; main exits 2. */
+export class PresenceConfigError extends ConfigError {
   override readonly name = 'PresenceConfigError';
 }
 
@@ -41,14 +48,11 @@ export class PresenceConfigError extends Error {
 // distributed mode locally, never used unless LEASE_STORE=redis.
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
-// Integers only: "1.5" seconds or "abc" is a typo, not a value to round.
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
 const environmentSchema = z
   .object({
     PRESENCE_HOST: z.string().trim().min(1).default('127.0.0.1'),
     // 0 asks the OS for a free port (tests, several replicas on one host).
-    PRESENCE_PORT: integer(0, 65_535).default(50_051),
+    PRESENCE_PORT: decimalInteger(0, 65_535).default(50_051),
     PRESENCE_INSTANCE_ID: z
       .string()
       .trim()
@@ -56,14 +60,14 @@ const environmentSchema = z
       .optional(),
     // 15 s: a gateway that renews every few seconds survives a couple of lost
     // keepalives, and a dead gateway's peers disappear within a quarter minute.
-    LEASE_TTL_DEFAULT_SECONDS: integer(1, 3_600).default(15),
+    LEASE_TTL_DEFAULT_SECONDS: decimalInteger(1, 3_600).default(15),
     // 1 s floor: below it the 250 ms reaper tick would be a large share of the TTL.
-    LEASE_TTL_MIN_SECONDS: integer(1, 3_600).default(1),
+    LEASE_TTL_MIN_SECONDS: decimalInteger(1, 3_600).default(1),
     // 2 min ceiling: longer leases keep a dead gateway's peers "online" too long.
-    LEASE_TTL_MAX_SECONDS: integer(1, 3_600).default(120),
+    LEASE_TTL_MAX_SECONDS: decimalInteger(1, 3_600).default(120),
     // 250 ms: an expiry is announced at most a quarter second late, and an idle
     // tick costs one heap peek.
-    LEASE_REAPER_INTERVAL_MS: integer(10, 60_000).default(250),
+    LEASE_REAPER_INTERVAL_MS: decimalInteger(10, 60_000).default(250),
     LEASE_STORE: z.enum(['memory', 'redis']).default('memory'),
     // Only read when LEASE_STORE=redis (its default then: the local test Redis).
     REDIS_URL: z
@@ -88,9 +92,9 @@ const environmentSchema = z
       .default('ephemeral-presence'),
     // 1024 events: a burst of a thousand peers joining still fits; a watcher
     // further behind than that is dropped rather than buffered without bound.
-    WATCH_QUEUE_LIMIT: integer(1, 1_000_000).default(1_024),
+    WATCH_QUEUE_LIMIT: decimalInteger(1, 1_000_000).default(1_024),
     // 5 s: well inside Kubernetes' default 30 s termination grace period.
-    SHUTDOWN_GRACE_MS: integer(0, 600_000).default(5_000),
+    SHUTDOWN_GRACE_MS: decimalInteger(0, 600_000).default(5_000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -98,7 +102,7 @@ const environmentSchema = z
     METRICS_HOST: z.string().trim().min(1).optional(),
     // 9464: the port k8s/base/presence declares (containerPort "metrics" and
     // the prometheus.io/port annotation). 0 asks the OS for a free port.
-    METRICS_PORT: integer(0, 65_535).default(9_464),
+    METRICS_PORT: decimalInteger(0, 65_535).default(9_464),
   })
   .superRefine((env, ctx) => {
     const metricsHost = env.METRICS_HOST ?? env.PRESENCE_HOST;
@@ -137,15 +141,9 @@ const environmentSchema = z
  * `FOO=` in a .env file falls back to the default rather than failing.
  */
 export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): PresenceConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const parsed = environmentSchema.safeParse(present);
+  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
-    );
-    throw new PresenceConfigError(`invalid presence configuration:\n${problems.join('\n')}`);
+    throw new PresenceConfigError(configErrorMessage('presence', configProblems(parsed.error)));
   }
   const e = parsed.data;
   return {
