@@ -1,5 +1,7 @@
 import pino from 'pino';
 
+import { serializeError } from './serialize-error';
+
 export type Logger = pino.Logger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -19,6 +21,8 @@ export function createLogger(options: {
     base: { service: options.service, instance: options.instance },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Log a thrown value as `err: error`: its stack is kept (serializeError).
+    serializers: { err: serializeError },
     redact: {
       paths: ['resumeToken', '*.resumeToken', 'sdp', '*.sdp', 'token', '*.token'],
       censor: '[redacted]',

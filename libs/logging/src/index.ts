@@ -1,1 +1,2 @@
 export { createLogger, type Logger, type LogLevel } from './create-logger';
+export { serializeError } from './serialize-error';

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 
+import { Metadata, status } from '@grpc/grpc-js';
 import pino from 'pino';
 
 import { ClientFrame, ServerFrame } from '@ephemeral/protocol';
@@ -87,6 +88,30 @@ describe('gateway log redaction', () => {
     expect(JSON.parse(lines[1]).frame.kind.value.resumePeerId).toBe(
       'b6f2c6a4-9a53-4d5e-8f0e-0c1b2a3d4e5f',
     );
+  });
+
+  it('logs a thrown gRPC error whole: type, message, code, stack and metadata', () => {
+    const { logger, lines } = capture();
+    const metadata = new Metadata();
+    metadata.set('retry-after', '1');
+    const error = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: status.UNAVAILABLE,
+      details: 'No connection established',
+      metadata,
+    });
+    logger.warn({ err: error }, 'presence watch broke');
+    logger.warn({ err: 'a plain reason' }, 'not an Error');
+
+    const [broke, plain] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(broke['err']).toEqual({
+      type: 'Error',
+      message: '14 UNAVAILABLE: No connection established',
+      stack: expect.stringContaining('gateway-log-redaction.spec.ts'),
+      code: status.UNAVAILABLE,
+      details: 'No connection established',
+      metadata: { 'retry-after': ['1'] },
+    });
+    expect(plain['err']).toBe('a plain reason');
   });
 
   it('cuts the fragment off URL fields only', () => {

@@ -1,4 +1,4 @@
-import type { Logger } from '@ephemeral/logging';
+import { type Logger, serializeError } from '@ephemeral/logging';
 
 const CENSOR = '[redacted]';
 
@@ -65,6 +65,12 @@ const URL_FIELDS = ['url', 'href', 'link', 'shareUrl', 'referer', 'referrer', 'l
 export function withGatewayRedaction(logger: Logger, bindings: Record<string, string>): Logger {
   return logger.child(bindings, {
     redact: { paths: [...GATEWAY_REDACT_PATHS], censor: CENSOR },
-    serializers: Object.fromEntries(URL_FIELDS.map((field) => [field, withoutFragment])),
+    serializers: {
+      ...Object.fromEntries(URL_FIELDS.map((field) => [field, withoutFragment])),
+      // The deep wildcard paths above copy what they walk into: errors are
+      // made plain JSON first, or a gRPC error (its Metadata holds a Map)
+      // would turn the whole `err` into "[unable to serialize…]".
+      err: serializeError,
+    },
   });
 }
