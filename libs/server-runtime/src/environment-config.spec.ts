@@ -36,7 +36,7 @@ describe('environment config helpers', () => {
     'refuses PORT=%j, naming the variable',
     (value) => {
       expect(problemsOf({ PORT: value })).toEqual([
-        'PORT: must be a whole number in decimal digits, such as 8080',
+        'PORT: must be a whole number in decimal digits (0-9 only)',
       ]);
     },
   );

@@ -34,7 +34,7 @@ const DECIMAL_DIGITS = /^\d+$/;
 export function decimalInteger(min: number, max: number) {
   return z
     .string()
-    .regex(DECIMAL_DIGITS, 'must be a whole number in decimal digits, such as 8080')
+    .regex(DECIMAL_DIGITS, 'must be a whole number in decimal digits (0-9 only)')
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
