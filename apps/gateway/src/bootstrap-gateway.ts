@@ -6,7 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import type { Logger } from '@ephemeral/logging';
-import { MetricsHttpServer, MetricsRegistry } from '@ephemeral/metrics';
+import { MetricsRegistry } from '@ephemeral/metrics';
+import { startMetricsServer } from '@ephemeral/server-runtime';
 
 import type { GatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
@@ -25,44 +26,6 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   /** Drain clients (Reconnect, then GOING_AWAY), then stop everything. Leases are kept. */
   shutdown(): Promise<void>;
-}
-
-/**
- * GET /metrics on METRICS_HOST:METRICS_PORT: its own port, not PORT, because
- * the Ingress publishes PORT to the internet and the series name error rates
- * and capacity nobody outside should read. Started before the public port so
- * a ready gateway is always scrapable. A port that cannot be bound is logged,
- * not fatal: the gateway keeps serving peers, and Prometheus shows the target
- * down (up == 0), which is what alerts.
- */
-async function startMetricsServer(
-  config: GatewayConfig,
-  registry: MetricsRegistry,
-  logger: Logger,
-): Promise<MetricsHttpServer | null> {
-  const server = new MetricsHttpServer(registry, {
-    ...config.metrics,
-    onScrapeError: (error) =>
-      logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'metrics scrape failed',
-      ),
-  });
-  try {
-    const port = await server.listen();
-    logger.info({ host: config.metrics.host, port }, 'metrics listening');
-    return server;
-  } catch (error) {
-    logger.error(
-      {
-        err: error instanceof Error ? error.message : String(error),
-        host: config.metrics.host,
-        port: config.metrics.port,
-      },
-      'metrics server could not listen: serving without /metrics',
-    );
-    return null;
-  }
 }
 
 /**
@@ -89,7 +52,8 @@ export async function bootstrapGateway(
   // (index: false) so it is never cached and the SPA routes share it.
   app.useStaticAssets(config.webRoot, { index: false, fallthrough: true, maxAge: '1h' });
   app.useWebSocketAdapter(new GatewayWsAdapter(app, config, logger));
-  const metricsServer = await startMetricsServer(config, registry, logger);
+  // Before the public port, so a ready gateway is always scrapable.
+  const metricsServer = await startMetricsServer(registry, config.metrics, logger);
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

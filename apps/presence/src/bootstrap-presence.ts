@@ -1,0 +1,172 @@
+import type { Kafka } from 'kafkajs';
+
+import { createKafkaClient } from '@ephemeral/kafka';
+import type { Logger } from '@ephemeral/logging';
+import { MetricsRegistry } from '@ephemeral/metrics';
+import { startMetricsServer } from '@ephemeral/server-runtime';
+
+import type { PresenceConfig } from './config/presence-config';
+import { KafkaPresenceEventFeed } from './events/kafka-presence-event-feed';
+import { KafkaPresenceEventPublisher } from './events/kafka-presence-event-publisher';
+import { PRESENCE_KAFKA_TIMEOUTS } from './events/presence-events-topic';
+import { systemClock } from './lease/clock';
+import type { LeaseStore } from './lease/lease-store';
+import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
+import { createRedisClient, redactedRedisUrl, redisReady } from './lease/redis-client';
+import { RedisLeaseStore } from './lease/redis-lease-store';
+import { PresenceMetrics } from './metrics/presence-metrics';
+import { createPresenceServer, type PresenceServer } from './presence-server';
+
+// 5 s for Redis at boot: a healthy one answers in milliseconds. After that we
+// listen anyway (calls answer UNAVAILABLE) rather than crash-loop while Redis
+// restarts; ioredis keeps reconnecting.
+const REDIS_BOOT_WAIT_MS = 5_000;
+// 2 s at shutdown to send the events still buffered for Kafka.
+const EVENTS_FLUSH_ON_SHUTDOWN_MS = 2_000;
+/**
+ * What the closers may take after the gRPC server has drained: the events
+ * flush (2 s), a Kafka consumer leaving its group (disconnectWithin: up to
+ * 5 s), then Redis and /metrics. Past SHUTDOWN_GRACE_MS plus this, runServer
+ * exits 1 (ADR 0010).
+ */
+export const PRESENCE_CLOSE_BUDGET_MS = 8_000;
+
+export interface RunningPresence {
+  server: PresenceServer;
+  /** The gRPC port actually bound (PRESENCE_PORT=0 picks a free one). */
+  port: number;
+  /** The /metrics port actually bound (METRICS_PORT=0 picks one); null if it could not bind. */
+  metricsPort: number | null;
+  /** Drains the gRPC server, then closes Kafka, Redis and /metrics. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** What the distributed mode adds around the server, closed after it drains. */
+type Closer = () => Promise<void>;
+
+async function createLeaseStore(
+  config: PresenceConfig,
+  logger: Logger,
+  closers: Closer[],
+): Promise<LeaseStore | undefined> {
+  if (!config.redis) return undefined;
+  const redis = createRedisClient(config.redis.url, logger.child({ component: 'redis' }));
+  closers.push(async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  if (!(await redisReady(redis, REDIS_BOOT_WAIT_MS))) {
+    logger.warn(
+      { redis: redactedRedisUrl(config.redis.url), waitedMs: REDIS_BOOT_WAIT_MS },
+      'redis not reachable yet: listening anyway, lease calls answer UNAVAILABLE until it is',
+    );
+  }
+  const ttl = config.leaseTtl;
+  return new RedisLeaseStore(
+    redis,
+    systemClock,
+    new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
+    { keyPrefix: config.redis.keyPrefix },
+  );
+}
+
+/**
+ * Kafka mode: the registry's events go only to Kafka, and the Watch hub is fed
+ * only from the topic, so each watcher sees each event once, whichever
+ * replica caused it.
+ */
+async function startKafkaEvents(
+  kafka: Kafka,
+  config: PresenceConfig,
+  server: PresenceServer,
+  publisher: KafkaPresenceEventPublisher,
+  logger: Logger,
+  closers: Closer[],
+): Promise<void> {
+  const feed = new KafkaPresenceEventFeed(
+    kafka,
+    config.instanceId,
+    server.hub,
+    logger.child({ component: 'presence-events' }),
+    server.metrics,
+  );
+  closers.push(
+    () => publisher.close(EVENTS_FLUSH_ON_SHUTDOWN_MS),
+    () => feed.stop(),
+  );
+  publisher.start();
+  try {
+    await feed.start();
+  } catch {
+    // Logged by the feed, which keeps retrying; Watch streams stay quiet until then.
+    logger.warn('listening without the presence events feed for now');
+  }
+}
+
+/**
+ * Builds and starts presence: the lease store (memory or Redis), Kafka events
+ * when KAFKA_BROKERS is set, /metrics, then the gRPC port. Used by main.ts
+ * (through runServer); the in-process server alone is createPresenceServer.
+ */
+export async function bootstrapPresence(
+  config: PresenceConfig,
+  logger: Logger,
+): Promise<RunningPresence> {
+  const closers: Closer[] = [];
+  const registry = new MetricsRegistry();
+  const metrics = new PresenceMetrics(registry);
+  const store = await createLeaseStore(config, logger, closers);
+  const kafka = config.kafka
+    ? createKafkaClient(
+        config.kafka.brokers,
+        config.kafka.clientId,
+        logger,
+        PRESENCE_KAFKA_TIMEOUTS,
+      )
+    : undefined;
+  const publisher = kafka
+    ? new KafkaPresenceEventPublisher(
+        kafka,
+        logger.child({ component: 'presence-events' }),
+        metrics,
+      )
+    : undefined;
+  const server = createPresenceServer(config, { logger, store, eventSink: publisher, metrics });
+  if (kafka && publisher) await startKafkaEvents(kafka, config, server, publisher, logger, closers);
+  if (config.redis && !config.kafka) {
+    logger.warn(
+      "LEASE_STORE=redis without KAFKA_BROKERS: Watch streams only this replica's events",
+    );
+  }
+  // Before the gRPC port, so a ready replica is always scrapable; last in
+  // `closers`, so scrapes keep working while Kafka and Redis close.
+  const metricsServer = await startMetricsServer(registry, config.metrics, logger);
+  if (metricsServer) closers.push(() => metricsServer.close());
+  const port = await server.listen();
+  logger.info(
+    {
+      host: config.host,
+      port,
+      leaseStore: config.leaseStore,
+      redis: config.redis ? redactedRedisUrl(config.redis.url) : undefined,
+      redisKeyPrefix: config.redis?.keyPrefix,
+      kafkaBrokers: config.kafka?.brokers,
+      leaseTtl: config.leaseTtl,
+      reaperIntervalMs: config.reaperIntervalMs,
+    },
+    'presence listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    metricsPort: metricsServer?.port ?? null,
+    shutdown: () => {
+      stopping ??= (async () => {
+        await server.shutdown();
+        for (const close of closers) await close();
+      })();
+      return stopping;
+    },
+  };
+}
