@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { readZip } from '@ephemeral/testing/zip-reader';
-import { Crc32, dosDateTime, ZipWriter } from './zip-writer';
+import { dosDateTime, type ZipEntry, ZipWriter } from './zip-writer';
 
 /** Collects a writer's output; can hold writes back to test backpressure. */
 class Collector {
@@ -39,16 +39,38 @@ async function addFile(
   await entry.end();
 }
 
-describe('Crc32', () => {
-  it('matches the standard check value and zlib, however the bytes are split', () => {
-    expect(new Crc32().update(new TextEncoder().encode('123456789')).value).toBe(0xcbf43926);
-    expect(new Crc32().value).toBe(0);
+describe('ZipWriter CRC-32 (hash-wasm)', () => {
+  it("stores the standard check value, and zlib's CRC however the bytes are split", async () => {
+    const out = new Collector();
+    const zip = new ZipWriter(out.output);
+    await addFile(zip, 'check.txt', new TextEncoder().encode('123456789'));
+    await addFile(zip, 'empty', new Uint8Array(0));
     const data = random(100_003, 7);
-    for (const step of [1, 3, 8, 13, 4096, data.length]) {
-      const crc = new Crc32();
-      for (let i = 0; i < data.length; i += step) crc.update(data.subarray(i, i + step));
-      expect(crc.value).toBe(crc32(data));
-    }
+    const steps = [1, 3, 8, 13, 4096, data.length];
+    for (const step of steps) await addFile(zip, `split-${step}.bin`, data, step);
+    await zip.finish();
+    const crcs = readZip(out.bytes()).files.map((f) => f.crc32);
+    expect(crcs).toEqual([0xcbf43926, 0, ...steps.map(() => crc32(data))]);
+  });
+
+  it("keeps one entry's CRC when a begin() that must fail comes while it is open", async () => {
+    const out = new Collector();
+    const zip = new ZipWriter(out.output);
+    const data = random(5000, 8);
+    const [first, second] = await Promise.allSettled([
+      zip.begin({ name: 'a.bin', size: data.length }),
+      zip.begin({ name: 'b.bin', size: 0 }),
+    ]);
+    expect(second).toMatchObject({ status: 'rejected', reason: expect.any(Error) });
+    const entry = (first as PromiseFulfilledResult<ZipEntry>).value;
+    await entry.write(data.subarray(0, 2000));
+    await expect(zip.begin({ name: 'c.bin', size: 0 })).rejects.toThrow(/not ended/);
+    await entry.write(data.subarray(2000));
+    await entry.end();
+    await zip.finish();
+    expect(readZip(out.bytes()).files.map((f) => [f.name, f.crc32])).toEqual([
+      ['a.bin', crc32(data)],
+    ]);
   });
 });
 

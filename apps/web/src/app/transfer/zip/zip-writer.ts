@@ -11,7 +11,15 @@
  *
  * ZIP64 is decided per entry up front from its announced size (the largest it
  * can become), and for the archive's end records from the actual offsets.
+ *
+ * The CRC-32 (ZIP's: IEEE 802.3, polynomial 0xEDB88320) comes from hash-wasm,
+ * as the SHA-256 of every file does. Its hasher is created asynchronously,
+ * once per writer, by the first `begin()` (already async); from then on it is
+ * fed synchronously as bytes pass and reset for each entry, which is safe
+ * because one entry is open at a time.
  */
+
+import { createCRC32, type IHasher } from 'hash-wasm';
 
 const LOCAL_HEADER = 0x04034b50;
 const DATA_DESCRIPTOR = 0x08074b50;
@@ -35,55 +43,10 @@ const UNIX_FILE_MODE = 0o100644;
 const MAX_32 = 0xfffffffe;
 const MAX_16 = 0xfffe;
 
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), slicing by 8: eight
-// 256-entry tables let the loop take 8 bytes per step, several times faster
-// than byte at a time, so the checksum costs little next to the network.
-const CRC_TABLES: Uint32Array[] = (() => {
-  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    tables[0][n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = tables[0][n];
-    for (let t = 1; t < 8; t++) {
-      c = tables[0][c & 0xff] ^ (c >>> 8);
-      tables[t][n] = c >>> 0;
-    }
-  }
-  return tables;
-})();
-
-/** Incremental CRC-32 as ZIP uses it. */
-export class Crc32 {
-  private crc = 0xffffffff;
-
-  update(data: Uint8Array): this {
-    const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
-    let crc = this.crc;
-    let i = 0;
-    const end8 = data.length - (data.length % 8);
-    for (; i < end8; i += 8) {
-      const a = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) ^ crc;
-      crc =
-        t7[a & 0xff] ^
-        t6[(a >>> 8) & 0xff] ^
-        t5[(a >>> 16) & 0xff] ^
-        t4[a >>> 24] ^
-        t3[data[i + 4]] ^
-        t2[data[i + 5]] ^
-        t1[data[i + 6]] ^
-        t0[data[i + 7]];
-    }
-    for (; i < data.length; i++) crc = t0[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
-    this.crc = crc;
-    return this;
-  }
-
-  get value(): number {
-    return (this.crc ^ 0xffffffff) >>> 0;
-  }
+/** The CRC-32 a hash-wasm hasher computed, as the number ZIP stores. */
+function crcValue(hasher: IHasher): number {
+  const [a, b, c, d] = hasher.digest('binary'); // big-endian
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
 /** MS-DOS date and time (local time, 2-second steps, 1980–2107) as ZIP stores them. */
@@ -157,7 +120,6 @@ export interface ZipWriterOptions {
 
 /** One entry being written; obtained from `ZipWriter.begin`. */
 export class ZipEntry {
-  private readonly crc = new Crc32();
   private written = 0;
   private ended = false;
 
@@ -166,6 +128,8 @@ export class ZipEntry {
     private readonly writer: ZipWriter,
     readonly record: CentralRecord,
     private readonly limit: number,
+    /** The writer's CRC-32 hasher, initialised for this entry. */
+    private readonly crc: IHasher,
   ) {}
 
   get size(): number {
@@ -190,7 +154,7 @@ export class ZipEntry {
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.record.crc = this.crc.value;
+    this.record.crc = crcValue(this.crc);
     this.record.size = this.written;
     const descriptor = this.record.zip64
       ? new Fields(24).u32(DATA_DESCRIPTOR).u32(this.record.crc).u64(this.written).u64(this.written)
@@ -217,6 +181,7 @@ export class ZipWriter {
   private open: ZipEntry | null = null;
   private finished = false;
   private readonly encoder = new TextEncoder();
+  private crc: Promise<IHasher> | null = null;
 
   constructor(
     private readonly output: (bytes: Uint8Array) => Promise<void>,
@@ -230,6 +195,10 @@ export class ZipWriter {
 
   /** Writes the entry's local header; the returned entry takes its bytes. */
   async begin(options: ZipEntryOptions): Promise<ZipEntry> {
+    // Awaited first, so that the checks below and `this.open = entry` happen
+    // with no await between them (of two concurrent begin() calls, one fails).
+    this.crc ??= createCRC32();
+    const crc = await this.crc;
     if (this.finished) throw new Error('zip archive already finished');
     if (this.open) throw new Error('the previous zip entry has not ended');
     const name = this.encoder.encode(options.name);
@@ -261,7 +230,7 @@ export class ZipWriter {
       .u16(extraLength)
       .raw(name);
     if (zip64) header.u16(ZIP64_EXTRA_ID).u16(16).u64(0).u64(0);
-    const entry = new ZipEntry(this, record, options.size);
+    const entry = new ZipEntry(this, record, options.size, crc.init());
     this.open = entry;
     try {
       await this.emit(header.bytes);
@@ -275,7 +244,9 @@ export class ZipWriter {
   /**
    * Leaves an ended entry out of the central directory: its bytes stay in
    * the stream (they are already out), but readers, which go by the
-   * directory, do not list or extract it.
+   * directory, do not list or extract it. Keep at least one entry: after
+   * dropped bytes, an empty directory is not an archive unzip or 7-Zip open
+   * (ZipSaveTarget aborts such a download instead of finishing it).
    */
   drop(entry: ZipEntry): void {
     if (this.finished) throw new Error('zip archive already finished');
