@@ -31,8 +31,6 @@ export interface PresenceServerDeps {
    * replica's events, each once. Absent (embedded mode): straight to the hub.
    */
   readonly eventSink?: PresenceEventSink;
-  /** Extra event sinks, each called in turn after the hub or `eventSink`. */
-  readonly extraEventSinks?: readonly PresenceEventSink[];
   /**
    * Where the server's metrics go. main.ts passes the process registry's
    * (served on /metrics); absent, a private registry nobody scrapes.
@@ -75,16 +73,7 @@ export class PresenceServer {
     this.metrics.readLeasesHeldFrom(() => store.countHeld(clock.now()));
     this.hub = new PresenceEventHub(config.watchQueueLimit);
     this.metrics.readWatchSubscribersFrom(() => this.hub.subscriberCount);
-    const sinks: PresenceEventSink[] = [
-      deps.eventSink ?? this.hub,
-      ...(deps.extraEventSinks ?? []),
-    ];
-    const events: PresenceEventSink = {
-      publish: async (event) => {
-        for (const sink of sinks) await sink.publish(event);
-      },
-    };
-    this.registry = new LeaseRegistry(store, events, clock, deps.logger);
+    this.registry = new LeaseRegistry(store, deps.eventSink ?? this.hub, clock, deps.logger);
     this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
 
     this.server = new Server({ interceptors: [grpcMetricsInterceptor(this.metrics)] });

@@ -106,11 +106,6 @@ export class SupervisedConsumer {
     return !this.stopped && this.joined && Date.now() - this.lastFetchAt < FLOWING_WINDOW_MS;
   }
 
-  /** Where each partition will be read from next (for tests and diagnostics). */
-  get nextOffsets(): ReadonlyMap<number, string> {
-    return this.positions;
-  }
-
   /** Starts in the background; resolves true once records flow, false after `waitMs`. */
   async start(waitMs: number): Promise<boolean> {
     if (!this.stopped) return this.flowing;
