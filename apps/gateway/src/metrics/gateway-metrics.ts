@@ -124,7 +124,7 @@ export class GatewayMetrics {
     });
     this.framesReceived = registry.counter({
       name: 'gateway_frames_received_total',
-      help: 'WebSocket messages received from clients, by frame kind (undecoded: rate-limited or refused before decoding).',
+      help: 'WebSocket messages received from clients, by frame kind (undecoded: dropped by the rate limiter before decoding, or refused by the decoder).',
       labelNames: ['kind'],
     });
     this.signalsRelayed = registry.counter({
@@ -188,7 +188,7 @@ export class GatewayMetrics {
     });
     this.kafkaConsumerRestarts = registry.counter({
       name: 'gateway_kafka_consumer_restarts_total',
-      help: 'Kafka consumer restarts after a crash or a stall (by kafkajs or recreated), by consumer.',
+      help: 'Kafka consumers replaced by SupervisedConsumer after a crash, a stall or a failed start (kafkajs never restarts them), by consumer.',
       labelNames: ['consumer'],
     });
     this.kafkaConsumerLag = registry.gauge({

@@ -98,7 +98,7 @@ export class PresenceMetrics {
     });
     this.eventPublishErrors = registry.counter({
       name: 'presence_events_publish_errors_total',
-      help: 'Failed Kafka produce requests for presence events (each retry counts).',
+      help: 'Failed attempts to send a batch of presence events to Kafka, connecting or producing (each retry counts).',
     });
     registry.gauge({
       name: 'presence_events_buffered',
