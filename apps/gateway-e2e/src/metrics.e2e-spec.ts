@@ -1,8 +1,8 @@
 import { ErrorCode } from '@ephemeral/protocol';
 
 import {
+  eventually,
   GatewayStack,
-  MetricsSnapshot,
   SignalingClient,
   signals,
   unknownPeerId,
@@ -93,12 +93,13 @@ describe('gateway /metrics (memory bus, real processes)', () => {
     const c = await SignalingClient.connectAndHello(stack.wsUrl);
     await c.close(1000);
     // The close event reaches the gateway just after the client sees it.
-    let after: MetricsSnapshot = before;
-    for (let tries = 0; tries < 50; tries++) {
-      after = await stack.scrapeGatewayMetrics();
-      if (after.delta(before, 'ephemeral_gateway_connections_closed_total') > 0) break;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
-    }
+    const after = await eventually(
+      async () => {
+        const now = await stack.scrapeGatewayMetrics();
+        return now.delta(before, 'ephemeral_gateway_connections_closed_total') > 0 && now;
+      },
+      { intervalMs: 20, description: '/metrics: the closed connection counted' },
+    );
     expect(after.delta(before, 'ephemeral_gateway_connections_opened_total')).toBe(1);
     expect(
       after.delta(before, 'ephemeral_gateway_connections_closed_total', { close_code: '1000' }),

@@ -1,4 +1,10 @@
-import { freePort, SignalingClient, signals, TerminalCommand } from '@ephemeral/testing';
+import {
+  eventually,
+  freePort,
+  SignalingClient,
+  signals,
+  TerminalCommand,
+} from '@ephemeral/testing';
 
 /**
  * The README's first command: `npm start` runs presence and the gateway on
@@ -32,7 +38,10 @@ describe('npm start (the embedded default)', () => {
 
     // The script starts both processes at once: the gateway may listen a
     // moment before its presence channel is up.
-    expect(await readinessWithin(`http://127.0.0.1:${port}/readyz`, 10_000)).toBe(200);
+    await eventually(
+      async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200),
+      { timeoutMs: 10_000, intervalMs: 200, description: 'GET /readyz answers 200' },
+    );
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<es-root>');
@@ -51,13 +60,3 @@ describe('npm start (the embedded default)', () => {
     app = undefined;
   }, 90_000);
 });
-
-/** Polls `url` until it answers 200 or `timeoutMs` passes; the last status. */
-async function readinessWithin(url: string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = (await fetch(url)).status;
-    if (status === 200 || Date.now() > deadline) return status;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

@@ -1,3 +1,4 @@
+import { eventually } from '@ephemeral/testing';
 import { type ServingStatus } from './health-client';
 import { type PresenceUnderTest, startPresence } from './presence-under-test';
 import { PresenceWatcher } from './presence-watcher';
@@ -32,7 +33,9 @@ describe('presence health, reflection and graceful shutdown (real server)', () =
     const healthWatch = presence.health.watch('', (s) => statuses.push(s));
     const watcher = new PresenceWatcher(presence.presence);
     await watcher.ready;
-    await waitUntil(() => statuses.includes('SERVING'));
+    await eventually(() => statuses.includes('SERVING'), {
+      description: 'the health Watch streamed SERVING',
+    });
 
     const exitCode = await presence.stop();
 
@@ -47,11 +50,3 @@ describe('presence health, reflection and graceful shutdown (real server)', () =
     );
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

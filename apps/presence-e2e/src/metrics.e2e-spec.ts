@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   DEFAULT_KAFKA_BROKERS,
   ensureKafka,
+  eventually,
   INFRASTRUCTURE_TIMEOUT_MS,
   MetricsSnapshot,
 } from '@ephemeral/testing';
@@ -14,19 +15,12 @@ import { unaryCall } from './unary-call';
 const SERVICE = 'ephemeral.presence.v1.PresenceService';
 const GATEWAY = 'gateway-metrics-e2e';
 const HASH = createHash('sha256').update('token').digest();
-
-/** Retries `check` (which throws until satisfied) for up to `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    }
-  }
-}
+/** `eventually` options for a check that scrapes /metrics (an HTTP request per attempt). */
+const SCRAPED = (description: string, timeoutMs = 5_000) => ({
+  description: `/metrics: ${description}`,
+  timeoutMs,
+  intervalMs: 100,
+});
 
 function grpcCode(promise: Promise<unknown>): Promise<number> {
   return promise.then(
@@ -162,7 +156,7 @@ describe('presence /metrics (real process, scraped over HTTP)', () => {
       expect(now.value('ephemeral_presence_leases_held')).toBe(
         before.value('ephemeral_presence_leases_held'),
       );
-    });
+    }, SCRAPED('one expiry counted, the lease no longer held'));
   });
 
   it('tracks open Watch streams and counts each when it ends', async () => {
@@ -184,7 +178,7 @@ describe('presence /metrics (real process, scraped over HTTP)', () => {
         now.value('ephemeral_presence_grpc_requests_total', watchCancelled) -
           before.value('ephemeral_presence_grpc_requests_total', watchCancelled),
       ).toBe(1);
-    });
+    }, SCRAPED('the cancelled Watch no longer open, and counted once'));
     // Streams are counted, not timed.
     expect(
       (await scrape()).has('ephemeral_presence_grpc_request_duration_seconds_count', {
@@ -219,18 +213,21 @@ describe('presence /metrics with Kafka (events published and read back)', () => 
     const before = await scrape();
     const { lease } = await clientFor(presence).register();
     await clientFor(presence).revoke(lease!.peerId, lease!.fencingToken);
-    await eventually(async () => {
-      const now = await scrape();
-      const delta = (name: string) => now.value(name) - before.value(name);
-      // REGISTERED and LEFT, sent by this replica and read back by its feed.
-      expect(delta('ephemeral_presence_events_published_total')).toBe(2);
-      expect(delta('ephemeral_presence_events_consumed_total')).toBeGreaterThanOrEqual(2);
-      expect(now.value('ephemeral_presence_events_buffered')).toBe(0);
-      expect(delta('ephemeral_presence_events_publish_errors_total')).toBe(0);
-      expect(delta('ephemeral_presence_events_dropped_total')).toBe(0);
-      const lag = now.samples.filter((s) => s.name === 'ephemeral_presence_events_consumer_lag');
-      expect(lag.length).toBeGreaterThan(0);
-      expect(lag.every((sample) => sample.value === 0)).toBe(true);
-    }, 15_000);
+    await eventually(
+      async () => {
+        const now = await scrape();
+        const delta = (name: string) => now.value(name) - before.value(name);
+        // REGISTERED and LEFT, sent by this replica and read back by its feed.
+        expect(delta('ephemeral_presence_events_published_total')).toBe(2);
+        expect(delta('ephemeral_presence_events_consumed_total')).toBeGreaterThanOrEqual(2);
+        expect(now.value('ephemeral_presence_events_buffered')).toBe(0);
+        expect(delta('ephemeral_presence_events_publish_errors_total')).toBe(0);
+        expect(delta('ephemeral_presence_events_dropped_total')).toBe(0);
+        const lag = now.samples.filter((s) => s.name === 'ephemeral_presence_events_consumer_lag');
+        expect(lag.length).toBeGreaterThan(0);
+        expect(lag.every((sample) => sample.value === 0)).toBe(true);
+      },
+      SCRAPED('both events published and read back, no lag', 15_000),
+    );
   });
 });
