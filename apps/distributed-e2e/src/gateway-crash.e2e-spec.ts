@@ -5,6 +5,7 @@ import {
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
   DistributedStack,
+  eventually,
   signals,
   sleep,
 } from '@ephemeral/testing';
@@ -51,11 +52,14 @@ describe('kill -9 of a gateway (distributed mode)', () => {
         c.signal(d.peerId, signals.candidate(sent));
         d.signal(c.peerId, signals.candidate(sent));
         sent += 1;
-        await sleep(25);
+        await sleep(25); // the trickle's pace
       }
     })();
 
-    await sleep(500);
+    // Kill gateway 1 only once the trickle flows through gateway 2.
+    await eventually(() => d.pending('signal') >= 10 && c.pending('signal') >= 10, {
+      description: 'C and D trickling candidates to each other',
+    });
     const killedAt = Date.now();
     await stack.gateways[0].kill9();
     const left = await b.next('peerLeft', (LEASE_TTL_SECONDS + 3) * 1000);
@@ -65,6 +69,8 @@ describe('kill -9 of a gateway (distributed mode)', () => {
     expect(noticeMs).toBeLessThanOrEqual((LEASE_TTL_SECONDS + 1) * 1000);
     expect(await stack.isOnline(a.peerId)).toBe(false);
 
+    // Deliberately a sleep: keep trickling a while after the notice, to see
+    // that nothing is lost after the crash either.
     await sleep(500);
     trickling = false;
     await trickle;

@@ -88,8 +88,8 @@ describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => 
     const drained = stack.gateways[0].logRecords().find((r) => r.msg === 'clients drained');
     expect(drained).toMatchObject({ sessions: 1, left: 0 });
 
-    // Past the TTL of the lease gateway 1 held: had it been left to expire,
-    // presence would have announced A LEFT by now.
+    // Deliberately a sleep, past the TTL of the lease gateway 1 held: had it
+    // been left to expire, presence would have announced A LEFT by now.
     await sleep(LEASE_TTL_SECONDS * 1000 + 1_000);
     expect(b.pending('peerLeft')).toBe(0);
     expect(resumed.pending('peerLeft') + resumed.pending('error') + b.pending('error')).toBe(0);

@@ -5,6 +5,7 @@ import {
   DEFAULT_REDIS_URL,
   DistributedStack,
   ensureKafka,
+  eventually,
   freePort,
   resetKafka,
   signals,
@@ -79,7 +80,7 @@ describe('Kafka outage under running gateways', () => {
         sawNotReady = await Promise.all(
           [0, 1].map(async (i) => sawNotReady[i] || (await stack.readiness(i)) === 503),
         );
-        await sleep(1_000);
+        await sleep(1_000); // one signal a second through the outage: pacing, not a wait
       }
       expect(sawNotReady).toEqual([true, true]);
       expect(b.pending('signal')).toBe(0);
@@ -93,7 +94,7 @@ describe('Kafka outage under running gateways', () => {
       let recoveredMs: number | undefined;
       let base = 10_000;
       while (recoveredMs === undefined && Date.now() - upAt < RECOVERY_MS) {
-        await sleep(1_000);
+        await sleep(1_000); // one round a second: pacing, not a wait
         for (const client of [a, b]) {
           while (client.pending('error') > 0) await client.next('error');
           while (client.pending('signal') > 0) await client.next('signal');
@@ -103,8 +104,15 @@ describe('Kafka outage under running gateways', () => {
           a.signal(b.peerId, signals.candidate(base + k));
           b.signal(a.peerId, signals.candidate(base + k));
         }
-        await sleep(1_000);
-        const complete = b.pending('signal') === ROUND && a.pending('signal') === ROUND;
+        // A round delivered within 1 s counts; a slower or lossy one is
+        // followed by a fresh round.
+        const complete = await eventually(
+          () => b.pending('signal') >= ROUND && a.pending('signal') >= ROUND,
+          { timeoutMs: 1_000, description: `round ${base} delivered both ways` },
+        ).then(
+          () => b.pending('signal') === ROUND && a.pending('signal') === ROUND,
+          () => false,
+        );
         const inOrder =
           complete &&
           [b, a].every((receiver) =>
@@ -122,12 +130,11 @@ describe('Kafka outage under running gateways', () => {
         throw new Error(`no complete round of signals within ${RECOVERY_MS} ms:\n${logs}`);
       }
       // Ready again by itself (a consumer counts as flowing within 3 s of a fetch).
-      let ready: number[] = [];
-      for (const until = Date.now() + 5_000; Date.now() < until; await sleep(250)) {
-        ready = await Promise.all([0, 1].map((i) => stack.readiness(i)));
-        if (ready.every((status) => status === 200)) break;
-      }
-      expect(ready).toEqual([200, 200]);
+      await eventually(
+        async () =>
+          expect(await Promise.all([0, 1].map((i) => stack.readiness(i)))).toEqual([200, 200]),
+        { timeoutMs: 5_000, intervalMs: 250, description: 'both gateways ready (/readyz 200)' },
+      );
       process.stdout.write(
         `kafka outage: a complete, ordered round of signals ${recoveredMs} ms after the broker\n`,
       );

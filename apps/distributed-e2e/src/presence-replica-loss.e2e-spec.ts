@@ -47,7 +47,7 @@ describe('kill -9 of one presence replica (distributed mode)', () => {
     for (let n = 0; n < rounds; n++) {
       a.signal(b.peerId, signals.candidate(n));
       b.signal(a.peerId, signals.candidate(n));
-      await sleep(200);
+      await sleep(200); // pacing: the test is that they keep flowing for OBSERVE_MS
     }
     for (let n = 0; n < rounds; n++) {
       expect((await b.next('signal')).from).toBe(a.peerId);

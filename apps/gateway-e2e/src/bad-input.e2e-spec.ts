@@ -1,6 +1,6 @@
 import { ClientFrame, CloseCode, ErrorCode, SignalKind } from '@ephemeral/protocol';
 
-import { GatewayStack, SignalingClient, signals, sleep, unknownPeerId } from '@ephemeral/testing';
+import { GatewayStack, SignalingClient, signals, unknownPeerId } from '@ephemeral/testing';
 
 // Small limits so each one is easy to cross from a test.
 const MAX_FRAME_BYTES = 4_096;
@@ -15,6 +15,7 @@ describe('gateway under bad input (a well-behaved pair keeps working)', () => {
   let sender: SignalingClient;
   let receiver: SignalingClient;
   let sent = 0;
+  let lastSeq = 0;
   let pump: NodeJS.Timeout | undefined;
 
   async function connect(): Promise<SignalingClient> {
@@ -46,7 +47,7 @@ describe('gateway under bad input (a well-behaved pair keeps working)', () => {
     // The well-behaved pair: one candidate every 50 ms (20/s, under the limit)
     // for the whole suite.
     pump = setInterval(() => {
-      sender.signal(receiver.peerId, signals.candidate(sent));
+      lastSeq = sender.signal(receiver.peerId, signals.candidate(sent));
       sent += 1;
     }, 50);
   });
@@ -154,7 +155,12 @@ describe('gateway under bad input (a well-behaved pair keeps working)', () => {
 
   it('delivered every signal of the well-behaved pair, in order, with no error', async () => {
     clearInterval(pump);
-    await sleep(200);
+    // Wait until the gateway has handled the last signal sent: published it
+    // (or refused it, which fails below) — not a guess of how long that takes.
+    const last = await stack.gateway.waitForLogRecord(
+      (r) => r.peerId === sender.peerId && r.seq === lastSeq,
+    );
+    expect(last.msg).toBe('signal published');
     const total = sent;
     expect(total).toBeGreaterThan(20);
     for (let n = 0; n < total; n++) {

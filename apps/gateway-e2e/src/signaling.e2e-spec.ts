@@ -121,6 +121,7 @@ describe('gateway signaling (presence + gateway processes, real ws clients)', ()
 
   it('keeps leases alive while sockets stay open (renewed in batches)', async () => {
     const a = await connect();
+    // Deliberately a sleep: past the TTL, the lease must still be there.
     await sleep(LEASE_TTL_SECONDS * 1000 + 1_000);
     expect(await stack.isOnline(a.peerId)).toBe(true);
     expect(a.isClosed).toBe(false);
@@ -189,7 +190,15 @@ describe('gateway signaling (presence + gateway processes, real ws clients)', ()
     const first = await connect();
     const { peerId, resumeToken } = first.welcome!;
     await first.terminate();
-    await sleep(LEASE_TTL_SECONDS * 1000 + 1_000);
+    // The gateway revokes the lease once it sees the socket close; presence
+    // keeps the ID resumable until the lease's original expiry, at most one
+    // TTL after that revoke. Nothing marks that moment (lookups say NOT_FOUND
+    // from the revoke on), so: wait for the revoke, then until a TTL past it.
+    const revoked = await stack.presence.waitForLogRecord(
+      (r) => r.msg === 'lease revoked' && r.peerId === peerId,
+    );
+    const windowEnds = Date.parse(String(revoked.time)) + LEASE_TTL_SECONDS * 1000;
+    await sleep(Math.max(0, windowEnds + 250 - Date.now()));
 
     const late = await SignalingClient.connect(stack.wsUrl);
     clients.push(late);

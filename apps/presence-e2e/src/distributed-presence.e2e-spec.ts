@@ -5,6 +5,7 @@ import {
   INFRASTRUCTURE_TIMEOUT_MS,
   ensureKafka,
   ensureRedis,
+  eventually,
 } from '@ephemeral/testing';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -108,20 +109,6 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
     leases: Array<{ peerId: string; fencingToken: number }>,
   ) => unaryCall(client.keepAlive.bind(client), { gatewayId: GATEWAY, leases });
 
-  async function waitFor<T>(
-    find: () => T | undefined,
-    what: string,
-    timeoutMs = 10_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   it('serves a lease registered on replica 1 from replica 2: lookup, batch lookup, keepalive', async () => {
     const peerId = randomUUID();
     const { lease } = await register(one.presence, peerId);
@@ -149,10 +136,13 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       (e) => e.peerId === peerId && e.type === PresenceEventType.PRESENCE_EVENT_TYPE_LEFT,
     );
     expect(left.reason).toBe(LeftReason.LEFT_REASON_CLOSED);
-    const onTopic = await waitFor(() => {
-      const mine = topicRecords.filter((r) => r.event.peerId === peerId);
-      return mine.length >= 2 ? mine : undefined;
-    }, 'both records on the topic');
+    const onTopic = await eventually(
+      () => {
+        const mine = topicRecords.filter((r) => r.event.peerId === peerId);
+        return mine.length >= 2 ? mine : false;
+      },
+      { timeoutMs: 10_000, description: 'both records of the peer on the topic' },
+    );
     expect(onTopic.map((r) => r.key)).toEqual([peerId, peerId]);
     // Each replica publishes through its own producer, so events of one peer
     // caused on different replicas may reach the topic in either order; the
@@ -190,7 +180,9 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       const expired = await watcherOnTwo.next(isLeft, 5_000);
       expect(expired.reason).toBe(LeftReason.LEFT_REASON_EXPIRED);
       await watcherOnOne.next(isLeft, 5_000);
-      // Both reapers ticked many times since: still one LEFT each, one on the topic.
+      // Deliberately a sleep, not a wait: this checks that nothing MORE happens.
+      // Both reapers tick every 100 ms, so in 1.5 s each had many chances to
+      // announce the expiry again: still one LEFT each, one on the topic.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(watcherOnTwo.events.filter(isLeft)).toHaveLength(1);
       expect(watcherOnOne.events.filter(isLeft)).toHaveLength(1);
@@ -215,7 +207,7 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       expect(results.map((r) => r.status)).toEqual(
         refs.map(() => KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED),
       );
-      await new Promise((r) => setTimeout(r, 2_000));
+      await new Promise((r) => setTimeout(r, 2_000)); // the renewal rhythm, not a wait
     }
     const batch = await unaryCall(two.presence.batchLookup.bind(two.presence), { peerIds });
     expect(batch.missing).toEqual([]);
