@@ -1,15 +1,21 @@
-// Unit specs for the transfer engine and signaling client: plain TypeScript,
-// no Angular, no browser (fakes stand in for RTCDataChannel and WebSocket).
+// Unit specs for the transfer engine, the signaling client and the page
+// stores: plain TypeScript in Node, no browser (fakes stand in for
+// RTCPeerConnection, RTCDataChannel and WebSocket). Store specs use Angular's
+// injector in JIT mode, so Angular's ES-module bundles are transpiled too.
 module.exports = {
   displayName: 'web',
   preset: '../../jest.preset.js',
   rootDir: '.',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  moduleFileExtensions: ['ts', 'mjs', 'js', 'json'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
-    // @noble/hashes v2 ships ES modules only; Jest runs CommonJS, so let
-    // ts-jest transpile that one package.
-    '^.+/@noble/hashes/.+\\.js$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+    // @noble/hashes v2 and Angular ship ES modules only; Jest runs CommonJS,
+    // so ts-jest transpiles those packages.
+    '^.+/node_modules/(@noble/hashes|@angular)/.+\\.m?js$': [
+      'ts-jest',
+      { tsconfig: '<rootDir>/tsconfig.spec.json' },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@noble/hashes/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@noble/hashes|@angular)/)'],
 };

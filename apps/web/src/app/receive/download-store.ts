@@ -1,12 +1,10 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry, isPeerId } from '@ephemeral/protocol';
-import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
+import { PAGE_ENVIRONMENT } from '../page-environment';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadSession, DownloadState } from '../transfer/receive/download-session';
-import { browserPeerConnection } from '../transfer/rtc/peer-connection';
 import { chooseSaveTarget } from '../transfer/save/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
-import { inlineSha256 } from '../transfer/hashing/incremental-hash';
 import { parseSecret } from '../transfer/auth/share-secret';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
 
@@ -42,6 +40,7 @@ export class DownloadStore {
     };
   });
 
+  private readonly env = inject(PAGE_ENVIRONMENT);
   private session: DownloadSession | null = null;
   private streamTarget: Promise<ServiceWorkerSaveTarget | null> | null = null;
 
@@ -55,16 +54,12 @@ export class DownloadStore {
       this.state.set('invalid-link');
       return;
     }
-    // The receiver hashes on its main thread (inline): it is idle most of a
-    // transfer, and measured here a hash worker added ~50 MB to the tab's
-    // memory (its own heap plus 1 MiB hand-over buffers) without a faster
-    // transfer. The sender does use one (see ShareStore).
     const session = new DownloadSession(
-      new SignalingClient(gatewayUrl(location)),
+      this.env.createSignaling(),
       senderId,
       secret,
-      browserPeerConnection,
-      inlineSha256,
+      this.env.createPeerConnection,
+      this.env.receiverHash,
     );
     this.session = session;
     session.on('state', (state) => this.state.set(state));
@@ -73,7 +68,7 @@ export class DownloadStore {
     void session.start();
     // Only needed without the File System Access API; registered up front so
     // the click does not wait for it.
-    if (!hasFileSystemAccess()) this.streamTarget = ServiceWorkerSaveTarget.register();
+    if (!this.env.pickers.showSaveFilePicker) this.streamTarget = this.env.registerStreamTarget();
   }
 
   toggle(id: number): void {
@@ -91,7 +86,7 @@ export class DownloadStore {
       // With pickers, chooseSaveTarget must run before any await (the picker
       // needs the click's user activation); without them nothing needs it.
       const stream = this.streamTarget ? await this.streamTarget : null;
-      const target = await chooseSaveTarget(entries, undefined, stream);
+      const target = await chooseSaveTarget(entries, this.env.pickers, stream);
       if (target instanceof ZipSaveTarget) this.archiveName.set(target.archiveName);
       this.session.download(entries, target);
     } catch (error) {
@@ -110,8 +105,4 @@ export class DownloadStore {
   cancelAll(): void {
     this.session?.cancelAll();
   }
-}
-
-function hasFileSystemAccess(): boolean {
-  return typeof (window as unknown as Record<string, unknown>)['showSaveFilePicker'] === 'function';
 }

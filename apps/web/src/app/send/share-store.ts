@@ -1,12 +1,10 @@
 import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry } from '@ephemeral/protocol';
-import { gatewayUrl, SignalingClient } from '../signaling/signaling-client';
+import { PAGE_ENVIRONMENT } from '../page-environment';
 import { shareLink } from '../share/share-link';
 import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
-import { browserPeerConnection } from '../transfer/rtc/peer-connection';
 import { ReceiverStatus } from '../transfer/send/served-receiver';
 import { PickedFile, ShareHost } from '../transfer/send/share-host';
-import { workerSha256 } from '../transfer/hashing/worker-sha256';
 
 /** The sender page's state: wraps ShareHost in signals. */
 @Injectable()
@@ -17,14 +15,15 @@ export class ShareStore {
   /** The gateway gave up on us (or gave us a new ID): the link is dead. */
   readonly lost = signal(false);
 
-  private readonly signaling = new SignalingClient(gatewayUrl(location));
+  private readonly env = inject(PAGE_ENVIRONMENT);
+  private readonly signaling = this.env.createSignaling();
   // Made here, in the browser; only ever put in the link's fragment.
   private readonly secret = generateSecret();
   private readonly host = new ShareHost(
     this.signaling,
     secretBytes(this.secret),
-    browserPeerConnection,
-    workerSha256,
+    this.env.createPeerConnection,
+    this.env.senderHash,
   );
 
   constructor() {
@@ -33,12 +32,11 @@ export class ShareStore {
     this.signaling.on('lost', () => this.lost.set(true));
     this.signaling
       .connect()
-      .then((welcome) => this.link.set(shareLink(location.origin, welcome.peerId, this.secret)))
+      .then((welcome) => this.link.set(shareLink(this.env.origin, welcome.peerId, this.secret)))
       .catch(() => this.lost.set(true));
-    const onUnload = () => this.stop();
-    addEventListener('pagehide', onUnload);
+    const stopListening = this.env.onPageHide(() => this.stop());
     inject(DestroyRef).onDestroy(() => {
-      removeEventListener('pagehide', onUnload);
+      stopListening();
       this.stop();
     });
   }

@@ -1,5 +1,6 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { chooseSaveTarget } from './choose-save-target';
+import { FakeDirectory as FakeDir } from './fake-directory';
 import { safePathSegments } from './safe-path';
 import {
   DirectorySaveTarget,
@@ -11,31 +12,6 @@ import {
 function entry(relativePath: string, size = 3): FileEntry {
   const name = relativePath.split('/').pop() ?? relativePath;
   return { id: 1, name, relativePath, size, type: '', lastModifiedUnixMs: 0 };
-}
-
-/** A tiny in-memory FileSystemDirectoryHandle. */
-class FakeDir {
-  readonly dirs = new Map<string, FakeDir>();
-  readonly files = new Map<string, Uint8Array[]>();
-  async getDirectoryHandle(name: string): Promise<FakeDir> {
-    if (!this.dirs.has(name)) this.dirs.set(name, new FakeDir());
-    return this.dirs.get(name)!;
-  }
-  async getFileHandle(name: string, options?: { create?: boolean }) {
-    if (!options?.create && !this.files.has(name)) throw new DOMException('', 'NotFoundError');
-    const parts: Uint8Array[] = [];
-    this.files.set(name, parts);
-    return {
-      createWritable: async () => ({
-        write: async (data: Uint8Array) => void parts.push(data),
-        close: async () => undefined,
-        abort: async () => undefined,
-      }),
-    };
-  }
-  async removeEntry(name: string) {
-    this.files.delete(name);
-  }
 }
 
 describe('save targets', () => {

@@ -1,0 +1,28 @@
+import { PageEnvironment } from './page-environment';
+import { gatewayUrl, SignalingClient } from './signaling/signaling-client';
+import { inlineSha256 } from './transfer/hashing/incremental-hash';
+import { workerSha256 } from './transfer/hashing/worker-sha256';
+import { browserPeerConnection } from './transfer/rtc/peer-connection';
+import { PickerWindow } from './transfer/save/choose-save-target';
+import { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-target';
+
+/** The real browser behind the page stores. */
+export function browserPageEnvironment(): PageEnvironment {
+  return {
+    origin: location.origin,
+    createSignaling: () => new SignalingClient(gatewayUrl(location)),
+    createPeerConnection: browserPeerConnection,
+    senderHash: workerSha256,
+    // The receiver hashes on its main thread (inline): it is idle most of a
+    // transfer, and measured here a hash worker added ~50 MB to the tab's
+    // memory (its own heap plus 1 MiB hand-over buffers) without a faster
+    // transfer. The sender does use one.
+    receiverHash: inlineSha256,
+    pickers: window as unknown as PickerWindow,
+    registerStreamTarget: () => ServiceWorkerSaveTarget.register(),
+    onPageHide: (listener) => {
+      addEventListener('pagehide', listener);
+      return () => removeEventListener('pagehide', listener);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
+import { EnvironmentInjector, Injector } from '@angular/core';
+import { eventually } from '@ephemeral/eventually';
+import { FakePageEnvironment } from '../fake-page-environment';
+import { PAGE_ENVIRONMENT } from '../page-environment';
+import { DownloadStore } from '../receive/download-store';
+import { FakeDirectory } from '../transfer/save/fake-directory';
+import { ShareStore } from './share-store';
+
+function storeIn<T>(
+  type: new () => T,
+  env: FakePageEnvironment,
+): { store: T; injector: EnvironmentInjector } {
+  const injector = Injector.create({
+    providers: [type, { provide: PAGE_ENVIRONMENT, useValue: env }],
+  }) as EnvironmentInjector;
+  return { store: injector.get(type), injector };
+}
+
+function file(name: string, bytes: Uint8Array): File {
+  return {
+    name,
+    size: bytes.length,
+    type: 'application/octet-stream',
+    lastModified: 0,
+    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
+  } as unknown as File;
+}
+
+/** The sender/receiver halves of a share link. */
+function parts(link: string): { peerId: string; secret: string } {
+  const url = new URL(link);
+  return { peerId: url.pathname.split('/').pop()!, secret: url.hash.slice(1) };
+}
+
+describe('ShareStore', () => {
+  const injectors: EnvironmentInjector[] = [];
+  afterEach(() => injectors.splice(0).forEach((i) => i.destroyed || i.destroy()));
+
+  function sender(env = new FakePageEnvironment()) {
+    const { store, injector } = storeIn(ShareStore, env);
+    injectors.push(injector);
+    return { store, injector, env };
+  }
+
+  it('publishes the share link once the gateway welcomed the page', async () => {
+    const { store, env } = sender();
+    expect(store.link()).toBeNull();
+    await eventually(() => store.link() !== null, { description: 'share link' });
+    const { peerId, secret } = parts(store.link()!);
+    expect(store.link()).toMatch(/^https:\/\/share\.test\/s\//);
+    expect(peerId).toBe(env.signalingClients[0].peerId);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(store.lost()).toBe(false);
+  });
+
+  it('lists the added files and shows a receiver that downloads them', async () => {
+    const { store, env } = sender();
+    store.add([{ file: file('a.txt', new TextEncoder().encode('hello')), relativePath: '' }]);
+    store.add([]);
+    expect(store.files().map((f) => f.relativePath)).toEqual(['a.txt']);
+    await eventually(() => store.link() !== null);
+
+    const folder = new FakeDirectory();
+    const receiverEnv = new FakePageEnvironment(env.gateway, {
+      showDirectoryPicker: async () => folder as unknown as FileSystemDirectoryHandle,
+    });
+    const { store: receiver, injector } = storeIn(DownloadStore, receiverEnv);
+    injectors.push(injector);
+    const { peerId, secret } = parts(store.link()!);
+    receiver.start(peerId, secret);
+    await eventually(() => receiver.files().length === 1, { description: 'manifest' });
+    await receiver.download(receiver.files());
+    await eventually(() => receiver.progress().get(1)?.state === 'verified', {
+      description: 'verified download',
+    });
+    await eventually(
+      () => {
+        const [status] = store.receivers();
+        expect(status).toMatchObject({ state: 'idle', filesCompleted: 1, fileName: 'a.txt' });
+      },
+      { description: "the sender's view of its receiver" },
+    );
+  });
+
+  it('ends the share for its receivers when the tab is closed', async () => {
+    const { store, env } = sender();
+    store.add([{ file: file('a.txt', new Uint8Array(3)), relativePath: '' }]);
+    await eventually(() => store.link() !== null);
+    const { store: receiver, injector } = storeIn(
+      DownloadStore,
+      new FakePageEnvironment(env.gateway),
+    );
+    injectors.push(injector);
+    const { peerId, secret } = parts(store.link()!);
+    receiver.start(peerId, secret);
+    await eventually(() => receiver.state() === 'ready');
+    env.hidePage();
+    await eventually(() => receiver.state() === 'sender-left', { description: 'sender-left' });
+  });
+
+  it('closes its gateway connection when the page is destroyed', async () => {
+    const { store, env, injector } = sender();
+    await eventually(() => store.link() !== null);
+    injector.destroy();
+    expect(env.signalingClients[0].state).toBe('closed');
+  });
+});
