@@ -53,7 +53,11 @@ function file(name: string, bytes: Uint8Array): File {
   } as unknown as File;
 }
 
-function until<T>(subscribe: (done: (value: T) => void) => void, timeoutMs = 5000): Promise<T> {
+/**
+ * The first value `subscribe` reports (an engine event), or a rejection after
+ * `timeoutMs`. Not a poll: the engines emit every change these specs wait for.
+ */
+function nextEvent<T>(subscribe: (done: (value: T) => void) => void, timeoutMs = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
     subscribe((value) => {
@@ -109,13 +113,13 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       ['b.txt', b],
     ]);
     const { session } = receive(gateway, senderId, secret);
-    const manifest = until<FileEntry[]>((done) => session.on('manifest', done));
+    const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
     const files = await manifest;
     expect(files.map((f) => f.relativePath)).toEqual(['dir/a.bin', 'b.txt']);
 
     const target = new MemoryTarget();
-    const settled = until<FileProgress[]>((done) =>
+    const settled = nextEvent<FileProgress[]>((done) =>
       session.on('progress', (list) => {
         if (list.length === 2 && list.every((p) => p.state === 'verified' || p.state === 'failed'))
           done(list);
@@ -128,7 +132,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   /** Waits until every file of the list reached a final state. */
   function settled(session: DownloadSession, count: number): Promise<Map<number, FileProgress>> {
-    return until<Map<number, FileProgress>>((done) =>
+    return nextEvent<Map<number, FileProgress>>((done) =>
       session.on('progress', (list) => {
         const final = list.filter((p) => ['verified', 'failed', 'cancelled'].includes(p.state));
         if (list.length === count && final.length === count)
@@ -141,7 +145,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const gateway = new FakeGateway();
     const { senderId, secret, host } = await share(gateway, files);
     const { session } = receive(gateway, senderId, secret);
-    const manifest = until<FileEntry[]>((done) => session.on('manifest', done));
+    const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
     return { session, host, manifest: await manifest };
   }
@@ -160,7 +164,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     target.stall.add('big.bin');
     cleanups.push(() => target.release());
     const stalled = target.stalledIn('big.bin');
-    const senderIdle = until<void>((done) =>
+    const senderIdle = nextEvent<void>((done) =>
       host.on('receivers', (r) => r.some((x) => x.state === 'idle') && done()),
     );
     const done = settled(session, 2);
@@ -201,7 +205,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     expect(target.opened).toEqual(['big.bin']);
 
     // A cancelled file can be downloaded again.
-    const again = until<FileProgress>((resolve) =>
+    const again = nextEvent<FileProgress>((resolve) =>
       session.on('progress', (list) => {
         const p = list.find((x) => x.fileId === manifest[1].id);
         if (p?.state === 'verified') resolve(p);
@@ -248,7 +252,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     release();
     const states = await done;
     expect([...states.values()].map((p) => p.state)).toEqual(['verified', 'cancelled', 'verified']);
-    await until<void>((resolve) => {
+    await nextEvent<void>((resolve) => {
       const poll = () => (archive.closed ? resolve() : setTimeout(poll, 5));
       poll();
     });
@@ -274,7 +278,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const { session, pcs, states } = receive(gateway, senderId, secret);
     const manifests: FileEntry[][] = [];
     session.on('manifest', (m) => manifests.push(m));
-    const refused = until<void>((done) =>
+    const refused = nextEvent<void>((done) =>
       session.on('state', (s) => s === 'secret-mismatch' && done()),
     );
     await session.start();
@@ -292,10 +296,10 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       host,
     } = await share(gateway, [['secret-name.txt', new Uint8Array(3)]]);
     const { session } = receive(gateway, senderId, generateSecret());
-    const refused = until<void>((done) =>
+    const refused = nextEvent<void>((done) =>
       session.on('state', (s) => s === 'secret-mismatch' && done()),
     );
-    const rejected = until<void>((done) =>
+    const rejected = nextEvent<void>((done) =>
       host.on('receivers', (r) => r.some((x) => x.state === 'rejected') && done()),
     );
     await session.start();
@@ -310,7 +314,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       '00000000-0000-4000-8000-00000000ffff',
       generateSecret(),
     );
-    const unavailable = until<void>((done) =>
+    const unavailable = nextEvent<void>((done) =>
       session.on('state', (s) => s === 'unavailable' && done()),
     );
     await session.start();

@@ -1,3 +1,4 @@
+import { eventually } from '@ephemeral/eventually';
 import { decodeChunk } from './chunk-frame';
 import { FilePump, FileSource, PumpCancelledError } from './file-pump';
 
@@ -11,14 +12,6 @@ function source(bytes: Uint8Array): FileSource & { reads: number } {
     },
   };
   return s;
-}
-
-/** Resolves once `condition` holds (checked every millisecond, for at most 5 s). */
-async function until(condition: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 5_000; !condition();) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 function randomBytes(n: number): Uint8Array {
@@ -98,11 +91,11 @@ describe('FilePump', () => {
     });
     const running = pump.run();
     // The window fills, and the pump then waits.
-    await until(() => sent >= 3000);
+    await eventually(() => sent >= 3000, { intervalMs: 1, description: '3000 bytes sent' });
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toBe(3000);
     pump.ack(3000);
-    await until(() => sent >= 6000);
+    await eventually(() => sent >= 6000, { intervalMs: 1, description: '6000 bytes sent' });
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toBe(6000);
     pump.ack(10_000);
