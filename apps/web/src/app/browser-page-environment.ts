@@ -3,7 +3,7 @@ import { gatewayUrl, SignalingClient } from './signaling/signaling-client';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
 import { workerSha256 } from './transfer/hashing/worker-sha256';
 import { browserPeerConnection } from './transfer/rtc/peer-connection';
-import { PickerWindow } from './transfer/save/choose-save-target';
+import { PickerWindow } from './transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-target';
 
 /** The real browser behind the page stores. */

@@ -3,7 +3,7 @@ import { FakeGateway } from './signaling/fake-gateway';
 import { SignalingClient } from './signaling/signaling-client';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
 import { fakePeerConnections } from './transfer/rtc/fake-peer-connection';
-import { PickerWindow } from './transfer/save/choose-save-target';
+import { PickerWindow } from './transfer/receive/choose-save-target';
 
 /** A page on `https://share.test` whose gateway and peer connections are in memory. */
 export class FakePageEnvironment implements PageEnvironment {

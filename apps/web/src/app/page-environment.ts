@@ -2,7 +2,7 @@ import { InjectionToken } from '@angular/core';
 import type { SignalingClient } from './signaling/signaling-client';
 import type { HashFactory } from './transfer/hashing/incremental-hash';
 import type { PeerConnectionFactory } from './transfer/rtc/peer-connection';
-import type { PickerWindow } from './transfer/save/choose-save-target';
+import type { PickerWindow } from './transfer/receive/choose-save-target';
 import type { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-target';
 
 /**

@@ -3,7 +3,7 @@ import { FileEntry, isPeerId } from '@ephemeral/protocol';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadSession, DownloadState } from '../transfer/receive/download-session';
-import { chooseSaveTarget } from '../transfer/save/choose-save-target';
+import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
 import { parseSecret } from '../transfer/auth/share-secret';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';

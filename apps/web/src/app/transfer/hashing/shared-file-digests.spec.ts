@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { FileReadError, FileSource } from '../wire/file-pump';
+import { FileReadError, FileSource } from '../files/file-source';
 import { inlineSha256 } from './incremental-hash';
 import { digestFile, FileRemovedError, SharedFileDigests } from './shared-file-digests';
 

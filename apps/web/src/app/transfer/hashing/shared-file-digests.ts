@@ -1,4 +1,4 @@
-import { FileSource, READ_BLOCK_BYTES, readFileBlock } from '../wire/file-pump';
+import { FileSource, READ_BLOCK_BYTES, readFileBlock } from '../files/file-source';
 import { HashFactory } from './incremental-hash';
 
 /** The SHA-256 of one whole file, read block by block. */

@@ -1,5 +1,5 @@
 import { FileEntry } from '@ephemeral/protocol';
-import { chooseSaveTarget } from './choose-save-target';
+import { chooseSaveTarget } from '../receive/choose-save-target';
 import { FakeDirectory as FakeDir } from './fake-directory';
 import { safePathSegments } from './safe-path';
 import {

@@ -1,6 +1,7 @@
 import { eventually } from '@ephemeral/eventually';
 import { decodeChunk } from './chunk-frame';
-import { FilePump, FileSource, PumpCancelledError } from './file-pump';
+import { FileSource } from '../files/file-source';
+import { FilePump, PumpCancelledError } from './file-pump';
 
 function source(bytes: Uint8Array): FileSource & { reads: number } {
   const s = {

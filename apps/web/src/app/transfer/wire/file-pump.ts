@@ -1,58 +1,21 @@
+import { FileSource, READ_BLOCK_BYTES, readFileBlock } from '../files/file-source';
 import { CHUNK_HEADER_BYTES, encodeChunk } from './chunk-frame';
 
-// Each Blob read is an asynchronous round trip to the browser's file reader,
-// so the pump reads big blocks (and prefetches the next while sending) and
-// cuts them into data messages, instead of one read per message. 4 MiB blocks
-// cost the sender's browser and renderer processes ~2 CPU-s/GiB less than
-// 1 MiB ones here, where the sender shares two cores with everything else.
-export const READ_BLOCK_BYTES = 4 * 1024 * 1024;
 // The receiver acknowledges bytes handed to its disk writer; the sender never
 // runs further ahead than this. It bounds the receiver's memory when its disk
 // is slower than the network, and is large enough (~0.2 s at 40 MB/s) that
 // acknowledgements every 256 KiB never stall a healthy transfer.
 export const FLOW_WINDOW_BYTES = 8 * 1024 * 1024;
 
-/** What the pump reads from; a File/Blob satisfies it. */
-export interface FileSource {
-  readonly size: number;
-  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
-}
-
 /** Sends data messages; done with (or has copied) `message` when the promise resolves. */
 export interface ChunkWriter {
   write(message: Uint8Array<ArrayBuffer>): Promise<void>;
-}
-
-/** Reads bytes [start, end) of a shared file; FileReadError if it cannot (or changed size). */
-export async function readFileBlock(
-  source: FileSource,
-  start: number,
-  end: number,
-): Promise<Uint8Array> {
-  let buffer: ArrayBuffer;
-  try {
-    buffer = await source.slice(start, end).arrayBuffer();
-  } catch (error) {
-    throw new FileReadError(`could not read bytes ${start}-${end}: ${String(error)}`);
-  }
-  if (buffer.byteLength !== end - start) {
-    // The file changed on disk after it was shared.
-    throw new FileReadError(`read ${buffer.byteLength} bytes at ${start}, expected ${end - start}`);
-  }
-  return new Uint8Array(buffer);
 }
 
 export class PumpCancelledError extends Error {
   constructor() {
     super('transfer cancelled');
     this.name = 'PumpCancelledError';
-  }
-}
-
-export class FileReadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FileReadError';
   }
 }
 

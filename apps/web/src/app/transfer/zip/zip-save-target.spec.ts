@@ -1,7 +1,7 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { ByteStreamOpener, FileSink } from '../save/file-sink';
 import { MemorySink } from '../save/memory-sink';
-import { chooseSaveTarget } from '../save/choose-save-target';
+import { chooseSaveTarget } from '../receive/choose-save-target';
 import { readZip } from '@ephemeral/testing/zip-reader';
 import { DEFAULT_ZIP_NAME, ZipSaveTarget, zipNameFor } from './zip-save-target';
 

@@ -1,7 +1,7 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { ZipSaveTarget } from '../zip/zip-save-target';
-import { ByteStreamOpener } from './file-sink';
-import { safePathSegments } from './safe-path';
+import { ByteStreamOpener } from '../save/file-sink';
+import { safePathSegments } from '../save/safe-path';
 import {
   DirectorySaveTarget,
   FileHandleSaveTarget,
@@ -9,7 +9,7 @@ import {
   MemorySaveTarget,
   SaveTarget,
   TooLargeForMemoryError,
-} from './save-target';
+} from '../save/save-target';
 
 /** The picker functions of the File System Access API (not in TypeScript's DOM lib yet). */
 export interface PickerWindow {
