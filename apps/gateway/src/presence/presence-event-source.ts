@@ -11,9 +11,9 @@ export interface PresenceEventHandlers {
 }
 
 /**
- * Where the gateway learns that peers registered or left. The gRPC Watch
- * stream implements it now (GrpcWatchEventSource); a Kafka consumer of the
- * presence events topic can implement it later without touching the
+ * Where the gateway learns that peers registered or left: the gRPC Watch
+ * stream (GrpcWatchEventSource) or a consumer of the presence events topic
+ * (KafkaPresenceEventSource), chosen by configuration without touching the
  * signaling code. Implementations reconnect on their own.
  */
 export interface PresenceEventSource {

@@ -3,10 +3,12 @@ import { z } from 'zod';
 
 import { kafkaBrokersSchema } from '@ephemeral/kafka';
 import {
+  checkTlsFiles,
   ConfigError,
   configErrorMessage,
   configProblems,
   decimalInteger,
+  type TlsFiles,
   withoutEmptyValues,
 } from '@ephemeral/server-runtime';
 
@@ -19,7 +21,7 @@ export interface PresenceConfig {
   readonly host: string;
   /** 0 = an ephemeral port chosen by the OS; the bound port is logged. */
   readonly port: number;
-  /** Names this replica in logs and, later, in Kafka/Redis records. */
+  /** Names this replica in logs and in its Kafka watch-feed consumer group. */
   readonly instanceId: string;
   readonly leaseTtl: {
     readonly defaultSeconds: number;
@@ -37,7 +39,26 @@ export interface PresenceConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where GET /metrics (Prometheus) is served; port 0 = ephemeral, logged. */
   readonly metrics: { readonly host: string; readonly port: number };
+  /**
+   * mTLS on the gRPC port: presence's certificate and key, and the CA that
+   * client certificates must chain to. Null: plaintext, and every caller may
+   * write every lease (embedded mode on loopback). See docs/security.md.
+   */
+  readonly tls: TlsFiles | null;
+  /**
+   * A second, plaintext port on `host` serving only grpc.health.v1, for
+   * probes that cannot do mTLS (the kubelet's gRPC probe). Null: none.
+   */
+  readonly healthPort: number | null;
+  /** Watch streams one caller may hold open at once; the next is RESOURCE_EXHAUSTED. */
+  readonly maxWatchStreamsPerCaller: number;
 }
+
+const TLS_VARIABLES = {
+  certFile: 'PRESENCE_TLS_CERT_FILE',
+  keyFile: 'PRESENCE_TLS_KEY_FILE',
+  caFile: 'PRESENCE_TLS_CA_FILE',
+} as const;
 
 /** A bad environment: the message lists every offending variable; main exits 2. */
 export class PresenceConfigError extends ConfigError {
@@ -103,6 +124,16 @@ const environmentSchema = z
     // 9464: the port k8s/base/presence declares (containerPort "metrics" and
     // the prometheus.io/port annotation). 0 asks the OS for a free port.
     METRICS_PORT: decimalInteger(0, 65_535).default(9_464),
+    // PEM files; all three or none (docs/security.md, "Presence mTLS").
+    PRESENCE_TLS_CERT_FILE: z.string().trim().min(1).optional(),
+    PRESENCE_TLS_KEY_FILE: z.string().trim().min(1).optional(),
+    PRESENCE_TLS_CA_FILE: z.string().trim().min(1).optional(),
+    // Unset: no health port. 0 asks the OS for a free one (logged).
+    PRESENCE_HEALTH_PORT: decimalInteger(0, 65_535).optional(),
+    // 8: a gateway needs one Watch stream (two for a moment while it
+    // reconnects); 8 leaves room for tools, and bounds what one caller can
+    // make presence fan every event out to.
+    PRESENCE_MAX_WATCH_STREAMS_PER_CALLER: decimalInteger(1, 10_000).default(8),
   })
   .superRefine((env, ctx) => {
     const metricsHost = env.METRICS_HOST ?? env.PRESENCE_HOST;
@@ -116,6 +147,29 @@ const environmentSchema = z
         path: ['METRICS_PORT'],
         message: `must differ from PRESENCE_PORT (${env.PRESENCE_PORT}) on the same host`,
       });
+    }
+    const tlsSet = Object.values(TLS_VARIABLES).filter((name) => env[name] !== undefined);
+    if (tlsSet.length > 0 && tlsSet.length < 3) {
+      for (const name of Object.values(TLS_VARIABLES).filter((n) => !tlsSet.includes(n))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `required with ${tlsSet.join(' and ')}: the three PRESENCE_TLS_* files are set together or not at all`,
+        });
+      }
+    }
+    if (env.PRESENCE_HEALTH_PORT !== undefined && env.PRESENCE_HEALTH_PORT !== 0) {
+      const taken = [
+        ['PRESENCE_PORT', env.PRESENCE_PORT],
+        ['METRICS_PORT', env.METRICS_PORT],
+      ].filter(([, port]) => port === env.PRESENCE_HEALTH_PORT);
+      for (const [name] of taken) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PRESENCE_HEALTH_PORT'],
+          message: `must differ from ${name} (${env.PRESENCE_HEALTH_PORT})`,
+        });
+      }
     }
     if (env.LEASE_TTL_MIN_SECONDS > env.LEASE_TTL_MAX_SECONDS) {
       ctx.addIssue({
@@ -146,6 +200,17 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
     throw new PresenceConfigError(configErrorMessage('presence', configProblems(parsed.error)));
   }
   const e = parsed.data;
+  let tls: TlsFiles | null = null;
+  if (e.PRESENCE_TLS_CERT_FILE && e.PRESENCE_TLS_KEY_FILE && e.PRESENCE_TLS_CA_FILE) {
+    tls = {
+      certFile: e.PRESENCE_TLS_CERT_FILE,
+      keyFile: e.PRESENCE_TLS_KEY_FILE,
+      caFile: e.PRESENCE_TLS_CA_FILE,
+    };
+    const { problems } = checkTlsFiles(tls, TLS_VARIABLES);
+    if (problems.length > 0)
+      throw new PresenceConfigError(configErrorMessage('presence', problems));
+  }
   return {
     host: e.PRESENCE_HOST,
     port: e.PRESENCE_PORT,
@@ -166,5 +231,8 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     metrics: { host: e.METRICS_HOST ?? e.PRESENCE_HOST, port: e.METRICS_PORT },
+    tls,
+    healthPort: e.PRESENCE_HEALTH_PORT ?? null,
+    maxWatchStreamsPerCaller: e.PRESENCE_MAX_WATCH_STREAMS_PER_CALLER,
   };
 }

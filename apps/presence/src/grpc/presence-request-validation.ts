@@ -20,7 +20,7 @@ export const PresenceRequestLimits = {
   RESUME_TOKEN_SHA256_BYTES: 32,
 } as const;
 
-// Gateway IDs appear in logs, events and (next issue) Redis keys: a plain
+// Gateway IDs appear in logs, events and Redis keys: a plain
 // charset keeps them safe in all three.
 const GATEWAY_ID = /^[A-Za-z0-9._:-]+$/;
 

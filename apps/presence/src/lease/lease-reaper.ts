@@ -2,7 +2,7 @@ import type { Logger } from '@ephemeral/logging';
 import type { LeaseRegistry } from './lease-registry';
 import { LeaseStoreUnavailableError } from './lease-store-error';
 
-// 1000 leases per store call: one Redis round trip (next issue) stays short,
+// 1000 leases per store call: one Redis round trip stays short,
 // and a mass expiry (a gateway with thousands of peers died) is spread over
 // several calls instead of one huge one.
 const REAP_BATCH_LIMIT = 1_000;
