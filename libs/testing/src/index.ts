@@ -34,3 +34,4 @@ export {
 } from './local-infrastructure';
 export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 export { readZip, type ZipArchive, type ZipFileRecord } from './zip-reader';
+export { makeTestPki, type TestCertificate, type TestPki } from './test-pki';
