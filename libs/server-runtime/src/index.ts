@@ -1,5 +1,6 @@
 // How a server process (gateway, presence) runs: config from the environment,
-// /metrics, signals and graceful shutdown, crash policy, retry backoff, and
+// /metrics, signals and graceful shutdown, crash policy, retry backoff, TLS
+// files for mTLS (checked at boot, reloaded when renewed), and
 // the `err` convention for log lines.
 export { Backoff } from './backoff';
 export {
@@ -23,3 +24,12 @@ export {
   type ServerDefinition,
   type ShutdownDeadline,
 } from './run-server';
+export {
+  checkTlsFiles,
+  subjectCommonName,
+  TlsFileWatcher,
+  type TlsFiles,
+  type TlsFilesCheck,
+  type TlsFileVariables,
+  type TlsFileWatcherOptions,
+} from './tls-files';
