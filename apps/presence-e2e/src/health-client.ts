@@ -1,5 +1,6 @@
 import {
   type ChannelCredentials,
+  type ChannelOptions,
   Client,
   type ClientReadableStream,
   type ServiceError,
@@ -17,8 +18,8 @@ function statusOf(response: object): ServingStatus {
 export class HealthClient {
   private readonly client: Client;
 
-  constructor(address: string, credentials: ChannelCredentials) {
-    this.client = new Client(address, credentials);
+  constructor(address: string, credentials: ChannelCredentials, options?: ChannelOptions) {
+    this.client = new Client(address, credentials, options);
   }
 
   check(service: string): Promise<ServingStatus> {

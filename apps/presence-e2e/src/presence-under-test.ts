@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, credentials } from '@grpc/grpc-js';
 import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 import { builtAppEntry, freePort, ServiceProcess } from '@ephemeral/testing';
 import { HealthClient } from './health-client';
@@ -17,9 +17,16 @@ export interface PresenceUnderTest {
   stop(): Promise<number | null>;
 }
 
+/** How the clients of startPresence connect: plaintext unless told otherwise (mTLS). */
+export interface PresenceClientOptions {
+  readonly credentials?: ChannelCredentials;
+  readonly channelOptions?: ChannelOptions;
+}
+
 export async function startPresence(
   env: Record<string, string> = {},
   readyTimeoutMs?: number,
+  clientOptions: PresenceClientOptions = {},
 ): Promise<PresenceUnderTest> {
   const port = await freePort();
   const server = await ServiceProcess.start({
@@ -42,10 +49,10 @@ export async function startPresence(
   // Logged before "presence listening", so already in the output when ready.
   const metricsLog = server.logRecords().find((record) => record['msg'] === 'metrics listening');
   const metricsPort = typeof metricsLog?.['port'] === 'number' ? metricsLog['port'] : null;
-  const insecure = credentials.createInsecure();
-  const presence = new PresenceServiceClient(address, insecure);
-  const health = new HealthClient(address, insecure);
-  const reflection = new ReflectionClient(address, insecure);
+  const channel = clientOptions.credentials ?? credentials.createInsecure();
+  const presence = new PresenceServiceClient(address, channel, clientOptions.channelOptions);
+  const health = new HealthClient(address, channel, clientOptions.channelOptions);
+  const reflection = new ReflectionClient(address, channel, clientOptions.channelOptions);
   return {
     process: server,
     address,

@@ -1,5 +1,11 @@
 import { dirname, join } from 'node:path';
-import { type ChannelCredentials, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  Client,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync, type ServiceDefinition } from '@grpc/proto-loader';
 
 const REFLECTION_PROTO = join(
@@ -16,8 +22,8 @@ export class ReflectionClient {
   private readonly client: Client;
   private readonly method: ServiceDefinition[string];
 
-  constructor(address: string, credentials: ChannelCredentials) {
-    this.client = new Client(address, credentials);
+  constructor(address: string, credentials: ChannelCredentials, options?: ChannelOptions) {
+    this.client = new Client(address, credentials, options);
     const definition = loadSync(REFLECTION_PROTO, { oneofs: true });
     this.method = (definition['grpc.reflection.v1.ServerReflection'] as ServiceDefinition)[
       'ServerReflectionInfo'

@@ -146,6 +146,10 @@ export async function bootstrapPresence(
     {
       host: config.host,
       port,
+      // mTLS: client certificates required, leases written only by their holder.
+      tls: config.tls !== null,
+      healthPort: server.healthPort ?? undefined,
+      maxWatchStreamsPerCaller: config.maxWatchStreamsPerCaller,
       leaseStore: config.leaseStore,
       redis: config.redis ? redactedRedisUrl(config.redis.url) : undefined,
       redisKeyPrefix: config.redis?.keyPrefix,

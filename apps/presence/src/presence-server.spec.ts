@@ -89,4 +89,33 @@ describe('createPresenceServer (in-process)', () => {
     ).toBe(true);
     expect(server.hub.subscriberCount).toBe(0);
   });
+
+  it('caps Watch streams per caller address without TLS, and a stream the server ends frees its slot', async () => {
+    const open = () => {
+      const stream = client.watch({ peerIds: [] });
+      const outcome = new Promise<'ready' | ServiceError>((resolveOutcome) => {
+        stream.once('metadata', () => resolveOutcome('ready'));
+        stream.on('error', (error: ServiceError) => resolveOutcome(error));
+      });
+      return { stream, outcome };
+    };
+    // The default cap, 8: every stream here comes from 127.0.0.1.
+    const first = Array.from({ length: 8 }, open);
+    expect(await Promise.all(first.map((w) => w.outcome))).toEqual(Array(8).fill('ready'));
+    const ninth = await open().outcome;
+    expect(ninth).toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'at most 8 Watch streams per caller, and address:127.0.0.1 has that many open',
+    });
+
+    // Ended by the server (as at shutdown): the slots are free again.
+    const ended = first.map(
+      (w) => new Promise<void>((resolveEnd) => w.stream.on('status', () => resolveEnd())),
+    );
+    server.hub.endAll();
+    await Promise.all(ended);
+    const again = Array.from({ length: 8 }, open);
+    expect(await Promise.all(again.map((w) => w.outcome))).toEqual(Array(8).fill('ready'));
+    for (const w of again) w.stream.cancel();
+  });
 });

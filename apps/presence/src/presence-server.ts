@@ -2,6 +2,9 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from '@ephemeral/logging';
 import { MetricsRegistry } from '@ephemeral/metrics';
 import { PresenceServiceService } from '@ephemeral/protocol/presence';
+import { TlsFileWatcher } from '@ephemeral/server-runtime';
+import { LeaseAccessPolicy } from './access/lease-access-policy';
+import { WatchStreamQuota } from './access/watch-stream-quota';
 import type { PresenceConfig } from './config/presence-config';
 import { PresenceEventHub } from './events/presence-event-hub';
 import type { PresenceEventSink } from './events/presence-event-sink';
@@ -50,8 +53,12 @@ export class PresenceServer {
   readonly health = new PresenceHealth();
   readonly metrics: PresenceMetrics;
   private readonly server: Server;
+  /** Plaintext grpc.health.v1 only, on config.healthPort (probes that cannot do mTLS). */
+  private readonly healthServer: Server | null;
+  private readonly tls: TlsFileWatcher | null;
   private readonly reaper: LeaseReaper;
   private boundPort: number | null = null;
+  private boundHealthPort: number | null = null;
   private shuttingDown: Promise<void> | null = null;
 
   constructor(
@@ -76,19 +83,27 @@ export class PresenceServer {
     this.registry = new LeaseRegistry(store, deps.eventSink ?? this.hub, clock, deps.logger);
     this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
 
-    this.server = new Server({ interceptors: [grpcMetricsInterceptor(this.metrics)] });
+    this.tls = config.tls
+      ? new TlsFileWatcher(config.tls, { logger: deps.logger.child({ component: 'tls' }) })
+      : null;
+    const interceptors = [grpcMetricsInterceptor(this.metrics)];
+    this.server = new Server({ interceptors });
     this.server.addService(
       PresenceServiceService,
-      createPresenceGrpcService(
-        this.registry,
-        this.hub,
-        deps.logger,
-        config.watchQueueLimit,
-        this.metrics,
-      ),
+      createPresenceGrpcService({
+        registry: this.registry,
+        hub: this.hub,
+        logger: deps.logger,
+        watchQueueLimit: config.watchQueueLimit,
+        metrics: this.metrics,
+        access: new LeaseAccessPolicy(config.tls !== null),
+        watchQuota: new WatchStreamQuota(config.maxWatchStreamsPerCaller),
+      }),
     );
     this.health.implementation.addToServer(this.server);
     createPresenceReflection().addToServer(this.server);
+    this.healthServer = config.healthPort === null ? null : new Server({ interceptors });
+    if (this.healthServer) this.health.implementation.addToServer(this.healthServer);
   }
 
   /** The bound port, once listening. */
@@ -96,23 +111,34 @@ export class PresenceServer {
     return this.boundPort;
   }
 
-  /** Binds host:port (0 = ephemeral), starts the reaper, resolves with the bound port. */
-  listen(): Promise<number> {
-    const { host, port } = this.config;
-    // IPv6 literals need brackets in a gRPC target.
-    const address =
-      host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolveListen, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        this.boundPort = boundPort;
-        this.reaper.start();
-        resolveListen(boundPort);
-      });
-    });
+  /** The bound plaintext health port, once listening; null when there is none. */
+  get healthPort(): number | null {
+    return this.boundHealthPort;
+  }
+
+  /**
+   * Binds host:port (0 = ephemeral) — with mTLS once the TLS files are read,
+   * so no connection meets a server without its certificate — then the
+   * health port, starts the reaper, resolves with the bound gRPC port.
+   */
+  async listen(): Promise<number> {
+    const { host, port, healthPort } = this.config;
+    let credentials = ServerCredentials.createInsecure();
+    if (this.tls) {
+      await this.tls.start();
+      credentials = this.tls.serverCredentials();
+    }
+    this.boundPort = await bind(this.server, host, port, credentials);
+    if (this.healthServer && healthPort !== null) {
+      this.boundHealthPort = await bind(
+        this.healthServer,
+        host,
+        healthPort,
+        ServerCredentials.createInsecure(),
+      );
+    }
+    this.reaper.start();
+    return this.boundPort;
   }
 
   /**
@@ -134,18 +160,41 @@ export class PresenceServer {
     );
     await this.reaper.stop();
     this.hub.endAll();
+    const servers = this.healthServer ? [this.server, this.healthServer] : [this.server];
     await new Promise<void>((resolveDrain) => {
       const force = setTimeout(() => {
         logger.warn('presence grace period over: closing remaining calls');
-        this.server.forceShutdown();
+        for (const server of servers) server.forceShutdown();
         resolveDrain();
       }, this.config.shutdownGraceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        resolveDrain();
-      });
+      let open = servers.length;
+      for (const server of servers) {
+        server.tryShutdown(() => {
+          open -= 1;
+          if (open > 0) return;
+          clearTimeout(force);
+          resolveDrain();
+        });
+      }
     });
+    this.tls?.stop();
   }
+}
+
+/** Binds `server` to host:port (IPv6 literals bracketed); resolves with the bound port. */
+function bind(
+  server: Server,
+  host: string,
+  port: number,
+  credentials: ServerCredentials,
+): Promise<number> {
+  const address =
+    host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolveBind, reject) => {
+    server.bindAsync(address, credentials, (error, boundPort) =>
+      error ? reject(error) : resolveBind(boundPort),
+    );
+  });
 }
 
 export function createPresenceServer(

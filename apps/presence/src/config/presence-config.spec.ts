@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
 import { loadPresenceConfig, PresenceConfigError } from './presence-config';
 
 describe('loadPresenceConfig', () => {
@@ -118,5 +123,67 @@ describe('loadPresenceConfig', () => {
     [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
   ])('refuses %j, naming %s', (env, variable) => {
     expect(() => loadPresenceConfig(env)).toThrow(variable);
+  });
+
+  it('is plaintext, with no health port and 8 Watch streams per caller, by default', () => {
+    expect(loadPresenceConfig({})).toMatchObject({
+      tls: null,
+      healthPort: null,
+      maxWatchStreamsPerCaller: 8,
+    });
+    expect(
+      loadPresenceConfig({ PRESENCE_HEALTH_PORT: '0', PRESENCE_MAX_WATCH_STREAMS_PER_CALLER: '2' }),
+    ).toMatchObject({ healthPort: 0, maxWatchStreamsPerCaller: 2 });
+  });
+
+  it.each([
+    [{ PRESENCE_HEALTH_PORT: '50051' }, 'PRESENCE_HEALTH_PORT: must differ from PRESENCE_PORT'],
+    [{ PRESENCE_HEALTH_PORT: '9464' }, 'PRESENCE_HEALTH_PORT: must differ from METRICS_PORT'],
+    [{ PRESENCE_MAX_WATCH_STREAMS_PER_CALLER: '0' }, 'PRESENCE_MAX_WATCH_STREAMS_PER_CALLER'],
+    [
+      { PRESENCE_TLS_CERT_FILE: '/c.crt' },
+      'PRESENCE_TLS_KEY_FILE: required with PRESENCE_TLS_CERT_FILE',
+    ],
+    [
+      { PRESENCE_TLS_CERT_FILE: '/c.crt', PRESENCE_TLS_KEY_FILE: '/c.key' },
+      'PRESENCE_TLS_CA_FILE: required with PRESENCE_TLS_CERT_FILE and PRESENCE_TLS_KEY_FILE',
+    ],
+  ])('refuses %j: %s', (env, message) => {
+    expect(() => loadPresenceConfig(env)).toThrow(PresenceConfigError);
+    expect(() => loadPresenceConfig(env)).toThrow(message);
+  });
+
+  describe('with TLS files (made by tools/tls/make-test-pki.sh)', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'presence-config-spec-'));
+      const script = resolve(__dirname, '../../../../tools/tls/make-test-pki.sh');
+      execFileSync('bash', [script, dir], { stdio: 'ignore' });
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const tlsEnv = (overrides: Record<string, string> = {}) => ({
+      PRESENCE_TLS_CERT_FILE: join(dir, 'presence.crt'),
+      PRESENCE_TLS_KEY_FILE: join(dir, 'presence.key'),
+      PRESENCE_TLS_CA_FILE: join(dir, 'ca.crt'),
+      ...overrides,
+    });
+
+    it('reads the three files', () => {
+      expect(loadPresenceConfig(tlsEnv()).tls).toEqual({
+        certFile: join(dir, 'presence.crt'),
+        keyFile: join(dir, 'presence.key'),
+        caFile: join(dir, 'ca.crt'),
+      });
+    });
+
+    it('stops at boot on files that would fail every handshake, naming the variable', () => {
+      expect(() =>
+        loadPresenceConfig(tlsEnv({ PRESENCE_TLS_KEY_FILE: join(dir, 'client-gateway-a.key') })),
+      ).toThrow(/PRESENCE_TLS_KEY_FILE: the key in .* does not match the certificate/);
+      expect(() =>
+        loadPresenceConfig(tlsEnv({ PRESENCE_TLS_CA_FILE: join(dir, 'missing.crt') })),
+      ).toThrow(/PRESENCE_TLS_CA_FILE: cannot read .*missing\.crt \(ENOENT\)/);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { PermissionDeniedError } from '../access/lease-access-policy';
 import {
   LeaseStoreError,
   LeaseStoreErrorReason,
@@ -32,6 +33,9 @@ export function grpcErrorStatus(error: unknown): GrpcErrorStatus {
       details: error.message,
       logFields: { field: error.field },
     };
+  }
+  if (error instanceof PermissionDeniedError) {
+    return { code: status.PERMISSION_DENIED, details: error.message, logFields: error.logFields };
   }
   if (error instanceof LeaseStoreError) {
     return {

@@ -5,6 +5,9 @@ import type {
   WatchRequest,
   WatchResponse,
 } from '@ephemeral/protocol/presence';
+import { type Caller, callerKey } from '../access/caller';
+import type { LeaseAccessPolicy } from '../access/lease-access-policy';
+import type { WatchStreamQuota } from '../access/watch-stream-quota';
 import { type PresenceEventHub, SubscriptionEndReason } from '../events/presence-event-hub';
 import type { LeaseRegistry } from '../lease/lease-registry';
 import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
@@ -21,20 +24,29 @@ import {
 } from './presence-request-validation';
 import { unaryCallHandler } from './unary-call-handler';
 
+export interface PresenceGrpcServiceDeps {
+  readonly registry: LeaseRegistry;
+  readonly hub: PresenceEventHub;
+  readonly logger: Logger;
+  readonly watchQueueLimit: number;
+  readonly metrics: PresenceMetrics;
+  /** Who may write which lease and see its fencing token (mTLS or not). */
+  readonly access: LeaseAccessPolicy;
+  readonly watchQuota: WatchStreamQuota;
+}
+
 /**
- * The PresenceService RPCs: validate at the edge, call the lease registry,
- * answer with the status codes the .proto documents.
+ * The PresenceService RPCs: validate at the edge, check the caller may do
+ * it (LeaseAccessPolicy), call the lease registry, answer with the status
+ * codes the .proto documents.
  */
-export function createPresenceGrpcService(
-  registry: LeaseRegistry,
-  hub: PresenceEventHub,
-  logger: Logger,
-  watchQueueLimit: number,
-  metrics: PresenceMetrics,
-): PresenceServiceServer {
+export function createPresenceGrpcService(deps: PresenceGrpcServiceDeps): PresenceServiceServer {
+  const { registry, logger, access } = deps;
   return {
-    register: unaryCallHandler('Register', logger, async (request) => {
+    register: unaryCallHandler('Register', logger, async (request, call) => {
+      const caller = access.callerOf(call);
       const command = parseRegisterRequest(request);
+      access.requireActingAs(caller, command.gatewayId);
       const { lease, resumed } = await registry.register(command);
       logger.info(
         {
@@ -49,20 +61,35 @@ export function createPresenceGrpcService(
       return { lease, resumed };
     }),
 
-    keepAlive: unaryCallHandler('KeepAlive', logger, async (request) => {
+    keepAlive: unaryCallHandler('KeepAlive', logger, async (request, call) => {
+      const caller = access.callerOf(call);
       const { gatewayId, refs } = parseKeepAliveRequest(request);
+      // The store renews only leases held by gatewayId (FENCED otherwise),
+      // so binding gatewayId to the caller is the whole check.
+      access.requireActingAs(caller, gatewayId);
       const results = await registry.keepAlive(gatewayId, refs);
       return { results };
     }),
 
-    revoke: unaryCallHandler('Revoke', logger, async (request) => {
+    revoke: unaryCallHandler('Revoke', logger, async (request, call) => {
+      const caller = access.callerOf(call);
       const { peerId, fencingToken } = parseRevokeRequest(request);
+      if (access.certificateRequired) {
+        // A fencing token names one grant, never reused, whose holder never
+        // changes, and a lease never comes back to life under the same
+        // token: if the lease carrying this token is live at the revoke, it
+        // was live here, with this holder. Any other answer (not live, a
+        // newer token) is the store's to give (NOT_FOUND, FAILED_PRECONDITION).
+        const live = await registry.lookup(peerId);
+        if (live && live.fencingToken === fencingToken) access.requireHolder(caller, live);
+      }
       const lease = await registry.revoke(peerId, fencingToken);
       logger.info({ peerId, gatewayId: lease.gatewayId, fencingToken }, 'lease revoked');
       return { lease };
     }),
 
-    lookup: unaryCallHandler('Lookup', logger, async (request) => {
+    lookup: unaryCallHandler('Lookup', logger, async (request, call) => {
+      const caller = access.callerOf(call);
       const peerId = parseLookupRequest(request);
       const lease = await registry.lookup(peerId);
       if (!lease)
@@ -71,15 +98,17 @@ export function createPresenceGrpcService(
           peerId,
           'the peer is not online',
         );
-      return { lease };
+      return { lease: access.visibleLease(caller, lease) };
     }),
 
-    batchLookup: unaryCallHandler('BatchLookup', logger, async (request) => {
+    batchLookup: unaryCallHandler('BatchLookup', logger, async (request, call) => {
+      const caller = access.callerOf(call);
       const peerIds = parseBatchLookupRequest(request);
-      return registry.batchLookup(peerIds);
+      const { leases, missing } = await registry.batchLookup(peerIds);
+      return { leases: leases.map((lease) => access.visibleLease(caller, lease)), missing };
     }),
 
-    watch: (call) => watch(call, hub, logger, watchQueueLimit, metrics),
+    watch: (call) => watch(call, deps),
   };
 }
 
@@ -87,16 +116,18 @@ export function createPresenceGrpcService(
  * Streams events from the hub to one client. The hub queues at most
  * `watchQueueLimit` events for it; while the gRPC write buffer is full we stop
  * writing and wait for 'drain', so a slow client fills its hub queue and is
- * ended with RESOURCE_EXHAUSTED instead of buffering without bound.
+ * ended with RESOURCE_EXHAUSTED instead of buffering without bound. One
+ * caller holds at most `watchQuota.maxPerCaller` streams at once.
  */
 function watch(
   call: ServerWritableStream<WatchRequest, WatchResponse>,
-  hub: PresenceEventHub,
-  logger: Logger,
-  watchQueueLimit: number,
-  metrics: PresenceMetrics,
+  deps: PresenceGrpcServiceDeps,
 ): void {
+  const { hub, logger, watchQueueLimit, metrics, access, watchQuota } = deps;
+  // Released when the stream ends, however it ends (idempotent).
+  let release = (): void => undefined;
   const fail = (code: status, details: string, fields: Record<string, unknown> = {}) => {
+    release();
     logger.warn({ method: 'Watch', code: status[code], ...fields }, `Watch ended: ${details}`);
     call.emit('error', { code, details });
   };
@@ -106,13 +137,25 @@ function watch(
       fail(over.code, over.details);
       return;
     }
+    const caller: Caller = access.callerOf(call);
     const peerIds = parseWatchRequest(call.request);
+    const key = callerKey(caller);
+    const slot = watchQuota.acquire(key);
+    if (!slot) {
+      fail(
+        status.RESOURCE_EXHAUSTED,
+        `at most ${watchQuota.maxPerCaller} Watch streams per caller, and ${key} has that many open`,
+        { caller: key },
+      );
+      return;
+    }
+    release = slot;
 
     let waitingForDrain = false;
     const pump = (): void => {
       if (waitingForDrain || call.cancelled) return;
       for (let event = subscription.take(); event; event = subscription.take()) {
-        if (!call.write({ event })) {
+        if (!call.write({ event: access.visibleEvent(caller, event) })) {
           waitingForDrain = true;
           call.once('drain', () => {
             waitingForDrain = false;
@@ -126,6 +169,7 @@ function watch(
       peerIds,
       onReadable: pump,
       onEnd: (reason) => {
+        release();
         if (reason === SubscriptionEndReason.OVERFLOW) {
           metrics.watchStreamsOverflowed.inc();
           fail(
@@ -141,6 +185,7 @@ function watch(
       },
     });
     call.on('cancelled', () => {
+      release();
       subscription.unsubscribe();
       logger.debug({ method: 'Watch' }, 'Watch cancelled by the client');
     });

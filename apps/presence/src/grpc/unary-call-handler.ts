@@ -1,4 +1,4 @@
-import { type handleUnaryCall, status } from '@grpc/grpc-js';
+import { type handleUnaryCall, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { Logger } from '@ephemeral/logging';
 import { callAlreadyOver } from './call-deadline';
 import { grpcErrorStatus } from './grpc-error-status';
@@ -11,7 +11,8 @@ import { grpcErrorStatus } from './grpc-error-status';
 export function unaryCallHandler<Request, Response>(
   method: string,
   logger: Logger,
-  handle: (request: Request) => Promise<Response>,
+  /** Gets the call too, for who is calling (LeaseAccessPolicy.callerOf). */
+  handle: (request: Request, call: ServerUnaryCall<Request, Response>) => Promise<Response>,
 ): handleUnaryCall<Request, Response> {
   return (call, callback) => {
     const over = callAlreadyOver(call);
@@ -22,7 +23,7 @@ export function unaryCallHandler<Request, Response>(
     }
     // `then` on a resolved promise also catches a handler that throws synchronously.
     Promise.resolve()
-      .then(() => handle(call.request))
+      .then(() => handle(call.request, call))
       .then(
         (response) => callback(null, response),
         (error: unknown) => {
