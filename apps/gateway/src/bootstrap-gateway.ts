@@ -11,6 +11,7 @@ import { startMetricsServer } from '@ephemeral/server-runtime';
 
 import type { GatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
+import { TrustedProxies } from './http/client-address';
 import { securityHeaders } from './http/security-headers';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { NestPinoLogger } from './lifecycle/nest-pino-logger';
@@ -47,7 +48,7 @@ export async function bootstrapGateway(
     },
   );
   app.disable('x-powered-by');
-  app.use(securityHeaders);
+  app.use(securityHeaders(app.get(TrustedProxies)));
   // Hashed bundles and assets; index.html goes through WebAppController
   // (index: false) so it is never cached and the SPA routes share it.
   app.useStaticAssets(config.webRoot, { index: false, fallthrough: true, maxAge: '1h' });

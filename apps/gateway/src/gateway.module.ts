@@ -7,7 +7,9 @@ import type { Logger } from '@ephemeral/logging';
 import { signalBusProvider } from './bus/signal-bus.provider';
 import type { GatewayConfig } from './config/gateway-config';
 import { GATEWAY_CONFIG, GATEWAY_LOGGER } from './config/gateway-config.tokens';
+import { TrustedProxies } from './http/client-address';
 import { HealthController } from './http/health.controller';
+import { OriginPolicy } from './http/origin-policy';
 import { ReadinessService } from './http/readiness.service';
 import { WebAppController } from './http/web-app.controller';
 import { TurnCredentialMinter } from './ice/turn-credential-minter';
@@ -24,6 +26,7 @@ import type { PresenceEventSource } from './presence/presence-event-source';
 import { LeaseKeeper } from './presence/lease-keeper';
 import { OnlinePeerCache } from './presence/online-peer-cache';
 import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.tokens';
+import { ClientAddressLimits } from './signaling/client-address-limits';
 import { CounterpartTracker } from './signaling/counterpart-tracker';
 import { HandshakeService } from './signaling/handshake.service';
 import { PeerConnectionRegistry } from './signaling/peer-connection-registry';
@@ -31,6 +34,7 @@ import { PeerLeftNotifier } from './signaling/peer-left-notifier.service';
 import { SignalRouter } from './signaling/signal-router.service';
 import { SignalingGateway } from './signaling/signaling.gateway';
 import { SignalingService } from './signaling/signaling.service';
+import { UpgradeGuard } from './signaling/upgrade-guard';
 
 // A sender serving many receivers at once; beyond 256 the least recent
 // counterparts are forgotten (they miss a peer-left, not a signal).
@@ -118,6 +122,10 @@ export class GatewayModule {
           provide: OnlinePeerCache,
           useFactory: () => new OnlinePeerCache(ONLINE_CACHE_MAX_AGE_MS, ONLINE_CACHE_MAX_ENTRIES),
         },
+        { provide: TrustedProxies, useFactory: () => new TrustedProxies(config.trustedProxies) },
+        { provide: OriginPolicy, useFactory: () => new OriginPolicy(config.allowedOrigins) },
+        { provide: ClientAddressLimits, useFactory: () => new ClientAddressLimits(config) },
+        UpgradeGuard,
         PeerConnectionRegistry,
         signalBusProvider,
         HandshakeService,

@@ -45,6 +45,15 @@ describe('loadGatewayConfig', () => {
     ['MAX_SDP_BYTES', { MAX_SDP_BYTES: '70000' }],
     ['METRICS_PORT', { METRICS_PORT: '-1' }],
     ['METRICS_PORT', { PORT: '9000', METRICS_PORT: '9000' }],
+    ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: 'share.example.com' }],
+    ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: 'https://share.example.com/app' }],
+    ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: 'ftp://share.example.com' }],
+    ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: '*' }],
+    ['TRUSTED_PROXIES', { TRUSTED_PROXIES: '10.0.0.0/33' }],
+    ['TRUSTED_PROXIES', { TRUSTED_PROXIES: 'ingress-nginx' }],
+    ['TRUSTED_PROXIES', { TRUSTED_PROXIES: '10.0.0.0/8/1' }],
+    ['MAX_CONNECTIONS_PER_IP', { MAX_CONNECTIONS_PER_IP: '0' }],
+    ['MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND', { MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND: '10' }],
   ])('stops with a message naming %s', (name, env) => {
     expect(() => loadGatewayConfig(env)).toThrow(GatewayConfigError);
     expect(() => loadGatewayConfig(env)).toThrow(name);
@@ -157,5 +166,38 @@ describe('loadGatewayConfig', () => {
       loadGatewayConfig({ PORT: '9000', METRICS_HOST: '127.0.0.2', METRICS_PORT: '9000' }).metrics,
     ).toEqual({ host: '127.0.0.2', port: 9000 });
     expect(loadGatewayConfig({ PORT: '0', METRICS_PORT: '0' }).metrics.port).toBe(0);
+  });
+
+  it('allows only its own origin and trusts no proxy by default; limits per IP and per target', () => {
+    expect(loadGatewayConfig({})).toMatchObject({
+      allowedOrigins: [],
+      trustedProxies: [],
+      maxConnectionsPerIp: 100,
+      maxSignalsPerIpPerSecond: 200,
+      maxSignalsPerTargetPerSecond: 10,
+      maxSignalsPerTargetBurst: 50,
+      maxSignalBytesPerTargetPerSecond: 8_192,
+    });
+  });
+
+  it('reads ALLOWED_ORIGINS as normalized origins and TRUSTED_PROXIES as CIDRs', () => {
+    const config = loadGatewayConfig({
+      ALLOWED_ORIGINS: ' https://Share.Example.com:443/ , http://localhost:4200',
+      TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7, fd00::/8',
+    });
+    expect(config.allowedOrigins).toEqual(['https://share.example.com', 'http://localhost:4200']);
+    expect(config.trustedProxies).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '192.168.1.7', prefix: 32, family: 'ipv4' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    ]);
+  });
+
+  it('raises the per-target burst to the per-target rate if below it', () => {
+    const config = loadGatewayConfig({
+      MAX_SIGNALS_PER_TARGET_PER_SECOND: '40',
+      MAX_SIGNALS_PER_TARGET_BURST: '5',
+    });
+    expect(config.maxSignalsPerTargetBurst).toBe(40);
   });
 });

@@ -17,6 +17,9 @@ import {
   withoutEmptyValues,
 } from '@ephemeral/server-runtime';
 
+import { type Cidr, parseCidr } from '../http/client-address';
+
+
 /** Everything the gateway reads from its environment, validated once at boot. */
 export interface GatewayConfig {
   host: string;
@@ -37,6 +40,21 @@ export interface GatewayConfig {
   heartbeatIntervalMs: number;
   sendBufferLimitBytes: number;
   inboundQueueLimit: number;
+  /**
+   * Origins (`scheme://host[:port]`, normalized) whose pages may open the
+   * WebSocket besides the gateway's own (Origin's host = the request's host).
+   */
+  allowedOrigins: string[];
+  /** Peers whose X-Forwarded-For / -Proto / -Host are believed (an ingress controller). */
+  trustedProxies: Cidr[];
+  maxConnectionsPerIp: number;
+  /** Signals per second from one client IP, all its connections together (burst: twice this). */
+  maxSignalsPerIpPerSecond: number;
+  /** From one connection to one target peer: signals per second and burst. */
+  maxSignalsPerTargetPerSecond: number;
+  maxSignalsPerTargetBurst: number;
+  /** From one connection to one target peer: signal bytes per second (burst: two SDPs + 4 KiB). */
+  maxSignalBytesPerTargetPerSecond: number;
   signalBus: 'memory' | 'kafka';
   /** Set when SIGNAL_BUS=kafka or PRESENCE_EVENTS_SOURCE=kafka. */
   kafka: { brokers: string[]; clientId: string } | null;
@@ -158,6 +176,65 @@ const envSchema = z.object({
   // Frames waiting for their turn per connection (presence lookups are
   // async); a burst is 100 frames, so 256 only fills when presence stalls.
   INBOUND_QUEUE_LIMIT: wholeNumber(1, 100_000, 256),
+  // The gateway's own origin (Origin's host equal to the request's Host) is
+  // always allowed; list others here (a separately hosted web app).
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((text, ctx) => {
+      const origins: string[] = [];
+      for (const entry of text.split(',').map((value) => value.trim())) {
+        if (!entry) continue;
+        const origin = originOf(entry);
+        if (!origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(entry)} is not an origin such as https://share.example.com`,
+          });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    })
+    .default([]),
+  // Unset: X-Forwarded-* are ignored, every client is its socket address.
+  // Behind an ingress: the controller's pod CIDR (or node CIDR), nothing wider.
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((text, ctx) => {
+      const cidrs: Cidr[] = [];
+      for (const entry of text.split(',').map((value) => value.trim())) {
+        if (!entry) continue;
+        const cidr = parseCidr(entry);
+        if (!cidr) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(entry)} is not an IP address or CIDR such as 10.0.0.0/8`,
+          });
+          return z.NEVER;
+        }
+        cidrs.push(cidr);
+      }
+      return cidrs;
+    })
+    .default([]),
+  // Tabs open at once behind one NAT; a single host needs a handful. Beyond
+  // this the upgrade is refused with 429.
+  MAX_CONNECTIONS_PER_IP: wholeNumber(1, 1_000_000, 100),
+  // Four connections at the full per-connection rate; many NATed users
+  // signal far less than that on average (burst: twice this).
+  MAX_SIGNALS_PER_IP_PER_SECOND: wholeNumber(1, 1_000_000, 200),
+  // One sender to one target: an offer, its trickle of candidates (a burst
+  // of 50 covers every interface and TURN allocation), an ICE restart now
+  // and then. A flood at one peer is cut down to this per flooder.
+  MAX_SIGNALS_PER_TARGET_PER_SECOND: wholeNumber(1, 100_000, 10),
+  MAX_SIGNALS_PER_TARGET_BURST: wholeNumber(1, 100_000, 50),
+  // What one sender may make one target's socket absorb: a burst of two
+  // largest SDPs + 4 KiB (ten flooders' bursts stay under the 1 MiB
+  // SEND_BUFFER_LIMIT_BYTES), then 8 KiB/s (ten flooders: 80 KiB/s, less
+  // than a 1 Mbit/s link reads). A real sender needs one offer of 2-10 KiB
+  // per connection attempt.
+  MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND: wholeNumber(KIB, 1024 * MIB, 8 * KIB),
   SIGNAL_BUS: z
     .enum(['memory', 'kafka'], { error: 'must be "memory" or "kafka"' })
     .default('memory'),
@@ -204,6 +281,20 @@ const envSchema = z.object({
   // free port (tests), logged as "metrics listening".
   METRICS_PORT: wholeNumber(0, 65_535, 9464),
 });
+
+/** `scheme://host[:port]` of an http(s) URL that is nothing but an origin; undefined otherwise. */
+function originOf(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.search || url.hash) return undefined;
+  if (url.pathname !== '/' || /^[a-z]+:\/\/[^/]+\/./i.test(text)) return undefined;
+  return url.origin;
+}
 
 /** The directory holding nx.json above `start` (source or dist layout alike). */
 function findWorkspaceRoot(start: string): string {
@@ -274,6 +365,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     sendBufferLimitBytes: e.SEND_BUFFER_LIMIT_BYTES,
     inboundQueueLimit: e.INBOUND_QUEUE_LIMIT,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxSignalsPerIpPerSecond: e.MAX_SIGNALS_PER_IP_PER_SECOND,
+    maxSignalsPerTargetPerSecond: e.MAX_SIGNALS_PER_TARGET_PER_SECOND,
+    maxSignalsPerTargetBurst: Math.max(
+      e.MAX_SIGNALS_PER_TARGET_BURST,
+      e.MAX_SIGNALS_PER_TARGET_PER_SECOND,
+    ),
+    maxSignalBytesPerTargetPerSecond: e.MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND,
     signalBus: e.SIGNAL_BUS,
     kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : null,
     presenceEventsSource,

@@ -24,6 +24,8 @@ describe('GatewayMetrics', () => {
     expect(text).toContain('ephemeral_gateway_signals_relayed_total{kind="candidate"} 0');
     expect(text).toContain('ephemeral_gateway_connections_closed_total{close_code="1001"} 0');
     expect(text).toContain('ephemeral_gateway_lease_keepalive_results_total{status="failed"} 0');
+    expect(text).toContain('ephemeral_gateway_upgrades_refused_total{reason="origin"} 0');
+    expect(text).toContain('ephemeral_gateway_signals_limited_total{limit="target_signals"} 0');
   });
 
   it('reads gauges from their sources at scrape time', async () => {

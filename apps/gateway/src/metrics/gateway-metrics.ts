@@ -24,6 +24,13 @@ const PRESENCE_CALL_BUCKETS = [
 export type FrameKindLabel = 'hello' | 'signal' | 'ping' | 'undecoded';
 const FRAME_KINDS: readonly FrameKindLabel[] = ['hello', 'signal', 'ping', 'undecoded'];
 
+/** Why a WebSocket upgrade was refused with an HTTP status (403 / 429). */
+export type UpgradeRefusalLabel = 'origin' | 'ip_connections';
+const UPGRADE_REFUSALS: readonly UpgradeRefusalLabel[] = ['origin', 'ip_connections'];
+
+/** The limits that drop signals (see PeerSession.admitSignal). */
+const SIGNAL_LIMITS = ['target_signals', 'target_bytes', 'ip'] as const;
+
 /** The presence calls the gateway makes, as `method` label values (gRPC method names). */
 export type PresenceMethodLabel = 'Register' | 'KeepAlive' | 'Revoke' | 'Lookup' | 'BatchLookup';
 
@@ -70,8 +77,8 @@ type Source = () => number;
 /**
  * Every gateway metric (docs/metrics.md, "Gateway"), defined once on the
  * process registry. Counters are incremented where the event happens, in one
- * place each: connections in SignalingService, refusals in PeerSession.refuse,
- * relays in SignalRouter, presence calls in InstrumentedPresenceClient, Kafka
+ * place each: connections in SignalingService, refused upgrades in UpgradeGuard,
+ * refusals in PeerSession.refuse, relays and limited signals in SignalRouter, presence calls in InstrumentedPresenceClient, Kafka
  * in KafkaSignalBus and SupervisedConsumer. Gauges read their source at
  * scrape time (set with the read* methods; until then they read 0).
  */
@@ -83,6 +90,8 @@ export class GatewayMetrics {
   readonly signalsDelivered: Counter<'kind'>;
   readonly relayLatency: Histogram;
   readonly errorsSent: Counter<'code'>;
+  readonly upgradesRefused: Counter<'reason'>;
+  readonly signalsLimited: Counter<'limit'>;
   readonly presenceCallDuration: Histogram<'method'>;
   readonly presenceCallErrors: Counter<'method' | 'code'>;
   readonly onlinePeerCache: Counter<'result'>;
@@ -146,6 +155,16 @@ export class GatewayMetrics {
       name: 'gateway_errors_sent_total',
       help: 'Error frames sent to clients (refused frames), by error code.',
       labelNames: ['code'],
+    });
+    this.upgradesRefused = registry.counter({
+      name: 'gateway_upgrades_refused_total',
+      help: 'WebSocket upgrades refused before the socket existed, by reason (origin: 403, Origin not allowed; ip_connections: 429, too many connections from one IP).',
+      labelNames: ['reason'],
+    });
+    this.signalsLimited = registry.counter({
+      name: 'gateway_signals_limited_total',
+      help: 'Signals dropped with RATE_LIMITED by a per-target or per-IP limit, by limit (target_signals, target_bytes: one sender to one peer; ip: one client IP).',
+      labelNames: ['limit'],
     });
     this.presenceCallDuration = registry.histogram({
       name: 'gateway_presence_request_duration_seconds',
@@ -215,6 +234,8 @@ export class GatewayMetrics {
     for (const code of KNOWN_CLOSE_CODES) {
       this.connectionsClosed.inc({ close_code: closeCodeLabel(code) }, 0);
     }
+    for (const reason of UPGRADE_REFUSALS) this.upgradesRefused.inc({ reason }, 0);
+    for (const limit of SIGNAL_LIMITS) this.signalsLimited.inc({ limit }, 0);
     for (const result of ['hit', 'miss']) this.onlinePeerCache.inc({ result }, 0);
     for (const status of KEEP_ALIVE_STATUSES) this.keepAliveResults.inc({ status }, 0);
   }

@@ -6,8 +6,10 @@ import type { Logger } from '@ephemeral/logging';
 import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics';
 
 import { BoundedSerialQueue } from './bounded-serial-queue';
+import type { ClientAddressShare } from './client-address-limits';
 import type { FrameRefusal } from './frame-refusal';
 import { SlidingWindowCounter } from './sliding-window-counter';
+import { TargetLimits } from './target-limits';
 import { TokenBucket, type Clock } from './token-bucket';
 
 /** The part of a `ws` WebSocket a session uses (a fake in unit specs). */
@@ -33,6 +35,25 @@ export interface SessionLimits {
   errorWindowMs: number;
   sendBufferLimitBytes: number;
   inboundQueueLimit: number;
+  maxSdpBytes: number;
+  maxSignalsPerTargetPerSecond: number;
+  maxSignalsPerTargetBurst: number;
+  maxSignalBytesPerTargetPerSecond: number;
+}
+
+/** The limit a signal ran into, as the `limit` label of gateway_signals_limited_total. */
+export type SignalLimitLabel = 'target_signals' | 'target_bytes' | 'ip';
+
+// Targets one session keeps a budget for (see TargetLimits): far more than
+// the few hundred the per-connection rate lets it be spending at once.
+const MAX_TRACKED_TARGETS = 1_024;
+// Byte budget burst per target beyond two largest SDPs: a trickle of
+// candidates (each at most ~1.4 KB) and the envelopes.
+const TARGET_BYTES_HEADROOM = 4 * 1024;
+
+/** The byte burst one sender has towards one target: two largest SDPs and their candidates. */
+export function targetBytesBurst(maxSdpBytes: number): number {
+  return 2 * maxSdpBytes + TARGET_BYTES_HEADROOM;
 }
 
 export type SessionState = 'awaiting-hello' | 'ready' | 'closed';
@@ -62,6 +83,7 @@ export class PeerSession {
   readonly connId = randomBytes(4).toString('hex');
   readonly queue: BoundedSerialQueue;
   readonly rate: TokenBucket;
+  private readonly targets: TargetLimits;
   private readonly rateDrops: SlidingWindowCounter;
   private readonly errors: SlidingWindowCounter;
   private currentState: SessionState = 'awaiting-hello';
@@ -75,10 +97,22 @@ export class PeerSession {
     private readonly limits: SessionLimits,
     logger: Logger,
     private readonly metrics: GatewayMetrics,
+    /** The client's IP address and its share of the per-address limits. */
+    readonly client: ClientAddressShare,
     now: Clock = Date.now,
   ) {
     this.logger = logger.child({ connId: this.connId });
     this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
+    this.targets = new TargetLimits(
+      {
+        signalsPerSecond: limits.maxSignalsPerTargetPerSecond,
+        signalsBurst: limits.maxSignalsPerTargetBurst,
+        bytesPerSecond: limits.maxSignalBytesPerTargetPerSecond,
+        bytesBurst: targetBytesBurst(limits.maxSdpBytes),
+      },
+      MAX_TRACKED_TARGETS,
+      now,
+    );
     this.rateDrops = new SlidingWindowCounter(
       limits.rateLimitDropsBeforeClose,
       limits.errorWindowMs,
@@ -120,6 +154,18 @@ export class PeerSession {
     this.token = fencingToken;
     this.currentState = 'ready';
     this.logger = this.logger.child({ peerId });
+  }
+
+  /**
+   * Takes one signal of `bytes` to `target` from this sender's budget
+   * towards that target, then from its client address's budget; says which
+   * limit it ran into instead (nothing taken from the address then).
+   */
+  admitSignal(target: string, bytes: number): SignalLimitLabel | undefined {
+    const exceeded = this.targets.tryTake(target, bytes);
+    if (exceeded === 'signals') return 'target_signals';
+    if (exceeded === 'bytes') return 'target_bytes';
+    return this.client.tryTakeSignal() ? undefined : 'ip';
   }
 
   /** Sends a frame; false when the socket is gone. Closes a client that does not read. */

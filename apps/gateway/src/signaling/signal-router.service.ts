@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 
-import { ErrorCode, type PeerSignal, type SignalRecord, signalKindOf } from '@ephemeral/protocol';
+import {
+  ErrorCode,
+  type PeerSignal,
+  Signal,
+  type SignalRecord,
+  signalKindOf,
+} from '@ephemeral/protocol';
 
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
@@ -13,7 +19,7 @@ import { PRESENCE_CLIENT } from '../presence/presence.tokens';
 import { validatePeerSignal } from './client-frame-validator';
 import { CounterpartTracker } from './counterpart-tracker';
 import { PeerConnectionRegistry } from './peer-connection-registry';
-import type { PeerSession } from './peer-session';
+import { type PeerSession, type SignalLimitLabel, targetBytesBurst } from './peer-session';
 
 /**
  * Routes signals: from a local client onto the bus (after presence says the
@@ -61,6 +67,19 @@ export class SignalRouter implements OnModuleInit {
     const { to, signal } = peerSignal;
     const signalKind = signalKindOf(signal);
     const kindName = signalKindLabel(signalKind);
+    // Before the presence lookup: a flood costs no presence calls.
+    const limited = session.admitSignal(to, signal ? Signal.encode(signal).finish().byteLength : 0);
+    if (limited) {
+      this.metrics.signalsLimited.inc({ limit: limited });
+      session.refuse({
+        code: ErrorCode.ERROR_CODE_RATE_LIMITED,
+        message: `${kindName} (seq ${seq}) to ${to} dropped: ${this.limitText(limited)}`,
+        seq,
+        signalKind,
+        peerId: to,
+      });
+      return;
+    }
     let online: boolean;
     try {
       online = await this.isOnline(to);
@@ -107,6 +126,18 @@ export class SignalRouter implements OnModuleInit {
     this.metrics.signalsRelayed.inc({ kind: kindName });
     this.counterparts.add(senderId, to);
     session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
+  }
+
+  private limitText(limit: SignalLimitLabel): string {
+    const c = this.config;
+    switch (limit) {
+      case 'target_signals':
+        return `over ${c.maxSignalsPerTargetPerSecond} signals per second (burst ${c.maxSignalsPerTargetBurst}) to one peer`;
+      case 'target_bytes':
+        return `over ${c.maxSignalBytesPerTargetPerSecond} signal bytes per second (burst ${targetBytesBurst(c.maxSdpBytes)}) to one peer`;
+      case 'ip':
+        return `over ${c.maxSignalsPerIpPerSecond} signals per second from this IP address`;
+    }
   }
 
   private async isOnline(peerId: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { TrustedProxies } from '../http/client-address';
 
 import { SignalingService } from './signaling.service';
 
@@ -30,6 +31,7 @@ export class SignalingGateway
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly signaling: SignalingService,
+    private readonly proxies: TrustedProxies,
   ) {}
 
   afterInit(server: WebSocketServer): void {
@@ -49,7 +51,7 @@ export class SignalingGateway
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     this.alive.add(socket);
-    const session = this.signaling.open(socket, request.socket.remoteAddress);
+    const session = this.signaling.open(socket, this.proxies.clientAddress(request));
     socket.on('pong', () => this.alive.add(socket));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       this.alive.add(socket);

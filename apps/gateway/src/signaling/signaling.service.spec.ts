@@ -21,6 +21,7 @@ import { LeaseKeeper } from '../presence/lease-keeper';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { InstrumentedPresenceClient } from '../presence/instrumented-presence-client';
 
+import { ClientAddressLimits } from './client-address-limits';
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
 import { PeerConnectionRegistry } from './peer-connection-registry';
@@ -117,6 +118,7 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     handshake,
     router,
     metrics,
+    new ClientAddressLimits(config),
   );
   router.onModuleInit();
   void bus.start();
@@ -124,14 +126,14 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
   const send = (session: PeerSession, frame: ClientFrame) =>
     signaling.receive(session, ClientFrame.encode(frame).finish(), true);
 
-  async function connect(): Promise<{
+  async function connect(clientIp?: string): Promise<{
     socket: FakeSocket;
     session: PeerSession;
     peerId: string;
     token: string;
   }> {
     const socket = new FakeSocket();
-    const session = signaling.open(socket);
+    const session = signaling.open(socket, clientIp);
     send(session, {
       seq: 1,
       kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
@@ -302,6 +304,92 @@ describe('SignalingService (in-process bus, fake presence)', () => {
       [ErrorCode.ERROR_CODE_RATE_LIMITED, 8],
     ]);
     expect(a.socket.closeCode).toBe(CloseCode.RATE_LIMITED);
+  });
+
+  it('drops a flood from one sender at one target with RATE_LIMITED to the sender; the target and other pairs are untouched', async () => {
+    const { connect, signal, metrics } = setup({
+      MAX_SIGNALS_PER_TARGET_PER_SECOND: '1',
+      MAX_SIGNALS_PER_TARGET_BURST: '5',
+      RATE_LIMIT_DROPS_BEFORE_CLOSE: '1000',
+    });
+    const flooder = await connect();
+    const target = await connect();
+    const friend = await connect();
+    const other = await connect();
+    for (let seq = 2; seq < 32; seq++) signal(flooder.session, seq, target.peerId, candidate(seq));
+    signal(flooder.session, 32, other.peerId, candidate(32));
+    signal(friend.session, 2, target.peerId, candidate(1_000));
+    await Promise.all([flooder.session.queue.whenIdle(), friend.session.queue.whenIdle()]);
+
+    const received = target.socket.of('signal');
+    expect(received.filter((s) => s.from === flooder.peerId)).toHaveLength(5);
+    expect(received.filter((s) => s.from === friend.peerId)).toHaveLength(1);
+    expect(target.socket.of('error')).toEqual([]);
+    expect(target.socket.closeCode).toBeUndefined();
+    expect(other.socket.of('signal').map((s) => s.from)).toEqual([flooder.peerId]);
+    const errors = flooder.socket.of('error');
+    expect(errors).toHaveLength(25);
+    expect(errors[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_RATE_LIMITED,
+      seq: 7,
+      signalKind: SignalKind.SIGNAL_KIND_CANDIDATE,
+      peerId: target.peerId,
+    });
+    expect(errors[0].message).toContain('signals per second');
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_signals_limited_total{limit="target_signals"} 25',
+    );
+  });
+
+  it('limits the signal bytes one sender sends one target (big offers)', async () => {
+    const { connect, signal, metrics } = setup({
+      MAX_FRAME_BYTES: '4096',
+      MAX_SDP_BYTES: '1024',
+      MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND: '1024',
+    });
+    const flooder = await connect();
+    const target = await connect();
+    // Burst 2 × 1024 + 4096 = 6144 bytes: five offers of ~1030 bytes, not
+    // six (the sixth would need 36 ms of refill at 1 KiB/s).
+    const big: Signal = {
+      payload: {
+        $case: 'offer',
+        value: { sdp: 'v'.repeat(1_024), fingerprintMac: new Uint8Array() },
+      },
+    };
+    for (let seq = 2; seq < 10; seq++) signal(flooder.session, seq, target.peerId, big);
+    await flooder.session.queue.whenIdle();
+    expect(target.socket.of('signal').length).toBe(5);
+    expect(flooder.socket.of('error').map((e) => [e.code, e.seq])).toEqual([
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 7],
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 8],
+      [ErrorCode.ERROR_CODE_RATE_LIMITED, 9],
+    ]);
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_signals_limited_total{limit="target_bytes"} 3',
+    );
+  });
+
+  it('shares one signal budget between the connections of one client IP', async () => {
+    const { connect, signal, metrics } = setup({ MAX_SIGNALS_PER_IP_PER_SECOND: '2' });
+    const a = await connect('203.0.113.9');
+    const b = await connect('203.0.113.9');
+    const elsewhere = await connect('198.51.100.1');
+    const target = await connect('192.0.2.1');
+    // Burst: twice the rate, for both connections together.
+    for (let seq = 2; seq < 5; seq++) signal(a.session, seq, target.peerId, candidate(seq));
+    for (let seq = 2; seq < 5; seq++) signal(b.session, seq, target.peerId, candidate(seq));
+    signal(elsewhere.session, 2, target.peerId, candidate(100));
+    await Promise.all([a, b, elsewhere].map((c) => c.session.queue.whenIdle()));
+    expect(target.socket.of('signal')).toHaveLength(5);
+    const limited = [...a.socket.of('error'), ...b.socket.of('error')];
+    expect(limited).toHaveLength(2);
+    expect(limited[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED });
+    expect(limited[0].message).toContain('from this IP address');
+    expect(elsewhere.socket.of('error')).toEqual([]);
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_signals_limited_total{limit="ip"} 2',
+    );
   });
 
   it('closes a client that does not read (SLOW_CONSUMER)', async () => {

@@ -11,6 +11,7 @@ import type { PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
 
 import { QueueFullError } from './bounded-serial-queue';
+import { ClientAddressLimits } from './client-address-limits';
 import { decodeClientFrame, peekSeq } from './client-frame-decoder';
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
@@ -45,6 +46,7 @@ export class SignalingService {
     private readonly handshake: HandshakeService,
     private readonly router: SignalRouter,
     private readonly metrics: GatewayMetrics,
+    private readonly addresses: ClientAddressLimits,
   ) {
     this.logger = logger;
     metrics.readPeersConnectedFrom(() => this.registry.size);
@@ -59,11 +61,18 @@ export class SignalingService {
     return this.sessions.size;
   }
 
-  open(socket: SessionSocket, remoteAddress?: string): PeerSession {
-    const session = new PeerSession(socket, this.config, this.logger, this.metrics);
+  /** A socket that passed UpgradeGuard; `clientIp` from TrustedProxies.clientAddress. */
+  open(socket: SessionSocket, clientIp = 'unknown'): PeerSession {
+    const session = new PeerSession(
+      socket,
+      this.config,
+      this.logger,
+      this.metrics,
+      this.addresses.open(clientIp),
+    );
     this.sessions.add(session);
     this.metrics.connectionsOpened.inc();
-    session.logger.debug({ remoteAddress }, 'connection opened');
+    session.logger.debug({ clientIp }, 'connection opened');
     if (this.draining) {
       session.send(this.reconnectFrame());
       session.close(CloseCode.GOING_AWAY, 'gateway shutting down', { revoke: false });
@@ -116,6 +125,7 @@ export class SignalingService {
     const wasReady = session.state === 'ready' || session.peerId !== undefined;
     session.markClosed();
     if (!this.sessions.delete(session)) return;
+    session.client.release();
     this.metrics.connectionsClosed.inc({ close_code: closeCodeLabel(code) });
     session.logger.info({ closeCode: code }, 'connection closed');
     const peerId = session.peerId;

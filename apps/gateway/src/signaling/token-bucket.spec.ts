@@ -29,4 +29,25 @@ describe('TokenBucket', () => {
     now = 0;
     expect(bucket.tryTake()).toBe(false);
   });
+
+  it('takes several tokens at once, all or none (a byte budget)', () => {
+    let now = 0;
+    const bucket = new TokenBucket(100, 300, () => now);
+    expect(bucket.tryTake(200)).toBe(true);
+    expect(bucket.tryTake(200)).toBe(false);
+    expect(bucket.available()).toBe(100);
+    now += 1_000;
+    expect(bucket.tryTake(200)).toBe(true);
+    expect(bucket.available()).toBe(0);
+  });
+
+  it('says when it has refilled to the burst', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 2, () => now);
+    expect(bucket.isFull()).toBe(true);
+    bucket.tryTake();
+    expect(bucket.isFull()).toBe(false);
+    now += 100;
+    expect(bucket.isFull()).toBe(true);
+  });
 });

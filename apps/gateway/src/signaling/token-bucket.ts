@@ -2,8 +2,8 @@
 export type Clock = () => number;
 
 /**
- * Per-connection message rate limit: `ratePerSecond` tokens refill
- * continuously up to `burst`; each message takes one.
+ * A rate limit: `ratePerSecond` tokens refill continuously up to `burst`;
+ * each message takes one (or, for a byte budget, its size).
  */
 export class TokenBucket {
   private tokens: number;
@@ -18,12 +18,23 @@ export class TokenBucket {
     this.lastRefill = now();
   }
 
-  /** Takes a token if one is available. */
-  tryTake(): boolean {
+  /** Takes `count` tokens if that many are available (all or none). */
+  tryTake(count = 1): boolean {
     this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count) return false;
+    this.tokens -= count;
     return true;
+  }
+
+  /** Tokens available now. */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /** Refilled to the burst: forgetting this bucket loses nothing. */
+  isFull(): boolean {
+    return this.available() >= this.burst;
   }
 
   private refill(): void {
