@@ -63,7 +63,11 @@ export class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         {
           provide: GrpcPresenceClient,
-          useFactory: () => new GrpcPresenceClient(config.presenceUrl),
+          useFactory: () =>
+            new GrpcPresenceClient(
+              config.presenceUrl,
+              config.presenceTls ? { config: config.presenceTls, logger } : undefined,
+            ),
         },
         {
           // Every presence call the gateway makes is timed and counted here;

@@ -19,6 +19,7 @@ import {
 
 import { type Cidr, parseCidr } from '../http/client-address';
 
+import { loadPresenceTlsConfig, type PresenceTlsConfig } from './presence-tls-config';
 
 /** Everything the gateway reads from its environment, validated once at boot. */
 export interface GatewayConfig {
@@ -26,6 +27,8 @@ export interface GatewayConfig {
   port: number;
   wsPath: string;
   presenceUrl: string;
+  /** mTLS to presence (PRESENCE_TLS_*, docs/security.md); null: plaintext. */
+  presenceTls: PresenceTlsConfig | null;
   gatewayId: string;
   iceServers: IceServer[];
   leaseTtlSeconds: number;
@@ -324,6 +327,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   const e = parsed.data;
   const problems: string[] = [];
+  const presenceTls = loadPresenceTlsConfig(env, e.GATEWAY_ID, problems);
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
     problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
   }
@@ -351,7 +355,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     port: e.PORT,
     wsPath: e.WS_PATH,
     presenceUrl: e.PRESENCE_URL,
-    gatewayId: e.GATEWAY_ID ?? defaultGatewayId(),
+    presenceTls,
+    // With mTLS, presence knows the gateway by its certificate's CN.
+    gatewayId: e.GATEWAY_ID ?? presenceTls?.gatewayId ?? defaultGatewayId(),
     iceServers: e.ICE_SERVERS,
     leaseTtlSeconds: e.LEASE_TTL_SECONDS,
     maxFrameBytes: e.MAX_FRAME_BYTES,

@@ -1,4 +1,5 @@
 import {
+  type ChannelCredentials,
   credentials,
   makeGenericClientConstructor,
   Metadata,
@@ -8,6 +9,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+
+import type { Logger } from '@ephemeral/logging';
 
 import {
   PresenceServiceClient,
@@ -20,7 +23,9 @@ import {
   type RevokeRequest,
   type RevokeResponse,
 } from '@ephemeral/protocol/presence';
+import { TlsFileWatcher } from '@ephemeral/server-runtime';
 
+import type { PresenceTlsConfig } from '../config/presence-tls-config';
 import { PresenceCallError, type PresenceClient, type PresenceFailure } from './presence-client';
 
 // Deadlines. Presence answers from memory in well under a millisecond on a
@@ -151,12 +156,35 @@ function unary<Req, Res>(call: UnaryCall<Req, Res>, request: Req, ms: number): P
 export class GrpcPresenceClient implements PresenceClient {
   readonly client: PresenceServiceClient;
   private readonly health: HealthClient;
+  private readonly tlsFiles: TlsFileWatcher | null;
 
-  /** `target`: host:port, dns:///host:port or ipv4:ip:port,ip:port (see PRESENCE_URL). */
-  constructor(target: string) {
-    this.client = new PresenceServiceClient(target, credentials.createInsecure(), CHANNEL_OPTIONS);
+  /**
+   * `target`: host:port, dns:///host:port or ipv4:ip:port,ip:port (see
+   * PRESENCE_URL). With `tls`, every connection is mTLS: the certificate
+   * names this gateway to presence, and renewed files are picked up for new
+   * connections (TlsFileWatcher).
+   */
+  constructor(
+    target: string,
+    tls?: { readonly config: PresenceTlsConfig; readonly logger: Logger },
+  ) {
+    let channelCredentials: ChannelCredentials = credentials.createInsecure();
+    const options: Record<string, string | number> = { ...CHANNEL_OPTIONS };
+    this.tlsFiles = null;
+    if (tls) {
+      const { config, logger } = tls;
+      const watcher = new TlsFileWatcher(config, { logger: logger.child({ component: 'tls' }) });
+      // Calls wait for the first read on their own; this logs it (and a failure).
+      watcher.start().catch((error: unknown) => {
+        logger.error({ err: error }, 'presence TLS files not loaded: presence calls fail');
+      });
+      channelCredentials = watcher.channelCredentials();
+      if (config.serverName) options['grpc.ssl_target_name_override'] = config.serverName;
+      this.tlsFiles = watcher;
+    }
+    this.client = new PresenceServiceClient(target, channelCredentials, options);
     // Shares the channel, so health reflects the same connection the calls use.
-    this.health = new HealthClientConstructor(target, credentials.createInsecure(), {
+    this.health = new HealthClientConstructor(target, channelCredentials, {
       channelOverride: this.client.getChannel(),
     });
   }
@@ -202,5 +230,6 @@ export class GrpcPresenceClient implements PresenceClient {
   close(): void {
     this.health.close();
     this.client.close();
+    this.tlsFiles?.stop();
   }
 }
