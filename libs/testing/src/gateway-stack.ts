@@ -1,4 +1,4 @@
-import { credentials, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, credentials, status } from '@grpc/grpc-js';
 
 import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 import { freePort } from './free-port';
@@ -9,6 +9,12 @@ import { builtAppEntry } from './workspace-paths';
 export interface StackOptions {
   gatewayEnv?: Record<string, string>;
   presenceEnv?: Record<string, string>;
+  /**
+   * How presenceClient() and isOnline() reach presence: plaintext unless
+   * given (a presence started with PRESENCE_TLS_* wants mTLS credentials).
+   */
+  presenceCredentials?: () => ChannelCredentials;
+  presenceChannelOptions?: ChannelOptions;
 }
 
 /** The port a service printed in its "... listening" JSON log line. */
@@ -110,7 +116,8 @@ export class GatewayStack {
   presenceClient(): PresenceServiceClient {
     const client = new PresenceServiceClient(
       `127.0.0.1:${this.presencePort}`,
-      credentials.createInsecure(),
+      this.options.presenceCredentials?.() ?? credentials.createInsecure(),
+      this.options.presenceChannelOptions,
     );
     this.clients.push(client);
     return client;
