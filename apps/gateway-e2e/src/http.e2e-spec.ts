@@ -16,7 +16,10 @@ describe('gateway HTTP: probes and the web app', () => {
     webRoot = mkdtempSync(join(tmpdir(), 'gateway-web-'));
     writeFileSync(join(webRoot, 'index.html'), INDEX_HTML);
     writeFileSync(join(webRoot, 'main-ABC123.js'), 'console.log("app");');
-    stack = await GatewayStack.start({ gatewayEnv: { WEB_ROOT: webRoot } });
+    // The test client stands in for an ingress controller (X-Forwarded-*).
+    stack = await GatewayStack.start({
+      gatewayEnv: { WEB_ROOT: webRoot, TRUSTED_PROXIES: '127.0.0.1' },
+    });
   });
 
   afterAll(async () => {
@@ -61,6 +64,51 @@ describe('gateway HTTP: probes and the web app', () => {
     expect(response.status).toBe(503);
     expect(await response.text()).toContain('not built');
     writeFileSync(join(webRoot, 'index.html'), INDEX_HTML);
+  });
+
+  it("limits connect-src to the page's own host (ws and wss), no HSTS over plain HTTP", async () => {
+    const response = await fetch(`${stack.httpUrl}/`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    const own = `127.0.0.1:${stack.gatewayPort}`;
+    expect(csp).toContain(`connect-src 'self' ws://${own} wss://${own};`);
+    // No bare scheme source: a WebSocket to any other host is blocked.
+    expect(csp).not.toMatch(/connect-src[^;]*\swss?:(?:\s|;)/);
+    expect(response.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('sends HSTS when the trusted proxy says the client came over https, for the host it forwards', async () => {
+    for (const path of ['/', '/main-ABC123.js', '/healthz']) {
+      const response = await fetch(`${stack.httpUrl}${path}`, {
+        headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'share.example.com' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('strict-transport-security')).toBe(
+        'max-age=31536000; includeSubDomains',
+      );
+      expect(response.headers.get('content-security-policy')).toContain(
+        "connect-src 'self' ws://share.example.com wss://share.example.com;",
+      );
+    }
+    const plain = await fetch(`${stack.httpUrl}/`, { headers: { 'X-Forwarded-Proto': 'http' } });
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('believes no X-Forwarded-Proto or -Host without TRUSTED_PROXIES', async () => {
+    const { gateway, port } = await GatewayStack.startGateway(stack.presencePort, {
+      WEB_ROOT: webRoot,
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/`, {
+        headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${port} wss://127.0.0.1:${port};`);
+      expect(csp).not.toContain('evil.example');
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it('when presence is gone: /readyz 503 with a reason, hello answered UNAVAILABLE and closed LEASE_LOST', async () => {

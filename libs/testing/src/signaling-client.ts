@@ -21,6 +21,20 @@ export interface CloseInfo {
   reason: string;
 }
 
+/** How the upgrade request looks: what a browser or a proxy in front would add. */
+export interface ConnectOptions {
+  /** The Origin header (a browser always sends one; the default client sends none). */
+  origin?: string;
+  /** Extra request headers, e.g. X-Forwarded-For as an ingress would set it. */
+  headers?: Record<string, string>;
+}
+
+/** An upgrade the gateway answered with an HTTP status instead of 101. */
+export interface RefusedUpgrade {
+  status: number;
+  body: string;
+}
+
 // Long enough for a loaded CI machine, short enough that a missing frame
 // fails the test well inside Jest's timeout.
 const DEFAULT_WAIT_MS = 5_000;
@@ -59,18 +73,40 @@ export class SignalingClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(url: string): Promise<SignalingClient> {
-    return new Promise((resolveClient, reject) => {
-      const socket = new WebSocket(url);
+  static connect(url: string, options: ConnectOptions = {}): Promise<SignalingClient> {
+    return SignalingClient.attempt(url, options).then((outcome) => {
+      if (outcome instanceof SignalingClient) return outcome;
+      throw new Error(`upgrade refused with HTTP ${outcome.status}: ${outcome.body}`);
+    });
+  }
+
+  /** Connects, or says how the gateway refused the upgrade (status and body). */
+  static attempt(
+    url: string,
+    options: ConnectOptions = {},
+  ): Promise<SignalingClient | RefusedUpgrade> {
+    return new Promise((resolveOutcome, reject) => {
+      const socket = new WebSocket(url, { origin: options.origin, headers: options.headers });
       const client = new SignalingClient(socket);
-      socket.once('open', () => resolveClient(client));
+      socket.once('open', () => resolveOutcome(client));
+      socket.once('unexpected-response', (_request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolveOutcome({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      });
       socket.once('error', reject);
     });
   }
 
   /** Connects and completes the handshake (optionally resuming an old ID). */
-  static async connectAndHello(url: string, hello: Partial<Hello> = {}): Promise<SignalingClient> {
-    const client = await SignalingClient.connect(url);
+  static async connectAndHello(
+    url: string,
+    hello: Partial<Hello> = {},
+    options: ConnectOptions = {},
+  ): Promise<SignalingClient> {
+    const client = await SignalingClient.connect(url, options);
     await client.hello(hello);
     return client;
   }
@@ -161,6 +197,18 @@ export class SignalingClient {
   close(code = 1000): Promise<CloseInfo> {
     if (!this.closeInfo) this.socket.close(code);
     return this.closed;
+  }
+
+  /**
+   * Stops reading from the socket (a slow link, a frozen tab): what the
+   * gateway sends piles up in its buffers until resumeReading().
+   */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   /** Drops the TCP connection without a close handshake (a network blip). */
