@@ -98,7 +98,8 @@ export interface Lease {
   /**
    * Grows every time the ID is granted (new or resumed). Writes carrying an
    * older token are refused, so a gateway that lost the peer cannot revoke or
-   * renew the lease of the gateway that holds it now.
+   * renew the lease of the gateway that holds it now. With mTLS, 0 in
+   * Lookup, BatchLookup and Watch answers to a caller that is not the holder.
    */
   fencingToken: number;
   ttlSeconds: number;
@@ -114,6 +115,7 @@ export interface PresenceEvent {
   type: PresenceEventType;
   peerId: string;
   gatewayId: string;
+  /** With mTLS, 0 for a watcher that is not gateway_id. */
   fencingToken: number;
   /** Set for LEFT. */
   reason: LeftReason;

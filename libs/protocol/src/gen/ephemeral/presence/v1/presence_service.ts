@@ -1385,6 +1385,13 @@ export const WatchResponse: MessageFns<WatchResponse> = {
  * Owns peer registration leases. Gateways register, keep alive and revoke;
  * anyone may look up and watch. Server-side only (never imported by the web
  * app).
+ *
+ * With mTLS (docs/security.md, "Presence mTLS") the caller is the gateway
+ * named by its client certificate's subject CN: Register and KeepAlive must
+ * name that gateway_id, Revoke must come from the lease's holder
+ * (PERMISSION_DENIED otherwise), and Lookup, BatchLookup and Watch show a
+ * lease's fencing_token to its holder only (0 to anyone else). Watch streams
+ * per caller are capped (RESOURCE_EXHAUSTED).
  */
 export type PresenceServiceService = typeof PresenceServiceService;
 export const PresenceServiceService = {
