@@ -1,7 +1,6 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { chooseSaveTarget } from '../receive/choose-save-target';
 import { FakeDirectory as FakeDir } from './fake-directory';
-import { safePathSegments } from './safe-path';
 import {
   DirectorySaveTarget,
   MEMORY_SAVE_LIMIT_BYTES,
@@ -15,36 +14,67 @@ function entry(relativePath: string, size = 3): FileEntry {
 }
 
 describe('save targets', () => {
-  it('keeps folder paths but never escapes the picked folder', () => {
-    expect(safePathSegments('album/photos/a.jpg')).toEqual(['album', 'photos', 'a.jpg']);
-    expect(safePathSegments('../../etc/passwd')).toEqual(['etc', 'passwd']);
-    expect(safePathSegments('/abs//./x\\y')).toEqual(['abs', 'x', 'y']);
-    expect(safePathSegments('a:b?.txt')).toEqual(['a_b_.txt']);
-  });
-
   it('writes into nested folders of the picked directory', async () => {
     const root = new FakeDir();
     const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
     const sink = await target.open(entry('album/photos/a.jpg'));
     await sink.write(new Uint8Array([1, 2, 3]));
     await sink.close();
+    expect(root.paths()).toEqual(['album/photos/a.jpg']);
     expect(root.dirs.get('album')?.dirs.get('photos')?.files.get('a.jpg')).toEqual([
       new Uint8Array([1, 2, 3]),
     ]);
   });
 
-  it('removes a file it created when the download is aborted, keeps one that existed', async () => {
+  it('writes under a .part name and gives the file its real name only on close', async () => {
     const root = new FakeDir();
     const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
-    const created = await target.open(entry('dir/new.bin'));
-    await created.write(new Uint8Array([1]));
-    await created.abort();
-    expect(root.dirs.get('dir')?.files.has('new.bin')).toBe(false);
+    const sink = await target.open(entry('a.txt'));
+    await sink.write(new Uint8Array([1]));
+    expect(root.paths()).toEqual([expect.stringMatching(/^a\.txt\.[0-9a-f]{8}\.part$/)]);
+    await sink.close();
+    expect(root.paths()).toEqual(['a.txt']);
+  });
 
+  it('leaves nothing behind when a download is aborted', async () => {
+    const root = new FakeDir();
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const sink = await target.open(entry('dir/new.bin'));
+    await sink.write(new Uint8Array([1]));
+    await sink.abort();
+    expect(root.paths()).toEqual([]);
+  });
+
+  it('never overwrites: an existing name, or one taken in this download, gets a number', async () => {
+    const root = new FakeDir();
     root.files.set('old.bin', [new Uint8Array([9])]);
-    const existing = await target.open(entry('old.bin'));
-    await existing.abort();
-    expect(root.files.has('old.bin')).toBe(true);
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    for (const path of ['old.bin', 'Report.PDF', 'report.pdf', 'Docs/a.txt', 'docs/b.txt']) {
+      const sink = await target.open(entry(path));
+      await sink.write(new Uint8Array([1]));
+      await sink.close();
+    }
+    expect(root.files.get('old.bin')).toEqual([new Uint8Array([9])]);
+    expect(root.paths()).toEqual([
+      'Docs/a.txt',
+      'Docs/b.txt',
+      'Report.PDF',
+      'old (2).bin',
+      'old.bin',
+      'report (2).pdf',
+    ]);
+  });
+
+  it('without move(), writes the real name but still deletes it on abort', async () => {
+    const root = new FakeDir(false);
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const kept = await target.open(entry('kept.txt'));
+    await kept.write(new Uint8Array([1]));
+    await kept.close();
+    const dropped = await target.open(entry('dropped.txt'));
+    await dropped.write(new Uint8Array([1]));
+    await dropped.abort();
+    expect(root.paths()).toEqual(['kept.txt']);
   });
 
   it('hands a finished in-memory file to the browser download', async () => {

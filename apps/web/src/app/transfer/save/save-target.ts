@@ -1,7 +1,8 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { FileSink } from './file-sink';
 import { MemorySink } from './memory-sink';
-import { safePathSegments } from './safe-path';
+import { numberedName, safeName, safePathSegments } from './safe-path';
+import { UniqueNames } from './unique-names';
 
 /** Opens a sink for each file of a download. */
 export interface SaveTarget {
@@ -27,46 +28,108 @@ export class TooLargeForMemoryError extends Error {
   }
 }
 
+/** The File System Access handle method TypeScript's DOM lib lacks. */
+interface MovableFileHandle extends FileSystemFileHandle {
+  move?(newName: string): Promise<void>;
+}
+
+// While a file downloads it sits under "<name>.<random>.part" beside where it
+// will go: a crash or a closed tab leaves an obviously partial file, never a
+// truncated or unverified one under the real name.
+const PART_SUFFIX = '.part';
+
 class WritableSink implements FileSink {
   constructor(
     private readonly writable: FileSystemWritableFileStream,
-    /** Run after an abort: removes a file this download created. */
-    private readonly discard?: () => Promise<void>,
+    /** Runs after close (the session closes only verified files): gives the file its real name. */
+    private readonly commit: () => Promise<void> = async () => undefined,
+    /** Runs after an abort: removes the file this download created. */
+    private readonly discard: () => Promise<void> = async () => undefined,
   ) {}
   write(data: Uint8Array): Promise<void> {
     return this.writable.write(data as Uint8Array<ArrayBuffer>);
   }
-  close(): Promise<void> {
-    return this.writable.close();
+  async close(): Promise<void> {
+    await this.writable.close();
+    await this.commit();
   }
   async abort(): Promise<void> {
-    await this.writable.abort();
-    await this.discard?.().catch(() => undefined);
+    await this.writable.abort().catch(() => undefined);
+    await this.discard().catch(() => undefined);
   }
 }
 
-/** Writes each file under a picked folder, keeping the sender's folder paths. */
+async function exists(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
+  for (const get of [() => dir.getFileHandle(name), () => dir.getDirectoryHandle(name)]) {
+    try {
+      await get();
+      return true;
+    } catch {
+      // NotFoundError, or TypeMismatchError when it is the other kind.
+    }
+  }
+  return false;
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Writes each file under a picked folder, keeping the sender's folder paths
+ * (made safe: see safe-path.ts). A file is written under a temporary ".part"
+ * name and moved to its real name only when the session closes it, which it
+ * does once the SHA-256 matched; an abort (mismatch, failure, cancel)
+ * deletes it. Nothing is ever overwritten: a name that exists, or that
+ * another file of this download took (case-insensitively), gets " (2)".
+ */
 export class DirectorySaveTarget implements SaveTarget {
   readonly kind = 'directory';
+  private readonly names = new UniqueNames();
+  /** Folder spellings by lowercase path: `Docs/` and `docs/` land in one folder. */
+  private readonly folders = new Map<string, string>();
+
   constructor(private readonly root: FileSystemDirectoryHandle) {}
 
   async open(entry: FileEntry): Promise<FileSink> {
     const segments = safePathSegments(entry.relativePath || entry.name);
-    const name = segments.pop() ?? (safePathSegments(entry.name).pop() || `file-${entry.id}`);
-    let dir = this.root;
-    for (const segment of segments) dir = await dir.getDirectoryHandle(segment, { create: true });
-    // A failed or cancelled download leaves nothing behind: abort discards
-    // the written bytes, and a file this download created is removed (an
-    // existing one keeps its old contents).
-    const existed = await dir.getFileHandle(name).then(
-      () => true,
-      () => false,
-    );
-    const handle = await dir.getFileHandle(name, { create: true });
-    const folder = dir;
+    const wanted = segments.pop() ?? (safePathSegments(entry.name).pop() || `file-${entry.id}`);
+    let folder = this.root;
+    let path = '';
+    for (const segment of segments) {
+      const key = `${path}/${segment}`.toLowerCase();
+      const spelling = this.folders.get(key) ?? segment;
+      this.folders.set(key, spelling);
+      folder = await folder.getDirectoryHandle(spelling, { create: true });
+      path = `${path}/${spelling}`;
+    }
+    const dir = folder;
+    const name = await this.names.claim(path, wanted, async (n) => !(await exists(dir, n)));
+    const partName = `${name}.${randomSuffix()}${PART_SUFFIX}`;
+    const part = (await dir.getFileHandle(partName, { create: true })) as MovableFileHandle;
+    if (!part.move) {
+      // Without move() (older engines) the file is written under its real
+      // name; its writable still replaces the file's contents only on
+      // close, which the session calls only after the hash matched.
+      await dir.removeEntry(partName);
+      const handle = await dir.getFileHandle(name, { create: true });
+      return new WritableSink(
+        await handle.createWritable({ keepExistingData: false }),
+        undefined,
+        () => dir.removeEntry(name),
+      );
+    }
     return new WritableSink(
-      await handle.createWritable({ keepExistingData: false }),
-      existed ? undefined : () => folder.removeEntry(name),
+      await part.createWritable({ keepExistingData: false }),
+      async () => {
+        // Something else may have made the name since open: never replace it.
+        let final = name;
+        for (let n = 2; n <= 10_000 && (await exists(dir, final)); n++)
+          final = numberedName(name, n);
+        await part.move?.(final);
+      },
+      () => dir.removeEntry(partName),
     );
   }
 }
@@ -90,7 +153,7 @@ export class MemorySaveTarget implements SaveTarget {
     sink.close = async () => {
       await close();
       this.save(
-        entry.name,
+        safeName(entry.name) || `file-${entry.id}`,
         new Blob(sink.parts as Uint8Array<ArrayBuffer>[], {
           type: entry.type || 'application/octet-stream',
         }),

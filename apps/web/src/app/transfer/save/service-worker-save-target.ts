@@ -1,5 +1,6 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { ByteStreamOpener, FileSink } from './file-sink';
+import { safeName } from './safe-path';
 import { SaveTarget } from './save-target';
 
 // The page keeps at most this many bytes handed to the worker but not yet
@@ -77,7 +78,7 @@ export class ServiceWorkerSaveTarget implements SaveTarget, ByteStreamOpener {
   }
 
   open(entry: FileEntry): Promise<FileSink> {
-    return this.openStream(entry.name, entry.type, entry.size);
+    return this.openStream(safeName(entry.name) || `file-${entry.id}`, entry.type, entry.size);
   }
 
   /** Starts one browser download named `name`, fed by the returned sink. */

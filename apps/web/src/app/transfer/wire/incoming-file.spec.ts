@@ -38,10 +38,14 @@ describe('IncomingFile', () => {
     expect(sizes[sizes.length - 1]).toBeLessThanOrEqual(4 * MIB);
   });
 
-  it('reports a hash mismatch as a failed verification', async () => {
-    const file = new IncomingFile(1, data.length, new MemorySink());
+  it('reports a hash mismatch as a failed verification and discards the file', async () => {
+    const sink = new MemorySink();
+    const file = new IncomingFile(1, data.length, sink);
     file.append(data);
     expect(await file.finish(sha256(new Uint8Array(3000)))).toBe(false);
+    // Aborted, never closed: a save target commits (names) a file only on close.
+    expect(sink.aborted).toBe(true);
+    expect(sink.closed).toBe(false);
   });
 
   it('continues the hash across a resume at bytesReceived', async () => {

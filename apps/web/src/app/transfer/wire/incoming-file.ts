@@ -91,15 +91,21 @@ export class IncomingFile {
   }
 
   /**
-   * Flushes and closes the sink, then compares the SHA-256 of what was
-   * received with the sender's. False means the file is corrupt.
+   * Flushes, then compares the SHA-256 of what was received with the
+   * sender's: a match closes the sink (the file takes its real name), a
+   * mismatch aborts it (the file is deleted) and returns false. Nothing
+   * unverified is ever committed.
    */
   async finish(expectedSha256: Uint8Array): Promise<boolean> {
     if (!this.complete) throw new Error(`finish at ${this.received} of ${this.size} bytes`);
     await this.flushed();
     this.finished = true;
+    if (!constantTimeEqual(await this.hasher.digest(), expectedSha256)) {
+      await this.sink.abort().catch(() => undefined);
+      return false;
+    }
     await this.sink.close();
-    return constantTimeEqual(await this.hasher.digest(), expectedSha256);
+    return true;
   }
 
   async abort(): Promise<void> {

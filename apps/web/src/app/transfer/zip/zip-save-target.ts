@@ -2,6 +2,7 @@ import { FileEntry } from '@ephemeral/protocol';
 import { ByteStreamOpener, FileSink } from '../save/file-sink';
 import { safePathSegments } from '../save/safe-path';
 import type { SaveTarget } from '../save/save-target';
+import { UniqueNames } from '../save/unique-names';
 import { ZipEntry, ZipWriter, ZipWriterOptions } from './zip-writer';
 
 export const DEFAULT_ZIP_NAME = 'ephemeral-share.zip';
@@ -26,19 +27,13 @@ export function zipNameFor(entries: readonly FileEntry[]): string {
  * (case-insensitively, as Windows and macOS extract) with " (2)", " (3)"….
  */
 function archivePaths(entries: readonly FileEntry[]): Map<number, string> {
-  const taken = new Set<string>();
+  const names = new UniqueNames();
   const paths = new Map<number, string>();
   for (const entry of entries) {
     const segments = safePathSegments(entry.relativePath || entry.name);
     const name = segments.pop() ?? (safePathSegments(entry.name).pop() || `file-${entry.id}`);
     const folder = segments.map((s) => `${s}/`).join('');
-    const dot = name.lastIndexOf('.');
-    const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
-    let path = folder + name;
-    for (let n = 2; taken.has(path.toLowerCase()); n++)
-      path = `${folder}${stem} (${n})${extension}`;
-    taken.add(path.toLowerCase());
-    paths.set(entry.id, path);
+    paths.set(entry.id, folder + names.claimSync(folder, name));
   }
   return paths;
 }
@@ -114,7 +109,7 @@ export class ZipSaveTarget implements SaveTarget {
       abort: () =>
         after(async () => {
           aborted = true;
-          await zipEntry?.end();
+          await zipEntry?.abandon();
         }),
     };
   }

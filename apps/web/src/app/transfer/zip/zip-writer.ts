@@ -122,6 +122,8 @@ export interface ZipWriterOptions {
 export class ZipEntry {
   private written = 0;
   private ended = false;
+  /** Ended by `abandon`: its descriptor's CRC is deliberately wrong. */
+  abandoned = false;
 
   /** @internal */
   constructor(
@@ -152,9 +154,27 @@ export class ZipEntry {
    * many that turned out to be) and lets the next entry begin.
    */
   async end(): Promise<void> {
+    return this.close(false);
+  }
+
+  /**
+   * Ends a failed or cancelled entry so no reader can take it for a good
+   * one: its bytes are already in the stream, but its data descriptor
+   * carries the complement of their CRC-32, so a tool that walks local
+   * headers instead of the central directory (7-Zip does, for entries the
+   * directory lacks) reports a CRC error rather than a plausible truncated
+   * file. Leave it out of the central directory with `ZipWriter.drop`.
+   */
+  async abandon(): Promise<void> {
+    return this.close(true);
+  }
+
+  private async close(abandoned: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.record.crc = crcValue(this.crc);
+    this.abandoned = abandoned;
+    const crc = crcValue(this.crc);
+    this.record.crc = abandoned ? ~crc >>> 0 : crc;
     this.record.size = this.written;
     const descriptor = this.record.zip64
       ? new Fields(24).u32(DATA_DESCRIPTOR).u32(this.record.crc).u64(this.written).u64(this.written)
