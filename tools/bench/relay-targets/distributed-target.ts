@@ -1,7 +1,7 @@
 import { DEFAULT_KAFKA_BROKERS, DEFAULT_REDIS_URL, DistributedStack } from '@ephemeral/testing';
 
 import { connectRelayClient } from './ephemeral-relay-client';
-import type { RelayClient, RelayTarget } from './relay-target';
+import { LOOPBACK_BENCHMARK_LIMITS, type RelayClient, type RelayTarget } from './relay-target';
 
 /**
  * The distributed mode as deployed: two presence replicas on Redis and two
@@ -20,7 +20,7 @@ export class DistributedTarget implements RelayTarget {
       kafkaBrokers: process.env['KAFKA_BROKERS'] ?? DEFAULT_KAFKA_BROKERS,
       redisUrl: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
       presenceEnv: quiet,
-      gatewayEnv: quiet,
+      gatewayEnv: { ...quiet, ...LOOPBACK_BENCHMARK_LIMITS },
     });
   }
 

@@ -1,7 +1,7 @@
 import { GatewayStack, type StackOptions } from '@ephemeral/testing';
 
 import { connectRelayClient } from './ephemeral-relay-client';
-import type { RelayClient, RelayTarget } from './relay-target';
+import { LOOPBACK_BENCHMARK_LIMITS, type RelayClient, type RelayTarget } from './relay-target';
 
 /** Our presence + gateway, started from dist/ as real processes. */
 export class EphemeralTarget implements RelayTarget {
@@ -18,7 +18,7 @@ export class EphemeralTarget implements RelayTarget {
     const quiet = { LOG_LEVEL: 'info' };
     this.stack = await GatewayStack.start({
       presenceEnv: { ...quiet, ...this.options.presenceEnv },
-      gatewayEnv: { ...quiet, ...this.options.gatewayEnv },
+      gatewayEnv: { ...quiet, ...LOOPBACK_BENCHMARK_LIMITS, ...this.options.gatewayEnv },
     });
   }
 
