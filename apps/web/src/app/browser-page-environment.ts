@@ -1,5 +1,6 @@
 import { PageEnvironment } from './page-environment';
 import { gatewayUrl, SignalingClient } from './signaling/signaling-client';
+import { generateShareCertificate } from './transfer/auth/share-certificate';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
 import { workerSha256 } from './transfer/hashing/worker-sha256';
 import { browserPeerConnection } from './transfer/rtc/peer-connection';
@@ -11,6 +12,7 @@ export function browserPageEnvironment(): PageEnvironment {
   return {
     origin: location.origin,
     createSignaling: () => new SignalingClient(gatewayUrl(location)),
+    createCertificate: generateShareCertificate,
     createPeerConnection: browserPeerConnection,
     senderHash: workerSha256,
     // The receiver hashes on its main thread (inline): it is idle most of a

@@ -2,13 +2,16 @@ import { PageEnvironment } from './page-environment';
 import { FakeGateway } from './signaling/fake-gateway';
 import { SignalingClient } from './signaling/signaling-client';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
-import { fakePeerConnections } from './transfer/rtc/fake-peer-connection';
+import { ShareCertificate } from './transfer/auth/share-certificate';
+import { fakeCertificate, fakePeerConnections } from './transfer/rtc/fake-peer-connection';
 import { PickerWindow } from './transfer/receive/choose-save-target';
 
 /** A page on `https://share.test` whose gateway and peer connections are in memory. */
 export class FakePageEnvironment implements PageEnvironment {
   readonly origin = 'https://share.test';
   readonly createPeerConnection = fakePeerConnections().create;
+  /** The certificate a sender page on this environment shares with. */
+  readonly certificate = fakeCertificate();
   readonly senderHash = inlineSha256;
   readonly receiverHash = inlineSha256;
   /** Every signaling client the stores made, so a spec can see them. */
@@ -24,6 +27,11 @@ export class FakePageEnvironment implements PageEnvironment {
     const client = new SignalingClient('ws://fake/ws', this.gateway.connect);
     this.signalingClients.push(client);
     return client;
+  }
+
+  async createCertificate(): Promise<ShareCertificate> {
+    const { fingerprint } = this.certificate;
+    return { certificate: this.certificate as unknown as RTCCertificate, fingerprint };
   }
 
   async registerStreamTarget(): Promise<null> {

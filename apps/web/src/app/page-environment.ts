@@ -1,5 +1,6 @@
 import { InjectionToken } from '@angular/core';
 import type { SignalingClient } from './signaling/signaling-client';
+import type { ShareCertificate } from './transfer/auth/share-certificate';
 import type { HashFactory } from './transfer/hashing/incremental-hash';
 import type { PeerConnectionFactory } from './transfer/rtc/peer-connection';
 import type { PickerWindow } from './transfer/receive/choose-save-target';
@@ -15,6 +16,8 @@ export interface PageEnvironment {
   /** The page's origin, for share links (`https://share.example.com`). */
   readonly origin: string;
   createSignaling(): SignalingClient;
+  /** The sender's DTLS certificate for a new share. */
+  createCertificate(): Promise<ShareCertificate>;
   readonly createPeerConnection: PeerConnectionFactory;
   /** Hashing for the sender's shared files (a worker in the browser). */
   readonly senderHash: HashFactory;

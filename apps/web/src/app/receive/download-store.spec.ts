@@ -40,9 +40,17 @@ describe('DownloadStore', () => {
     return { peerId: url.pathname.split('/').pop()!, secret: url.hash.slice(1) };
   }
 
+  it('says a link from before certificate pinning is outdated, without connecting', () => {
+    const env = new FakePageEnvironment();
+    const store = make(DownloadStore, env);
+    store.start('00000000-0000-4000-8000-000000000001', `#${'A'.repeat(24)}`);
+    expect(store.state()).toBe('outdated-link');
+    expect(env.signalingClients).toEqual([]);
+  });
+
   it('says the link is invalid, without connecting, when its peer ID or secret is malformed', () => {
     for (const [peerId, secret] of [
-      ['not-a-peer-id', 'A'.repeat(24)],
+      ['not-a-peer-id', `${'A'.repeat(24)}.${'A'.repeat(43)}`],
       ['00000000-0000-4000-8000-000000000001', 'short'],
       ['00000000-0000-4000-8000-000000000001', ''],
     ]) {

@@ -5,10 +5,11 @@ import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadSession, DownloadState } from '../transfer/receive/download-session';
 import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
-import { parseSecret } from '../transfer/auth/share-secret';
+import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
 
-export type ReceivePageState = DownloadState | 'invalid-link';
+/** `outdated-link`: a link from before certificate pinning (a secret, no fingerprint). */
+export type ReceivePageState = DownloadState | 'invalid-link' | 'outdated-link';
 
 /** The receiver page's state: wraps DownloadSession in signals. */
 @Injectable()
@@ -48,16 +49,22 @@ export class DownloadStore {
     inject(DestroyRef).onDestroy(() => this.session?.close());
   }
 
-  start(senderId: string, secretText: string): void {
-    const secret = parseSecret(secretText);
-    if (!isPeerId(senderId) || !secret) {
+  /** `fragment`: the link's `#…`, the secret and the sender certificate's fingerprint. */
+  start(senderId: string, fragment: string): void {
+    const link = parseLinkFragment(fragment);
+    if (!isPeerId(senderId) || link.kind === 'invalid') {
       this.state.set('invalid-link');
+      return;
+    }
+    if (link.kind === 'outdated') {
+      this.state.set('outdated-link');
       return;
     }
     const session = new DownloadSession(
       this.env.createSignaling(),
       senderId,
-      secret,
+      link.secret,
+      link.fingerprint,
       this.env.createPeerConnection,
       this.env.receiverHash,
     );

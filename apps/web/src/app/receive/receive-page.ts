@@ -2,7 +2,6 @@ import { ChangeDetectionStrategy, Component, computed, inject, input, OnInit } f
 import { FileEntry } from '@ephemeral/protocol';
 import { ByteSizePipe } from '../format/byte-size-pipe';
 import { DurationPipe } from '../format/duration-pipe';
-import { secretFromHash } from '../share/share-link';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadStore } from './download-store';
 
@@ -27,7 +26,7 @@ export class ReceivePage implements OnInit {
 
   ngOnInit(): void {
     // The secret is read from the fragment, which the browser never sends.
-    this.store.start(this.peerId(), secretFromHash(location.hash));
+    this.store.start(this.peerId(), location.hash);
   }
 
   protected downloadAll(): void {

@@ -2,6 +2,7 @@ import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled
 import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
 import { FakePageEnvironment } from '../fake-page-environment';
+import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import { DownloadStore } from '../receive/download-store';
 import { FakeDirectory } from '../transfer/save/fake-directory';
@@ -50,7 +51,12 @@ describe('ShareStore', () => {
     const { peerId, secret } = parts(store.link()!);
     expect(store.link()).toMatch(/^https:\/\/share\.test\/s\//);
     expect(peerId).toBe(env.signalingClients[0].peerId);
-    expect(secret).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    // The secret, then the fingerprint of the certificate the sender answers with.
+    expect(parseLinkFragment(secret)).toEqual({
+      kind: 'valid',
+      secret: expect.any(Uint8Array),
+      fingerprint: env.certificate.fingerprint,
+    });
     expect(store.lost()).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry } from '@ephemeral/protocol';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import { shareLink } from '../share/share-link';
+import { formatLinkFragment } from '../transfer/auth/link-fragment';
 import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
 import { ReceiverStatus } from '../transfer/send/served-receiver';
 import { PickedFile, ShareHost } from '../transfer/send/share-host';
@@ -19,9 +20,11 @@ export class ShareStore {
   private readonly signaling = this.env.createSignaling();
   // Made here, in the browser; only ever put in the link's fragment.
   private readonly secret = generateSecret();
+  private readonly certificate = this.env.createCertificate();
   private readonly host = new ShareHost(
     this.signaling,
     secretBytes(this.secret),
+    this.certificate,
     this.env.createPeerConnection,
     this.env.senderHash,
   );
@@ -30,9 +33,14 @@ export class ShareStore {
     this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));
     this.host.on('receivers', (receivers) => this.receivers.set(receivers));
     this.signaling.on('lost', () => this.lost.set(true));
-    this.signaling
-      .connect()
-      .then((welcome) => this.link.set(shareLink(this.env.origin, welcome.peerId, this.secret)))
+    // The link exists once the gateway named this page and the certificate
+    // it pins exists.
+    Promise.all([this.signaling.connect(), this.certificate])
+      .then(([welcome, { fingerprint }]) =>
+        this.link.set(
+          shareLink(this.env.origin, welcome.peerId, formatLinkFragment(this.secret, fingerprint)),
+        ),
+      )
       .catch(() => this.lost.set(true));
     const stopListening = this.env.onPageHide(() => this.stop());
     inject(DestroyRef).onDestroy(() => {

@@ -3,7 +3,7 @@ import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
 import { FileProgress } from './receive/download-queue';
 import { DownloadSession, DownloadState } from './receive/download-session';
-import { fakePeerConnections } from './rtc/fake-peer-connection';
+import { fakeCertificate, fakePeerConnections } from './rtc/fake-peer-connection';
 import { FileSink } from './save/file-sink';
 import { MemorySink } from './save/memory-sink';
 import { SaveTarget } from './save/save-target';
@@ -71,11 +71,23 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-  async function share(gateway: FakeGateway, files: Array<[string, Uint8Array]>) {
-    const secret = generateSecret();
+  async function share(
+    gateway: FakeGateway,
+    files: Array<[string, Uint8Array]>,
+    secret = generateSecret(),
+  ) {
     const signaling = new SignalingClient('ws://fake/ws', gateway.connect);
     const pcs = fakePeerConnections();
-    const host = new ShareHost(signaling, parseSecret(secret)!, pcs.create);
+    const certificate = fakeCertificate();
+    const host = new ShareHost(
+      signaling,
+      parseSecret(secret)!,
+      Promise.resolve({
+        certificate: certificate as unknown as RTCCertificate,
+        fingerprint: certificate.fingerprint,
+      }),
+      pcs.create,
+    );
     const welcome = await signaling.connect();
     host.addFiles(
       files.map(([path, bytes]) => ({
@@ -87,15 +99,21 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       host.close();
       signaling.close();
     });
-    return { senderId: welcome.peerId, secret, host, pcs };
+    return { senderId: welcome.peerId, secret, host, pcs, fingerprint: certificate.fingerprint };
   }
 
-  function receive(gateway: FakeGateway, senderId: string, secret: string) {
+  function receive(
+    gateway: FakeGateway,
+    senderId: string,
+    secret: string,
+    fingerprint: Uint8Array = new Uint8Array(32),
+  ) {
     const pcs = fakePeerConnections();
     const session = new DownloadSession(
       new SignalingClient('ws://fake/ws', gateway.connect),
       senderId,
       parseSecret(secret)!,
+      fingerprint,
       pcs.create,
     );
     const states: DownloadState[] = [];
@@ -108,11 +126,11 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const gateway = new FakeGateway();
     const a = Uint8Array.from({ length: 300_000 }, (_, i) => i % 253);
     const b = new TextEncoder().encode('hello');
-    const { senderId, secret } = await share(gateway, [
+    const { senderId, secret, fingerprint } = await share(gateway, [
       ['dir/a.bin', a],
       ['b.txt', b],
     ]);
-    const { session } = receive(gateway, senderId, secret);
+    const { session } = receive(gateway, senderId, secret, fingerprint);
     const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
     const files = await manifest;
@@ -143,8 +161,8 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   async function connected(files: Array<[string, Uint8Array]>) {
     const gateway = new FakeGateway();
-    const { senderId, secret, host } = await share(gateway, files);
-    const { session } = receive(gateway, senderId, secret);
+    const { senderId, secret, host, fingerprint } = await share(gateway, files);
+    const { session } = receive(gateway, senderId, secret, fingerprint);
     const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
     return { session, host, manifest: await manifest };
@@ -264,7 +282,9 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
 
   it('refuses an answer whose fingerprint was swapped, before applying it', async () => {
     const gateway = new FakeGateway();
-    const { senderId, secret } = await share(gateway, [['secret-name.txt', new Uint8Array(3)]]);
+    const { senderId, secret, fingerprint } = await share(gateway, [
+      ['secret-name.txt', new Uint8Array(3)],
+    ]);
     gateway.tamper = (frame) => {
       if (frame.kind?.$case === 'signal' && frame.kind.value.signal?.payload?.$case === 'answer') {
         const answer = frame.kind.value.signal.payload.value;
@@ -275,7 +295,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       }
       return frame;
     };
-    const { session, pcs, states } = receive(gateway, senderId, secret);
+    const { session, pcs, states } = receive(gateway, senderId, secret, fingerprint);
     const manifests: FileEntry[][] = [];
     session.on('manifest', (m) => manifests.push(m));
     const refused = nextEvent<void>((done) =>
@@ -288,14 +308,43 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     expect(states).toContain('secret-mismatch');
   });
 
+  it('refuses a recipient turned impostor: same secret, its own certificate', async () => {
+    const gateway = new FakeGateway();
+    const real = await share(gateway, [['real.txt', new Uint8Array(3)]]);
+    // Another holder of the link shares under the same secret; a hostile
+    // gateway routes the receiver's offer to it instead of the sender.
+    const impostor = await share(gateway, [['bait.exe', new Uint8Array(3)]], real.secret);
+    const impostorStates: string[] = [];
+    impostor.host.on('receivers', (list) => impostorStates.push(...list.map((r) => r.state)));
+    const { session, states, pcs } = receive(
+      gateway,
+      impostor.senderId,
+      real.secret,
+      real.fingerprint,
+    );
+    const manifests: FileEntry[][] = [];
+    session.on('manifest', (m) => manifests.push(m));
+    const refused = nextEvent<void>((done) =>
+      session.on('state', (s) => s === 'secret-mismatch' && done()),
+    );
+    await session.start();
+    await refused;
+    // Refused before applying the answer: no DTLS session, no proof, no manifest.
+    expect(pcs.made[0].remoteDescriptionsApplied).toEqual([]);
+    expect(manifests).toEqual([]);
+    expect(states).toEqual(['secret-mismatch']);
+    expect(impostorStates).not.toContain('connected');
+  });
+
   it('refuses a receiver with the wrong secret: the sender never applies its offer', async () => {
     const gateway = new FakeGateway();
     const {
       senderId,
       pcs: senderPcs,
       host,
+      fingerprint,
     } = await share(gateway, [['secret-name.txt', new Uint8Array(3)]]);
-    const { session } = receive(gateway, senderId, generateSecret());
+    const { session } = receive(gateway, senderId, generateSecret(), fingerprint);
     const refused = nextEvent<void>((done) =>
       session.on('state', (s) => s === 'secret-mismatch' && done()),
     );

@@ -1,5 +1,5 @@
 import { Role } from '@ephemeral/protocol';
-import { dtlsFingerprints, ShareAuthenticator } from './share-authenticator';
+import { ConnectionBinding, ShareAuthenticator } from './share-authenticator';
 import { generateSecret, InvalidSecretError, parseSecret, secretBytes } from './share-secret';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
@@ -46,11 +46,6 @@ describe('share secret', () => {
 describe('ShareAuthenticator', () => {
   const secret = parseSecret(generateSecret())!;
 
-  it('extracts and normalises DTLS fingerprints', () => {
-    expect(dtlsFingerprints(sdp(FP_A.toLowerCase()))).toEqual([`sha-256 ${FP_A}`]);
-    expect(dtlsFingerprints('v=0\r\n')).toEqual([]);
-  });
-
   it('verifies an SDP MAC made with the same secret, role and peers', () => {
     const offerer = new ShareAuthenticator(secret, SENDER, RECEIVER);
     const answerer = new ShareAuthenticator(secret, SENDER, RECEIVER);
@@ -80,9 +75,46 @@ describe('ShareAuthenticator', () => {
     expect(auth.verifySdp(Role.ROLE_SENDER, 'v=0\r\n', new Uint8Array(32))).toBe(false);
   });
 
-  it('makes control-channel proofs bound to the role', () => {
+  it('refuses an SDP MAC over a fingerprint that is not strictly one', () => {
     const auth = new ShareAuthenticator(secret, SENDER, RECEIVER);
-    expect(auth.verifyProof(Role.ROLE_RECEIVER, auth.proof(Role.ROLE_RECEIVER))).toBe(true);
-    expect(auth.verifyProof(Role.ROLE_SENDER, auth.proof(Role.ROLE_RECEIVER))).toBe(false);
+    const doubled = sdp(FP_A).replace('a=setup', `a=fingerprint:sha-256 ${FP_B}\r\na=setup`);
+    expect(() => auth.sdpMac(Role.ROLE_RECEIVER, doubled)).toThrow('2 fingerprint');
+    expect(auth.verifySdp(Role.ROLE_RECEIVER, doubled, new Uint8Array(32))).toBe(false);
+  });
+
+  describe('connection proof', () => {
+    const bytes = (fill: number) => new Uint8Array(32).fill(fill);
+    const binding: ConnectionBinding = {
+      senderFingerprint: bytes(1),
+      receiverFingerprint: bytes(2),
+      nonce: bytes(3),
+    };
+    const auth = new ShareAuthenticator(secret, SENDER, RECEIVER);
+    const proof = auth.connectionProof(binding);
+
+    it('verifies for the same secret, peers, fingerprints and nonce', () => {
+      const sender = new ShareAuthenticator(secret, SENDER, RECEIVER);
+      expect(sender.verifyConnectionProof({ ...binding }, proof)).toBe(true);
+    });
+
+    it('is refused on another connection: new nonce, other fingerprint, other peers', () => {
+      // A replay: the proof of an earlier connection against this one's nonce.
+      expect(auth.verifyConnectionProof({ ...binding, nonce: bytes(4) }, proof)).toBe(false);
+      // Relayed through someone else's DTLS session.
+      expect(auth.verifyConnectionProof({ ...binding, receiverFingerprint: bytes(5) }, proof)).toBe(
+        false,
+      );
+      expect(auth.verifyConnectionProof({ ...binding, senderFingerprint: bytes(6) }, proof)).toBe(
+        false,
+      );
+      const otherPair = new ShareAuthenticator(secret, SENDER, SENDER);
+      expect(otherPair.verifyConnectionProof(binding, proof)).toBe(false);
+      const otherSecret = new ShareAuthenticator(parseSecret(generateSecret())!, SENDER, RECEIVER);
+      expect(otherSecret.verifyConnectionProof(binding, proof)).toBe(false);
+    });
+
+    it('refuses an empty secret outright', () => {
+      expect(() => new ShareAuthenticator(new Uint8Array(), SENDER, RECEIVER)).toThrow('empty');
+    });
   });
 });

@@ -2,6 +2,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Role } from '@ephemeral/protocol';
+import { SdpFingerprintError, strictDtlsFingerprint } from './sdp-fingerprint';
 
 const encoder = new TextEncoder();
 // Domain separation: the same secret yields unrelated keys for unrelated uses,
@@ -9,35 +10,36 @@ const encoder = new TextEncoder();
 const KDF_SALT = encoder.encode('ephemeral-share/v1');
 const KDF_INFO = encoder.encode('peer-auth');
 const SDP_LABEL = 'sdp-fingerprint';
-const PROOF_LABEL = 'secret-proof';
+const PROOF_LABEL = 'connection-proof/v2';
 
-/** Thrown when an SDP carries no DTLS fingerprint to authenticate. */
-export class MissingFingerprintError extends Error {
-  constructor() {
-    super('SDP has no a=fingerprint line');
-    this.name = 'MissingFingerprintError';
-  }
+/** The DTLS fingerprints of both ends of one connection, as each side applied them. */
+export interface ConnectionFingerprints {
+  /** The sender's: the certificate the link pins. */
+  readonly senderFingerprint: Uint8Array;
+  /** The receiver's, from its offer. */
+  readonly receiverFingerprint: Uint8Array;
+}
+
+/** What one connection's proof is bound to. */
+export interface ConnectionBinding extends ConnectionFingerprints {
+  /** The sender's ConnectionChallenge nonce. */
+  readonly nonce: Uint8Array;
 }
 
 /**
- * Every DTLS fingerprint in an SDP (session or media level), normalised
- * (algorithm lowercase, hex uppercase), de-duplicated and sorted so both
- * browsers compute the MAC over the same text whatever the line order.
- */
-export function dtlsFingerprints(sdp: string): string[] {
-  const found = new Set<string>();
-  for (const line of sdp.split(/\r?\n/)) {
-    const match = /^a=fingerprint:(\S+)\s+([0-9A-Fa-f:]+)\s*$/.exec(line);
-    if (match) found.add(`${match[1].toLowerCase()} ${match[2].toUpperCase()}`);
-  }
-  return [...found].sort();
-}
-
-/**
- * Proves knowledge of the share secret without revealing it, binding it to one
- * sender/receiver pair. The broker relays SDPs; if it swapped a DTLS
- * fingerprint to sit in the middle, the MAC made by the real browser no longer
- * matches and the other browser refuses the SDP before setRemoteDescription.
+ * MACs keyed from the share secret for one sender/receiver pair.
+ *
+ * - `sdpMac`: over an offer's one DTLS fingerprint. The sender checks it
+ *   before it spends a peer connection on an offer: an admission filter,
+ *   not the proof.
+ * - `connectionProof`: the receiver's proof that it holds the secret, bound
+ *   to this connection — both DTLS fingerprints, both peer IDs and a fresh
+ *   nonce of the sender's — so it cannot be replayed on another connection
+ *   or relayed through a third party's DTLS session.
+ *
+ * The sender proves nothing with the secret: every holder of the link knows
+ * it. The receiver knows it reached the sender because the answer it applied
+ * carried exactly the certificate fingerprint the link pins.
  */
 export class ShareAuthenticator {
   private readonly key: Uint8Array;
@@ -47,36 +49,53 @@ export class ShareAuthenticator {
     readonly senderPeerId: string,
     readonly receiverPeerId: string,
   ) {
+    if (secret.length === 0) throw new Error('empty share secret');
     this.key = hkdf(sha256, secret, KDF_SALT, KDF_INFO, 32);
   }
 
-  /** MAC over the role that made `sdp`, both peer IDs and its fingerprints. */
+  /** MAC over the role that made `sdp`, both peer IDs and its one fingerprint. */
   sdpMac(role: Role, sdp: string): Uint8Array {
-    const fingerprints = dtlsFingerprints(sdp);
-    if (fingerprints.length === 0) throw new MissingFingerprintError();
-    return this.mac(SDP_LABEL, role, fingerprints.join(','));
+    return this.mac(SDP_LABEL, role, [strictDtlsFingerprint(sdp)]);
   }
 
+  /** False for a wrong MAC, and for an SDP whose fingerprint is not strictly one. */
   verifySdp(role: Role, sdp: string, mac: Uint8Array): boolean {
-    if (dtlsFingerprints(sdp).length === 0) return false;
-    return constantTimeEqual(this.sdpMac(role, sdp), mac);
+    try {
+      return constantTimeEqual(this.sdpMac(role, sdp), mac);
+    } catch (error) {
+      if (error instanceof SdpFingerprintError) return false;
+      throw error;
+    }
   }
 
-  /** The control-channel proof a side sends once the channel is open. */
-  proof(role: Role): Uint8Array {
-    return this.mac(PROOF_LABEL, role, '');
+  connectionProof(binding: ConnectionBinding): Uint8Array {
+    return this.mac(PROOF_LABEL, Role.ROLE_RECEIVER, [
+      binding.senderFingerprint,
+      binding.receiverFingerprint,
+      binding.nonce,
+    ]);
   }
 
-  verifyProof(role: Role, mac: Uint8Array): boolean {
-    return constantTimeEqual(this.proof(role), mac);
+  verifyConnectionProof(binding: ConnectionBinding, mac: Uint8Array): boolean {
+    return constantTimeEqual(this.connectionProof(binding), mac);
   }
 
-  private mac(label: string, role: Role, body: string): Uint8Array {
-    // Fields joined with a newline: none of them can contain one (peer IDs are
-    // UUIDs, fingerprints are hex), so the encoding is unambiguous.
-    const text = [label, String(role), this.senderPeerId, this.receiverPeerId, body].join('\n');
+  private mac(label: string, role: Role, fields: Uint8Array[]): Uint8Array {
+    // Text fields joined with a newline (none can contain one: peer IDs are
+    // UUIDs), binary fields as fixed-length hex: the encoding is unambiguous.
+    const text = [
+      label,
+      String(role),
+      this.senderPeerId,
+      this.receiverPeerId,
+      ...fields.map(toHex),
+    ].join('\n');
     return hmac(sha256, this.key, encoder.encode(text));
   }
+}
+
+function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -67,6 +67,8 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     private readonly signaling: SignalingClient,
     private readonly senderId: string,
     private readonly secret: Uint8Array,
+    /** The sender certificate's fingerprint, from the link. */
+    private readonly pinnedFingerprint: Uint8Array,
     private readonly createPc: PeerConnectionFactory = browserPeerConnection,
     hash: HashFactory = inlineSha256,
   ) {
@@ -156,10 +158,13 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
       remotePeerId: this.senderId,
       auth,
       role: Role.ROLE_RECEIVER,
+      pinnedFingerprint: this.pinnedFingerprint,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createPc: this.createPc,
     });
-    const client = new TransferClient(link.control, link.data, auth);
+    const client = new TransferClient(link.control, link.data, auth, () =>
+      link.verifiedFingerprints(),
+    );
     this.link = link;
     this.clientValue = client;
     link.on('failed', (reason) => {

@@ -1,7 +1,26 @@
 import { FakeChannel } from './fake-channel';
-import { dtlsFingerprints } from '../auth/share-authenticator';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fingerprintToHex } from '../auth/sdp-fingerprint';
 
 let counter = 0;
+
+/** A stand-in for RTCCertificate: its "DER" bytes and their SHA-256. */
+export interface FakeCertificate {
+  readonly der: Uint8Array;
+  readonly fingerprint: Uint8Array;
+}
+
+/** A certificate for fake peer connections (`certificates: [cert]`), unique per call. */
+export function fakeCertificate(): FakeCertificate {
+  counter++;
+  const der = new TextEncoder().encode(`fake certificate ${counter}`);
+  return { der, fingerprint: sha256(der) };
+}
+
+/** The first sha-256 fingerprint line's value, read loosely as an engine's DTLS would. */
+function appliedFingerprint(sdp: string): string | undefined {
+  return /a=fingerprint:sha-256 ([0-9A-Fa-f:]+)/.exec(sdp)?.[1]?.toUpperCase();
+}
 
 /**
  * An in-memory stand-in for RTCPeerConnection for unit specs. Each instance
@@ -11,23 +30,36 @@ let counter = 0;
  * swapped in transit therefore never connects.
  */
 export class FakePeerConnection {
-  private static readonly byFingerprint = new Map<string, FakePeerConnection>();
+  private static readonly byFingerprint = new Map<string, Set<FakePeerConnection>>();
+  /** Uppercase colon hex, as in SDP. */
   readonly fingerprint: string;
+  readonly certificate: FakeCertificate;
   localDescription: RTCSessionDescriptionInit | null = null;
   remoteDescription: RTCSessionDescriptionInit | null = null;
   connectionState: RTCPeerConnectionState = 'new';
   onicecandidate: ((event: { candidate: null }) => void) | null = null;
   onconnectionstatechange: (() => void) | null = null;
-  readonly sctp = { maxMessageSize: 262144 };
+  readonly sctp = {
+    maxMessageSize: 262144,
+    transport: {
+      // What DTLS saw: the certificate of the connection this one is linked to.
+      getRemoteCertificates: (): ArrayBuffer[] =>
+        this.linkedPeer ? [this.linkedPeer.certificate.der.slice().buffer] : [],
+    },
+  };
+  private linkedPeer: FakePeerConnection | null = null;
   readonly channels = new Map<string, FakeChannel>();
   /** Every SDP this connection was asked to apply as remote. */
   readonly remoteDescriptionsApplied: string[] = [];
 
-  constructor() {
-    counter++;
-    const hex = counter.toString(16).padStart(64, '0').toUpperCase();
-    this.fingerprint = `sha-256 ${(hex.match(/../g) ?? []).join(':')}`;
-    FakePeerConnection.byFingerprint.set(this.fingerprint, this);
+  constructor(config: RTCConfiguration = {}) {
+    this.certificate =
+      (config.certificates?.[0] as unknown as FakeCertificate | undefined) ?? fakeCertificate();
+    this.fingerprint = fingerprintToHex(this.certificate.fingerprint);
+    // Connections may share a certificate (a sender's, for every receiver).
+    const same = FakePeerConnection.byFingerprint.get(this.fingerprint) ?? new Set();
+    same.add(this);
+    FakePeerConnection.byFingerprint.set(this.fingerprint, same);
   }
 
   createDataChannel(label: string): FakeChannel {
@@ -67,6 +99,7 @@ export class FakePeerConnection {
 
   close(): void {
     this.connectionState = 'closed';
+    FakePeerConnection.byFingerprint.get(this.fingerprint)?.delete(this);
     for (const channel of this.channels.values()) channel.close();
   }
 
@@ -76,32 +109,30 @@ export class FakePeerConnection {
       'o=- 1 2 IN IP4 127.0.0.1',
       's=-',
       'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
-      `a=fingerprint:${this.fingerprint}`,
+      `a=fingerprint:sha-256 ${this.fingerprint}`,
       '',
     ].join('\r\n');
   }
 
   private remoteFingerprint(): string | undefined {
-    return this.remoteDescription?.sdp
-      ? dtlsFingerprints(this.remoteDescription.sdp)[0]
-      : undefined;
+    return this.remoteDescription?.sdp ? appliedFingerprint(this.remoteDescription.sdp) : undefined;
   }
 
   private maybeConnect(): void {
-    const peer = FakePeerConnection.byFingerprint.get(this.remoteFingerprint() ?? '');
-    if (
-      !peer ||
-      !this.localDescription ||
-      !peer.localDescription ||
-      peer.remoteFingerprint() !== this.fingerprint
-    )
-      return;
+    const holders = FakePeerConnection.byFingerprint.get(this.remoteFingerprint() ?? '') ?? [];
+    // DTLS connects only when each side holds the other's real fingerprint.
+    const peer = [...holders].find(
+      (p) => p.remoteFingerprint() === this.fingerprint && p.connectionState !== 'closed',
+    );
+    if (!peer || !this.localDescription || !peer.localDescription) return;
     if (
       this.connectionState === 'connected' ||
       this.connectionState === 'closed' ||
       peer.connectionState === 'closed'
     )
       return;
+    this.linkedPeer = peer;
+    peer.linkedPeer = this;
     for (const [label, mine] of this.channels) {
       const theirs = peer.channels.get(label);
       if (!theirs) continue;
@@ -123,14 +154,14 @@ export class FakePeerConnection {
 
 /** A PeerConnectionFactory for specs that keeps what it made. */
 export function fakePeerConnections(): {
-  create: () => RTCPeerConnection;
+  create: (config?: RTCConfiguration) => RTCPeerConnection;
   made: FakePeerConnection[];
 } {
   const made: FakePeerConnection[] = [];
   return {
     made,
-    create: () => {
-      const pc = new FakePeerConnection();
+    create: (config?: RTCConfiguration) => {
+      const pc = new FakePeerConnection(config);
       made.push(pc);
       return pc as unknown as RTCPeerConnection;
     },

@@ -21,8 +21,13 @@ export const browserPeerConnection: PeerConnectionFactory = (config) =>
 export function openPeerChannels(
   iceServers: readonly IceServer[],
   create: PeerConnectionFactory = browserPeerConnection,
+  /** The sender's share certificate; a receiver lets the browser make one. */
+  certificate?: RTCCertificate,
 ): PeerChannels {
-  const pc = create({ iceServers: toRtcIceServers(iceServers) });
+  const pc = create({
+    iceServers: toRtcIceServers(iceServers),
+    ...(certificate ? { certificates: [certificate] } : {}),
+  });
   const control = pc.createDataChannel('control', {
     negotiated: true,
     id: CONTROL_CHANNEL_ID,

@@ -1,6 +1,12 @@
 import { IceServer, Role, Signal } from '@ephemeral/protocol';
 import { Emitter } from '../../events/emitter';
-import { ShareAuthenticator } from '../auth/share-authenticator';
+import {
+  ConnectionFingerprints,
+  constantTimeEqual,
+  ShareAuthenticator,
+} from '../auth/share-authenticator';
+import { derFingerprint, ShareCertificate } from '../auth/share-certificate';
+import { SdpFingerprintError, strictDtlsFingerprint } from '../auth/sdp-fingerprint';
 import { DataChannelLike } from './data-channel';
 import {
   asChannel,
@@ -18,9 +24,9 @@ export interface LinkSignaling {
   sendSignal(to: string, signal: Signal): void;
 }
 
-/** Why a link stopped before (or after) it was established. */
+/** Why a link stopped. */
 export type LinkFailure =
-  /** The remote SDP's fingerprint MAC did not verify: wrong secret, or a relay in the middle. */
+  /** The remote side is not who it must be: wrong certificate, wrong secret, or a relay in the middle. */
   | 'auth-failed'
   /** ICE found no path, or DTLS broke (connectionState 'failed'). */
   | 'connection-failed'
@@ -32,12 +38,13 @@ export type LinkFailure =
 type LinkEvents = { failed: [LinkFailure] };
 
 /**
- * An offer whose fingerprint MAC was verified. Only {@link authenticateOffer}
- * makes one, so the answering side cannot apply an offer it did not check.
+ * An offer whose fingerprint MAC was verified and whose one fingerprint was
+ * read strictly. Only {@link authenticateOffer} makes one, so the answering
+ * side cannot apply an offer it did not check.
  */
 export interface AuthenticOffer {
   readonly sdp: string;
-  readonly verified: true;
+  readonly receiverFingerprint: Uint8Array;
 }
 
 /** The receiver's offer, if its MAC proves the secret for this pair; null otherwise. */
@@ -46,29 +53,44 @@ export function authenticateOffer(
   sdp: string,
   mac: Uint8Array,
 ): AuthenticOffer | null {
-  return auth.verifySdp(Role.ROLE_RECEIVER, sdp, mac) ? { sdp, verified: true } : null;
+  if (!auth.verifySdp(Role.ROLE_RECEIVER, sdp, mac)) return null;
+  return { sdp, receiverFingerprint: strictDtlsFingerprint(sdp) };
 }
 
-export interface PeerLinkOptions {
+interface CommonOptions {
   signaling: LinkSignaling;
   remotePeerId: string;
   auth: ShareAuthenticator;
-  /** The receiver offers; the sender answers. */
-  role: Role.ROLE_RECEIVER | Role.ROLE_SENDER;
   /** Failed with 'timeout' unless {@link PeerLink.established} is called within this. */
   connectTimeoutMs: number;
   createPc?: PeerConnectionFactory;
 }
 
+export type PeerLinkOptions = CommonOptions &
+  (
+    | {
+        /** The receiver offers, and accepts only the certificate its link pins. */
+        role: Role.ROLE_RECEIVER;
+        pinnedFingerprint: Uint8Array;
+      }
+    | {
+        /** The sender answers, with the share's certificate. */
+        role: Role.ROLE_SENDER;
+        certificate: ShareCertificate;
+      }
+  );
+
 /**
  * One WebRTC connection to one remote peer, the same for both ends of a
  * transfer: the peer connection and its two pre-negotiated channels, the
- * authenticated SDP exchange over the gateway, ICE candidates both ways, and
- * a connect timeout. What runs over the channels (TransferClient,
- * TransferServer) and what to do after a failure (the receiver redials, the
- * sender forgets the receiver) belong to the owner.
+ * SDP exchange over the gateway, ICE candidates both ways, a connect
+ * timeout, and who is at the other end — the receiver applies only an
+ * answer that names exactly the certificate its link pins, and checks the
+ * certificate DTLS actually saw where the browser exposes it.
  *
- * A link is used once: after `failed` or `close()` the owner makes a new one.
+ * What runs over the channels (TransferClient, TransferServer) and what to
+ * do after a failure (the receiver redials, the sender forgets the
+ * receiver) belong to the owner. A link is used once.
  */
 export class PeerLink extends Emitter<LinkEvents> {
   readonly control: DataChannelLike;
@@ -77,12 +99,14 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly candidates: RemoteCandidates;
   private timer: ReturnType<typeof setTimeout> | null;
   private closed = false;
+  private fingerprints: ConnectionFingerprints | null = null;
 
   constructor(private readonly options: PeerLinkOptions) {
     super();
     const { pc, control, data } = openPeerChannels(
       options.signaling.iceServers,
       options.createPc ?? browserPeerConnection,
+      options.role === Role.ROLE_SENDER ? options.certificate.certificate : undefined,
     );
     this.pc = pc;
     this.control = asChannel(control);
@@ -108,21 +132,69 @@ export class PeerLink extends Emitter<LinkEvents> {
     return maxMessageSize(this.pc);
   }
 
-  /** Receiver: makes the offer and sends it with its fingerprint MAC. */
+  /** Both ends' fingerprints once the descriptions are applied; null before. */
+  get connectionFingerprints(): ConnectionFingerprints | null {
+    return this.fingerprints;
+  }
+
+  /**
+   * Receiver: resolves once it is certain the channels end at the pinned
+   * certificate — the answer named it (checked before applying), and the
+   * certificate DTLS received hashes to it where the browser tells
+   * (RTCDtlsTransport.getRemoteCertificates). Call after the channels opened.
+   */
+  async verifiedFingerprints(): Promise<ConnectionFingerprints> {
+    const fingerprints = this.fingerprints;
+    if (!fingerprints || this.closed) throw new Error('the connection is not established');
+    const remote = this.pc.sctp?.transport?.getRemoteCertificates?.() ?? [];
+    const expected =
+      this.options.role === Role.ROLE_RECEIVER
+        ? fingerprints.senderFingerprint
+        : fingerprints.receiverFingerprint;
+    if (remote.length > 0 && !constantTimeEqual(derFingerprint(remote[0]), expected)) {
+      this.fail('auth-failed');
+      throw new Error('the remote DTLS certificate is not the one negotiated');
+    }
+    return fingerprints;
+  }
+
+  /** Receiver: makes the offer and sends it with its fingerprint MAC (the sender's admission check). */
   async offer(): Promise<void> {
     try {
-      await this.sendLocalDescription('offer', await this.pc.createOffer());
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      if (this.closed) return;
+      const sdp = this.pc.localDescription?.sdp ?? offer.sdp ?? '';
+      this.send({
+        payload: {
+          $case: 'offer',
+          value: { sdp, fingerprintMac: this.options.auth.sdpMac(Role.ROLE_RECEIVER, sdp) },
+        },
+      });
     } catch {
       this.fail('negotiation-failed');
     }
   }
 
-  /** Sender: applies a verified offer and sends the answer with its fingerprint MAC. */
+  /** Sender: applies a verified offer and answers with the share's certificate. */
   async accept(offer: AuthenticOffer): Promise<void> {
+    if (this.options.role !== Role.ROLE_SENDER) throw new Error('only the sender answers');
+    const own = this.options.certificate.fingerprint;
     try {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
       this.candidates.remoteDescriptionSet();
-      await this.sendLocalDescription('answer', await this.pc.createAnswer());
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      if (this.closed) return;
+      const sdp = this.pc.localDescription?.sdp ?? answer.sdp ?? '';
+      // The browser must really answer with the share's certificate, or
+      // the link's pin could never match.
+      if (!constantTimeEqual(strictDtlsFingerprint(sdp), own)) throw new Error('wrong certificate');
+      this.fingerprints = {
+        senderFingerprint: own,
+        receiverFingerprint: offer.receiverFingerprint,
+      };
+      this.send({ payload: { $case: 'answer', value: { sdp, fingerprintMac: new Uint8Array() } } });
     } catch {
       this.fail('negotiation-failed');
     }
@@ -137,16 +209,26 @@ export class PeerLink extends Emitter<LinkEvents> {
       return;
     }
     if (payload.$case !== 'answer' || this.options.role !== Role.ROLE_RECEIVER) return;
-    // Verify before applying: a swapped fingerprint means someone on the
-    // signaling path is trying to sit in the middle.
-    const { sdp, fingerprintMac } = payload.value;
-    if (!this.options.auth.verifySdp(Role.ROLE_SENDER, sdp, fingerprintMac)) {
+    const { sdp } = payload.value;
+    // Checked before applying: an answer that names any other certificate,
+    // or more than one, comes from someone other than the sender.
+    let senderFingerprint: Uint8Array;
+    try {
+      senderFingerprint = strictDtlsFingerprint(sdp);
+    } catch (error) {
+      if (!(error instanceof SdpFingerprintError)) throw error;
+      this.fail('auth-failed');
+      return;
+    }
+    if (!constantTimeEqual(senderFingerprint, this.options.pinnedFingerprint)) {
       this.fail('auth-failed');
       return;
     }
     try {
+      const receiverFingerprint = strictDtlsFingerprint(this.pc.localDescription?.sdp ?? '');
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       this.candidates.remoteDescriptionSet();
+      this.fingerprints = { senderFingerprint, receiverFingerprint };
     } catch {
       this.fail('negotiation-failed');
     }
@@ -177,20 +259,6 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.clearTimer();
     this.emit('failed', reason);
     this.close();
-  }
-
-  /** Applies `description` locally and sends what the browser applied, with its MAC. */
-  private async sendLocalDescription(
-    kind: 'offer' | 'answer',
-    description: RTCSessionDescriptionInit,
-  ): Promise<void> {
-    await this.pc.setLocalDescription(description);
-    if (this.closed) return;
-    const sdp = this.pc.localDescription?.sdp ?? description.sdp ?? '';
-    const value = { sdp, fingerprintMac: this.options.auth.sdpMac(this.options.role, sdp) };
-    this.send({
-      payload: kind === 'offer' ? { $case: 'offer', value } : { $case: 'answer', value },
-    });
   }
 
   private send(signal: Signal): void {

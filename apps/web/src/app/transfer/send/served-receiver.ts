@@ -1,6 +1,7 @@
 import { Role } from '@ephemeral/protocol';
 import { Emitter } from '../../events/emitter';
 import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ShareCertificate } from '../auth/share-certificate';
 import { PeerConnectionFactory } from '../rtc/peer-connection';
 import { AuthenticOffer, LinkSignaling, PeerLink } from '../rtc/peer-link';
 import { RateMeter } from '../progress/rate-meter';
@@ -41,6 +42,7 @@ export interface ServedReceiverOptions {
   signaling: LinkSignaling;
   receiverId: string;
   auth: ShareAuthenticator;
+  certificate: ShareCertificate;
   files: () => readonly SharedFile[];
   digestOf: (file: SharedFile) => Promise<Uint8Array>;
   /** Files this receiver completed on earlier connections (a reconnect keeps counting). */
@@ -76,6 +78,7 @@ export class ServedReceiver extends Emitter<ServedReceiverEvents> {
       remotePeerId: options.receiverId,
       auth: options.auth,
       role: Role.ROLE_SENDER,
+      certificate: options.certificate,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createPc: options.createPc,
     });
@@ -83,6 +86,7 @@ export class ServedReceiver extends Emitter<ServedReceiverEvents> {
       this.link.control,
       this.link.data,
       options.auth,
+      () => this.link.connectionFingerprints,
       options.files,
       () => chunkMessageBytes(this.link.maxMessageSize),
       options.digestOf,

@@ -2,6 +2,7 @@ import { FileEntry, PeerLeft, Signal } from '@ephemeral/protocol';
 import { Emitter } from '../../events/emitter';
 import { SignalingClient } from '../../signaling/signaling-client';
 import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ShareCertificate } from '../auth/share-certificate';
 import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
 import { browserPeerConnection, PeerConnectionFactory } from '../rtc/peer-connection';
@@ -42,6 +43,11 @@ export class ShareHost extends Emitter<HostEvents> {
   constructor(
     private readonly signaling: SignalingClient,
     private readonly secret: Uint8Array,
+    /**
+     * The share's DTLS certificate: every receiver's connection uses it and
+     * the link pins it (so no link, and no receiver, exists before it does).
+     */
+    private readonly certificate: Promise<ShareCertificate>,
     private readonly createPc: PeerConnectionFactory = browserPeerConnection,
     hash: HashFactory = inlineSha256,
   ) {
@@ -115,7 +121,10 @@ export class ShareHost extends Emitter<HostEvents> {
   }
 
   private async onOffer(from: string, sdp: string, mac: Uint8Array): Promise<void> {
+    // First, so that everything below runs without an await in between.
+    const certificate = await this.certificate.catch(() => null);
     const myId = this.signaling.peerId;
+    if (!certificate) return;
     if (!myId) return;
     const auth = new ShareAuthenticator(this.secret, myId, from);
     const offer = authenticateOffer(auth, sdp, mac);
@@ -140,6 +149,7 @@ export class ShareHost extends Emitter<HostEvents> {
       signaling: this.signaling,
       receiverId: from,
       auth,
+      certificate,
       files: () => this.files,
       digestOf: (file) => this.digests.digestOf(file.entry.id, file.source),
       filesCompleted: this.statuses.get(from)?.filesCompleted ?? 0,

@@ -4,7 +4,7 @@ import { ControlChannel, whenOpen } from '../rtc/control-channel';
 import { DataChannelLike, messageBytes } from '../rtc/data-channel';
 import { Emitter } from '../../events/emitter';
 import { IncomingFile } from './incoming-file';
-import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 
 // Acknowledge written bytes every 256 KiB: often enough that the sender's
 // 8 MiB flow window never runs dry, rare enough to cost nothing.
@@ -52,7 +52,8 @@ let nextRequestId = 1;
  */
 export class TransferClient extends Emitter<ClientEvents> {
   private readonly control: ControlChannel;
-  private senderVerified = false;
+  private challenged = false;
+  private proofSent = false;
   private active: ActiveRequest | null = null;
   private closed = false;
 
@@ -60,6 +61,11 @@ export class TransferClient extends Emitter<ClientEvents> {
     controlChannel: DataChannelLike,
     private readonly dataChannel: DataChannelLike,
     private readonly auth: ShareAuthenticator,
+    /**
+     * Resolves once this end is sure the channels reach the sender (the
+     * pinned certificate); rejects if not. Only then does it prove the secret.
+     */
+    private readonly senderVerified: () => Promise<ConnectionFingerprints>,
   ) {
     super();
     this.control = new ControlChannel(controlChannel);
@@ -74,14 +80,9 @@ export class TransferClient extends Emitter<ClientEvents> {
     return this.closed;
   }
 
+  /** Waits for the channels; the proof follows the sender's challenge. */
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
-    this.control.send({
-      kind: {
-        $case: 'proof',
-        value: { role: Role.ROLE_RECEIVER, mac: this.auth.proof(Role.ROLE_RECEIVER) },
-      },
-    });
   }
 
   /**
@@ -130,21 +131,12 @@ export class TransferClient extends Emitter<ClientEvents> {
     if (!message?.kind || this.closed) return;
     const kind = message.kind;
     switch (kind.$case) {
-      case 'proof':
-        if (
-          kind.value.role === Role.ROLE_SENDER &&
-          this.auth.verifyProof(Role.ROLE_SENDER, kind.value.mac)
-        ) {
-          this.senderVerified = true;
-        } else {
-          this.emit('authFailed');
-          this.close();
-        }
+      case 'challenge':
+        void this.answerChallenge(kind.value.nonce);
         break;
       case 'manifest':
-        // A manifest from a sender that has not proven the secret is ignored:
-        // it could only come from an impostor.
-        if (this.senderVerified) this.emit('manifest', kind.value.files);
+        // Only after this end proved itself (and so verified the sender).
+        if (this.proofSent) this.emit('manifest', kind.value.files);
         break;
       case 'done':
         if (this.active?.requestId === kind.value.requestId) {
@@ -169,6 +161,24 @@ export class TransferClient extends Emitter<ClientEvents> {
       default:
         break;
     }
+  }
+
+  private async answerChallenge(nonce: Uint8Array): Promise<void> {
+    if (this.challenged) return; // one proof per connection
+    this.challenged = true;
+    let fingerprints: ConnectionFingerprints;
+    try {
+      fingerprints = await this.senderVerified();
+    } catch {
+      // Not the sender: prove nothing to it.
+      this.emit('authFailed');
+      this.close();
+      return;
+    }
+    if (this.closed) return;
+    const mac = this.auth.connectionProof({ ...fingerprints, nonce });
+    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_RECEIVER, mac } } });
+    this.proofSent = true;
   }
 
   private onData(data: unknown): void {

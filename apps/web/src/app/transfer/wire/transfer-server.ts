@@ -6,7 +6,9 @@ import { FileReadError, FileSource } from '../files/file-source';
 import { FilePump, PumpCancelledError } from './file-pump';
 import { FileRemovedError } from '../hashing/shared-file-digests';
 import { PacedWriter } from '../rtc/paced-writer';
-import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
+
+const NONCE_BYTES = 32;
 
 /** A file the sender offers: its manifest entry and where to read it. */
 export interface SharedFile {
@@ -41,6 +43,9 @@ export class TransferServer extends Emitter<ServerEvents> {
   private readonly control: ControlChannel;
   private readonly writer: PacedWriter;
   private authenticated = false;
+  private proofChecked = false;
+  // Fresh per connection: a proof made for another one cannot verify here.
+  private readonly nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   private pump: FilePump | null = null;
   private active: { requestId: number; fileId: number; size: number } | null = null;
   private closed = false;
@@ -49,6 +54,8 @@ export class TransferServer extends Emitter<ServerEvents> {
     controlChannel: DataChannelLike,
     private readonly dataChannel: DataChannelLike,
     private readonly auth: ShareAuthenticator,
+    /** Both DTLS fingerprints of this connection, which the receiver's proof must cover. */
+    private readonly fingerprints: () => ConnectionFingerprints | null,
     private readonly files: () => readonly SharedFile[],
     /** Largest data message; read when a request starts (the SCTP limit is known by then). */
     private readonly messageBytes: () => number,
@@ -63,14 +70,10 @@ export class TransferServer extends Emitter<ServerEvents> {
     dataChannel.addEventListener('close', () => this.close());
   }
 
+  /** Once the channels are open, challenges the receiver to prove the secret for this connection. */
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
-    this.control.send({
-      kind: {
-        $case: 'proof',
-        value: { role: Role.ROLE_SENDER, mac: this.auth.proof(Role.ROLE_SENDER) },
-      },
-    });
+    this.control.send({ kind: { $case: 'challenge', value: { nonce: this.nonce } } });
   }
 
   /** Files were added or removed: tell an authenticated receiver. */
@@ -105,9 +108,15 @@ export class TransferServer extends Emitter<ServerEvents> {
     if (!message?.kind || this.closed) return;
     const kind = message.kind;
     if (kind.$case === 'proof') {
+      // One proof per connection: no second guess.
+      const first = !this.proofChecked;
+      this.proofChecked = true;
+      const fingerprints = this.fingerprints();
       if (
+        first &&
+        fingerprints &&
         kind.value.role === Role.ROLE_RECEIVER &&
-        this.auth.verifyProof(Role.ROLE_RECEIVER, kind.value.mac)
+        this.auth.verifyConnectionProof({ ...fingerprints, nonce: this.nonce }, kind.value.mac)
       ) {
         this.authenticated = true;
         this.sendManifest();

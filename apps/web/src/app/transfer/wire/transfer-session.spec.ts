@@ -1,10 +1,10 @@
-import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
+import { ControlMessage, FileEntry, TransferErrorCode } from '@ephemeral/protocol';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FakeChannel } from '../rtc/fake-channel';
 import { IncomingFile } from './incoming-file';
 import { inlineSha256 } from '../hashing/incremental-hash';
 import { MemorySink } from '../save/memory-sink';
-import { ShareAuthenticator } from '../auth/share-authenticator';
+import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 import { generateSecret, parseSecret } from '../auth/share-secret';
 import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
@@ -12,7 +12,6 @@ import { SharedFile, TransferServer } from './transfer-server';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
-const OTHER_RECEIVER = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 function blob(bytes: Uint8Array) {
   return {
@@ -32,7 +31,18 @@ function entry(id: number, name: string, size: number): FileEntry {
   };
 }
 
-function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret = senderSecret) {
+// The DTLS fingerprints both ends applied (PeerLink supplies them in the app).
+const FINGERPRINTS: ConnectionFingerprints = {
+  senderFingerprint: new Uint8Array(32).fill(0x5e),
+  receiverFingerprint: new Uint8Array(32).fill(0x7e),
+};
+
+function connect(
+  files: SharedFile[],
+  senderSecret: Uint8Array,
+  receiverSecret = senderSecret,
+  senderVerified: () => Promise<ConnectionFingerprints> = async () => FINGERPRINTS,
+) {
   const [controlS, controlR] = FakeChannel.pair('control');
   const [dataS, dataR] = FakeChannel.pair('data');
   const digests = new SharedFileDigests(inlineSha256);
@@ -40,6 +50,7 @@ function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret =
     controlS,
     dataS,
     new ShareAuthenticator(senderSecret, SENDER, RECEIVER),
+    () => FINGERPRINTS,
     () => files,
     () => 1024,
     (file) => digests.digestOf(file.entry.id, file.source),
@@ -48,6 +59,7 @@ function connect(files: SharedFile[], senderSecret: Uint8Array, receiverSecret =
     controlR,
     dataR,
     new ShareAuthenticator(receiverSecret, SENDER, RECEIVER),
+    senderVerified,
   );
   const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
   void server.start();
@@ -78,8 +90,8 @@ describe('TransferServer + TransferClient', () => {
     client.on('manifest', (m) => manifests.push(m));
     const failed = new Promise<void>((resolve) => server.on('authFailed', resolve));
     await failed;
-    await new Promise((r) => setTimeout(r, 20));
     expect(manifests).toHaveLength(0);
+    // Everything the sender ever sent: no manifest, no file name.
     const sentText = controlS.sent.map((m) => Buffer.from(m).toString('latin1')).join('');
     expect(sentText).not.toContain('secret-name');
   });
@@ -143,15 +155,43 @@ describe('TransferServer + TransferClient', () => {
     expect(seen).toEqual([payload.length]);
   });
 
-  it('accepts a proof only for the role and the pair it was made for', () => {
-    const sender = new ShareAuthenticator(secret, SENDER, RECEIVER);
-    const receiver = new ShareAuthenticator(secret, SENDER, RECEIVER);
-    const otherReceiver = new ShareAuthenticator(secret, SENDER, OTHER_RECEIVER);
-    const proof = sender.proof(Role.ROLE_SENDER);
-    expect(receiver.verifyProof(Role.ROLE_SENDER, proof)).toBe(true);
-    expect(receiver.verifyProof(Role.ROLE_RECEIVER, proof)).toBe(false);
-    expect(receiver.verifyProof(Role.ROLE_SENDER, sender.proof(Role.ROLE_RECEIVER))).toBe(false);
-    expect(otherReceiver.verifyProof(Role.ROLE_SENDER, proof)).toBe(false);
+  it('refuses a proof replayed from an earlier connection', async () => {
+    const files = [{ entry: entry(1, 'secret-name.bin', 10), source: blob(new Uint8Array(10)) }];
+    const first = connect(files, secret);
+    await first.manifest;
+    const recorded = first.controlR.sent.find(
+      (m) => ControlMessage.decode(m).kind?.$case === 'proof',
+    );
+    expect(recorded).toBeDefined();
+
+    // A second connection whose "receiver" only replays what it recorded.
+    const [controlS, controlR] = FakeChannel.pair('control');
+    const [dataS] = FakeChannel.pair('data');
+    const server = new TransferServer(
+      controlS,
+      dataS,
+      new ShareAuthenticator(secret, SENDER, RECEIVER),
+      () => FINGERPRINTS,
+      () => files,
+      () => 1024,
+      async () => new Uint8Array(32),
+    );
+    const refused = new Promise<void>((resolve) => server.on('authFailed', resolve));
+    void server.start();
+    await new Promise<void>((resolve) => controlR.addEventListener('message', () => resolve()));
+    controlR.send(recorded as Uint8Array<ArrayBuffer>);
+    await refused;
+    const sent = controlS.sent.map((m) => ControlMessage.decode(m).kind?.$case);
+    expect(sent).toEqual(['challenge', 'error']);
+  });
+
+  it('proves nothing to a peer it could not verify as the sender', async () => {
+    const files = [{ entry: entry(1, 'a.bin', 3), source: blob(new Uint8Array(3)) }];
+    const { client, controlR } = connect(files, secret, secret, async () => {
+      throw new Error('not the pinned certificate');
+    });
+    await new Promise<void>((resolve) => client.on('authFailed', resolve));
+    expect(controlR.sent.map((m) => ControlMessage.decode(m).kind?.$case)).toEqual([]);
   });
 });
 

@@ -72,9 +72,11 @@ export interface SessionDescription {
   sdp: string;
   /**
    * HMAC-SHA-256 over (role, peer IDs, DTLS fingerprint) keyed with the share
-   * secret, computed by the browser that made this SDP. Opaque to the servers:
-   * it lets the other browser detect a signaling path that swapped the
-   * fingerprint (a man in the middle) before setRemoteDescription.
+   * secret, computed by the browser that made this SDP. Opaque to the servers.
+   * On an offer it lets the sender turn away a receiver without the secret
+   * before it spends a peer connection on it; the receiver's real proof is
+   * bound to the connection (transfer.v1.SecretProof). Answers leave it empty:
+   * the receiver trusts an answer only for the certificate the link pins.
    */
   fingerprintMac: Uint8Array;
 }

@@ -121,14 +121,25 @@ export interface ControlMessage {
     | { $case: "done"; value: FileDone }
     | { $case: "cancel"; value: Cancel }
     | { $case: "error"; value: TransferError }
+    | { $case: "challenge"; value: ConnectionChallenge }
     | undefined;
 }
 
 /**
- * HMAC-SHA-256, keyed from the share secret, over the role and both peer IDs.
- * The fingerprint MACs in the SDP already bind the DTLS session to the
- * secret; this proof repeats the check inside the encrypted channel before
- * the sender reveals anything (the manifest).
+ * Sent by the sender first on every connection: what the receiver's proof
+ * must cover, so a proof from an earlier connection can never be replayed.
+ */
+export interface ConnectionChallenge {
+  /** 32 random bytes, new for every connection. */
+  nonce: Uint8Array;
+}
+
+/**
+ * HMAC-SHA-256, keyed from the share secret, over the role, both peer IDs,
+ * the sender's and the receiver's DTLS fingerprints (as each side applied
+ * them) and the sender's ConnectionChallenge nonce. Only the receiver sends
+ * one (role RECEIVER); the sender reveals nothing (the manifest) before it
+ * verified it.
  */
 export interface SecretProof {
   role: Role;
@@ -228,6 +239,9 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "error":
         TransferError.encode(message.kind.value, writer.uint32(130).fork()).join();
         break;
+      case "challenge":
+        ConnectionChallenge.encode(message.kind.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -301,6 +315,14 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.kind = { $case: "error", value: TransferError.decode(reader, reader.uint32()) };
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.kind = { $case: "challenge", value: ConnectionChallenge.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -329,6 +351,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "cancel", value: Cancel.fromJSON(object.cancel) }
         : isSet(object.error)
         ? { $case: "error", value: TransferError.fromJSON(object.error) }
+        : isSet(object.challenge)
+        ? { $case: "challenge", value: ConnectionChallenge.fromJSON(object.challenge) }
         : undefined,
     };
   },
@@ -349,6 +373,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.cancel = Cancel.toJSON(message.kind.value);
     } else if (message.kind?.$case === "error") {
       obj.error = TransferError.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "challenge") {
+      obj.challenge = ConnectionChallenge.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -401,7 +427,80 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         }
         break;
       }
+      case "challenge": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "challenge", value: ConnectionChallenge.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseConnectionChallenge(): ConnectionChallenge {
+  return { nonce: new Uint8Array(0) };
+}
+
+export const ConnectionChallenge: MessageFns<ConnectionChallenge> = {
+  encode(message: ConnectionChallenge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nonce.length !== 0) {
+      writer.uint32(10).bytes(message.nonce);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectionChallenge {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectionChallenge();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nonce = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectionChallenge {
+    return { nonce: isSet(object.nonce) ? bytesFromBase64(object.nonce) : new Uint8Array(0) };
+  },
+
+  toJSON(message: ConnectionChallenge): unknown {
+    const obj: any = {};
+    if (message.nonce.length !== 0) {
+      obj.nonce = base64FromBytes(message.nonce);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConnectionChallenge>, I>>(base?: I): ConnectionChallenge {
+    return ConnectionChallenge.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConnectionChallenge>, I>>(object: I): ConnectionChallenge {
+    const message = createBaseConnectionChallenge();
+    message.nonce = object.nonce ?? new Uint8Array(0);
     return message;
   },
 };
