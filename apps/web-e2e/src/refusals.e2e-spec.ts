@@ -108,7 +108,9 @@ describe('web app: refusals and endings', () => {
 
   it('says "no longer available" for a link to a peer that is not online', async () => {
     const receiver = await launch('rx-wrong-link');
-    await receiver.page.goto(`${stack.origin}/s/${randomUUID()}#AAAAAAAAAAAAAAAAAAAAAAAA`);
+    await receiver.page.goto(
+      `${stack.origin}/s/${randomUUID()}#${'A'.repeat(24)}.${'A'.repeat(43)}`,
+    );
     await waitForReceiveState(receiver.page, 'unavailable', 15_000);
     await expect(receiver.page.getByText('no longer available').count()).resolves.toBe(1);
   });
@@ -116,7 +118,8 @@ describe('web app: refusals and endings', () => {
   it('refuses a link with the wrong #secret and shows no file names', async () => {
     const [sender, receiver] = await Promise.all([launch('tx-secret'), launch('rx-secret')]);
     const link = await shareFiles(sender.page, stack.origin, [secretFile]);
-    const wrong = link.replace(/#.*$/, '#BBBBBBBBBBBBBBBBBBBBBBBB');
+    // The right certificate fingerprint, the wrong secret.
+    const wrong = link.replace(/#[^.]*/, '#BBBBBBBBBBBBBBBBBBBBBBBB');
     await receiver.page.goto(wrong);
     await waitForReceiveState(receiver.page, 'secret-mismatch');
     await expectNothingRevealed(receiver);

@@ -43,7 +43,7 @@ describe('web app: sending files browser to browser', () => {
     const [sender, receiver] = await Promise.all([launch('sender'), launch('receiver')]);
 
     const link = await shareFiles(sender.page, stack.origin, [big], `${files.root}/album`);
-    expect(link).toMatch(/\/s\/[0-9a-f-]{36}#[A-Za-z0-9_-]{22,}$/);
+    expect(link).toMatch(/\/s\/[0-9a-f-]{36}#[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}$/);
 
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');

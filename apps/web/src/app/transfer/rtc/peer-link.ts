@@ -225,10 +225,14 @@ export class PeerLink extends Emitter<LinkEvents> {
       return;
     }
     try {
-      const receiverFingerprint = strictDtlsFingerprint(this.pc.localDescription?.sdp ?? '');
+      // Known before applying: DTLS (and so the sender's challenge) can
+      // complete before setRemoteDescription's promise continues here.
+      this.fingerprints = {
+        senderFingerprint,
+        receiverFingerprint: strictDtlsFingerprint(this.pc.localDescription?.sdp ?? ''),
+      };
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       this.candidates.remoteDescriptionSet();
-      this.fingerprints = { senderFingerprint, receiverFingerprint };
     } catch {
       this.fail('negotiation-failed');
     }
