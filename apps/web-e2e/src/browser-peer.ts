@@ -36,13 +36,21 @@ const NO_FILE_SYSTEM_ACCESS = `(() => {
  */
 const CHANNEL_TAP = `(() => {
   const channels = [];
-  window.__e2e = { dataBytes: 0, channels };
+  window.__e2e = { dataBytes: 0, channels, corruptNext: false };
   const create = RTCPeerConnection.prototype.createDataChannel;
   RTCPeerConnection.prototype.createDataChannel = function (...args) {
     const channel = create.apply(this, args);
     channels.push(channel);
     if (channel.label === 'data') {
-      channel.addEventListener('message', (e) => { window.__e2e.dataBytes += e.data.byteLength || 0; });
+      channel.addEventListener('message', (e) => {
+        window.__e2e.dataBytes += e.data.byteLength || 0;
+        // A test may ask for the next chunk to arrive corrupted (one payload
+        // byte flipped, after the 4-byte header) before the app reads it.
+        if (window.__e2e.corruptNext && e.data.byteLength > 4) {
+          window.__e2e.corruptNext = false;
+          new Uint8Array(e.data)[4] ^= 0xff;
+        }
+      });
     }
     return channel;
   };
