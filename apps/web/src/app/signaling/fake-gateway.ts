@@ -1,4 +1,10 @@
-import { ClientFrame, ErrorCode, ServerFrame, signalKindOf } from '@ephemeral/protocol';
+import {
+  ClientFrame,
+  ErrorCode,
+  LeaveReason,
+  ServerFrame,
+  signalKindOf,
+} from '@ephemeral/protocol';
 import { SocketLike } from './signaling-client';
 
 /**
@@ -11,6 +17,8 @@ export class FakeGateway {
   private readonly sockets = new Map<string, GatewaySocket>();
   private next = 0;
   tamper: ((frame: ServerFrame, to: string) => ServerFrame | null) | null = null;
+  /** What Welcome announces. */
+  leaseTtlSeconds = 15;
 
   readonly connect = (): SocketLike => new GatewaySocket(this);
 
@@ -30,7 +38,7 @@ export class FakeGateway {
             peerId,
             resumeToken: 't',
             iceServers: [],
-            leaseTtlSeconds: 15,
+            leaseTtlSeconds: this.leaseTtlSeconds,
             resumed: false,
             limits: undefined,
           },
@@ -55,6 +63,16 @@ export class FakeGateway {
       }
       this.deliver(to, { kind: { $case: 'signal', value: { to, from: socket.peerId, signal } } });
     }
+  }
+
+  /** Tells `to` that `peerId` left, as the gateway does when a lease is revoked or expires. */
+  announcePeerLeft(to: string, peerId: string, reason: LeaveReason): void {
+    this.deliver(to, { kind: { $case: 'peerLeft', value: { peerId, reason } } });
+  }
+
+  /** Whether `peerId` has a socket here (is online). */
+  isOnline(peerId: string): boolean {
+    return this.sockets.has(peerId);
   }
 
   /** @internal */

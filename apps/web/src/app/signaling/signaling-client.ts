@@ -37,6 +37,9 @@ const MAX_QUEUED_FRAMES = 256;
 const PING_INTERVAL_MS = 20_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
+// The gateway's default LEASE_TTL_SECONDS, for a welcome that does not say.
+const DEFAULT_LEASE_TTL_SECONDS = 15;
+
 export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 type SignalingEvents = {
@@ -82,6 +85,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
   get peerId(): string | null {
     return this.welcome?.peerId ?? null;
+  }
+
+  /** How long the gateway keeps a dropped peer's ID reclaimable (from the latest welcome). */
+  get leaseTtlSeconds(): number {
+    return this.welcome?.leaseTtlSeconds || DEFAULT_LEASE_TTL_SECONDS;
   }
 
   /** ICE servers from the latest welcome (TURN credentials are short-lived). */

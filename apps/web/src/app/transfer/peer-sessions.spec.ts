@@ -1,4 +1,4 @@
-import { FileEntry } from '@ephemeral/protocol';
+import { FileEntry, LeaveReason } from '@ephemeral/protocol';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
 import { FileProgress } from './receive/download-queue';
@@ -99,7 +99,14 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       host.close();
       signaling.close();
     });
-    return { senderId: welcome.peerId, secret, host, pcs, fingerprint: certificate.fingerprint };
+    return {
+      senderId: welcome.peerId,
+      secret,
+      host,
+      pcs,
+      signaling,
+      fingerprint: certificate.fingerprint,
+    };
   }
 
   function receive(
@@ -109,8 +116,9 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     fingerprint: Uint8Array = new Uint8Array(32),
   ) {
     const pcs = fakePeerConnections();
+    const signaling = new SignalingClient('ws://fake/ws', gateway.connect);
     const session = new DownloadSession(
-      new SignalingClient('ws://fake/ws', gateway.connect),
+      signaling,
       senderId,
       parseSecret(secret)!,
       fingerprint,
@@ -119,7 +127,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const states: DownloadState[] = [];
     session.on('state', (s) => states.push(s));
     cleanups.push(() => session.close());
-    return { session, pcs, states };
+    return { session, pcs, states, signaling };
   }
 
   it('lists the files, downloads them with their folder paths and verifies them', async () => {
@@ -159,14 +167,75 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     );
   }
 
-  async function connected(files: Array<[string, Uint8Array]>) {
-    const gateway = new FakeGateway();
-    const { senderId, secret, host, fingerprint } = await share(gateway, files);
-    const { session } = receive(gateway, senderId, secret, fingerprint);
+  async function connected(files: Array<[string, Uint8Array]>, gateway = new FakeGateway()) {
+    const sender = await share(gateway, files);
+    const { session, states, signaling } = receive(
+      gateway,
+      sender.senderId,
+      sender.secret,
+      sender.fingerprint,
+    );
     const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
     await session.start();
-    return { session, host, manifest: await manifest };
+    return {
+      session,
+      host: sender.host,
+      manifest: await manifest,
+      gateway,
+      sender,
+      states,
+      receiverId: signaling.peerId!,
+    };
   }
+
+  describe('when the gateway says the sender went away', () => {
+    it('keeps downloading over a connection that is up: a closed socket is not a closed tab', async () => {
+      const { session, manifest, gateway, sender, states, receiverId } = await connected([
+        ['big.bin', large],
+      ]);
+      const target = new MemoryTarget();
+      target.stall.add('big.bin');
+      const stalled = target.stalledIn('big.bin');
+      const done = settled(session, 1);
+      session.download(manifest, target);
+      await stalled;
+      gateway.announcePeerLeft(receiverId, sender.senderId, LeaveReason.LEAVE_REASON_CLOSED);
+      target.release();
+      expect((await done).get(manifest[0].id)?.state).toBe('verified');
+      expect(states).toEqual(['ready']);
+    });
+
+    it('ends at once when the lease expired', async () => {
+      const { session, gateway, sender, states, receiverId } = await connected([
+        ['a.txt', new Uint8Array(3)],
+      ]);
+      const left = nextEvent<void>((done) =>
+        session.on('state', (s) => s === 'sender-left' && done()),
+      );
+      gateway.announcePeerLeft(receiverId, sender.senderId, LeaveReason.LEAVE_REASON_EXPIRED);
+      await left;
+      expect(states).toEqual(['ready', 'sender-left']);
+    });
+
+    it('with the connection down, says "reconnecting" until the lease TTL has passed', async () => {
+      const gateway = new FakeGateway();
+      gateway.leaseTtlSeconds = 1;
+      const { session, sender, states } = await connected([['a.txt', new Uint8Array(3)]], gateway);
+      // The sender's socket and its peer connection drop at once (a network
+      // blip, or a crash: the receiver cannot tell which).
+      sender.signaling.close();
+      const started = Date.now();
+      const left = nextEvent<void>(
+        (done) => session.on('state', (s) => s === 'sender-left' && done()),
+        10_000,
+      );
+      for (const pc of sender.pcs.made) pc.close();
+      await left;
+      expect(states).toEqual(['ready', 'reconnecting', 'sender-left']);
+      // Not before the 1 s TTL (plus its grace) said the sender is gone.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    }, 15_000);
+  });
 
   // Larger than the sender's 8 MiB flow window: with the receiver's disk
   // stalled, the download stays in progress until it is cancelled.

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   FileEntry,
+  LeaveReason,
   PeerLeft,
   Role,
   Error as ServerError,
@@ -39,6 +40,11 @@ export const FINAL_STATES: readonly DownloadState[] = [
 // ICE on a LAN takes well under a second; 20 s allows for TURN, and after it
 // the page says the connection could not be made instead of waiting forever.
 const CONNECT_TIMEOUT_MS = 20_000;
+// The lease outlives the TTL by up to one presence sweep; a little slack
+// keeps a sender that resumes at the last moment from being declared gone.
+const ABSENCE_GRACE_MS = 2_000;
+// Past the usual attempts, while the sender is away but within its TTL.
+const ABSENT_REDIAL_MS = 3_000;
 
 type SessionEvents = {
   state: [DownloadState];
@@ -58,6 +64,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   private connectedOnce = false;
   private readonly redial = new RedialSchedule();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private absenceTimer: ReturnType<typeof setTimeout> | null = null;
   private waiters: Array<() => void> = [];
   private readonly unsubscribe: Array<() => void> = [];
   private manifestValue: FileEntry[] = [];
@@ -126,6 +133,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
 
   close(): void {
     this.clearRetry();
+    this.senderPresent();
     for (const off of this.unsubscribe) off();
     this.link?.sendBye('receiver-left');
     this.teardown();
@@ -172,6 +180,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     });
     client.on('manifest', (files) => {
       link.established();
+      this.senderPresent();
       this.connectedOnce = true;
       this.redial.reset();
       this.manifestValue = files;
@@ -189,6 +198,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
 
   private async onSignal(from: string, signal: Signal): Promise<void> {
     if (from !== this.senderId || !signal.payload || !this.link) return;
+    this.senderPresent();
     if (signal.payload.$case === 'bye') {
       this.fail(byeState(signal.payload.value.reason));
       return;
@@ -204,18 +214,56 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   private onServerError(error: ServerError): void {
     if (error.code !== ErrorCode.ERROR_CODE_PEER_NOT_FOUND || error.peerId !== this.senderId)
       return;
-    this.fail(this.connectedOnce ? 'sender-left' : 'unavailable');
+    if (this.connectedOnce) this.senderAbsent();
+    else this.fail('unavailable');
   }
 
   private onPeerLeft(left: PeerLeft): void {
-    if (left.peerId === this.senderId) this.fail('sender-left');
+    if (left.peerId !== this.senderId) return;
+    // A closed socket is not a closed tab: the sender's network may have
+    // blipped, and it may resume its ID within the lease TTL. Only an
+    // expired lease (or the sender's own Bye) says it is gone.
+    if (left.reason === LeaveReason.LEAVE_REASON_EXPIRED || !this.connectedOnce)
+      this.fail('sender-left');
+    else this.senderAbsent();
+  }
+
+  /**
+   * The gateway says the sender is not there. A connection that is up does
+   * not need the gateway, so downloads go on; otherwise the session keeps
+   * redialling until the lease TTL has passed, and only then says the
+   * sender left.
+   */
+  private senderAbsent(): void {
+    if (this.absenceTimer) return;
+    this.absenceTimer = setTimeout(
+      () => {
+        this.absenceTimer = null;
+        if (!this.connectionUp()) this.fail('sender-left');
+      },
+      this.signaling.leaseTtlSeconds * 1000 + ABSENCE_GRACE_MS,
+    );
+  }
+
+  /** The sender was heard from again (a signal, a manifest). */
+  private senderPresent(): void {
+    if (this.absenceTimer) clearTimeout(this.absenceTimer);
+    this.absenceTimer = null;
+  }
+
+  private connectionUp(): boolean {
+    return this.stateValue === 'ready' && !!this.clientValue && !this.clientValue.isClosed;
   }
 
   /** The connection failed or closed: dial again (resume) or give up. */
   private onDrop(): void {
     if (this.isFinal()) return;
     this.teardown();
-    const pause = this.connectedOnce ? this.redial.next() : null;
+    // While the gateway says the sender is away, keep dialling until the
+    // lease TTL decides (senderAbsent), not only the usual attempts.
+    const pause = this.connectedOnce
+      ? (this.redial.next() ?? (this.absenceTimer ? ABSENT_REDIAL_MS : null))
+      : null;
     if (pause === null) {
       this.fail('connection-failed');
       return;
@@ -228,6 +276,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     if (this.isFinal()) return;
     this.setState(state);
     this.clearRetry();
+    this.senderPresent();
     if (state === 'secret-mismatch') this.link?.sendBye('auth-failed');
     this.teardown();
     // Nothing can finish now: unblock the queue so it marks files failed.
