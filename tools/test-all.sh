@@ -39,6 +39,7 @@ step "install npm dependencies" bash tools/ensure-deps.sh || {
   exit 1
 }
 step "install Chromium for browser tests" bash tools/browsers/ensure-chromium.sh
+step "install Firefox ESR for browser tests" bash tools/browsers/ensure-firefox.sh
 step "install zip readers for the zip interop spec (unzip, python3, 7-Zip)" bash tools/zip/ensure-zip-tools.sh
 # Integration suites talk to a real Redis and a real Kafka broker on loopback.
 # Started here (idempotent); whatever this script started, it stops at the end.
