@@ -176,5 +176,15 @@ describe('web app: refusals and endings', () => {
     await expect(
       receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state'),
     ).resolves.not.toBe('verified');
+    // Said in words: what happened, what was kept, what to do; no raw codes,
+    // no stale speed, no buttons that can no longer work.
+    await expect(receiver.page.locator('[data-testid=outcome]').innerText()).resolves.toBe(
+      '1 file did not finish, and nothing of it was kept.',
+    );
+    const text = await receiver.page.locator('body').innerText();
+    expect(text).toContain('ask the sender to open Ephemeral Share again');
+    expect(text).not.toContain('sender-left');
+    expect(text).not.toMatch(/B\/s/);
+    expect(await receiver.page.locator('[data-testid=download-all]').count()).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core'
 import { FileEntry, isPeerId } from '@ephemeral/protocol';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import { FileProgress } from '../transfer/receive/download-queue';
-import { DownloadSession, DownloadState } from '../transfer/receive/download-session';
+import { DownloadSession, DownloadState, FINAL_STATES } from '../transfer/receive/download-session';
 import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
@@ -26,6 +26,21 @@ export class DownloadStore {
   readonly cancellable = computed(() =>
     [...this.progress().values()].some((p) => p.state === 'queued' || p.state === 'downloading'),
   );
+
+  /** The session has ended (the sender left, or it never connected): nothing more will arrive. */
+  readonly ended = computed(() => {
+    const state = this.state();
+    return state === 'invalid-link' || state === 'outdated-link' || FINAL_STATES.includes(state);
+  });
+
+  /** For a session that ended part-way: what was kept and what was not. */
+  readonly outcome = computed(() => {
+    const jobs = [...this.progress().values()];
+    return {
+      verified: jobs.filter((p) => p.state === 'verified').length,
+      unfinished: jobs.filter((p) => p.state !== 'verified' && p.state !== 'cancelled').length,
+    };
+  });
 
   readonly overall = computed(() => {
     const jobs = [...this.progress().values()];

@@ -64,6 +64,22 @@ export class ReceivePage implements OnInit {
     return p ? `Download ${file.relativePath} again` : `Download ${file.relativePath}`;
   }
 
+  /** A failed file's line, in words (the engine's reasons are codes). */
+  protected failureText(error: string | null): string {
+    switch (error) {
+      case 'sender-left':
+        return 'Not finished: the sender left. Nothing of it was kept.';
+      case 'connection-failed':
+        return 'Not finished: the connection was lost. Nothing of it was kept.';
+      case 'SHA-256 mismatch':
+        return 'Damaged on the way (its SHA-256 did not match), so it was deleted.';
+      case null:
+        return 'Failed';
+      default:
+        return `Failed: ${error}`;
+    }
+  }
+
   protected progressOf(id: number): FileProgress | undefined {
     return this.store.progress().get(id);
   }

@@ -16,6 +16,8 @@ export class SendPage {
   protected readonly store = inject(ShareStore);
   protected readonly dragging = signal(false);
   protected readonly copied = signal(false);
+  /** Copying failed: the link is selected and the person is told to copy it. */
+  protected readonly copyHint = signal(false);
   protected readonly totalBytes = computed(() =>
     this.store.files().reduce((n, f) => n + f.size, 0),
   );
@@ -49,12 +51,24 @@ export class SendPage {
 
   protected async copyLink(link: string): Promise<void> {
     try {
+      // Missing on plain http to another device, and refused without focus.
+      if (!navigator.clipboard) throw new Error('no clipboard');
       await navigator.clipboard.writeText(link);
+      this.copyHint.set(false);
       this.copied.set(true);
       setTimeout(() => this.copied.set(false), 2000);
     } catch {
+      // Fall back to what always works: the text selected, the person's own copy.
       this.copied.set(false);
+      this.copyHint.set(true);
+      const input = document.querySelector<HTMLInputElement>('[data-testid=share-link]');
+      input?.focus();
+      input?.select();
     }
+  }
+
+  protected startOver(): void {
+    location.assign('/');
   }
 
   protected percent(bytes: number, size: number): number {

@@ -7,6 +7,10 @@ import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
 import { ReceiverStatus } from '../transfer/send/served-receiver';
 import { PickedFile, ShareHost } from '../transfer/send/share-host';
 
+// Time for the gateway to relay the Byes of a stopped share (a round trip
+// and a presence lookup) before its socket closes.
+const BYE_GRACE_MS = 1_000;
+
 /** The sender page's state: wraps ShareHost in signals. */
 @Injectable()
 export class ShareStore {
@@ -15,6 +19,10 @@ export class ShareStore {
   readonly receivers = signal<ReceiverStatus[]>([]);
   /** The gateway gave up on us (or gave us a new ID): the link is dead. */
   readonly lost = signal(false);
+  /** Files were added at least once: the link has been handed out (ADR 0013). */
+  readonly started = signal(false);
+  /** The sender ended the share: the link no longer works. */
+  readonly stopped = signal(false);
 
   private readonly env = inject(PAGE_ENVIRONMENT);
   private readonly signaling = this.env.createSignaling();
@@ -50,7 +58,25 @@ export class ShareStore {
   }
 
   add(files: PickedFile[]): void {
-    if (files.length > 0) this.host.addFiles(files);
+    if (files.length === 0 || this.stopped()) return;
+    this.host.addFiles(files);
+    this.started.set(true);
+  }
+
+  /**
+   * Ends the share for everyone: receivers are told the sender left (their
+   * verified files stay), the gateway forgets this page's ID, and the link
+   * stops working. Removing every file does not do this (ADR 0013).
+   */
+  stopSharing(): void {
+    if (this.stopped()) return;
+    this.stopped.set(true);
+    this.link.set(null);
+    this.host.close();
+    // The gateway drops frames still queued behind a socket's close, so the
+    // socket (and with it the lease) goes only once the Byes had time to
+    // be relayed; receivers then hear at once instead of after the TTL.
+    setTimeout(() => this.signaling.close(), BYE_GRACE_MS);
   }
 
   remove(id: number): void {

@@ -217,6 +217,28 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
       expect(states).toEqual(['ready', 'sender-left']);
     });
 
+    it("ends at once on the sender's Bye, even when its connection dropped first", async () => {
+      const { session, sender, states, receiverId } = await connected([
+        ['a.txt', new Uint8Array(3)],
+      ]);
+      const left = nextEvent<void>(
+        (done) => session.on('state', (s) => s === 'sender-left' && done()),
+        3_000, // far below the 15 s lease TTL: the Bye decided, not the TTL
+      );
+      // Stopping closes the peer connections at once and the Bye crosses the
+      // gateway after that: in a browser the receiver often sees the drop first.
+      const reconnecting = nextEvent<void>((done) =>
+        session.on('state', (s) => s === 'reconnecting' && done()),
+      );
+      for (const pc of sender.pcs.made) pc.close();
+      await reconnecting;
+      sender.signaling.sendSignal(receiverId, {
+        payload: { $case: 'bye', value: { reason: 'sender-left' } },
+      });
+      await left;
+      expect(states).toEqual(['ready', 'reconnecting', 'sender-left']);
+    });
+
     it('with the connection down, says "reconnecting" until the lease TTL has passed', async () => {
       const gateway = new FakeGateway();
       gateway.leaseTtlSeconds = 1;

@@ -197,12 +197,15 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   }
 
   private async onSignal(from: string, signal: Signal): Promise<void> {
-    if (from !== this.senderId || !signal.payload || !this.link) return;
-    this.senderPresent();
+    if (from !== this.senderId || !signal.payload) return;
+    // A Bye ends the session even between connections: the sender closing
+    // its share usually drops the data channels a moment before it arrives.
     if (signal.payload.$case === 'bye') {
       this.fail(byeState(signal.payload.value.reason));
       return;
     }
+    if (!this.link) return;
+    this.senderPresent();
     await this.link.handleSignal(signal);
   }
 
