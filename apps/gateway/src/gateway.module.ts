@@ -88,6 +88,7 @@ export class GatewayModule {
                   config.kafka.clientId,
                   logger,
                   GATEWAY_KAFKA_TIMEOUTS,
+                  config.kafka.security,
                 )
               : null,
         },

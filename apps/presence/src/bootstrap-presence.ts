@@ -121,6 +121,7 @@ export async function bootstrapPresence(
         config.kafka.clientId,
         logger,
         PRESENCE_KAFKA_TIMEOUTS,
+        config.kafka.security,
       )
     : undefined;
   const publisher = kafka

@@ -2,7 +2,7 @@ import { type Admin, type Kafka, type Message, Partitioners, type Producer } fro
 
 import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
-import { disconnectWithin, SupervisedConsumer } from '@ephemeral/kafka';
+import { disconnectWithin, ensureTopic, SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 import { Backoff, errorMessage } from '@ephemeral/server-runtime';
 
@@ -55,25 +55,26 @@ const START_WAIT_MS = 15_000;
 const CONNECT_RETRY_BASE_MS = 500;
 const CONNECT_RETRY_MAX_MS = 10_000;
 
-/** Creates the signals topic if it is absent (several gateways may race: fine). */
+/**
+ * Creates the signals topic if it is absent (several gateways may race:
+ * fine). Under ACLs the gateway may not create topics, and the platform's
+ * (KafkaTopic, tools/kafka/provision.conf) is used as it is.
+ */
 async function ensureSignalsTopic(admin: Admin, logger: Logger): Promise<void> {
-  const created = await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: SIGNALS_TOPIC,
-        numPartitions: SIGNALS_PARTITIONS,
-        replicationFactor: SIGNALS_REPLICATION,
-        configEntries: [
-          { name: 'retention.ms', value: String(SIGNALS_RETENTION_MS) },
-          { name: 'segment.ms', value: String(SIGNALS_SEGMENT_MS) },
-          { name: 'cleanup.policy', value: 'delete' },
-        ],
-      },
-    ],
-  });
-  if (created)
-    logger.info({ topic: SIGNALS_TOPIC, partitions: SIGNALS_PARTITIONS }, 'signals topic created');
+  await ensureTopic(
+    admin,
+    {
+      topic: SIGNALS_TOPIC,
+      numPartitions: SIGNALS_PARTITIONS,
+      replicationFactor: SIGNALS_REPLICATION,
+      configEntries: [
+        { name: 'retention.ms', value: String(SIGNALS_RETENTION_MS) },
+        { name: 'segment.ms', value: String(SIGNALS_SEGMENT_MS) },
+        { name: 'cleanup.policy', value: 'delete' },
+      ],
+    },
+    logger,
+  );
 }
 
 /**

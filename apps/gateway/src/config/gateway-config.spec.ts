@@ -85,6 +85,7 @@ describe('loadGatewayConfig', () => {
     expect(config.kafka).toEqual({
       brokers: ['k1.example:9092', 'k2.example:9092'],
       clientId: 'ephemeral-gateway',
+      security: null,
     });
     expect(config.presenceEventsSource).toBe('kafka');
     expect(loadGatewayConfig({}).presenceEventsSource).toBe('watch');
@@ -96,6 +97,32 @@ describe('loadGatewayConfig', () => {
         PRESENCE_EVENTS_SOURCE: 'watch',
       }).presenceEventsSource,
     ).toBe('watch');
+  });
+
+  it('logs in to Kafka with KAFKA_SASL_*, and refuses half a login (exit 2)', () => {
+    const config = loadGatewayConfig({
+      SIGNAL_BUS: 'kafka',
+      KAFKA_BROKERS: 'k:9092',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'ephemeral-gateway',
+      KAFKA_SASL_PASSWORD: 'pw',
+      KAFKA_SSL: 'true',
+    });
+    expect(config.kafka?.security).toEqual({
+      sasl: { mechanism: 'scram-sha-512', username: 'ephemeral-gateway', password: 'pw' },
+      ssl: { ca: null },
+    });
+    const half = () =>
+      loadGatewayConfig({
+        SIGNAL_BUS: 'kafka',
+        KAFKA_BROKERS: 'k:9092',
+        KAFKA_SASL_USERNAME: 'ephemeral-gateway',
+      });
+    expect(half).toThrow(GatewayConfigError);
+    expect(half).toThrow(/KAFKA_SASL_MECHANISM: required with KAFKA_SASL_USERNAME/);
+    expect(() => loadGatewayConfig({ KAFKA_SASL_USERNAME: 'gateway' })).toThrow(
+      /KAFKA_SASL_USERNAME: only used with KAFKA_BROKERS/,
+    );
   });
 
   it('refuses a Kafka setting without brokers, and unknown buses', () => {
@@ -128,7 +155,7 @@ describe('loadGatewayConfig', () => {
     expect(config.turn).toEqual({
       urls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'],
       secret: 'sixteen-chars-or-more',
-      ttlSeconds: 3600,
+      ttlSeconds: 600,
     });
     expect(loadGatewayConfig({}).turn).toBeNull();
     expect(() => loadGatewayConfig({ TURN_SECRET: 'sixteen-chars-or-more' })).toThrow(/TURN_URLS/);

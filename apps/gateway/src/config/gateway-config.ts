@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 
 import { z } from 'zod';
 
-import { kafkaBrokersSchema } from '@ephemeral/kafka';
+import { kafkaBrokersSchema, type KafkaSecurity, loadKafkaSecurity } from '@ephemeral/kafka';
 
 import type { IceServer } from '@ephemeral/protocol';
 import type { LogLevel } from '@ephemeral/logging';
@@ -59,8 +59,11 @@ export interface GatewayConfig {
   /** From one connection to one target peer: signal bytes per second (burst: two SDPs + 4 KiB). */
   maxSignalBytesPerTargetPerSecond: number;
   signalBus: 'memory' | 'kafka';
-  /** Set when SIGNAL_BUS=kafka or PRESENCE_EVENTS_SOURCE=kafka. */
-  kafka: { brokers: string[]; clientId: string } | null;
+  /**
+   * Set when SIGNAL_BUS=kafka or PRESENCE_EVENTS_SOURCE=kafka. `security`:
+   * the SASL login and TLS (KAFKA_SASL_*, KAFKA_SSL*), null for none.
+   */
+  kafka: { brokers: string[]; clientId: string; security: KafkaSecurity | null } | null;
   /** Where peer-left news comes from: presence's Watch stream or the Kafka events topic. */
   presenceEventsSource: 'watch' | 'kafka';
   /** Set when TURN_SECRET and TURN_URLS are: Welcome carries a short-lived TURN credential. */
@@ -269,9 +272,10 @@ const envSchema = z.object({
     )
     .optional(),
   TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  // 1 h: long enough for one transfer's ICE restarts, short enough that a
-  // leaked credential is useless soon after. coturn checks the expiry.
-  TURN_CREDENTIAL_TTL_SECONDS: wholeNumber(60, 7 * 24 * 3600, 3600),
+  // 10 min: coturn checks the expiry when an allocation is made (a running
+  // one keeps refreshing past it), so a leaked credential opens no relay
+  // 10 min after its Welcome; a resumed or new connection gets a fresh one.
+  TURN_CREDENTIAL_TTL_SECONDS: wholeNumber(60, 7 * 24 * 3600, 600),
   WEB_ROOT: z.string().trim().min(1).optional(),
   // Long enough to tell every client to reconnect and let sockets close;
   // shorter than the usual 30 s Kubernetes termination grace period.
@@ -328,6 +332,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const e = parsed.data;
   const problems: string[] = [];
   const presenceTls = loadPresenceTlsConfig(env, e.GATEWAY_ID, problems);
+  const kafkaSecurity = loadKafkaSecurity(env, Boolean(e.KAFKA_BROKERS), problems);
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
     problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
   }
@@ -382,7 +387,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ),
     maxSignalBytesPerTargetPerSecond: e.MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND,
     signalBus: e.SIGNAL_BUS,
-    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : null,
+    kafka: e.KAFKA_BROKERS
+      ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, security: kafkaSecurity }
+      : null,
     presenceEventsSource,
     turn:
       e.TURN_SECRET && e.TURN_URLS

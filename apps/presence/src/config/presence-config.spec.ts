@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -109,14 +109,42 @@ describe('loadPresenceConfig', () => {
     expect(
       loadPresenceConfig({ KAFKA_BROKERS: '127.0.0.1:19092, kafka-1:9092', KAFKA_CLIENT_ID: 'p1' })
         .kafka,
-    ).toEqual({ brokers: ['127.0.0.1:19092', 'kafka-1:9092'], clientId: 'p1' });
+    ).toEqual({ brokers: ['127.0.0.1:19092', 'kafka-1:9092'], clientId: 'p1', security: null });
     expect(loadPresenceConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.clientId).toBe(
       'ephemeral-presence',
     );
   });
 
+  it('logs in to Kafka with KAFKA_SASL_*, the password read from a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presence-kafka-'));
+    try {
+      const passwordFile = join(dir, 'password');
+      writeFileSync(passwordFile, 'from-the-secret');
+      expect(
+        loadPresenceConfig({
+          KAFKA_BROKERS: 'k:9092',
+          KAFKA_SASL_MECHANISM: 'scram-sha-512',
+          KAFKA_SASL_USERNAME: 'ephemeral-presence',
+          KAFKA_SASL_PASSWORD_FILE: passwordFile,
+        }).kafka?.security,
+      ).toEqual({
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: 'ephemeral-presence',
+          password: 'from-the-secret',
+        },
+        ssl: null,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [{ LEASE_STORE: 'postgres' }, 'LEASE_STORE'],
+    [{ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512' }, 'KAFKA_SASL_USERNAME'],
+    [{ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_PASSWORD_FILE: '/none' }, 'KAFKA_SASL_MECHANISM'],
+    [{ KAFKA_SASL_USERNAME: 'presence' }, 'KAFKA_SASL_USERNAME: only used with KAFKA_BROKERS'],
     [{ LEASE_STORE: 'redis', REDIS_URL: 'http://redis:6379' }, 'REDIS_URL'],
     [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX'],
     [{ KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
-import { kafkaBrokersSchema } from '@ephemeral/kafka';
+import { kafkaBrokersSchema, type KafkaSecurity, loadKafkaSecurity } from '@ephemeral/kafka';
 import {
   checkTlsFiles,
   ConfigError,
@@ -32,8 +32,15 @@ export interface PresenceConfig {
   readonly leaseStore: 'memory' | 'redis';
   /** Set when leaseStore is 'redis'. */
   readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
-  /** Set when KAFKA_BROKERS is: presence events go through Kafka. */
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string } | null;
+  /**
+   * Set when KAFKA_BROKERS is: presence events go through Kafka. `security`:
+   * the SASL login and TLS (KAFKA_SASL_*, KAFKA_SSL*), null for none.
+   */
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly security: KafkaSecurity | null;
+  } | null;
   readonly watchQueueLimit: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -200,6 +207,11 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
     throw new PresenceConfigError(configErrorMessage('presence', configProblems(parsed.error)));
   }
   const e = parsed.data;
+  const kafkaProblems: string[] = [];
+  const kafkaSecurity = loadKafkaSecurity(env, Boolean(e.KAFKA_BROKERS), kafkaProblems);
+  if (kafkaProblems.length > 0) {
+    throw new PresenceConfigError(configErrorMessage('presence', kafkaProblems));
+  }
   let tls: TlsFiles | null = null;
   if (e.PRESENCE_TLS_CERT_FILE && e.PRESENCE_TLS_KEY_FILE && e.PRESENCE_TLS_CA_FILE) {
     tls = {
@@ -226,7 +238,9 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
       e.LEASE_STORE === 'redis'
         ? { url: e.REDIS_URL ?? DEFAULT_REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }
         : null,
-    kafka: e.KAFKA_BROKERS ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID } : null,
+    kafka: e.KAFKA_BROKERS
+      ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, security: kafkaSecurity }
+      : null,
     watchQueueLimit: e.WATCH_QUEUE_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,

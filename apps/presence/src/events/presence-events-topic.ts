@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { KafkaClientTimeouts } from '@ephemeral/kafka';
+import { ensureTopic, type KafkaClientTimeouts } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 import { BusTopics } from '@ephemeral/protocol/presence';
 
@@ -24,22 +24,19 @@ export const PRESENCE_KAFKA_TIMEOUTS: KafkaClientTimeouts = {
   retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 5 },
 };
 
-/** Creates the presence events topic if it is absent (several replicas may race: fine). */
+/**
+ * Creates the presence events topic if it is absent (several replicas may
+ * race: fine). Under ACLs presence may not create topics, and the platform's
+ * (KafkaTopic, tools/kafka/provision.conf) is used as it is.
+ */
 export async function ensurePresenceEventsTopic(admin: Admin, logger: Logger): Promise<void> {
-  const created = await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: PRESENCE_EVENTS_TOPIC,
-        numPartitions: PRESENCE_EVENTS_PARTITIONS,
-        configEntries: [{ name: 'retention.ms', value: String(PRESENCE_EVENTS_RETENTION_MS) }],
-      },
-    ],
-  });
-  if (created) {
-    logger.info(
-      { topic: PRESENCE_EVENTS_TOPIC, partitions: PRESENCE_EVENTS_PARTITIONS },
-      'presence events topic created',
-    );
-  }
+  await ensureTopic(
+    admin,
+    {
+      topic: PRESENCE_EVENTS_TOPIC,
+      numPartitions: PRESENCE_EVENTS_PARTITIONS,
+      configEntries: [{ name: 'retention.ms', value: String(PRESENCE_EVENTS_RETENTION_MS) }],
+    },
+    logger,
+  );
 }
