@@ -32,6 +32,12 @@ echo "==> Kafka"
 bash tools/kafka/kafka.sh install
 bash tools/kafka/kafka.sh start
 kafka_brokers=127.0.0.1:${KAFKA_PORT:-19092}
+# The broker's logins (SASL SCRAM-SHA-512, ACLs per service): KEY=value lines
+# with the password's file, never the password itself.
+credentials=$(bash tools/kafka/kafka.sh credentials presence)
+mapfile -t presence_kafka_env <<<"$credentials"
+credentials=$(bash tools/kafka/kafka.sh credentials gateway)
+mapfile -t gateway_kafka_env <<<"$credentials"
 redis_url=redis://127.0.0.1:${REDIS_PORT:-16379}
 
 if [ "${SKIP_BUILD:-}" != 1 ]; then
@@ -65,7 +71,8 @@ metrics_port() { # $1 index 0-3
 
 presence_target="ipv4:127.0.0.1:${presence_ports[0]},127.0.0.1:${presence_ports[1]}"
 for i in 0 1; do
-  PRESENCE_HOST=127.0.0.1 PRESENCE_PORT=${presence_ports[$i]} PRESENCE_INSTANCE_ID=presence-$((i + 1)) \
+  env "${presence_kafka_env[@]}" \
+    PRESENCE_HOST=127.0.0.1 PRESENCE_PORT=${presence_ports[$i]} PRESENCE_INSTANCE_ID=presence-$((i + 1)) \
     LEASE_STORE=redis REDIS_URL=$redis_url KAFKA_BROKERS=$kafka_brokers \
     METRICS_PORT=$(metrics_port "$i") \
     node dist/apps/presence/apps/presence/src/main.js &
@@ -73,7 +80,8 @@ for i in 0 1; do
   wait_for_port "${presence_ports[$i]}" "$!" "presence-$((i + 1))"
 done
 for i in 0 1; do
-  HOST=127.0.0.1 PORT=${gateway_ports[$i]} GATEWAY_ID=gateway-$((i + 1)) \
+  env "${gateway_kafka_env[@]}" \
+    HOST=127.0.0.1 PORT=${gateway_ports[$i]} GATEWAY_ID=gateway-$((i + 1)) \
     PRESENCE_URL=$presence_target SIGNAL_BUS=kafka KAFKA_BROKERS=$kafka_brokers \
     METRICS_PORT=$(metrics_port $((i + 2))) \
     node dist/apps/gateway/apps/gateway/src/main.js &
@@ -87,7 +95,7 @@ cat <<EOT
     gateway 1     http://127.0.0.1:${gateway_ports[0]}   (ws://127.0.0.1:${gateway_ports[0]}/ws, /readyz)
     gateway 2     http://127.0.0.1:${gateway_ports[1]}   (ws://127.0.0.1:${gateway_ports[1]}/ws, /readyz)
     presence      $presence_target   (gRPC, leases in $redis_url)
-    kafka         $kafka_brokers
+    kafka         $kafka_brokers   (SASL SCRAM-SHA-512: tools/kafka/kafka.sh credentials gateway|presence)
 EOT
 if [ "$metrics_base" = 0 ]; then
   echo "    metrics       on free ports (each process logs \"metrics listening\")"

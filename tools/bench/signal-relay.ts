@@ -17,13 +17,16 @@
  *          [--steps 1000,2000,4000] [--step-seconds 5]
  * Targets: embedded (presence + gateway, in-process bus), kafka (the same
  * with SIGNAL_BUS=kafka against KAFKA_BROKERS, default 127.0.0.1:19092 —
- * start it with tools/kafka/kafka.sh), kafka-2gw (the distributed mode: 2
+ * start it with tools/kafka/kafka.sh, whose `gateway` credentials are used),
+ * kafka-2gw (the distributed mode: 2
  * presence replicas on Redis, 2 gateways on Kafka, every signal crossing
  * from gateway 1 to gateway 2; needs tools/redis/redis.sh too), peerjs (npm
  * `peer`, reference).
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  */
 import { readFileSync } from 'node:fs';
+
+import { kafkaServiceEnv } from '@ephemeral/testing';
 
 import { DistributedTarget } from './relay-targets/distributed-target';
 import { EphemeralTarget } from './relay-targets/ephemeral-target';
@@ -54,6 +57,8 @@ const TARGETS: Record<string, () => RelayTarget> = {
       gatewayEnv: {
         SIGNAL_BUS: 'kafka',
         KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
+        // The local broker's `gateway` login (tools/kafka/kafka.sh).
+        ...kafkaServiceEnv('gateway'),
       },
     }),
   'kafka-2gw': () => new DistributedTarget(),

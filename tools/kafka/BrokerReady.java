@@ -7,8 +7,14 @@
 // an open port alone is not enough, because the socket server starts accepting
 // before the KRaft controller has elected itself and the broker is unfenced.
 //
-// Usage: BrokerReady <bootstrap> <timeoutSeconds>; exit 0 when ready, 1 if not.
+// Usage: BrokerReady <client.properties> <timeoutSeconds>; exit 0 when ready,
+// 1 if not. The properties file names the bootstrap servers and the SASL
+// login (kafka.sh writes it with the admin user's credentials): the password
+// stays out of the command line.
 
+import java.io.FileReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Properties;
@@ -18,11 +24,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 
 public class BrokerReady {
   public static void main(String[] args) throws Exception {
-    String bootstrap = args[0];
     Instant deadline = Instant.now().plusSeconds(Long.parseLong(args[1]));
 
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Reader reader = new FileReader(args[0], StandardCharsets.UTF_8)) {
+      props.load(reader);
+    }
+    String bootstrap = props.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
     // Short per-request timeouts so one slow attempt cannot eat the whole budget.
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");

@@ -4,10 +4,28 @@
 # broker jars come from Maven Central through tools/kafka/pom.xml.
 #
 #   tools/kafka/kafka.sh install   fetch the jars into .cache/kafka/<version>/libs
-#   tools/kafka/kafka.sh start     format storage if needed, start, wait until ready
+#   tools/kafka/kafka.sh start     format storage if needed, start, wait until ready,
+#                                  provision topics, users and ACLs (provision.conf)
 #   tools/kafka/kafka.sh status    exit 0 when running and answering metadata
 #   tools/kafka/kafka.sh stop      SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT
-#   tools/kafka/kafka.sh reset     stop and delete the data dir (topics, offsets)
+#   tools/kafka/kafka.sh reset     stop and delete the data dir (topics, offsets,
+#                                  credentials)
+#   tools/kafka/kafka.sh credentials <user>
+#                                  the client settings of a service user (gateway,
+#                                  presence) as KEY=value lines: KAFKA_SASL_MECHANISM,
+#                                  KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (a
+#                                  path, not the secret); needs a `start` first
+#
+# Secured as in k8s (docs/security.md, "Kafka authentication and ACLs"): every
+# listener speaks SASL_PLAINTEXT, so no client gets in without a password.
+# Services log in with SCRAM-SHA-512 as `gateway` or `presence` and may do
+# only what their ACLs in provision.conf allow (StandardAuthorizer; no ACL, no
+# access). `admin` is the super user: PLAIN, defined in the broker's own
+# config so that it exists before any metadata does; the broker uses it for
+# its own connections (the controller port too), and so do this script and
+# the tests that need to see everything. Passwords are random, generated once
+# per data dir into <data dir>/credentials/<user>.password (mode 600), and
+# reach the Java tools in files, never on a command line.
 #
 # Environment (defaults in brackets):
 #   KAFKA_VERSION          broker version [the <kafka.version> in pom.xml]
@@ -43,6 +61,12 @@ LOG_FILE="$KAFKA_DATA_DIR/kafka.log"
 CONFIG_FILE="$KAFKA_DATA_DIR/server.properties"
 LOG_DIRS="$KAFKA_DATA_DIR/kraft-logs"
 FORMATTED_BY="$KAFKA_DATA_DIR/formatted-by-version"
+CREDENTIALS_DIR="$KAFKA_DATA_DIR/credentials"
+ADMIN_CONFIG="$CREDENTIALS_DIR/admin.properties"
+PROVISION_CONF="$SCRIPT_DIR/provision.conf"
+# Written into server.properties; a running broker started from a config
+# without this line (an older kafka.sh: no SASL) is restarted by `start`.
+CONFIG_LAYOUT="sasl-scram-acls-1"
 
 log() { printf '[kafka] %s\n' "$*"; }
 die() { printf '[kafka] error: %s\n' "$*" >&2; exit 1; }
@@ -89,21 +113,82 @@ port_open() {
 
 broker_ready() {
   # $1 = seconds the probe may keep retrying.
-  java -cp "$LIBS_DIR/*" "$SCRIPT_DIR/BrokerReady.java" "$BOOTSTRAP" "$1"
+  java -cp "$LIBS_DIR/*" "$SCRIPT_DIR/BrokerReady.java" "$ADMIN_CONFIG" "$1"
+}
+
+# The users provision.conf grants ACLs to.
+service_users() { awk '$1 == "acl" { print $2 }' "$PROVISION_CONF" | sort -u; }
+
+password_of() { cat "$CREDENTIALS_DIR/$1.password"; }
+
+# A random password per user, kept for the life of the data dir. printf is a
+# shell builtin: the secret never appears in a process's argv.
+ensure_credentials() {
+  mkdir -p "$CREDENTIALS_DIR"
+  chmod 700 "$CREDENTIALS_DIR"
+  local user file password
+  for user in admin $(service_users); do
+    file="$CREDENTIALS_DIR/$user.password"
+    [[ -s "$file" ]] && continue
+    password="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+    (umask 077 && printf '%s' "$password" >"$file")
+  done
+  # The admin client config of BrokerReady and Provision (Java properties).
+  (
+    umask 077
+    cat >"$ADMIN_CONFIG" <<EOF
+bootstrap.servers=$BOOTSTRAP
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$(password_of admin)";
+EOF
+  )
+}
+
+provision() {
+  # $1 = seconds to wait for readiness first.
+  # No log4j2 config: its default prints errors only, not the client's INFO lines.
+  java -cp "$LIBS_DIR/*" "$SCRIPT_DIR/Provision.java" "$ADMIN_CONFIG" "$PROVISION_CONF" "$CREDENTIALS_DIR" "$1" \
+    | sed -u 's/^/[kafka] provision: /'
+  return "${PIPESTATUS[0]}"
 }
 
 write_config() {
-  cat >"$CONFIG_FILE" <<EOF
+  local admin_password plain_jaas
+  admin_password="$(password_of admin)"
+  # The super user, for the broker's own connections and for admin tools.
+  plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$admin_password\" user_admin=\"$admin_password\";"
+  # It holds the admin password: readable by this user only.
+  (
+    umask 077
+    cat >"$CONFIG_FILE" <<EOF
 # Written by tools/kafka/kafka.sh; edits are overwritten on every start.
+# layout: $CONFIG_LAYOUT
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=CLIENT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=CLIENT://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
 log.dirs=$LOG_DIRS
+
+# Authentication. Services: SCRAM-SHA-512, credentials in the metadata log
+# (set by Provision.java). admin: PLAIN, defined here, so the broker and the
+# controller can log in before any SCRAM credential exists.
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.client.plain.sasl.jaas.config=$plain_jaas
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=$plain_jaas
+sasl.mechanism.inter.broker.protocol=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+
+# Authorization: nothing without an ACL (provision.conf), but for the super user.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
 
 # One node: every internal topic must accept replication factor 1.
 offsets.topic.replication.factor=1
@@ -118,7 +203,8 @@ transaction.state.log.num.partitions=3
 
 # Tests join groups constantly; the default 3 s delay would slow every one.
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
+# As in k8s: topics come from provision.conf (Strimzi: KafkaTopic resources).
+auto.create.topics.enable=false
 # Several partitions so keyed ordering is actually exercised.
 num.partitions=3
 
@@ -132,6 +218,7 @@ num.network.threads=2
 num.io.threads=2
 num.recovery.threads.per.data.dir=1
 EOF
+  )
 }
 
 format_storage() {
@@ -167,11 +254,17 @@ start() {
   need_java
   local pid
   if pid="$(running_pid)"; then
-    if broker_ready 10 >/dev/null; then
+    if ! current_layout; then
+      # Started by an older kafka.sh (no SASL, no ACLs): not the broker the
+      # clients now expect. Its data is kept.
+      log "pid $pid runs an older configuration (not $CONFIG_LAYOUT): restarting it"
+      stop
+    elif broker_ready 10 >/dev/null; then
       log "already running (pid $pid), bootstrap $BOOTSTRAP"
       return 0
+    else
+      die "pid $pid is running but not answering; see $LOG_FILE or run '$0 stop'"
     fi
-    die "pid $pid is running but not answering; see $LOG_FILE or run '$0 stop'"
   fi
   local port
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
@@ -180,6 +273,7 @@ start() {
 
   mkdir -p "$KAFKA_DATA_DIR"
   : >"$LOG_FILE"
+  ensure_credentials
   write_config
   format_storage
 
@@ -208,16 +302,20 @@ start() {
   done
   local left=$((KAFKA_START_TIMEOUT - waited))
   ((left >= 10)) || left=10
-  broker_ready "$left" || fail_start "broker not ready after ${KAFKA_START_TIMEOUT}s"
-  log "ready after ~$((SECONDS))s, bootstrap $BOOTSTRAP"
+  # Waits for readiness, then sets the topics, SCRAM credentials and ACLs.
+  provision "$left" || fail_start "broker not ready or not provisioned after ${KAFKA_START_TIMEOUT}s"
+  log "ready after ~$((SECONDS))s, bootstrap $BOOTSTRAP (SASL_PLAINTEXT)"
   echo "KAFKA_BROKERS=$BOOTSTRAP"
 }
+
+current_layout() { grep -qxF "# layout: $CONFIG_LAYOUT" "$CONFIG_FILE" 2>/dev/null; }
 
 stop() { daemon_stop "$PID_FILE" 'kafka\.Kafka' "$KAFKA_STOP_TIMEOUT"; }
 
 status() {
   local pid
   pid="$(running_pid)" || { log "not running"; return 1; }
+  current_layout || { log "pid $pid runs an older configuration; '$0 start' restarts it"; return 1; }
   broker_ready 5 >/dev/null || { log "pid $pid running but not ready"; return 1; }
   log "running (pid $pid, Kafka $KAFKA_VERSION), bootstrap $BOOTSTRAP"
 }
@@ -231,10 +329,22 @@ reset() {
   rm -rf "$KAFKA_DATA_DIR"
 }
 
+credentials() {
+  local user=${1:-}
+  service_users | grep -qxF -- "$user" \
+    || die "usage: $0 credentials <user>; users: $(service_users | tr '\n' ' ')"
+  local file="$CREDENTIALS_DIR/$user.password"
+  [[ -s "$file" ]] || die "no credentials in $CREDENTIALS_DIR yet; run '$0 start'"
+  echo "KAFKA_SASL_MECHANISM=scram-sha-512"
+  echo "KAFKA_SASL_USERNAME=$user"
+  echo "KAFKA_SASL_PASSWORD_FILE=$file"
+}
+
 case "${1:-}" in
   install | start | stop | status | reset) "$1" ;;
+  credentials) credentials "${2:-}" ;;
   *)
-    echo "usage: $0 {install|start|stop|status|reset}" >&2
+    echo "usage: $0 {install|start|stop|status|reset|credentials <user>}" >&2
     exit 2
     ;;
 esac

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // Smoke test: does kafkajs (the client the gateway uses) work against the local
-// broker that tools/kafka/kafka.sh starts? It walks the path the signaling bus
-// takes: create a topic, join a consumer group at the latest offset, produce
-// keyed records one by one, consume them, and check per-key order. It prints a
-// rough produce→consume latency. Evidence for docs/decisions/0002.
+// broker that tools/kafka/kafka.sh starts? It checks the logins first (no
+// credentials: refused; SCRAM-SHA-512 as the `gateway` user: accepted), then,
+// as the broker's admin, walks the path the signaling bus takes: create a
+// topic, join a consumer group at the latest offset, produce keyed records one
+// by one, consume them, and check per-key order. It prints a rough
+// produce→consume latency. Evidence for docs/decisions/0002.
 //
-//   node tools/kafka/smoke-kafkajs.mjs      (KAFKA_BROKERS or KAFKA_PORT to override)
+//   node tools/kafka/smoke-kafkajs.mjs      (KAFKA_BROKERS or KAFKA_PORT to override,
+//                                            KAFKA_DATA_DIR for the credentials)
 //
 // Exit 0 on success, 1 on any failure or when the whole run exceeds the deadline.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
@@ -24,6 +30,14 @@ const PARTITIONS = 3;
 // Hard stop well under a minute, so a hung client can never stall CI.
 const DEADLINE_MS = 50_000;
 
+// The passwords kafka.sh generated (<data dir>/credentials/<user>.password).
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CREDENTIALS = join(
+  resolve(REPO_ROOT, process.env.KAFKA_DATA_DIR ?? '.cache/kafka/run'),
+  'credentials',
+);
+const password = (user) => readFileSync(join(CREDENTIALS, `${user}.password`), 'utf8');
+
 const runId = `${Date.now()}-${process.pid}`;
 const topic = `smoke.kafkajs.${runId}`;
 const groupId = `smoke-kafkajs-${runId}`;
@@ -33,16 +47,20 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, DEADLINE_MS);
 
-const kafka = new Kafka({
-  clientId: 'smoke-kafkajs',
-  brokers: BROKERS,
-  logLevel: logLevel.WARN,
-  connectionTimeout: 3_000,
-  requestTimeout: 10_000,
-  // Few retries: an unsupported API version should surface as an error quickly,
-  // not after kafkajs's default backoff of about half a minute.
-  retry: { retries: 2, initialRetryTime: 200 },
-});
+const client = (sasl, level = logLevel.WARN) =>
+  new Kafka({
+    clientId: 'smoke-kafkajs',
+    brokers: BROKERS,
+    ...(sasl ? { sasl } : {}),
+    logLevel: level,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    // Few retries: an unsupported API version should surface as an error quickly,
+    // not after kafkajs's default backoff of about half a minute.
+    retry: { retries: 2, initialRetryTime: 200 },
+  });
+// The super user (PLAIN): creating and deleting a topic of its own needs it.
+const kafka = client({ mechanism: 'plain', username: 'admin', password: password('admin') });
 const admin = kafka.admin();
 // The Java-compatible murmur2 partitioner, so a key lands on the same partition
 // whichever client produced it.
@@ -82,6 +100,32 @@ const percentile = (sorted, p) =>
 async function main() {
   console.log(`kafkajs smoke test against ${BROKERS.join(',')}, topic ${topic}`);
 
+  await step('no credentials: refused', async () => {
+    const anonymous = client(undefined, logLevel.NOTHING).admin();
+    // connect() alone may succeed: ApiVersions is answered before SASL.
+    const refused = await anonymous
+      .connect()
+      .then(() => anonymous.listTopics())
+      .then(
+        () => false,
+        () => true,
+      );
+    await anonymous.disconnect().catch(() => undefined);
+    if (!refused) throw new Error('the broker accepted a client without credentials');
+  });
+  await step('SCRAM-SHA-512 login as gateway', async () => {
+    const gateway = client({
+      mechanism: 'scram-sha-512',
+      username: 'gateway',
+      password: password('gateway'),
+    }).admin();
+    try {
+      await gateway.connect();
+      await gateway.listTopics();
+    } finally {
+      await gateway.disconnect().catch(() => undefined);
+    }
+  });
   await step('admin connect', () => admin.connect());
   const cluster = await step('describe cluster', () => admin.describeCluster());
   console.log(

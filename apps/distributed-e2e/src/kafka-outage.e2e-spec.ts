@@ -48,7 +48,11 @@ describe('Kafka outage under running gateways', () => {
         return '';
       });
     }
-    stack = await DistributedStack.start({ kafkaBrokers: brokers, redisUrl: DEFAULT_REDIS_URL });
+    stack = await DistributedStack.start({
+      kafkaBrokers: brokers,
+      kafkaInstance: kafka,
+      redisUrl: DEFAULT_REDIS_URL,
+    });
   }, 180_000);
 
   afterAll(async () => {

@@ -6,6 +6,8 @@ import {
   ensureKafka,
   ensureRedis,
   eventually,
+  kafkaAdminSasl,
+  kafkaServiceEnv,
 } from '@ephemeral/testing';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -51,6 +53,7 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
         REDIS_KEY_PREFIX: KEY_PREFIX,
         KAFKA_BROKERS: DEFAULT_KAFKA_BROKERS,
         KAFKA_CLIENT_ID: `presence-e2e-${instance}`,
+        ...kafkaServiceEnv('presence'),
         LEASE_REAPER_INTERVAL_MS: '100',
       },
       REPLICA_READY_MS,
@@ -64,10 +67,12 @@ describe('distributed presence: two replicas on Redis and Kafka', () => {
       watcherOnTwo = new PresenceWatcher(two.presence);
       await watcherOnTwo.ready;
 
-      // Read the topic as any other service would; only this run's peers count.
+      // Read the topic as any other service would; only this run's peers
+      // count. As the broker's admin: its group is none of the services'.
       const kafka = new Kafka({
         clientId: `presence-e2e-reader-${RUN}`,
         brokers: [DEFAULT_KAFKA_BROKERS],
+        sasl: kafkaAdminSasl(),
         logLevel: logLevel.NOTHING,
       });
       consumer = kafka.consumer({ groupId: `presence-e2e-reader-${RUN}`, maxWaitTimeInMs: 200 });

@@ -4,6 +4,7 @@ import {
   ensureKafka,
   eventually,
   INFRASTRUCTURE_TIMEOUT_MS,
+  kafkaServiceEnv,
   MetricsSnapshot,
 } from '@ephemeral/testing';
 import { type ServiceError, status } from '@grpc/grpc-js';
@@ -199,6 +200,7 @@ describe('presence /metrics with Kafka (events published and read back)', () => 
         PRESENCE_INSTANCE_ID: `presence-metrics-e2e-${run}`,
         KAFKA_BROKERS: DEFAULT_KAFKA_BROKERS,
         KAFKA_CLIENT_ID: `presence-metrics-e2e-${run}`,
+        ...kafkaServiceEnv('presence'),
       },
       60_000,
     );

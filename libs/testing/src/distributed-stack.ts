@@ -5,6 +5,7 @@ import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { PresenceServiceClient } from '@ephemeral/protocol/presence';
 
 import { freePort } from './free-port';
+import { type KafkaInstance, kafkaServiceEnv } from './local-infrastructure';
 import { metricsPortOf, MetricsSnapshot } from './metrics-snapshot';
 import { ServiceProcess } from './service-process';
 import { SignalingClient } from './signaling-client';
@@ -13,6 +14,12 @@ import { builtAppEntry } from './workspace-paths';
 export interface DistributedStackOptions {
   /** Bootstrap brokers (e.g. from ensureKafka()). */
   kafkaBrokers: string;
+  /**
+   * The local broker they belong to, for its credentials: presence logs in
+   * as `presence`, gateways as `gateway` (kafkaServiceEnv). Default: the
+   * shared broker of ensureKafka().
+   */
+  kafkaInstance?: KafkaInstance;
   /** Redis for the presence replicas' shared leases (e.g. from ensureRedis()). */
   redisUrl: string;
   presenceReplicas?: number;
@@ -111,6 +118,7 @@ export class DistributedStack {
         REDIS_URL: this.options.redisUrl,
         REDIS_KEY_PREFIX: this.redisKeyPrefix,
         KAFKA_BROKERS: this.options.kafkaBrokers,
+        ...kafkaServiceEnv('presence', this.options.kafkaInstance),
         // Replicas would collide on the default 9464.
         METRICS_PORT: '0',
         ...this.options.presenceEnv,
@@ -134,6 +142,7 @@ export class DistributedStack {
         PRESENCE_URL: this.presenceTarget,
         SIGNAL_BUS: 'kafka',
         KAFKA_BROKERS: this.options.kafkaBrokers,
+        ...kafkaServiceEnv('gateway', this.options.kafkaInstance),
         METRICS_PORT: '0',
         ...this.options.gatewayEnv,
       },

@@ -25,12 +25,17 @@ export {
   ensureKafka,
   ensureRedis,
   INFRASTRUCTURE_TIMEOUT_MS,
+  kafkaAdminSasl,
+  kafkaCredentialsDir,
   kafkaRunning,
+  kafkaServiceEnv,
+  kafkaServiceSasl,
   redisRunning,
   resetKafka,
   stopKafka,
   stopRedis,
   type KafkaInstance,
+  type KafkaServiceUser,
 } from './local-infrastructure';
 export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 export { readZip, type ZipArchive, type ZipFileRecord } from './zip-reader';

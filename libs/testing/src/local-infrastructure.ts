@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+import type { SASLOptions } from 'kafkajs';
 
 import { workspaceRoot } from './workspace-paths';
 
@@ -10,6 +13,8 @@ import { workspaceRoot } from './workspace-paths';
  */
 
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:19092';
+/** kafka.sh's default KAFKA_DATA_DIR, relative to the workspace root. */
+const DEFAULT_KAFKA_DATA_DIR = '.cache/kafka/run';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
 // A cold install downloads ~65 MB of jars; a cold start takes ~5-10 s on 2
@@ -58,6 +63,50 @@ async function mustRun(
   const { ok, output } = await runScript(script, command, env);
   if (!ok) throw new Error(`${script} ${command} failed:\n${output}`);
   return output;
+}
+
+/** The service users of the local broker (tools/kafka/provision.conf grants their ACLs). */
+export type KafkaServiceUser = 'gateway' | 'presence';
+
+/**
+ * Where kafka.sh keeps a broker's passwords, `<user>.password` each
+ * (`kafka.sh credentials <user>` prints the same paths). They exist once the
+ * broker was started (ensureKafka).
+ */
+export function kafkaCredentialsDir(instance?: KafkaInstance): string {
+  const dataDir = instance?.dataDir ?? DEFAULT_KAFKA_DATA_DIR;
+  return join(isAbsolute(dataDir) ? dataDir : join(workspaceRoot, dataDir), 'credentials');
+}
+
+/**
+ * The env that logs a gateway or presence process in to the local broker as
+ * `user`: SCRAM-SHA-512, the password in a file (KAFKA_SASL_PASSWORD_FILE),
+ * so no secret is in the environment or on a command line.
+ */
+export function kafkaServiceEnv(
+  user: KafkaServiceUser,
+  instance?: KafkaInstance,
+): Record<string, string> {
+  return {
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: user,
+    KAFKA_SASL_PASSWORD_FILE: join(kafkaCredentialsDir(instance), `${user}.password`),
+  };
+}
+
+/** A kafkajs login to the local broker as a service user, with that user's ACLs. */
+export function kafkaServiceSasl(user: KafkaServiceUser, instance?: KafkaInstance): SASLOptions {
+  const password = readFileSync(join(kafkaCredentialsDir(instance), `${user}.password`), 'utf8');
+  return { mechanism: 'scram-sha-512', username: user, password };
+}
+
+/**
+ * A kafkajs login as the broker's super user `admin` (PLAIN): for test
+ * clients that read what the services wrote, in groups of their own.
+ */
+export function kafkaAdminSasl(instance?: KafkaInstance): SASLOptions {
+  const password = readFileSync(join(kafkaCredentialsDir(instance), 'admin.password'), 'utf8');
+  return { mechanism: 'plain', username: 'admin', password };
 }
 
 /** Whether the broker answers metadata now. */
