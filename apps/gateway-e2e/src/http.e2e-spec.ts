@@ -27,6 +27,18 @@ describe('gateway HTTP: probes and the web app', () => {
     rmSync(webRoot, { recursive: true, force: true });
   });
 
+  it('an unknown address asked for as a page gets the app (status 404); others keep JSON', async () => {
+    const page = await fetch(`${stack.httpUrl}/no/such/page`, {
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+    });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toBe(INDEX_HTML);
+    const api = await fetch(`${stack.httpUrl}/no/such/page`, { headers: { accept: '*/*' } });
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ statusCode: 404 });
+  });
+
   it('GET /healthz is 200 while the process runs', async () => {
     const response = await fetch(`${stack.httpUrl}/healthz`);
     expect(response.status).toBe(200);

@@ -12,6 +12,7 @@ import { startMetricsServer } from '@ephemeral/server-runtime';
 import type { GatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
 import { TrustedProxies } from './http/client-address';
+import { HtmlNotFoundFilter } from './http/html-not-found.filter';
 import { securityHeaders } from './http/security-headers';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service';
 import { NestPinoLogger } from './lifecycle/nest-pino-logger';
@@ -52,6 +53,7 @@ export async function bootstrapGateway(
   // Hashed bundles and assets; index.html goes through WebAppController
   // (index: false) so it is never cached and the SPA routes share it.
   app.useStaticAssets(config.webRoot, { index: false, fallthrough: true, maxAge: '1h' });
+  app.useGlobalFilters(new HtmlNotFoundFilter(config.webRoot));
   app.useWebSocketAdapter(new GatewayWsAdapter(app, config, logger));
   // Before the public port, so a ready gateway is always scrapable.
   const metricsServer = await startMetricsServer(registry, config.metrics, logger);

@@ -106,6 +106,16 @@ describe('web app: refusals and endings', () => {
     expect(await peer.page.content()).not.toContain('top-secret-plans');
   }
 
+  it("shows the app's own page for an unknown address, with a way back", async () => {
+    const visitor = await launch('rx-404');
+    const response = await visitor.page.goto(`${stack.origin}/no/such/page`);
+    expect(response?.status()).toBe(404);
+    await visitor.page.locator('[data-testid=not-found]').waitFor({ timeout: 10_000 });
+    expect(await visitor.page.title()).toBe('Page not found · Ephemeral Share');
+    await visitor.page.getByRole('link', { name: 'Send files' }).click();
+    await visitor.page.locator('[data-testid=file-input]').waitFor({ state: 'attached' });
+  });
+
   it('says "no longer available" for a link to a peer that is not online', async () => {
     const receiver = await launch('rx-wrong-link');
     await receiver.page.goto(

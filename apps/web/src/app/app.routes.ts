@@ -11,5 +11,9 @@ export const routes: Routes = [
     loadComponent: () => import('./receive/receive-page').then((m) => m.ReceivePage),
     title: 'Receive files · Ephemeral Share',
   },
-  { path: '**', redirectTo: '' },
+  {
+    path: '**',
+    loadComponent: () => import('./not-found/not-found-page').then((m) => m.NotFoundPage),
+    title: 'Page not found · Ephemeral Share',
+  },
 ];
