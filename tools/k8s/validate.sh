@@ -303,6 +303,54 @@ consistency_checks() {
     log "FAIL Kafka $deployed in k8s/base/kafka/kafka.yaml, but the tests run $tested (tools/kafka/pom.xml): majors differ"
     failed=1
   fi
+  coturn_checks || failed=1
+  return "$failed"
+}
+
+# coturn: turnserver.conf listens and relays on the ports the Deployment
+# declares and the NetworkPolicy lets in (apps/turn-e2e runs that config on
+# other ports, so only this catches a port changed in one place), and the
+# secret reaches coturn as a file, never on its command line.
+coturn_checks() {
+  local base="${K8S_DIR:-$root/k8s}/base" failed=0
+  local conf="$base/coturn/turnserver.conf" deployment="$base/coturn/deployment.yaml"
+  local policy="$base/network/coturn.yaml"
+  conf_value() { sed -n "s/^$1=\([0-9]*\)$/\1/p" "$conf"; }
+  # containerPort of the port named $1 (the line after "- name: $1").
+  container_port() { sed -n "/^[[:space:]]*- name: $1\$/{n;s/^[[:space:]]*containerPort: //p;}" "$deployment"; }
+  # The NetworkPolicy's ingress ports as "port[-endPort]/protocol" words.
+  local policy_ports
+  policy_ports=$(awk '
+    /^[[:space:]]*- port:/ { if (port != "") print port end "/" proto; port = $3; end = ""; proto = "" }
+    /^[[:space:]]*endPort:/ { end = "-" $2 }
+    /^[[:space:]]*protocol:/ { proto = $2 }
+    /^[[:space:]]*egress:/ { if (port != "") print port end "/" proto; port = ""; exit }
+  ' "$policy")
+  local listen tls min max
+  listen=$(conf_value listening-port)
+  tls=$(conf_value tls-listening-port)
+  min=$(conf_value min-port)
+  max=$(conf_value max-port)
+  local name expected
+  for name in turn-udp turn-tcp turns-tcp; do
+    expected=$listen
+    [[ "$name" == turns-tcp ]] && expected=$tls
+    if [[ -z "$expected" || "$(container_port "$name")" != "$expected" ]]; then
+      log "FAIL coturn containerPort $name is '$(container_port "$name")', turnserver.conf says '$expected'"
+      failed=1
+    fi
+  done
+  for expected in "$listen/UDP" "$listen/TCP" "$tls/TCP" "$min-$max/UDP"; do
+    if ! grep -qx -- "$expected" <<<"$policy_ports"; then
+      log "FAIL NetworkPolicy coturn does not let in $expected (turnserver.conf); it has: $(tr "\n" " " <<<"$policy_ports")"
+      failed=1
+    fi
+  done
+  if grep -q -- '--static-auth-secret\|secretKeyRef' "$deployment"; then
+    log "FAIL k8s/base/coturn/deployment.yaml passes the TURN secret on a command line or in an env var; mount it as a file (render-config.sh)"
+    failed=1
+  fi
+  ((failed == 0)) && log "ok   coturn: ports agree (turnserver.conf, Deployment, NetworkPolicy); secret from a file"
   return "$failed"
 }
 
