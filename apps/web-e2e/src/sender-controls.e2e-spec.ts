@@ -1,5 +1,6 @@
+import type { WebSocketRoute } from 'playwright-core';
 import { BrowserPeers } from './browser-peer';
-import { shareFiles, waitForReceiveState } from './pages';
+import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
 import { TestFiles } from './test-files';
 
@@ -44,9 +45,54 @@ describe('web app: what the sender controls', () => {
     expect(await sender.page.locator('[data-testid=share-link]').count()).toBe(0);
     // The receiver hears it at once (the sender's Bye), not after a timeout.
     await waitForReceiveState(receiver.page, 'sender-left', 5_000);
-    // And the link leads nowhere now.
+    // And the link leads nowhere now: "closed the share" while the page
+    // still relays its Byes, "no longer available" once the server forgot it.
     await late.page.goto(link);
-    await waitForReceiveState(late.page, 'unavailable', 15_000);
+    await late.page
+      .locator(
+        '[data-testid=receive-state][data-state=sender-left], [data-testid=receive-state][data-state=unavailable]',
+      )
+      .waitFor({ state: 'attached', timeout: 10_000 });
+  });
+
+  it('says at once when the server is unreachable, keeps receivers downloading, and recovers by itself', async () => {
+    const big = files.create('outage/big.bin', 60 * MB);
+    const [sender, receiver] = await Promise.all([
+      browsers.launch('tx-outage'),
+      browsers.launch('rx-outage'),
+    ]);
+    // The sender's path to the server: cut at will, as a lost network or
+    // a restarting gateway would; every reconnect attempt fails while cut.
+    let reachable = true;
+    const open: WebSocketRoute[] = [];
+    await sender.page.routeWebSocket(/\/ws$/, (ws) => {
+      if (!reachable) return void ws.close({ code: 1011, reason: 'unreachable' });
+      ws.connectToServer();
+      open.push(ws);
+    });
+    const link = await shareFiles(sender.page, stack.origin, [big]);
+    await receiver.page.goto(link);
+    await waitForReceiveState(receiver.page, 'ready');
+    await receiver.page.click('[data-testid=download-all]');
+    await receiver.page
+      .locator('[data-testid=file-list] li[data-state=downloading]')
+      .waitFor({ timeout: 15_000 });
+
+    reachable = false;
+    for (const ws of open.splice(0)) await ws.close({ code: 1011, reason: 'unreachable' });
+    await sender.page.locator('[data-testid=server-unreachable]').waitFor({ timeout: 3_000 });
+    // The download does not need the server.
+    expect(await waitForFilesSettled(receiver.page, 1, 60_000)).toEqual({ 'big.bin': 'verified' });
+
+    reachable = true;
+    await sender.page
+      .locator('[data-testid=server-unreachable]')
+      .waitFor({ state: 'detached', timeout: 15_000 });
+    // Resumed with the same ID: the same link works for a new receiver.
+    expect(await sender.page.locator('[data-testid=share-lost]').count()).toBe(0);
+    const late = await browsers.launch('rx-after-outage');
+    await late.page.goto(link);
+    await waitForReceiveState(late.page, 'ready');
   });
 
   it('removing every file keeps the share (and says so) until it is stopped', async () => {

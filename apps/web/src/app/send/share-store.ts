@@ -1,6 +1,7 @@
 import { DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry } from '@ephemeral/protocol';
 import { PAGE_ENVIRONMENT } from '../page-environment';
+import type { SignalingState } from '../signaling/signaling-client';
 import { shareLink } from '../share/share-link';
 import { formatLinkFragment } from '../transfer/auth/link-fragment';
 import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
@@ -19,6 +20,8 @@ export class ShareStore {
   readonly receivers = signal<ReceiverStatus[]>([]);
   /** The gateway gave up on us (or gave us a new ID): the link is dead. */
   readonly lost = signal(false);
+  /** The gateway connection: 'reconnecting' while the server cannot be reached. */
+  readonly server = signal<SignalingState>('connecting');
   /** Files were added at least once: the link has been handed out (ADR 0013). */
   readonly started = signal(false);
   /** The sender ended the share: the link no longer works. */
@@ -41,6 +44,7 @@ export class ShareStore {
     this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));
     this.host.on('receivers', (receivers) => this.receivers.set(receivers));
     this.signaling.on('lost', () => this.lost.set(true));
+    this.signaling.on('state', (state) => this.server.set(state));
     // The link exists once the gateway named this page and the certificate
     // it pins exists.
     Promise.all([this.signaling.connect(), this.certificate])

@@ -35,9 +35,9 @@ type HostEvents = {
 export class ShareHost extends Emitter<HostEvents> {
   private readonly files: SharedFile[] = [];
   private readonly receivers = new Map<string, ServedReceiver>();
+  private closed = false;
   private readonly statuses = new Map<string, ReceiverStatus>();
   private nextFileId = 1;
-  private readonly unsubscribe: Array<() => void> = [];
   private readonly digests: SharedFileDigests;
 
   constructor(
@@ -53,10 +53,9 @@ export class ShareHost extends Emitter<HostEvents> {
   ) {
     super();
     this.digests = new SharedFileDigests(hash);
-    this.unsubscribe.push(
-      signaling.on('signal', (from, signal) => void this.onSignal(from, signal)),
-      signaling.on('peerLeft', (left) => this.onPeerLeft(left)),
-    );
+    // For the page's lifetime: the page closes the signaling client itself.
+    signaling.on('signal', (from, signal) => void this.onSignal(from, signal));
+    signaling.on('peerLeft', (left) => this.onPeerLeft(left));
   }
 
   get sharedFiles(): readonly SharedFile[] {
@@ -88,13 +87,17 @@ export class ShareHost extends Emitter<HostEvents> {
     this.filesChanged();
   }
 
-  /** Ends the share: tells every receiver, closes every connection. */
+  /**
+   * Ends the share: tells every receiver, closes every connection. Offers
+   * that still arrive (the page's socket may stay open a moment to relay
+   * the Byes) are answered with the same Bye.
+   */
   close(): void {
+    this.closed = true;
     for (const receiver of [...this.receivers.values()]) {
       receiver.sendBye('sender-left');
       receiver.end('left');
     }
-    for (const off of this.unsubscribe) off();
   }
 
   private filesChanged(): void {
@@ -121,6 +124,12 @@ export class ShareHost extends Emitter<HostEvents> {
   }
 
   private async onOffer(from: string, sdp: string, mac: Uint8Array): Promise<void> {
+    if (this.closed) {
+      this.signaling.sendSignal(from, {
+        payload: { $case: 'bye', value: { reason: 'sender-left' } },
+      });
+      return;
+    }
     // First, so that everything below runs without an await in between.
     const certificate = await this.certificate.catch(() => null);
     const myId = this.signaling.peerId;
