@@ -41,6 +41,8 @@ step "install npm dependencies" bash tools/ensure-deps.sh || {
 step "install Chromium for browser tests" bash tools/browsers/ensure-chromium.sh
 step "install Firefox ESR for browser tests" bash tools/browsers/ensure-firefox.sh
 step "install zip readers for the zip interop spec (unzip, python3, 7-Zip)" bash tools/zip/ensure-zip-tools.sh
+# The TURN suite (apps/turn-e2e) starts and stops its own coturn on loopback.
+step "install coturn for the TURN suite (turnserver, turnutils_uclient)" bash tools/coturn/coturn.sh install
 # Integration suites talk to a real Redis and a real Kafka broker on loopback.
 # Started here (idempotent); whatever this script started, it stops at the end.
 started_here=()
