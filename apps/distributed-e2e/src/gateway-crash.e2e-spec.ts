@@ -43,8 +43,9 @@ describe('kill -9 of a gateway (distributed mode)', () => {
     b.signal(a.peerId, signals.answer());
     expect((await a.next('signal')).from).toBe(b.peerId);
 
-    // C and D trickle candidates to each other the whole time, 50/s each way
-    // (the per-connection limit is 50/s with a burst of 100).
+    // C and D trickle candidates to each other the whole time, 8/s each way:
+    // under the per-sender→target limit (10/s, burst 50), as a browser's
+    // trickle is; a faster pace would be refused RATE_LIMITED by design.
     let sent = 0;
     let trickling = true;
     const trickle = (async () => {
@@ -52,7 +53,7 @@ describe('kill -9 of a gateway (distributed mode)', () => {
         c.signal(d.peerId, signals.candidate(sent));
         d.signal(c.peerId, signals.candidate(sent));
         sent += 1;
-        await sleep(25); // the trickle's pace
+        await sleep(125); // the trickle's pace
       }
     })();
 
@@ -61,6 +62,7 @@ describe('kill -9 of a gateway (distributed mode)', () => {
       description: 'C and D trickling candidates to each other',
     });
     const killedAt = Date.now();
+    const sentBeforeKill = sent;
     await stack.gateways[0].kill9();
     const left = await b.next('peerLeft', (LEASE_TTL_SECONDS + 3) * 1000);
     const noticeMs = Date.now() - killedAt;
@@ -90,7 +92,8 @@ describe('kill -9 of a gateway (distributed mode)', () => {
       expect(receiver.pending('error')).toBe(0);
       expect(receiver.isClosed).toBe(false);
     }
-    expect(sent).toBeGreaterThan(50);
+    // The trickle ran through the whole crash window (TTL + notice), not just before it.
+    expect(sent - sentBeforeKill).toBeGreaterThanOrEqual(10);
     expect(stack.gateways[1].exited).toBe(false);
   });
 });
