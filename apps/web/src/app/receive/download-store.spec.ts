@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
 import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
@@ -88,6 +89,8 @@ describe('DownloadStore', () => {
     const written = folder.dirs.get('album')?.files.get('a.bin') ?? [];
     expect(Buffer.concat(written)).toEqual(Buffer.from(a));
     expect(store.progress().has(2)).toBe(false);
+    // The digest it verified, as `sha256sum` prints it.
+    expect(store.progress().get(1)?.sha256).toBe(createHash('sha256').update(a).digest('hex'));
     expect(store.overall()).toMatchObject({ size: a.length, bytes: a.length, count: 1 });
     expect(store.cancellable()).toBe(false);
     expect(store.saveError()).toBeNull();

@@ -64,6 +64,11 @@ export class ReceivePage implements OnInit {
     return p ? `Download ${file.relativePath} again` : `Download ${file.relativePath}`;
   }
 
+  /** Copies a verified digest, to compare with `sha256sum` on the sender's side. */
+  protected copySha(sha256: string): void {
+    void navigator.clipboard?.writeText(sha256).catch(() => undefined);
+  }
+
   /** A failed file's line, in words (the engine's reasons are codes). */
   protected failureText(error: string | null): string {
     switch (error) {

@@ -18,6 +18,8 @@ export interface FileProgress {
   bytesPerSecond: number;
   secondsLeft: number | null;
   error: string | null;
+  /** The verified SHA-256, lowercase hex (what `sha256sum` prints), once verified. */
+  sha256: string | null;
 }
 
 /** What the queue needs of the receiver's connection to the sender. */
@@ -105,6 +107,7 @@ export class DownloadQueue extends Emitter<QueueEvents> {
           bytesPerSecond: 0,
           secondsLeft: null,
           error: null,
+          sha256: null,
         },
       });
       this.queue.push(entry.id);
@@ -213,6 +216,7 @@ export class DownloadQueue extends Emitter<QueueEvents> {
             bytesPerSecond: 0,
             secondsLeft: 0,
             error: ok ? null : 'SHA-256 mismatch',
+            sha256: ok ? toHex(done.sha256) : null,
           });
           return;
         } catch (error) {
@@ -270,4 +274,8 @@ function settleTarget(target: SaveTarget, entry: FileEntry, saved: boolean): Pro
   // A target that cannot complete (the download was cancelled in the
   // browser) has already failed its files; nothing more to report.
   return target.settle?.(entry, saved).catch(() => undefined) ?? Promise.resolve();
+}
+
+function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
