@@ -66,6 +66,21 @@ describe('the gateway’s Welcome credential against coturn (built gateway + pre
     expect(Number(expiry)).toBeLessThanOrEqual(nowSeconds() + DEFAULT_TTL_SECONDS);
   });
 
+  it('hands a welcomed peer fresh credentials on request, for its own id, that coturn accepts', async () => {
+    const client = await SignalingClient.connectAndHello(stack.wsUrl);
+    clients.push(client);
+    expect(client.welcome!.iceServersValidSeconds).toBe(DEFAULT_TTL_SECONDS);
+    const before = nowSeconds();
+    client.send({ seq: client.nextSeq(), kind: { $case: 'refreshIceServers', value: {} } });
+    const refreshed = await client.next('iceServers');
+    expect(refreshed.validSeconds).toBe(DEFAULT_TTL_SECONDS);
+    const turn = refreshed.servers.find((server) => server.urls.some((u) => u.startsWith('turn:')));
+    const [expiry, id] = turn!.username.split(':');
+    expect(id).toBe(client.peerId);
+    expect(Number(expiry)).toBeGreaterThanOrEqual(before + DEFAULT_TTL_SECONDS);
+    expect(await allocate(turn!.username, turn!.credential)).toMatchObject({ ok: true });
+  });
+
   it('coturn allocates with the minted credential and relays data through it', async () => {
     const { username, password } = await welcomeTurn();
     expect(await allocate(username, password)).toMatchObject({ ok: true, integrity: 'valid' });

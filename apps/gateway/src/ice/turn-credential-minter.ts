@@ -24,6 +24,11 @@ export class TurnCredentialMinter {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
+  /** How long minted credentials stay valid; 0 when none are minted (nothing expires). */
+  get validSeconds(): number {
+    return this.turn?.ttlSeconds ?? 0;
+  }
+
   iceServersFor(peerId: string): IceServer[] {
     if (!this.turn) return this.staticServers;
     const expiresAt = Math.floor(this.nowMs() / 1000) + this.turn.ttlSeconds;

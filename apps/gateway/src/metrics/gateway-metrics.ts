@@ -21,8 +21,14 @@ const PRESENCE_CALL_BUCKETS = [
 ];
 
 /** The frame kinds a client sends, plus `undecoded` (rate-limited before decoding, or refused by the decoder). */
-export type FrameKindLabel = 'hello' | 'signal' | 'ping' | 'undecoded';
-const FRAME_KINDS: readonly FrameKindLabel[] = ['hello', 'signal', 'ping', 'undecoded'];
+export type FrameKindLabel = 'hello' | 'signal' | 'ping' | 'refreshIceServers' | 'undecoded';
+const FRAME_KINDS: readonly FrameKindLabel[] = [
+  'hello',
+  'signal',
+  'ping',
+  'refreshIceServers',
+  'undecoded',
+];
 
 /** Why a WebSocket upgrade was refused with an HTTP status (403 / 429). */
 export type UpgradeRefusalLabel = 'origin' | 'ip_connections';

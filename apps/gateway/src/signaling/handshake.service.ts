@@ -154,6 +154,7 @@ export class HandshakeService {
           peerId: lease.peerId,
           resumeToken: token,
           iceServers: this.ice.iceServersFor(lease.peerId),
+          iceServersValidSeconds: this.ice.validSeconds,
           leaseTtlSeconds: lease.ttlSeconds || this.config.leaseTtlSeconds,
           resumed,
           limits: {
@@ -183,5 +184,21 @@ export class HandshakeService {
       seq,
     });
     session.close(CloseCode.LEASE_LOST, 'presence unavailable', { revoke: false });
+  }
+
+  /**
+   * Fresh TURN credentials for a welcomed socket's own peer ID (minted for
+   * no one else, as in its Welcome), so a page open for longer than their
+   * validity can still relay its next connection.
+   */
+  refreshIceServers(session: PeerSession): void {
+    const peerId = session.peerId;
+    if (session.state !== 'ready' || peerId === undefined) return;
+    session.send({
+      kind: {
+        $case: 'iceServers',
+        value: { servers: this.ice.iceServersFor(peerId), validSeconds: this.ice.validSeconds },
+      },
+    });
   }
 }

@@ -201,6 +201,9 @@ export class SignalingService {
       case 'ping':
         session.send({ kind: { $case: 'pong', value: { nonce: kind.value.nonce } } });
         return;
+      case 'refreshIceServers':
+        this.handshake.refreshIceServers(session);
+        return;
     }
   }
 

@@ -19,6 +19,9 @@ export class FakeGateway {
   tamper: ((frame: ServerFrame, to: string) => ServerFrame | null) | null = null;
   /** What Welcome announces. */
   leaseTtlSeconds = 15;
+  /** TURN credentials' validity (0: no TURN); each Welcome or refresh mints a new one. */
+  iceServersValidSeconds = 0;
+  private minted = 0;
 
   readonly connect = (): SocketLike => new GatewaySocket(this);
 
@@ -37,11 +40,19 @@ export class FakeGateway {
           value: {
             peerId,
             resumeToken: 't',
-            iceServers: [],
+            iceServers: this.mintIceServers(),
+            iceServersValidSeconds: this.iceServersValidSeconds,
             leaseTtlSeconds: this.leaseTtlSeconds,
             resumed: false,
             limits: undefined,
           },
+        },
+      });
+    } else if (kind?.$case === 'refreshIceServers' && socket.peerId) {
+      this.deliver(socket.peerId, {
+        kind: {
+          $case: 'iceServers',
+          value: { servers: this.mintIceServers(), validSeconds: this.iceServersValidSeconds },
         },
       });
     } else if (kind?.$case === 'signal' && socket.peerId) {
@@ -78,6 +89,12 @@ export class FakeGateway {
   /** @internal */
   closed(socket: GatewaySocket): void {
     if (socket.peerId) this.sockets.delete(socket.peerId);
+  }
+
+  private mintIceServers() {
+    if (this.iceServersValidSeconds === 0) return [];
+    this.minted++;
+    return [{ urls: ['turn:fake'], username: `credential-${this.minted}`, credential: 'x' }];
   }
 
   private deliver(to: string, frame: ServerFrame): void {

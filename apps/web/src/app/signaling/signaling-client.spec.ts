@@ -1,3 +1,4 @@
+import { FakeGateway } from './fake-gateway';
 import { ClientFrame, ErrorCode, ServerFrame, SignalKind } from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient, SocketLike } from './signaling-client';
 
@@ -40,6 +41,7 @@ function welcome(peerId: string, resumed = false): ServerFrame {
         resumeToken: 'tok',
         iceServers: [],
         leaseTtlSeconds: 30,
+        iceServersValidSeconds: 0,
         resumed,
         limits: undefined,
       },
@@ -109,6 +111,27 @@ describe('SignalingClient', () => {
     sockets[1].receive(welcome(PEER, true));
     expect(sockets[1].sent[1].kind?.$case).toBe('signal');
     client.close();
+  });
+
+  it('asks for fresh ICE servers once half of their validity is gone', async () => {
+    // The in-memory gateway answers on real timers; validity follows the clock given here.
+    jest.useRealTimers();
+    const gateway = new FakeGateway();
+    gateway.iceServersValidSeconds = 600;
+    let now = 1_000_000;
+    const client = new SignalingClient('ws://fake/ws', gateway.connect, 'spec', () => now);
+    try {
+      await client.connect();
+      expect(client.iceServers[0]?.username).toBe('credential-1');
+      // Fresh enough: no round trip, the same credential.
+      now += 299_000;
+      expect((await client.freshIceServers())[0].username).toBe('credential-1');
+      now += 2_000;
+      expect((await client.freshIceServers())[0].username).toBe('credential-2');
+      expect(client.iceServers[0]?.username).toBe('credential-2');
+    } finally {
+      client.close();
+    }
   });
 
   it('builds the same-origin /ws URL', () => {

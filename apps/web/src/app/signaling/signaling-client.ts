@@ -40,6 +40,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 // The gateway's default LEASE_TTL_SECONDS, for a welcome that does not say.
 const DEFAULT_LEASE_TTL_SECONDS = 15;
 
+// How long to wait for fresh ICE servers before making a connection with the old ones.
+const ICE_REFRESH_TIMEOUT_MS = 2_000;
+
 export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 type SignalingEvents = {
@@ -50,6 +53,7 @@ type SignalingEvents = {
   state: [SignalingState];
   /** Could not reconnect (or resume was refused): this peer ID is gone. */
   lost: [];
+  iceServers: [];
 };
 
 export class SignalingTimeoutError extends Error {
@@ -74,11 +78,19 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private stateValue: SignalingState = 'connecting';
+  /** The current ICE servers and when their credentials run out (null: never). */
+  private ice: {
+    servers: IceServer[];
+    expiresAtMs: number | null;
+    refreshAtMs: number;
+  } | null = null;
 
   constructor(
     private readonly url: string,
     private readonly createSocket: SocketFactory = (u) => new WebSocket(u) as unknown as SocketLike,
     private readonly clientVersion = 'web/0.1.0',
+    /** The clock credential validity is measured with (specs move it). */
+    private readonly now: () => number = Date.now,
   ) {
     super();
   }
@@ -92,9 +104,35 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     return this.welcome?.leaseTtlSeconds || DEFAULT_LEASE_TTL_SECONDS;
   }
 
-  /** ICE servers from the latest welcome (TURN credentials are short-lived). */
+  /** ICE servers from the latest welcome or refresh (TURN credentials are short-lived). */
   get iceServers(): readonly IceServer[] {
-    return this.welcome?.iceServers ?? [];
+    return this.ice?.servers ?? this.welcome?.iceServers ?? [];
+  }
+
+  /**
+   * ICE servers whose credentials are good for a new connection: the
+   * current ones while more than half their validity is left, otherwise
+   * fresh ones asked of the gateway (the old ones if it does not answer in
+   * time — a direct path may still work).
+   */
+  async freshIceServers(): Promise<readonly IceServer[]> {
+    const ice = this.ice;
+    if (!ice || ice.expiresAtMs === null || this.now() < ice.refreshAtMs) return this.iceServers;
+    if (this.stateValue !== 'open') return this.iceServers;
+    this.ice = null;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ICE_REFRESH_TIMEOUT_MS);
+      const off = this.on('iceServers', done);
+      function done(): void {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+      this.sendFrame({ seq: 0, kind: { $case: 'refreshIceServers', value: {} } });
+    });
+    // No answer in time: keep what there was (and ask again next time).
+    this.ice ??= { ...ice, refreshAtMs: 0 };
+    return this.iceServers;
   }
 
   get state(): SignalingState {
@@ -195,6 +233,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           this.emit('lost');
         }
         this.welcome = kind.value;
+        this.setIceServers(kind.value.iceServers, kind.value.iceServersValidSeconds);
         this.attempts = 0;
         this.setState('open');
         this.startPing();
@@ -210,6 +249,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         break;
       case 'peerLeft':
         this.emit('peerLeft', kind.value);
+        break;
+      case 'iceServers':
+        this.setIceServers(kind.value.servers, kind.value.validSeconds);
+        this.emit('iceServers');
         break;
       case 'reconnect': {
         // The gateway is draining: go elsewhere after the pause it asks for.
@@ -243,6 +286,17 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const queued = this.queue;
     this.queue = [];
     for (const bytes of queued) this.socket?.send(bytes);
+  }
+
+  private setIceServers(servers: IceServer[], validSeconds: number): void {
+    const now = this.now();
+    this.ice = {
+      servers,
+      expiresAtMs: validSeconds > 0 ? now + validSeconds * 1000 : null,
+      // Refreshed once half the validity is gone: a connection made then
+      // still has minutes of credential left for its allocation.
+      refreshAtMs: validSeconds > 0 ? now + (validSeconds * 1000) / 2 : Infinity,
+    };
   }
 
   private scheduleReconnect(): void {

@@ -62,6 +62,8 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   private link: PeerLink | null = null;
   private clientValue: TransferClient | null = null;
   private connectedOnce = false;
+  /** The page closed the session (close()); nothing may dial after that. */
+  private closed = false;
   private readonly redial = new RedialSchedule();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private absenceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -132,6 +134,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   }
 
   close(): void {
+    this.closed = true;
     this.clearRetry();
     this.senderPresent();
     for (const off of this.unsubscribe) off();
@@ -157,8 +160,10 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   }
 
   private async dial(): Promise<void> {
+    // TURN credentials are short-lived; a page open for long needs new ones.
+    await this.signaling.freshIceServers();
     const myId = this.signaling.peerId;
-    if (!myId || this.isFinal()) return;
+    if (!myId || this.isFinal() || this.closed) return;
     this.teardown();
     const auth = new ShareAuthenticator(this.secret, this.senderId, myId);
     const link = new PeerLink({

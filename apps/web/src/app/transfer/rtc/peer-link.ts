@@ -20,6 +20,7 @@ import {
 
 /** The part of the signaling client a link needs: where to send, which ICE servers. */
 export interface LinkSignaling {
+  /** Read when the link is made: call `freshIceServers()` just before. */
   readonly iceServers: readonly IceServer[];
   sendSignal(to: string, signal: Signal): void;
 }

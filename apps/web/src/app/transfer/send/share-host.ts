@@ -130,8 +130,12 @@ export class ShareHost extends Emitter<HostEvents> {
       });
       return;
     }
-    // First, so that everything below runs without an await in between.
-    const certificate = await this.certificate.catch(() => null);
+    // First, so that everything below runs without an await in between
+    // (fresh TURN credentials: the page may have been open for hours).
+    const [certificate] = await Promise.all([
+      this.certificate.catch(() => null),
+      this.signaling.freshIceServers(),
+    ]);
     const myId = this.signaling.peerId;
     if (!certificate) return;
     if (!myId) return;

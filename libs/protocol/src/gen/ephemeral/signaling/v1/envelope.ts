@@ -176,11 +176,10 @@ export interface ClientFrame {
    * client can tell which request failed. 0 means "not tracked".
    */
   seq: number;
-  kind:
-    | { $case: "hello"; value: Hello }
-    | { $case: "signal"; value: PeerSignal }
-    | { $case: "ping"; value: Ping }
-    | undefined;
+  kind: { $case: "hello"; value: Hello } | { $case: "signal"; value: PeerSignal } | { $case: "ping"; value: Ping } | {
+    $case: "refreshIceServers";
+    value: RefreshIceServers;
+  } | undefined;
 }
 
 export interface ServerFrame {
@@ -191,7 +190,25 @@ export interface ServerFrame {
     | { $case: "peerLeft"; value: PeerLeft }
     | { $case: "pong"; value: Pong }
     | { $case: "reconnect"; value: Reconnect }
+    | { $case: "iceServers"; value: IceServers }
     | undefined;
+}
+
+/**
+ * Asks for fresh ICE servers: TURN credentials are short-lived (10 minutes by
+ * default), and a page can stay open far longer before its next connection.
+ */
+export interface RefreshIceServers {
+}
+
+/**
+ * The answer to RefreshIceServers: the same servers as Welcome, with new
+ * credentials for this peer.
+ */
+export interface IceServers {
+  servers: IceServer[];
+  /** How long the credentials in `servers` stay valid; 0 = they do not expire. */
+  validSeconds: number;
 }
 
 /**
@@ -219,7 +236,14 @@ export interface Welcome {
   leaseTtlSeconds: number;
   /** True when this connection reclaimed resume_peer_id. */
   resumed: boolean;
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /**
+   * How long the TURN credentials in ice_servers stay valid; 0 = they do not
+   * expire. Ask for new ones with RefreshIceServers before they run out.
+   */
+  iceServersValidSeconds: number;
 }
 
 /** RTCIceServer as the browser takes it. */
@@ -302,6 +326,9 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "ping":
         Ping.encode(message.kind.value, writer.uint32(98).fork()).join();
         break;
+      case "refreshIceServers":
+        RefreshIceServers.encode(message.kind.value, writer.uint32(106).fork()).join();
+        break;
     }
     return writer;
   },
@@ -351,6 +378,14 @@ export const ClientFrame: MessageFns<ClientFrame> = {
             message.kind = { $case: "ping", value: Ping.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.kind = { $case: "refreshIceServers", value: RefreshIceServers.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -372,6 +407,10 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         ? { $case: "signal", value: PeerSignal.fromJSON(object.signal) }
         : isSet(object.ping)
         ? { $case: "ping", value: Ping.fromJSON(object.ping) }
+        : isSet(object.refreshIceServers)
+        ? { $case: "refreshIceServers", value: RefreshIceServers.fromJSON(object.refreshIceServers) }
+        : isSet(object.refresh_ice_servers)
+        ? { $case: "refreshIceServers", value: RefreshIceServers.fromJSON(object.refresh_ice_servers) }
         : undefined,
     };
   },
@@ -387,6 +426,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       obj.signal = PeerSignal.toJSON(message.kind.value);
     } else if (message.kind?.$case === "ping") {
       obj.ping = Ping.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "refreshIceServers") {
+      obj.refreshIceServers = RefreshIceServers.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -413,6 +454,12 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "ping": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "ping", value: Ping.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "refreshIceServers": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "refreshIceServers", value: RefreshIceServers.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -445,6 +492,9 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         break;
       case "reconnect":
         Reconnect.encode(message.kind.value, writer.uint32(122).fork()).join();
+        break;
+      case "iceServers":
+        IceServers.encode(message.kind.value, writer.uint32(130).fork()).join();
         break;
     }
     return writer;
@@ -511,6 +561,14 @@ export const ServerFrame: MessageFns<ServerFrame> = {
             message.kind = { $case: "reconnect", value: Reconnect.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.kind = { $case: "iceServers", value: IceServers.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -539,6 +597,10 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         ? { $case: "pong", value: Pong.fromJSON(object.pong) }
         : isSet(object.reconnect)
         ? { $case: "reconnect", value: Reconnect.fromJSON(object.reconnect) }
+        : isSet(object.iceServers)
+        ? { $case: "iceServers", value: IceServers.fromJSON(object.iceServers) }
+        : isSet(object.ice_servers)
+        ? { $case: "iceServers", value: IceServers.fromJSON(object.ice_servers) }
         : undefined,
     };
   },
@@ -557,6 +619,8 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       obj.pong = Pong.toJSON(message.kind.value);
     } else if (message.kind?.$case === "reconnect") {
       obj.reconnect = Reconnect.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "iceServers") {
+      obj.iceServers = IceServers.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -603,7 +667,154 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         }
         break;
       }
+      case "iceServers": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "iceServers", value: IceServers.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseRefreshIceServers(): RefreshIceServers {
+  return {};
+}
+
+export const RefreshIceServers: MessageFns<RefreshIceServers> = {
+  encode(_: RefreshIceServers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefreshIceServers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefreshIceServers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RefreshIceServers {
+    return {};
+  },
+
+  toJSON(_: RefreshIceServers): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RefreshIceServers>, I>>(base?: I): RefreshIceServers {
+    return RefreshIceServers.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RefreshIceServers>, I>>(_: I): RefreshIceServers {
+    const message = createBaseRefreshIceServers();
+    return message;
+  },
+};
+
+function createBaseIceServers(): IceServers {
+  return { servers: [], validSeconds: 0 };
+}
+
+export const IceServers: MessageFns<IceServers> = {
+  encode(message: IceServers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.servers) {
+      IceServer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.validSeconds !== 0) {
+      writer.uint32(16).uint32(message.validSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IceServers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIceServers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.servers.push(IceServer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.validSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IceServers {
+    return {
+      servers: globalThis.Array.isArray(object?.servers) ? object.servers.map((e: any) => IceServer.fromJSON(e)) : [],
+      validSeconds: isSet(object.validSeconds)
+        ? globalThis.Number(object.validSeconds)
+        : isSet(object.valid_seconds)
+        ? globalThis.Number(object.valid_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: IceServers): unknown {
+    const obj: any = {};
+    if (message.servers?.length) {
+      obj.servers = message.servers.map((e) => IceServer.toJSON(e));
+    }
+    if (message.validSeconds !== 0) {
+      obj.validSeconds = Math.round(message.validSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IceServers>, I>>(base?: I): IceServers {
+    return IceServers.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IceServers>, I>>(object: I): IceServers {
+    const message = createBaseIceServers();
+    message.servers = object.servers?.map((e) => IceServer.fromPartial(e)) || [];
+    message.validSeconds = object.validSeconds ?? 0;
     return message;
   },
 };
@@ -722,7 +933,15 @@ export const Hello: MessageFns<Hello> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { peerId: "", resumeToken: "", iceServers: [], leaseTtlSeconds: 0, resumed: false, limits: undefined };
+  return {
+    peerId: "",
+    resumeToken: "",
+    iceServers: [],
+    leaseTtlSeconds: 0,
+    resumed: false,
+    limits: undefined,
+    iceServersValidSeconds: 0,
+  };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -744,6 +963,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(50).fork()).join();
+    }
+    if (message.iceServersValidSeconds !== 0) {
+      writer.uint32(56).uint32(message.iceServersValidSeconds);
     }
     return writer;
   },
@@ -809,6 +1031,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.iceServersValidSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -845,6 +1075,11 @@ export const Welcome: MessageFns<Welcome> = {
         : 0,
       resumed: isSet(object.resumed) ? globalThis.Boolean(object.resumed) : false,
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      iceServersValidSeconds: isSet(object.iceServersValidSeconds)
+        ? globalThis.Number(object.iceServersValidSeconds)
+        : isSet(object.ice_servers_valid_seconds)
+        ? globalThis.Number(object.ice_servers_valid_seconds)
+        : 0,
     };
   },
 
@@ -868,6 +1103,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.iceServersValidSeconds !== 0) {
+      obj.iceServersValidSeconds = Math.round(message.iceServersValidSeconds);
+    }
     return obj;
   },
 
@@ -884,6 +1122,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.iceServersValidSeconds = object.iceServersValidSeconds ?? 0;
     return message;
   },
 };
