@@ -16,6 +16,7 @@ import { BusTopics } from '@ephemeral/protocol/presence';
 import {
   builtAppEntry,
   DEFAULT_KAFKA_BROKERS,
+  eventually,
   freePort,
   kafkaCredentialsDir,
   kafkaServiceEnv,
@@ -68,7 +69,23 @@ async function connectedProducer(sasl: SASLOptions): Promise<Producer> {
  * the broker gave for the group coordinator lookup (kafkajs itself only
  * reports "Failed to find group coordinator"; its debug line has the code).
  */
+/**
+ * Joins `groupId` once and says how it went. A broker's first group waits
+ * for `__consumer_offsets` to be created (GROUP_COORDINATOR_NOT_AVAILABLE,
+ * a retriable answer on a fresh broker), so that answer is tried again.
+ */
 async function joinGroup(sasl: SASLOptions, groupId: string, topic: string): Promise<string> {
+  return eventually(
+    async () => {
+      const outcome = await joinGroupOnce(sasl, groupId, topic);
+      if (outcome === 'GROUP_COORDINATOR_NOT_AVAILABLE') throw new Error('coordinator starting');
+      return outcome;
+    },
+    { timeoutMs: 30_000, intervalMs: 500, description: `joining ${groupId}` },
+  );
+}
+
+async function joinGroupOnce(sasl: SASLOptions, groupId: string, topic: string): Promise<string> {
   const logs: LogEntry[] = [];
   const consumer: Consumer = kafka(sasl, logs).consumer({
     groupId,

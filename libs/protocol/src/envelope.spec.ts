@@ -64,6 +64,7 @@ describe('signaling envelope', () => {
           resumeToken: 'token',
           iceServers: [{ urls: ['stun:127.0.0.1:3478'], username: '', credential: '' }],
           leaseTtlSeconds: 15,
+          iceServersValidSeconds: 600,
           resumed: false,
           limits: { maxFrameBytes: 65536, maxMessagesPerSecond: 50, maxSdpBytes: 32768 },
         },
