@@ -1,7 +1,5 @@
-import { BrowserPeers } from './browser-peer';
 import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
-import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
+import { shareSuite } from './share-suite';
 
 /** Every file name under the receiver's download folders, `.part` files included. */
 async function savedNames(page: import('playwright-core').Page): Promise<string[]> {
@@ -9,23 +7,8 @@ async function savedNames(page: import('playwright-core').Page): Promise<string[
 }
 
 describe('web app: the receiver writes nothing unverified and nothing unsafe', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const browsers = new BrowserPeers();
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await browsers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
+  const suite = shareSuite();
+  const browsers = suite.browsers;
 
   it('rewrites hostile names from a shared folder: hidden, device, bidi, zero-width, case twins', async () => {
     // Names a hostile sender controls (Linux allows all of them on disk).
@@ -37,12 +20,12 @@ describe('web app: the receiver writes nothing unverified and nothing unsafe', (
       'tree/Report.txt': 'tree/Report.txt',
       'tree/report.txt': 'tree/report (2).txt',
     };
-    for (const path of Object.keys(hostile)) files.createText(path, `contents of ${path}`);
+    for (const path of Object.keys(hostile)) suite.files.createText(path, `contents of ${path}`);
     const [sender, receiver] = await Promise.all([
       browsers.launch('tx-names'),
       browsers.launch('rx-names'),
     ]);
-    const link = await shareFiles(sender.page, stack.origin, [], `${files.root}/tree`);
+    const link = await shareFiles(sender.page, suite.stack.origin, [], `${suite.files.root}/tree`);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
@@ -54,7 +37,7 @@ describe('web app: the receiver writes nothing unverified and nothing unsafe', (
     // Every other file under its rewritten name, with its own contents.
     const others = Object.entries(hostile).filter(([from]) => !isTwin(from));
     expect(Object.fromEntries(Object.entries(saved).filter(([name]) => !isTwin(name)))).toEqual(
-      Object.fromEntries(others.map(([from, to]) => [to, files.hashes.get(from)])),
+      Object.fromEntries(others.map(([from, to]) => [to, suite.files.hashes.get(from)])),
     );
     // The case twins: one keeps its name, the other (whichever came second)
     // gets " (2)"; neither replaced the other.
@@ -64,18 +47,18 @@ describe('web app: the receiver writes nothing unverified and nothing unsafe', (
       'tree/report.txt',
     ]);
     expect(twins.map(([, hash]) => hash).sort()).toEqual(
-      [files.hashes.get('tree/Report.txt'), files.hashes.get('tree/report.txt')].sort(),
+      [suite.files.hashes.get('tree/Report.txt'), suite.files.hashes.get('tree/report.txt')].sort(),
     );
   });
 
   it('deletes a file whose SHA-256 does not match, and leaves no .part behind', async () => {
-    const good = files.createText('pair/good.txt', 'arrives intact');
-    const bad = files.create('pair/corrupted.bin', 256 * 1024);
+    const good = suite.files.createText('pair/good.txt', 'arrives intact');
+    const bad = suite.files.create('pair/corrupted.bin', 256 * 1024);
     const [sender, receiver] = await Promise.all([
       browsers.launch('tx-corrupt'),
       browsers.launch('rx-corrupt'),
     ]);
-    const link = await shareFiles(sender.page, stack.origin, [bad, good]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [bad, good]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     // The first chunk of the first file arrives with one byte flipped.

@@ -1,38 +1,21 @@
 import type { WebSocketRoute } from 'playwright-core';
-import { BrowserPeers } from './browser-peer';
 import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
-import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
+import { shareSuite } from './share-suite';
 
 const MB = 1024 * 1024;
 
 describe('web app: what the sender controls', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const browsers = new BrowserPeers();
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await browsers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
+  const suite = shareSuite();
+  const browsers = suite.browsers;
 
   it('"Stop sharing" ends the share for everyone and kills the link', async () => {
-    const big = files.create('stop/big.bin', 120 * MB);
+    const big = suite.files.create('stop/big.bin', 120 * MB);
     const [sender, receiver, late] = await Promise.all([
       browsers.launch('tx-stop'),
       browsers.launch('rx-stop'),
       browsers.launch('rx-late'),
     ]);
-    const link = await shareFiles(sender.page, stack.origin, [big]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [big]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
@@ -56,7 +39,7 @@ describe('web app: what the sender controls', () => {
   });
 
   it('says at once when the server is unreachable, keeps receivers downloading, and recovers by itself', async () => {
-    const big = files.create('outage/big.bin', 60 * MB);
+    const big = suite.files.create('outage/big.bin', 60 * MB);
     const [sender, receiver] = await Promise.all([
       browsers.launch('tx-outage'),
       browsers.launch('rx-outage'),
@@ -70,7 +53,7 @@ describe('web app: what the sender controls', () => {
       ws.connectToServer();
       open.push(ws);
     });
-    const link = await shareFiles(sender.page, stack.origin, [big]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [big]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
@@ -96,9 +79,9 @@ describe('web app: what the sender controls', () => {
   });
 
   it('removing every file keeps the share (and says so) until it is stopped', async () => {
-    const one = files.createText('keep/one.txt', 'one');
+    const one = suite.files.createText('keep/one.txt', 'one');
     const sender = await browsers.launch('tx-empty');
-    const link = await shareFiles(sender.page, stack.origin, [one]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [one]);
     await sender.page.click('[data-testid=shared-files] li button.remove');
     await sender.page.locator('[data-testid=nothing-shared]').waitFor({ timeout: 5_000 });
     await expect(sender.page.locator('[data-testid=share-link]').inputValue()).resolves.toBe(link);
@@ -109,12 +92,12 @@ describe('web app: what the sender controls', () => {
   });
 
   it('"Copy link" without a clipboard selects the link and says how to copy it', async () => {
-    const one = files.createText('copy/one.txt', 'one');
+    const one = suite.files.createText('copy/one.txt', 'one');
     const sender = await browsers.launch('tx-copy');
     await sender.context.addInitScript(() => {
       Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
     });
-    const link = await shareFiles(sender.page, stack.origin, [one]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [one]);
     await sender.page.getByRole('button', { name: 'Copy link' }).click();
     await sender.page.locator('[data-testid=copy-hint]').waitFor({ timeout: 5_000 });
     const selected = await sender.page.evaluate(() => {
