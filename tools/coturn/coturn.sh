@@ -58,16 +58,8 @@ log() { printf '[coturn] %s\n' "$*"; }
 die() { printf '[coturn] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=../lib/daemon.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "need root or sudo to run: $*"
-  fi
-}
+# shellcheck source=../lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 installed() {
   command -v turnserver >/dev/null && command -v turnutils_uclient >/dev/null \
@@ -79,15 +71,7 @@ install() {
     log "already installed: coturn $(turnserver --version 2>/dev/null | head -n 1)"
     return 0
   fi
-  command -v apt-get >/dev/null || die "coturn missing and apt-get unavailable; install coturn 4.6+ by hand"
-  log "installing coturn with apt-get"
-  local packages=(coturn openssl)
-  # As redis.sh: try without `apt-get update` first, refresh on failure.
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"; then
-    log "install failed, refreshing package lists and retrying"
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
-  fi
+  apt_install coturn openssl
   # The package enables a system-wide coturn listening on every interface;
   # the tests start their own on loopback, so keep that one off where systemd
   # runs (in a container, policy-rc.d already kept it from starting).

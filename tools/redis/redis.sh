@@ -32,31 +32,15 @@ log() { printf '[redis] %s\n' "$*"; }
 die() { printf '[redis] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=../lib/daemon.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "need root or sudo to run: $*"
-  fi
-}
+# shellcheck source=../lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 install() {
   if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
     log "already installed: $(redis-server --version | cut -d' ' -f1-3)"
     return 0
   fi
-  command -v apt-get >/dev/null || die "redis-server missing and apt-get unavailable; install Redis 7 by hand"
-  log "installing redis-server with apt-get"
-  # Try without `apt-get update` first: on a warm image it saves a minute;
-  # stale or missing package lists make the first attempt fail, then we refresh.
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server; then
-    log "install failed, refreshing package lists and retrying"
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
-  fi
+  apt_install redis-server
   log "installed: $(redis-server --version | cut -d' ' -f1-3)"
 }
 

@@ -3,18 +3,14 @@ import type { WebSocketRoute } from 'playwright-core';
 import { BrowserPeer, BrowserPeers } from './browser-peer';
 import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
+import { rewriteAnswers, Tamper } from './signaling-relay';
 import { TestFiles } from './test-files';
-
-interface Tamper {
-  /** Page → gateway; null drops the frame. */
-  toGateway?: (frame: ClientFrame) => ClientFrame | null;
-  /** Gateway → page; null drops the frame. */
-  toPage?: (frame: ServerFrame) => ServerFrame | null;
-}
 
 /**
  * A hostile relay in front of the gateway, on the receiver's signaling
  * path: it sees and rewrites every frame, as a compromised gateway could.
+ * signaling-relay.ts does the same as a real proxy (for Firefox); here
+ * Playwright's routeWebSocket carries the frames.
  */
 function hostileRelay(tamper: Tamper) {
   return (ws: WebSocketRoute) => {
@@ -29,17 +25,6 @@ function hostileRelay(tamper: Tamper) {
       const frame = tamper.toPage(ServerFrame.decode(message));
       if (frame) ws.send(Buffer.from(ServerFrame.encode(frame).finish()));
     });
-  };
-}
-
-/** Rewrites the SDP of every answer on its way to the page. */
-function answers(rewrite: (sdp: string) => string): Tamper {
-  return {
-    toPage: (frame) => {
-      const payload = frame.kind?.$case === 'signal' ? frame.kind.value.signal?.payload : undefined;
-      if (payload?.$case === 'answer') payload.value.sdp = rewrite(payload.value.sdp);
-      return frame;
-    },
   };
 }
 
@@ -136,7 +121,7 @@ describe('web app: a hostile relay between the receiver and the gateway', () => 
         browsers.launch(`rx-fp-${variant.replace(/\W/g, '')}`),
       ]);
       const link = await shareFiles(sender.page, stack.origin, [secretFile]);
-      await receiver.page.routeWebSocket(/\/ws$/, hostileRelay(answers(rewrite)));
+      await receiver.page.routeWebSocket(/\/ws$/, hostileRelay(rewriteAnswers(rewrite)));
       await receiver.page.goto(link);
       await waitForReceiveState(receiver.page, 'secret-mismatch');
       await expectNothingRevealed(receiver);

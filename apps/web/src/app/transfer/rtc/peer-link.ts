@@ -162,10 +162,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   /** Receiver: makes the offer and sends it with its fingerprint MAC (the sender's admission check). */
   async offer(): Promise<void> {
     try {
-      const offer = await this.pc.createOffer();
-      await this.pc.setLocalDescription(offer);
-      if (this.closed) return;
-      const sdp = this.pc.localDescription?.sdp ?? offer.sdp ?? '';
+      const sdp = await this.applyLocal(await this.pc.createOffer());
+      if (sdp === null) return;
       this.send({
         payload: {
           $case: 'offer',
@@ -184,10 +182,8 @@ export class PeerLink extends Emitter<LinkEvents> {
     try {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
       this.candidates.remoteDescriptionSet();
-      const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
-      if (this.closed) return;
-      const sdp = this.pc.localDescription?.sdp ?? answer.sdp ?? '';
+      const sdp = await this.applyLocal(await this.pc.createAnswer());
+      if (sdp === null) return;
       // The browser must really answer with the share's certificate, or
       // the link's pin could never match.
       if (!constantTimeEqual(strictDtlsFingerprint(sdp), own)) throw new Error('wrong certificate');
@@ -264,6 +260,13 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.clearTimer();
     this.emit('failed', reason);
     this.close();
+  }
+
+  /** Applies `description` locally; the SDP the browser applied, or null once closed. */
+  private async applyLocal(description: RTCSessionDescriptionInit): Promise<string | null> {
+    await this.pc.setLocalDescription(description);
+    if (this.closed) return null;
+    return this.pc.localDescription?.sdp ?? description.sdp ?? '';
   }
 
   private send(signal: Signal): void {

@@ -22,26 +22,26 @@ export class UniqueNames {
     name: string,
     free: (candidate: string) => Promise<boolean> = async () => true,
   ): Promise<string> {
-    for (let n = 1; n <= MAX_NUMBERED; n++) {
-      const candidate = n === 1 ? name : numberedName(name, n);
-      const key = `${folder}/${candidate}`.toLowerCase();
-      if (this.taken.has(key)) continue;
-      // Taken before the await, so two files opened at once cannot both pick it.
-      this.taken.add(key);
-      if (await free(candidate)) return candidate;
-    }
+    // Each candidate is taken before the await, so two files opened at
+    // once cannot both pick it.
+    for (const candidate of this.untaken(folder, name)) if (await free(candidate)) return candidate;
     throw new Error(`no free name for ${name} in ${folder || 'the folder'}`);
   }
 
   /** Synchronous form for archives, where nothing exists yet. */
   claimSync(folder: string, name: string): string {
+    for (const candidate of this.untaken(folder, name)) return candidate;
+    throw new Error(`no free name for ${name} in ${folder || 'the archive'}`);
+  }
+
+  /** Candidates not taken in this download, each taken as it is handed out. */
+  private *untaken(folder: string, name: string): Generator<string> {
     for (let n = 1; n <= MAX_NUMBERED; n++) {
       const candidate = n === 1 ? name : numberedName(name, n);
       const key = `${folder}/${candidate}`.toLowerCase();
       if (this.taken.has(key)) continue;
       this.taken.add(key);
-      return candidate;
+      yield candidate;
     }
-    throw new Error(`no free name for ${name} in ${folder || 'the archive'}`);
   }
 }
