@@ -79,6 +79,14 @@ export interface SessionDescription {
    * the receiver trusts an answer only for the certificate the link pins.
    */
   fingerprintMac: Uint8Array;
+  /**
+   * Set on an offer that restarts ICE on a connection that already exists
+   * (new ufrag/pwd, same DTLS association and certificates): the sender
+   * answers it on that connection instead of replacing it. Absent on a
+   * first offer and on answers; an old sender that ignores it treats the
+   * offer as a reconnect, which the receiver survives by redialling.
+   */
+  iceRestart?: boolean | undefined;
 }
 
 /**
@@ -107,7 +115,7 @@ export interface Signal {
 }
 
 function createBaseSessionDescription(): SessionDescription {
-  return { sdp: "", fingerprintMac: new Uint8Array(0) };
+  return { sdp: "", fingerprintMac: new Uint8Array(0), iceRestart: undefined };
 }
 
 export const SessionDescription: MessageFns<SessionDescription> = {
@@ -117,6 +125,9 @@ export const SessionDescription: MessageFns<SessionDescription> = {
     }
     if (message.fingerprintMac.length !== 0) {
       writer.uint32(18).bytes(message.fingerprintMac);
+    }
+    if (message.iceRestart !== undefined) {
+      writer.uint32(24).bool(message.iceRestart);
     }
     return writer;
   },
@@ -150,6 +161,14 @@ export const SessionDescription: MessageFns<SessionDescription> = {
             message.fingerprintMac = reader.bytes();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.iceRestart = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -170,6 +189,11 @@ export const SessionDescription: MessageFns<SessionDescription> = {
         : isSet(object.fingerprint_mac)
         ? bytesFromBase64(object.fingerprint_mac)
         : new Uint8Array(0),
+      iceRestart: isSet(object.iceRestart)
+        ? globalThis.Boolean(object.iceRestart)
+        : isSet(object.ice_restart)
+        ? globalThis.Boolean(object.ice_restart)
+        : undefined,
     };
   },
 
@@ -181,6 +205,9 @@ export const SessionDescription: MessageFns<SessionDescription> = {
     if (message.fingerprintMac.length !== 0) {
       obj.fingerprintMac = base64FromBytes(message.fingerprintMac);
     }
+    if (message.iceRestart !== undefined) {
+      obj.iceRestart = message.iceRestart;
+    }
     return obj;
   },
 
@@ -191,6 +218,7 @@ export const SessionDescription: MessageFns<SessionDescription> = {
     const message = createBaseSessionDescription();
     message.sdp = object.sdp ?? "";
     message.fingerprintMac = object.fingerprintMac ?? new Uint8Array(0);
+    message.iceRestart = object.iceRestart ?? undefined;
     return message;
   },
 };
