@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import angular from 'angular-eslint';
 
 // Server-only packages the browser bundle must never pull in.
 const SERVER_ONLY_PACKAGES = [
@@ -11,6 +12,9 @@ const SERVER_ONLY_PACKAGES = [
   'ws',
   'zod',
 ];
+
+// The Angular app's sources, whose components the angular-eslint rules check.
+const WEB_APP_TS = ['apps/web/src/app/**/*.ts', 'apps/web/src/main.ts'];
 
 // Which projects may import which (by tag); `allow` lists exceptions.
 const moduleBoundaries = (allow) => [
@@ -76,6 +80,30 @@ export default [
           ],
         },
       ],
+    },
+  },
+  // The Angular app: its TypeScript, and its templates (files and inline)
+  // with angular-eslint's recommended and accessibility rules.
+  ...angular.configs.tsRecommended.map((config) => ({ ...config, files: WEB_APP_TS })),
+  {
+    files: WEB_APP_TS,
+    processor: angular.processInlineTemplates,
+    rules: {
+      '@angular-eslint/prefer-on-push-component-change-detection': 'error',
+      '@angular-eslint/component-selector': [
+        'error',
+        { type: 'element', prefix: 'es', style: 'kebab-case' },
+      ],
+    },
+  },
+  ...[...angular.configs.templateRecommended, ...angular.configs.templateAccessibility].map(
+    (config) => ({ ...config, files: ['apps/web/src/**/*.html'] }),
+  ),
+  {
+    files: ['apps/web/src/**/*.html'],
+    rules: {
+      '@angular-eslint/template/prefer-control-flow': 'error',
+      '@angular-eslint/template/button-has-type': 'error',
     },
   },
   {
