@@ -30,7 +30,16 @@ export {
   PeerLeft,
   Reconnect,
   Error,
+  ShareIntent,
+  Authenticate,
+  Authenticated,
 } from './gen/ephemeral/signaling/v1/envelope';
+export {
+  Identity,
+  ShareAccess,
+  shareAccessFromJSON,
+  shareAccessToJSON,
+} from './gen/ephemeral/signaling/v1/identity';
 export { SignalRecord } from './gen/ephemeral/signaling/v1/signal_record';
 export * from './peer-id';
 export * from './close-codes';

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Identity, ShareAccess, shareAccessFromJSON, shareAccessToJSON } from "./identity";
 import { Signal, SignalKind, signalKindFromJSON, signalKindToJSON } from "./signal";
 
 export const protobufPackage = "ephemeral.signaling.v1";
@@ -80,6 +81,27 @@ export enum ErrorCode {
   /** ERROR_CODE_TARGET_BUSY - The target peer's queue on its gateway is full; the signal was dropped. */
   ERROR_CODE_TARGET_BUSY = 12,
   ERROR_CODE_INTERNAL = 13,
+  /**
+   * ERROR_CODE_UNAUTHENTICATED - AUTH_MODE=oidc: the access token is missing where one is required, or
+   * is not valid (signature, issuer, audience, algorithm); `message` says
+   * which. Sign in (again).
+   */
+  ERROR_CODE_UNAUTHENTICATED = 14,
+  /**
+   * ERROR_CODE_TOKEN_EXPIRED - AUTH_MODE=oidc: the access token has expired. Refresh it and present
+   * it with Authenticate (or a new Hello).
+   */
+  ERROR_CODE_TOKEN_EXPIRED = 15,
+  /**
+   * ERROR_CODE_PERMISSION_DENIED - AUTH_MODE=oidc: the signed-in user may not do this (e.g. share without
+   * the group the deployment requires).
+   */
+  ERROR_CODE_PERMISSION_DENIED = 16,
+  /**
+   * ERROR_CODE_LIMIT_EXCEEDED - AUTH_MODE=oidc: a per-person limit (concurrent shares, receivers per
+   * share) is reached.
+   */
+  ERROR_CODE_LIMIT_EXCEEDED = 17,
   UNRECOGNIZED = -1,
 }
 
@@ -127,6 +149,18 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 13:
     case "ERROR_CODE_INTERNAL":
       return ErrorCode.ERROR_CODE_INTERNAL;
+    case 14:
+    case "ERROR_CODE_UNAUTHENTICATED":
+      return ErrorCode.ERROR_CODE_UNAUTHENTICATED;
+    case 15:
+    case "ERROR_CODE_TOKEN_EXPIRED":
+      return ErrorCode.ERROR_CODE_TOKEN_EXPIRED;
+    case 16:
+    case "ERROR_CODE_PERMISSION_DENIED":
+      return ErrorCode.ERROR_CODE_PERMISSION_DENIED;
+    case 17:
+    case "ERROR_CODE_LIMIT_EXCEEDED":
+      return ErrorCode.ERROR_CODE_LIMIT_EXCEEDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -164,6 +198,14 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_TARGET_BUSY";
     case ErrorCode.ERROR_CODE_INTERNAL:
       return "ERROR_CODE_INTERNAL";
+    case ErrorCode.ERROR_CODE_UNAUTHENTICATED:
+      return "ERROR_CODE_UNAUTHENTICATED";
+    case ErrorCode.ERROR_CODE_TOKEN_EXPIRED:
+      return "ERROR_CODE_TOKEN_EXPIRED";
+    case ErrorCode.ERROR_CODE_PERMISSION_DENIED:
+      return "ERROR_CODE_PERMISSION_DENIED";
+    case ErrorCode.ERROR_CODE_LIMIT_EXCEEDED:
+      return "ERROR_CODE_LIMIT_EXCEEDED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -176,10 +218,13 @@ export interface ClientFrame {
    * client can tell which request failed. 0 means "not tracked".
    */
   seq: number;
-  kind: { $case: "hello"; value: Hello } | { $case: "signal"; value: PeerSignal } | { $case: "ping"; value: Ping } | {
-    $case: "refreshIceServers";
-    value: RefreshIceServers;
-  } | undefined;
+  kind:
+    | { $case: "hello"; value: Hello }
+    | { $case: "signal"; value: PeerSignal }
+    | { $case: "ping"; value: Ping }
+    | { $case: "refreshIceServers"; value: RefreshIceServers }
+    | { $case: "authenticate"; value: Authenticate }
+    | undefined;
 }
 
 export interface ServerFrame {
@@ -191,6 +236,7 @@ export interface ServerFrame {
     | { $case: "pong"; value: Pong }
     | { $case: "reconnect"; value: Reconnect }
     | { $case: "iceServers"; value: IceServers }
+    | { $case: "authenticated"; value: Authenticated }
     | undefined;
 }
 
@@ -220,6 +266,37 @@ export interface Hello {
   resumeToken: string;
   /** Free-form, for logs only (e.g. "web/0.1.0"). */
   clientVersion: string;
+  /**
+   * The OpenID Connect access token (a JWT) of the signed-in user, when the
+   * gateway runs AUTH_MODE=oidc; empty = anonymous. In this frame, never in
+   * a URL (URLs are logged). Never logged.
+   */
+  accessToken: string;
+  /**
+   * Set by a page that hosts a share: the gateway checks who may share
+   * before Welcome, and remembers who may open it.
+   */
+  share: ShareIntent | undefined;
+}
+
+/** The page hosts a share (the send page). */
+export interface ShareIntent {
+  access: ShareAccess;
+}
+
+/**
+ * A fresh access token for this socket (the page refreshed it). The gateway
+ * answers Authenticated, or Error{UNAUTHENTICATED|TOKEN_EXPIRED} and keeps
+ * the socket on its earlier identity until that token's expiry.
+ */
+export interface Authenticate {
+  accessToken: string;
+}
+
+/** The identity the gateway verified, and until when it trusts the token. */
+export interface Authenticated {
+  identity: Identity | undefined;
+  expiresAtUnixMs: number;
 }
 
 /** The gateway's answer to Hello. */
@@ -244,6 +321,11 @@ export interface Welcome {
    * expire. Ask for new ones with RefreshIceServers before they run out.
    */
   iceServersValidSeconds: number;
+  /**
+   * With a verified access token in Hello: who this peer is, and until when
+   * the token is trusted (present a fresh one with Authenticate before).
+   */
+  authenticated: Authenticated | undefined;
 }
 
 /** RTCIceServer as the browser takes it. */
@@ -271,7 +353,15 @@ export interface Limits {
 export interface PeerSignal {
   to: string;
   from: string;
-  signal: Signal | undefined;
+  signal:
+    | Signal
+    | undefined;
+  /**
+   * Stamped by the gateway like `from`: the verified identity of `from`
+   * (AUTH_MODE=oidc and signed in), else empty. Anything a client sets is
+   * dropped.
+   */
+  fromIdentity: Identity | undefined;
 }
 
 export interface Ping {
@@ -328,6 +418,9 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         break;
       case "refreshIceServers":
         RefreshIceServers.encode(message.kind.value, writer.uint32(106).fork()).join();
+        break;
+      case "authenticate":
+        Authenticate.encode(message.kind.value, writer.uint32(114).fork()).join();
         break;
     }
     return writer;
@@ -386,6 +479,14 @@ export const ClientFrame: MessageFns<ClientFrame> = {
             message.kind = { $case: "refreshIceServers", value: RefreshIceServers.decode(reader, reader.uint32()) };
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.kind = { $case: "authenticate", value: Authenticate.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -411,6 +512,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         ? { $case: "refreshIceServers", value: RefreshIceServers.fromJSON(object.refreshIceServers) }
         : isSet(object.refresh_ice_servers)
         ? { $case: "refreshIceServers", value: RefreshIceServers.fromJSON(object.refresh_ice_servers) }
+        : isSet(object.authenticate)
+        ? { $case: "authenticate", value: Authenticate.fromJSON(object.authenticate) }
         : undefined,
     };
   },
@@ -428,6 +531,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       obj.ping = Ping.toJSON(message.kind.value);
     } else if (message.kind?.$case === "refreshIceServers") {
       obj.refreshIceServers = RefreshIceServers.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "authenticate") {
+      obj.authenticate = Authenticate.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -463,6 +568,12 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         }
         break;
       }
+      case "authenticate": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "authenticate", value: Authenticate.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -495,6 +606,9 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         break;
       case "iceServers":
         IceServers.encode(message.kind.value, writer.uint32(130).fork()).join();
+        break;
+      case "authenticated":
+        Authenticated.encode(message.kind.value, writer.uint32(138).fork()).join();
         break;
     }
     return writer;
@@ -569,6 +683,14 @@ export const ServerFrame: MessageFns<ServerFrame> = {
             message.kind = { $case: "iceServers", value: IceServers.decode(reader, reader.uint32()) };
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.kind = { $case: "authenticated", value: Authenticated.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -601,6 +723,8 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         ? { $case: "iceServers", value: IceServers.fromJSON(object.iceServers) }
         : isSet(object.ice_servers)
         ? { $case: "iceServers", value: IceServers.fromJSON(object.ice_servers) }
+        : isSet(object.authenticated)
+        ? { $case: "authenticated", value: Authenticated.fromJSON(object.authenticated) }
         : undefined,
     };
   },
@@ -621,6 +745,8 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       obj.reconnect = Reconnect.toJSON(message.kind.value);
     } else if (message.kind?.$case === "iceServers") {
       obj.iceServers = IceServers.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "authenticated") {
+      obj.authenticated = Authenticated.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -670,6 +796,12 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       case "iceServers": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "iceServers", value: IceServers.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "authenticated": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "authenticated", value: Authenticated.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -820,7 +952,7 @@ export const IceServers: MessageFns<IceServers> = {
 };
 
 function createBaseHello(): Hello {
-  return { resumePeerId: "", resumeToken: "", clientVersion: "" };
+  return { resumePeerId: "", resumeToken: "", clientVersion: "", accessToken: "", share: undefined };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -833,6 +965,12 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.clientVersion !== "") {
       writer.uint32(26).string(message.clientVersion);
+    }
+    if (message.accessToken !== "") {
+      writer.uint32(34).string(message.accessToken);
+    }
+    if (message.share !== undefined) {
+      ShareIntent.encode(message.share, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -874,6 +1012,22 @@ export const Hello: MessageFns<Hello> = {
             message.clientVersion = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.share = ShareIntent.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -903,6 +1057,12 @@ export const Hello: MessageFns<Hello> = {
         : isSet(object.client_version)
         ? globalThis.String(object.client_version)
         : "",
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      share: isSet(object.share) ? ShareIntent.fromJSON(object.share) : undefined,
     };
   },
 
@@ -917,6 +1077,12 @@ export const Hello: MessageFns<Hello> = {
     if (message.clientVersion !== "") {
       obj.clientVersion = message.clientVersion;
     }
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.share !== undefined) {
+      obj.share = ShareIntent.toJSON(message.share);
+    }
     return obj;
   },
 
@@ -928,6 +1094,241 @@ export const Hello: MessageFns<Hello> = {
     message.resumePeerId = object.resumePeerId ?? "";
     message.resumeToken = object.resumeToken ?? "";
     message.clientVersion = object.clientVersion ?? "";
+    message.accessToken = object.accessToken ?? "";
+    message.share = (object.share !== undefined && object.share !== null)
+      ? ShareIntent.fromPartial(object.share)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseShareIntent(): ShareIntent {
+  return { access: 0 };
+}
+
+export const ShareIntent: MessageFns<ShareIntent> = {
+  encode(message: ShareIntent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.access !== 0) {
+      writer.uint32(8).int32(message.access);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShareIntent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShareIntent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.access = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShareIntent {
+    return { access: isSet(object.access) ? shareAccessFromJSON(object.access) : 0 };
+  },
+
+  toJSON(message: ShareIntent): unknown {
+    const obj: any = {};
+    if (message.access !== 0) {
+      obj.access = shareAccessToJSON(message.access);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShareIntent>, I>>(base?: I): ShareIntent {
+    return ShareIntent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShareIntent>, I>>(object: I): ShareIntent {
+    const message = createBaseShareIntent();
+    message.access = object.access ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuthenticate(): Authenticate {
+  return { accessToken: "" };
+}
+
+export const Authenticate: MessageFns<Authenticate> = {
+  encode(message: Authenticate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Authenticate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Authenticate {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+    };
+  },
+
+  toJSON(message: Authenticate): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Authenticate>, I>>(base?: I): Authenticate {
+    return Authenticate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Authenticate>, I>>(object: I): Authenticate {
+    const message = createBaseAuthenticate();
+    message.accessToken = object.accessToken ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthenticated(): Authenticated {
+  return { identity: undefined, expiresAtUnixMs: 0 };
+}
+
+export const Authenticated: MessageFns<Authenticated> = {
+  encode(message: Authenticated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== undefined) {
+      Identity.encode(message.identity, writer.uint32(10).fork()).join();
+    }
+    if (message.expiresAtUnixMs !== 0) {
+      writer.uint32(16).int64(message.expiresAtUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Authenticated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expiresAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Authenticated {
+    return {
+      identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
+      expiresAtUnixMs: isSet(object.expiresAtUnixMs)
+        ? globalThis.Number(object.expiresAtUnixMs)
+        : isSet(object.expires_at_unix_ms)
+        ? globalThis.Number(object.expires_at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Authenticated): unknown {
+    const obj: any = {};
+    if (message.identity !== undefined) {
+      obj.identity = Identity.toJSON(message.identity);
+    }
+    if (message.expiresAtUnixMs !== 0) {
+      obj.expiresAtUnixMs = Math.round(message.expiresAtUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Authenticated>, I>>(base?: I): Authenticated {
+    return Authenticated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Authenticated>, I>>(object: I): Authenticated {
+    const message = createBaseAuthenticated();
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? Identity.fromPartial(object.identity)
+      : undefined;
+    message.expiresAtUnixMs = object.expiresAtUnixMs ?? 0;
     return message;
   },
 };
@@ -941,6 +1342,7 @@ function createBaseWelcome(): Welcome {
     resumed: false,
     limits: undefined,
     iceServersValidSeconds: 0,
+    authenticated: undefined,
   };
 }
 
@@ -966,6 +1368,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.iceServersValidSeconds !== 0) {
       writer.uint32(56).uint32(message.iceServersValidSeconds);
+    }
+    if (message.authenticated !== undefined) {
+      Authenticated.encode(message.authenticated, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1039,6 +1444,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.iceServersValidSeconds = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.authenticated = Authenticated.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1493,7 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.ice_servers_valid_seconds)
         ? globalThis.Number(object.ice_servers_valid_seconds)
         : 0,
+      authenticated: isSet(object.authenticated) ? Authenticated.fromJSON(object.authenticated) : undefined,
     };
   },
 
@@ -1106,6 +1520,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.iceServersValidSeconds !== 0) {
       obj.iceServersValidSeconds = Math.round(message.iceServersValidSeconds);
     }
+    if (message.authenticated !== undefined) {
+      obj.authenticated = Authenticated.toJSON(message.authenticated);
+    }
     return obj;
   },
 
@@ -1123,6 +1540,9 @@ export const Welcome: MessageFns<Welcome> = {
       ? Limits.fromPartial(object.limits)
       : undefined;
     message.iceServersValidSeconds = object.iceServersValidSeconds ?? 0;
+    message.authenticated = (object.authenticated !== undefined && object.authenticated !== null)
+      ? Authenticated.fromPartial(object.authenticated)
+      : undefined;
     return message;
   },
 };
@@ -1342,7 +1762,7 @@ export const Limits: MessageFns<Limits> = {
 };
 
 function createBasePeerSignal(): PeerSignal {
-  return { to: "", from: "", signal: undefined };
+  return { to: "", from: "", signal: undefined, fromIdentity: undefined };
 }
 
 export const PeerSignal: MessageFns<PeerSignal> = {
@@ -1355,6 +1775,9 @@ export const PeerSignal: MessageFns<PeerSignal> = {
     }
     if (message.signal !== undefined) {
       Signal.encode(message.signal, writer.uint32(26).fork()).join();
+    }
+    if (message.fromIdentity !== undefined) {
+      Identity.encode(message.fromIdentity, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1396,6 +1819,14 @@ export const PeerSignal: MessageFns<PeerSignal> = {
             message.signal = Signal.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fromIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1413,6 +1844,11 @@ export const PeerSignal: MessageFns<PeerSignal> = {
       to: isSet(object.to) ? globalThis.String(object.to) : "",
       from: isSet(object.from) ? globalThis.String(object.from) : "",
       signal: isSet(object.signal) ? Signal.fromJSON(object.signal) : undefined,
+      fromIdentity: isSet(object.fromIdentity)
+        ? Identity.fromJSON(object.fromIdentity)
+        : isSet(object.from_identity)
+        ? Identity.fromJSON(object.from_identity)
+        : undefined,
     };
   },
 
@@ -1427,6 +1863,9 @@ export const PeerSignal: MessageFns<PeerSignal> = {
     if (message.signal !== undefined) {
       obj.signal = Signal.toJSON(message.signal);
     }
+    if (message.fromIdentity !== undefined) {
+      obj.fromIdentity = Identity.toJSON(message.fromIdentity);
+    }
     return obj;
   },
 
@@ -1439,6 +1878,9 @@ export const PeerSignal: MessageFns<PeerSignal> = {
     message.from = object.from ?? "";
     message.signal = (object.signal !== undefined && object.signal !== null)
       ? Signal.fromPartial(object.signal)
+      : undefined;
+    message.fromIdentity = (object.fromIdentity !== undefined && object.fromIdentity !== null)
+      ? Identity.fromPartial(object.fromIdentity)
       : undefined;
     return message;
   },
