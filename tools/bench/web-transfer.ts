@@ -1,513 +1,578 @@
 /**
- * Web transfer benchmark, one run on this machine:
- *   (a) raw ceiling: two headless Chromium processes, two RTCPeerConnections,
- *       one data channel pushing bytes as fast as it allows (64 KiB messages,
- *       paused above 256 KiB buffered, resumed below 64 KiB);
- *   (b) the app: the built web app served by the real gateway (+ presence),
- *       sender page -> receiver page, one file, written to disk (origin
- *       private file system via the stubbed picker, as in the e2e suite) and
- *       SHA-256 verified.
- * Prints both rates, (b)/(a), and the receiver's memory growth during (b):
- * RSS of the receiver's whole Chromium process tree, and its JS heap.
+ * Web transfer benchmarks, side by side in one run, each reported as a ratio
+ * to a baseline measured in the same run (absolute rates swing ±15 % between
+ * runs on a shared machine; ratios from one run are what counts):
  *
- * Usage: tools/bench/run.sh web-transfer [--mib 1024] [--null-sink] [--profile]
- * Build first: npx nx run-many -t build -p web,gateway,presence
+ *   large        one file: (a) raw data-channel ceiling vs (b) the app (built
+ *                web app through the real gateway, written to disk via File
+ *                System Access, SHA-256 verified); rates and CPU-seconds per
+ *                GiB of each side's whole Chromium process tree (/proc);
+ *   small        many small files (1–16 KiB in nested folders) into a folder
+ *                and into a zip, vs one file of the same total size;
+ *   fanout       five receivers at once vs one: aggregate rate, fairness,
+ *                the sender's memory;
+ *   setup        receiver opens the link -> file list shown, p50/p95;
+ *   constrained  `large` with both browsers limited to a fraction of a core
+ *                (cgroup CPU quota when root, else taskset + cpulimit);
+ *   huge         (bench only, never in `all`) a 10 GiB file zipped with a
+ *                small one: completes, verified, ZIP64, memory.
+ *
+ * Usage: tools/bench/run.sh web-transfer [--case large,small,…|all] [--quick]
+ *          [--mib 1024] [--files 10000] [--receivers 5] [--opens 20]
+ *          [--cpu 0.5] [--huge-gib 10] [--null-sink] [--profile]
+ * `--quick` shrinks every case to run in a couple of minutes on a loaded
+ * 2-core machine. Build first: npx nx run-many -t build -p web,gateway,presence
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
-  readFileSync,
+  readSync,
   rmSync,
+  statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  builtAppEntry,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
-  freePort,
-  ServiceProcess,
-  workspaceRoot,
-} from '@ephemeral/testing';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+  AppStack,
+  closePeer,
+  jsHeapBytes,
+  launch,
+  openLink,
+  Peer,
+  Saving,
+  share,
+  waitSettled,
+} from './web/app-stack';
+import { CpuLimit } from './web/cpu-limit';
+import { CpuMeter, treeRssBytes } from './web/proc-tree';
+import { Limits, rawCeiling, SideCosts } from './web/raw-ceiling';
 
-const BENCH_CHROMIUM_ARGS = [
-  ...CHROMIUM_ARGS,
-  // performance.memory otherwise reports coarse, bucketed values.
-  '--enable-precise-memory-info',
-];
 const MIB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const GIB = 1024 * MIB;
+const mb = (n: number) => (n / 1e6).toFixed(1);
+const r2 = (n: number) => n.toFixed(2);
 
-interface Peer {
-  context: BrowserContext;
-  page: Page;
-  profile: string;
-}
-
-async function launch(name: string): Promise<Peer> {
-  const profile = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: BENCH_CHROMIUM_ARGS,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  return { context, page, profile };
-}
-
-async function closePeer(peer: Peer): Promise<void> {
-  await peer.context.close().catch(() => undefined);
-  rmSync(peer.profile, { recursive: true, force: true });
-}
-
-/**
- * Resident memory of the Chromium whose command line names `profile`, plus
- * all its descendants (`only: 'renderer'` counts just the renderer processes,
- * i.e. the tab).
- */
-function treeRssBytes(profile: string, only: 'all' | 'renderer' = 'all'): number {
-  const parents = new Map<number, number>();
-  const rss = new Map<number, number>();
-  let root = -1;
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      rss.set(pid, Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
-      if (
-        root < 0 &&
-        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--user-data-dir=${profile}`)
-      ) {
-        const parent = parents.get(pid) ?? 0;
-        // The browser process: the one whose parent does not carry the flag.
-        const parentCmd = existsSync(`/proc/${parent}/cmdline`)
-          ? readFileSync(`/proc/${parent}/cmdline`, 'utf8')
-          : '';
-        if (!parentCmd.includes(`--user-data-dir=${profile}`)) root = pid;
-      }
-    } catch {
-      // process ended while we looked
-    }
-  }
-  if (root < 0) return NaN;
-  let total = 0;
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p) ?? 0, hops++)
-      if (p === root) return true;
-    return false;
-  };
-  for (const [pid, bytes] of rss) {
-    if (!inTree(pid)) continue;
-    if (only === 'renderer') {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      } catch {
-        continue;
-      }
-    }
-    total += bytes;
-  }
-  return total;
-}
-
-// Bounds for the raw-ceiling phase: each negotiation step, and how long the
-// bytes may stop moving (either side) before the phase fails instead of hanging.
-const RAW_STEP_TIMEOUT_MS = 30_000;
-const RAW_STALL_MS = 15_000;
-
-/** Rejects with `what` when `promise` has not settled within `ms`. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: timed out after ${(ms / 1000).toFixed(0)} s`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-interface RawWindow {
-  pc: RTCPeerConnection;
-  dc: RTCDataChannel;
-  gathered: Promise<void>;
-  rx: { got: number; first: number; last: number };
-  tx: { sent: number };
-}
-
-/** Connection, ICE and channel state plus byte counts of one raw-ceiling page, for error messages. */
-function rawState(page: Page): Promise<string> {
-  const probe = page.evaluate(() => {
-    const w = window as unknown as Partial<RawWindow>;
-    if (!w.pc || !w.dc || !w.rx || !w.tx) return 'not set up';
-    return (
-      `connection ${w.pc.connectionState}, ICE ${w.pc.iceConnectionState}, ` +
-      `gathering ${w.pc.iceGatheringState}, channel ${w.dc.readyState}, ` +
-      `sent ${w.tx.sent} B (buffered ${w.dc.bufferedAmount} B), received ${w.rx.got} B`
-    );
-  });
-  return withTimeout(probe, 2_000, 'reading page state').catch(
-    (e: unknown) => `unknown (${String(e)})`,
-  );
-}
-
-/**
- * (a): raw data-channel throughput between two browser processes.
- *
- * The receiver counts bytes from a handler installed together with the
- * channel, before any negotiation: a message that arrives on a channel with
- * no listener is dropped, and an earlier version (handler installed by a
- * page.evaluate that was not awaited before the sender started) lost the
- * first messages whenever the sender won that race, then waited forever for
- * bytes that had already gone by.
- */
-async function rawCeiling(bytes: number): Promise<number> {
-  const [a, b] = await Promise.all([launch('raw-a'), launch('raw-b')]);
-  const step = async <T>(
-    what: string,
-    run: () => Promise<T>,
-    ms = RAW_STEP_TIMEOUT_MS,
-  ): Promise<T> => {
-    try {
-      return await withTimeout(run(), ms, what);
-    } catch (error) {
-      const [stateA, stateB] = await Promise.all([rawState(a.page), rawState(b.page)]);
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `raw ceiling failed (${reason})\n` + `  sender (a):   ${stateA}\n  receiver (b): ${stateB}`,
-      );
-    }
-  };
-  try {
-    const setup = `window.pc = new RTCPeerConnection();
-      window.dc = pc.createDataChannel('bench', { negotiated: true, id: 0 });
-      dc.binaryType = 'arraybuffer';
-      window.tx = { sent: 0 };
-      window.rx = { got: 0, first: 0, last: 0 };
-      dc.onmessage = (e) => {
-        const now = performance.now();
-        if (rx.got === 0) rx.first = now;
-        rx.got += e.data.byteLength;
-        rx.last = now;
-      };
-      window.gathered = new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
-      0;`;
-    await step('setting up the peer connections', () =>
-      Promise.all([a.page.evaluate(setup), b.page.evaluate(setup)]),
-    );
-    const offer = await step('creating the offer (ICE gathering on a)', () =>
-      a.page.evaluate(async () => {
-        const w = window as unknown as RawWindow;
-        await w.pc.setLocalDescription(await w.pc.createOffer());
-        await w.gathered;
-        return w.pc.localDescription!.sdp;
-      }),
-    );
-    const answer = await step('creating the answer (ICE gathering on b)', () =>
-      b.page.evaluate(async (sdp) => {
-        const w = window as unknown as RawWindow;
-        await w.pc.setRemoteDescription({ type: 'offer', sdp });
-        await w.pc.setLocalDescription(await w.pc.createAnswer());
-        await w.gathered;
-        return w.pc.localDescription!.sdp;
-      }, offer),
-    );
-    await step('connecting (ICE, DTLS, SCTP) until the data channel opens', () =>
-      a.page.evaluate(async (sdp) => {
-        const w = window as unknown as RawWindow;
-        await w.pc.setRemoteDescription({ type: 'answer', sdp });
-        if (w.dc.readyState !== 'open')
-          await new Promise((r) => w.dc.addEventListener('open', r, { once: true }));
-      }, answer),
-    );
-    // Progress-bounded on both sides (no bytes moving for RAW_STALL_MS fails
-    // the phase), plus an overall deadline far above any sane rate (4 MB/s).
-    const deadlineMs = 60_000 + (bytes / 4e6) * 1000;
-    const received = b.page.evaluate(
-      ({ total, stallMs }) =>
-        new Promise<number>((resolve, reject) => {
-          const rx = (window as unknown as RawWindow).rx;
-          let seen = rx.got;
-          let progressAt = performance.now();
-          const tick = setInterval(() => {
-            const now = performance.now();
-            if (rx.got >= total) {
-              clearInterval(tick);
-              resolve((rx.got / (rx.last - rx.first)) * 1000);
-            } else if (rx.got !== seen) {
-              seen = rx.got;
-              progressAt = now;
-            } else if (now - progressAt > stallMs) {
-              clearInterval(tick);
-              reject(
-                new Error(
-                  `receiver: no bytes for ${stallMs / 1000} s, ${rx.got} of ${total} B received`,
-                ),
-              );
-            }
-          }, 50);
-        }),
-      { total: bytes, stallMs: RAW_STALL_MS },
-    );
-    const sent = a.page.evaluate(
-      async ({ total, stallMs }) => {
-        const { dc, tx } = window as unknown as RawWindow;
-        const chunk = new Uint8Array(64 * 1024);
-        dc.bufferedAmountLowThreshold = 64 * 1024;
-        for (; tx.sent < total; tx.sent += chunk.length) {
-          if (dc.bufferedAmount > 256 * 1024)
-            await new Promise<void>((resolve, reject) => {
-              const timer = setTimeout(() => {
-                dc.removeEventListener('bufferedamountlow', low);
-                reject(
-                  new Error(
-                    `sender: send buffer did not drain for ${stallMs / 1000} s (${dc.bufferedAmount} B buffered, channel ${dc.readyState})`,
-                  ),
-                );
-              }, stallMs);
-              const low = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-              dc.addEventListener('bufferedamountlow', low, { once: true });
-            });
-          dc.send(chunk);
-        }
-      },
-      { total: bytes, stallMs: RAW_STALL_MS },
-    );
-    const [rate] = await step(
-      `transferring ${bytes} B`,
-      () => Promise.all([received, sent]),
-      deadlineMs,
-    );
-    return rate;
-  } finally {
-    await Promise.all([closePeer(a), closePeer(b)]);
-  }
-}
-
-// Times the first and last byte on the receiver's data channel, to tell wire
-// time from the time spent finishing (flush, close, verify).
-const DATA_TAP = `(() => {
-  window.__tap = { bytes: 0, first: 0, last: 0 };
-  const create = RTCPeerConnection.prototype.createDataChannel;
-  RTCPeerConnection.prototype.createDataChannel = function (...args) {
-    const channel = create.apply(this, args);
-    if (channel.label === 'data') channel.addEventListener('message', (e) => {
-      const t = window.__tap; const now = performance.now();
-      if (t.bytes === 0) t.first = now;
-      t.bytes += e.data.byteLength; t.last = now;
-    });
-    return channel;
-  };
-})();`;
-
-const PICKER_STUB = `(() => {
-  const folder = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('bench', { create: true });
-  window.showDirectoryPicker = async () => folder();
-  window.showSaveFilePicker = async (o) => (await folder()).getFileHandle((o && o.suggestedName) || 'f', { create: true });
-})();`;
-
-// With --null-sink the receiver's "disk" discards bytes: separates the cost
-// of writing to disk from the rest of the app.
-const NULL_SINK_STUB = `(() => {
-  const writable = { write: async () => undefined, close: async () => undefined, abort: async () => undefined };
-  const file = { kind: 'file', createWritable: async () => writable };
-  const dir = { kind: 'directory', getDirectoryHandle: async () => dir, getFileHandle: async () => file };
-  window.showDirectoryPicker = async () => dir;
-  window.showSaveFilePicker = async () => file;
-})();`;
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-
-/** Starts the V8 CPU profiler on a page; the returned function stops it and summarises self time. */
-async function startProfiler(page: Page): Promise<() => Promise<string>> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
-  await cdp.send('Profiler.start');
-  return async () => {
-    const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
-      profile: { nodes: ProfileNode[]; samples: number[] };
-    };
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    const counts = new Map<string, number>();
-    for (const id of profile.samples) {
-      const frame = byId.get(id)?.callFrame;
-      const key = frame
-        ? `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`
-        : '?';
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    const total = profile.samples.length || 1;
-    return [...counts.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 12)
-      .map(([key, n]) => `    ${((n / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
-      .join('\n');
-  };
-}
-
-/** (b): the app through the real gateway. */
-async function appTransfer(bytes: number, nullSink: boolean, profile: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-file-'));
-  const path = join(dir, 'bench.bin');
-  const hash = createHash('sha256');
+/** A file of `bytes` random bytes; returns its path. */
+function randomFile(dir: string, name: string, bytes: number): string {
+  const path = join(dir, name);
   const fd = openSync(path, 'w');
   for (let written = 0; written < bytes;) {
     const block = randomBytes(Math.min(8 * MIB, bytes - written));
     writeSync(fd, block);
-    hash.update(block);
     written += block.length;
   }
   closeSync(fd);
+  return path;
+}
 
-  const presencePort = await freePort();
-  const presence = await ServiceProcess.start({
-    name: 'presence',
-    entry: builtAppEntry('presence'),
-    env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'info' },
-    readyWhen: /presence listening/,
-  });
-  const port = await freePort();
-  const gateway = await ServiceProcess.start({
-    name: 'gateway',
-    entry: builtAppEntry('gateway'),
-    env: {
-      PORT: String(port),
-      PRESENCE_URL: `127.0.0.1:${presencePort}`,
-      WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
-      LOG_LEVEL: 'info',
-    },
-    readyWhen: /gateway listening/,
-  });
-  const origin = `http://127.0.0.1:${port}`;
-  const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx')]);
+/** `count` files of 1–16 KiB in a tree of nested folders (a source tree); returns total bytes. */
+function sourceTree(root: string, count: number): number {
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    // ~10 files per folder, folders three levels deep: src/m<a>/p<b>/f<i>.
+    const dir = join(
+      root,
+      `m${i % 10}`,
+      `p${Math.floor(i / 10) % 100}`,
+      `q${Math.floor(i / 1000)}`,
+    );
+    mkdirSync(dir, { recursive: true });
+    const size = 1024 + Math.floor(Math.random() * 15 * 1024);
+    writeFileSync(join(dir, `f${i}.txt`), randomBytes(size));
+    total += size;
+  }
+  return total;
+}
+
+function table(title: string, command: string, head: string[], rows: string[][]): void {
+  console.log(`\n### ${title}\n\n\`${command}\`\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`| ${head.map(() => '---').join(' | ')} |`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+function topThreads(label: string, threads: Array<[string, number]>, gib: number): string {
+  return (
+    `  ${label}: ` +
+    threads.map(([k, s]) => `${k} ${(s / gib).toFixed(1)}`).join(', ') +
+    ' CPU-s/GiB'
+  );
+}
+
+interface AppRun {
+  seconds: number;
+  rate: number;
+  wireRate: number;
+  states: Record<string, number>;
+  sender: ReturnType<CpuMeter['stop']>;
+  receiver: ReturnType<CpuMeter['stop']>;
+  receiverTabGrowth: number;
+  receiverTreeGrowth: number;
+  receiverHeapGrowth: number;
+  senderTreeGrowth: number;
+}
+
+/**
+ * One sender, one receiver through `stack`: shares `files`/`folder`, opens
+ * the link, clicks "download all", waits until `count` files are settled.
+ * Memory peaks are sampled twice a second.
+ */
+async function appRun(
+  stack: AppStack,
+  opts: {
+    files: string[];
+    folder?: string;
+    count: number;
+    bytes: number;
+    saving: Saving;
+    timeoutMs: number;
+    limit?: Limits;
+  },
+): Promise<AppRun> {
+  const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx', opts.saving)]);
   try {
-    await receiver.context.addInitScript(nullSink ? NULL_SINK_STUB : PICKER_STUB);
-    await receiver.context.addInitScript(DATA_TAP);
-    await sender.page.goto(origin + '/');
-    await sender.page.setInputFiles('[data-testid=file-input]', path);
-    const link = await sender.page
-      .locator('[data-testid=share-link]')
-      .inputValue({ timeout: 15_000 });
-    await receiver.page.goto(link);
-    await receiver.page
-      .locator('[data-testid=receive-state][data-state=ready]')
-      .waitFor({ state: 'attached', timeout: 30_000 });
-    await sleep(1000);
-    const heap = () =>
-      receiver.page.evaluate(
-        () =>
-          (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize,
-      );
-    const rssBefore = treeRssBytes(receiver.profile);
+    const link = await share(sender, stack.origin, opts.files, opts.folder);
+    await openLink(receiver, link, 120_000);
+    opts.limit?.sender.apply(sender.profile);
+    opts.limit?.receiver.apply(receiver.profile);
+    const cpuTx = new CpuMeter(sender.profile);
+    const cpuRx = new CpuMeter(receiver.profile);
     const tabBefore = treeRssBytes(receiver.profile, 'renderer');
-    const heapBefore = await heap();
-    let rssPeak = rssBefore;
-    let tabPeak = tabBefore;
-    let heapPeak = heapBefore;
-    const profilers = profile
-      ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)])
-      : [];
+    const treeBefore = treeRssBytes(receiver.profile);
+    const senderBefore = treeRssBytes(sender.profile);
+    const heapBefore = await jsHeapBytes(receiver);
+    let tab = tabBefore;
+    let tree = treeBefore;
+    let senderPeak = senderBefore;
+    let heap = heapBefore;
+    cpuTx.start();
+    cpuRx.start();
     const started = Date.now();
     await receiver.page.click('[data-testid=download-all]');
-    // Bounded: 10 minutes at most, sampling memory twice a second.
-    let state = '';
-    for (let i = 0; i < 1200; i++) {
-      state =
-        (await receiver.page.locator('[data-testid=file-list] li').getAttribute('data-state')) ??
-        '';
-      rssPeak = Math.max(rssPeak, treeRssBytes(receiver.profile));
-      tabPeak = Math.max(tabPeak, treeRssBytes(receiver.profile, 'renderer'));
-      heapPeak = Math.max(heapPeak, await heap());
-      if (state === 'verified' || state === 'failed') break;
-      await sleep(500);
-    }
+    const states = await waitSettled(receiver, opts.count, opts.timeoutMs, async () => {
+      tab = Math.max(tab, treeRssBytes(receiver.profile, 'renderer'));
+      tree = Math.max(tree, treeRssBytes(receiver.profile));
+      senderPeak = Math.max(senderPeak, treeRssBytes(sender.profile));
+      heap = Math.max(heap, await jsHeapBytes(receiver));
+    });
     const seconds = (Date.now() - started) / 1000;
-    if (profilers.length === 2) {
-      console.log('  sender main thread, top self time:\n' + (await profilers[0]()));
-      console.log('  receiver main thread, top self time:\n' + (await profilers[1]()));
-    }
     const tap = await receiver.page.evaluate(
       () => (window as unknown as { __tap: { bytes: number; first: number; last: number } }).__tap,
     );
     return {
-      wireRate: (tap.bytes / (tap.last - tap.first)) * 1000,
-      state,
-      rate: bytes / seconds,
       seconds,
-      rssGrowth: rssPeak - rssBefore,
-      tabGrowth: tabPeak - tabBefore,
-      tabBefore,
-      heapGrowth: heapPeak - heapBefore,
-      rssBefore,
-      sha256: hash.digest('hex'),
+      rate: opts.bytes / seconds,
+      wireRate: (tap.bytes / Math.max(1, tap.last - tap.first)) * 1000,
+      states,
+      sender: cpuTx.stop(),
+      receiver: cpuRx.stop(),
+      receiverTabGrowth: tab - tabBefore,
+      receiverTreeGrowth: tree - treeBefore,
+      receiverHeapGrowth: heap - heapBefore,
+      senderTreeGrowth: senderPeak - senderBefore,
     };
   } finally {
     await Promise.all([closePeer(sender), closePeer(receiver)]);
-    await gateway.stop();
-    await presence.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const verified = (states: Record<string, number>, count: number) =>
+  (states['verified'] ?? 0) === count ? 'verified' : `NOT verified ${JSON.stringify(states)}`;
+
+/** Case `large` (and `constrained` when `limit` is given). */
+async function largeCase(
+  stack: AppStack,
+  work: string,
+  mib: number,
+  saving: Saving,
+  profile: boolean,
+  command: string,
+  limit?: Limits,
+): Promise<void> {
+  const bytes = mib * MIB;
+  const gib = bytes / GIB;
+  const path = randomFile(work, 'large.bin', bytes);
+  console.log(
+    `large: ${mib} MiB, raw ceiling then the app${limit ? ` (${limit.sender.kind})` : ''}…`,
+  );
+  const raw: SideCosts = await rawCeiling(bytes, limit);
+  const app = await appRun(stack, {
+    files: [path],
+    count: 1,
+    bytes,
+    saving,
+    timeoutMs: 60_000 + (bytes / 2e6) * 1000,
+    limit,
+  });
+  rmSync(path);
+  const perGib = (s: number) => s / gib;
+  table(
+    limit
+      ? `constrained CPU: each browser limited to ${limit.sender.fraction} core`
+      : 'one large file',
+    command,
+    ['', 'MB/s', 'sender CPU-s/GiB', 'receiver CPU-s/GiB', 'receiver memory growth'],
+    [
+      [
+        '(a) raw',
+        mb(raw.rate),
+        perGib(raw.sender.seconds).toFixed(1),
+        perGib(raw.receiver.seconds).toFixed(1),
+        '—',
+      ],
+      [
+        `(b) app, ${verified(app.states, 1)}`,
+        mb(app.rate),
+        perGib(app.sender.seconds).toFixed(1),
+        perGib(app.receiver.seconds).toFixed(1),
+        `tab +${mb(app.receiverTabGrowth)} MB, tree +${mb(app.receiverTreeGrowth)} MB, heap +${mb(app.receiverHeapGrowth)} MB`,
+      ],
+      [
+        '(b)/(a)',
+        r2(app.rate / raw.rate),
+        r2(app.sender.seconds / raw.sender.seconds),
+        r2(app.receiver.seconds / raw.receiver.seconds),
+        '',
+      ],
+    ],
+  );
+  console.log(
+    `\n  app, first to last byte on the wire: ${mb(app.wireRate)} MB/s (${r2(app.wireRate / raw.rate)} of raw)`,
+  );
+  if (profile) {
+    console.log(topThreads('raw sender threads', raw.sender.threads, gib));
+    console.log(topThreads('raw receiver threads', raw.receiver.threads, gib));
+    console.log(topThreads('app sender threads', app.sender.threads, gib));
+    console.log(topThreads('app receiver threads', app.receiver.threads, gib));
+  }
+}
+
+/** Case `small`: many small files into a folder and into a zip vs one file of the same size. */
+async function smallCase(
+  stack: AppStack,
+  work: string,
+  count: number,
+  command: string,
+): Promise<void> {
+  const root = join(work, 'src');
+  const total = sourceTree(root, count);
+  const single = randomFile(work, 'same-size.bin', total);
+  console.log(
+    `small: ${count} files, ${mb(total)} MB; one file of the same size, then folder, then zip…`,
+  );
+  const timeoutMs = 30 * 60_000;
+  const one = await appRun(stack, {
+    files: [single],
+    count: 1,
+    bytes: total,
+    saving: 'picker',
+    timeoutMs,
+  });
+  const folder = await appRun(stack, {
+    files: [],
+    folder: root,
+    count,
+    bytes: total,
+    saving: 'picker',
+    timeoutMs,
+  });
+  const zip = await appRun(stack, {
+    files: [],
+    folder: root,
+    count,
+    bytes: total,
+    saving: 'download',
+    timeoutMs,
+  });
+  const row = (name: string, run: AppRun, n: number) => [
+    name,
+    verified(run.states, n),
+    run.seconds.toFixed(1),
+    mb(run.rate),
+    r2(run.seconds / one.seconds),
+    run.sender.seconds.toFixed(1),
+    run.receiver.seconds.toFixed(1),
+  ];
+  table(
+    `${count} small files (1–16 KiB, nested folders, ${mb(total)} MB)`,
+    command,
+    [
+      '',
+      'result',
+      's (click → all verified)',
+      'MB/s',
+      '× one-file time',
+      'sender CPU-s',
+      'receiver CPU-s',
+    ],
+    [
+      row('one file, same size', one, 1),
+      row(`${count} files → folder`, folder, count),
+      row(`${count} files → zip`, zip, count),
+    ],
+  );
+  rmSync(root, { recursive: true, force: true });
+  rmSync(single);
+}
+
+/** Case `fanout`: `receivers` receivers at once vs one, from one sender. */
+async function fanoutCase(
+  stack: AppStack,
+  work: string,
+  mib: number,
+  receivers: number,
+  command: string,
+): Promise<void> {
+  const bytes = mib * MIB;
+  const path = randomFile(work, 'fanout.bin', bytes);
+  console.log(`fanout: ${mib} MiB to one receiver, then to ${receivers} at once…`);
+  const timeoutMs = 60_000 + ((bytes * receivers) / 1e6) * 1000;
+  const one = await appRun(stack, { files: [path], count: 1, bytes, saving: 'null', timeoutMs });
+  const sender = await launch('fan-tx');
+  const peers: Peer[] = [];
+  try {
+    for (let i = 0; i < receivers; i++) peers.push(await launch(`fan-rx${i}`, 'null'));
+    const link = await share(sender, stack.origin, [path]);
+    for (const peer of peers) await openLink(peer, link, 120_000);
+    const senderBefore = treeRssBytes(sender.profile);
+    const heapBefore = await jsHeapBytes(sender);
+    let senderPeak = senderBefore;
+    let heapPeak = heapBefore;
+    const started = Date.now();
+    await Promise.all(peers.map((p) => p.page.click('[data-testid=download-all]')));
+    const times = await Promise.all(
+      peers.map(async (peer, i) => {
+        const states = await waitSettled(peer, 1, timeoutMs, async () => {
+          if (i !== 0) return;
+          senderPeak = Math.max(senderPeak, treeRssBytes(sender.profile));
+          heapPeak = Math.max(heapPeak, await jsHeapBytes(sender));
+        });
+        return { seconds: (Date.now() - started) / 1000, states };
+      }),
+    );
+    const rates = times.map((t) => bytes / t.seconds);
+    const aggregate = (bytes * receivers) / Math.max(...times.map((t) => t.seconds));
+    const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+    const allVerified = times.every((t) => t.states['verified'] === 1);
+    table(
+      `${receivers} receivers at once, ${mib} MiB each (receivers discard bytes: null sink)`,
+      command,
+      ['', 'MB/s', 'ratio'],
+      [
+        ['one receiver', mb(one.rate), '1.00'],
+        [
+          `${receivers} receivers, aggregate (${allVerified ? 'all verified' : 'NOT all verified'})`,
+          mb(aggregate),
+          r2(aggregate / one.rate),
+        ],
+        [
+          'slowest / fastest receiver',
+          `${mb(Math.min(...rates))} / ${mb(Math.max(...rates))}`,
+          r2(Math.min(...rates) / Math.max(...rates)),
+        ],
+        [
+          'slowest / mean',
+          `${mb(Math.min(...rates))} / ${mb(mean)}`,
+          r2(Math.min(...rates) / mean),
+        ],
+        [
+          'sender memory growth (peak − before)',
+          `tree +${mb(senderPeak - senderBefore)} MB, heap +${mb(heapPeak - heapBefore)} MB (one receiver: tree +${mb(one.senderTreeGrowth)} MB)`,
+          '',
+        ],
+      ],
+    );
+  } finally {
+    await Promise.all([sender, ...peers].map(closePeer));
+    rmSync(path);
+  }
+}
+
+/** Case `setup`: receiver opens the link -> file list shown, `opens` times. */
+async function setupCase(
+  stack: AppStack,
+  work: string,
+  opens: number,
+  command: string,
+): Promise<void> {
+  const path = randomFile(work, 'setup.bin', 1 * MIB);
+  const [sender, receiver] = await Promise.all([launch('setup-tx'), launch('setup-rx', 'picker')]);
+  console.log(`setup: ${opens} opens of one link…`);
+  try {
+    const link = await share(sender, stack.origin, [path]);
+    const times: number[] = [];
+    for (let i = 0; i < opens; i++) {
+      const page = await receiver.context.newPage();
+      const started = performance.now();
+      await page.goto(link);
+      await page
+        .locator('[data-testid=file-list] li')
+        .first()
+        .waitFor({ state: 'attached', timeout: 60_000 });
+      times.push(performance.now() - started);
+      await page.close();
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    const pct = (p: number) =>
+      sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+    table(
+      `connection setup: open link → file list shown, ${opens} opens (page load, signaling, ICE, DTLS, proof, manifest)`,
+      command,
+      ['p50', 'p95', 'min', 'max'],
+      [
+        [
+          `${(pct(50) / 1000).toFixed(2)} s`,
+          `${(pct(95) / 1000).toFixed(2)} s`,
+          `${(sorted[0] / 1000).toFixed(2)} s`,
+          `${(sorted[sorted.length - 1] / 1000).toFixed(2)} s`,
+        ],
+      ],
+    );
+  } finally {
+    await Promise.all([closePeer(sender), closePeer(receiver)]);
+    rmSync(path);
+  }
+}
+
+/** Case `huge`: a `gib` GiB file and a small one, zipped into a browser download. */
+async function hugeCase(
+  stack: AppStack,
+  work: string,
+  gib: number,
+  command: string,
+): Promise<void> {
+  const bytes = gib * GIB;
+  const big = randomFile(work, 'huge.bin', bytes);
+  const small = randomFile(work, 'small.bin', 4096);
+  const [sender, receiver] = await Promise.all([launch('huge-tx'), launch('huge-rx', 'download')]);
+  console.log(`huge: ${gib} GiB + 4 KiB, zipped…`);
+  try {
+    const link = await share(sender, stack.origin, [big, small]);
+    await openLink(receiver, link, 120_000);
+    const download = receiver.page.waitForEvent('download', { timeout: 120_000 });
+    const tab0 = treeRssBytes(receiver.profile, 'renderer');
+    const tree0 = treeRssBytes(receiver.profile);
+    const tx0 = treeRssBytes(sender.profile);
+    let tab = tab0;
+    let tree = tree0;
+    let tx = tx0;
+    const started = Date.now();
+    await receiver.page.click('[data-testid=download-all]');
+    const states = await waitSettled(receiver, 2, 60_000 + (bytes / 2e6) * 1000, () => {
+      tab = Math.max(tab, treeRssBytes(receiver.profile, 'renderer'));
+      tree = Math.max(tree, treeRssBytes(receiver.profile));
+      tx = Math.max(tx, treeRssBytes(sender.profile));
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const zipPath = await (await download).path();
+    // The ZIP64 end of central directory record (signature 0x06064b50) sits
+    // 56 + 20 + 22 bytes before the end of an archive without a comment.
+    const size = statSync(zipPath).size;
+    const tail = Buffer.alloc(98);
+    const fd = openSync(zipPath, 'r');
+    readSync(fd, tail, 0, 98, size - 98);
+    closeSync(fd);
+    const zip64 = tail.readUInt32LE(0) === 0x06064b50;
+    table(
+      `${gib} GiB file + 4 KiB file, zipped into a browser download`,
+      command,
+      ['result', 'MB/s', 'zip', 'receiver memory growth', 'sender memory growth'],
+      [
+        [
+          verified(states, 2),
+          mb(bytes / seconds),
+          `${mb(size)} MB, ZIP64 end record: ${zip64 ? 'yes' : 'NO'}`,
+          `tab +${mb(tab - tab0)} MB, tree +${mb(tree - tree0)} MB`,
+          `tree +${mb(tx - tx0)} MB`,
+        ],
+      ],
+    );
+  } finally {
+    await Promise.all([closePeer(sender), closePeer(receiver)]);
+    rmSync(big);
+    rmSync(small);
+  }
+}
+
+function numberArg(
+  args: string[],
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const at = args.indexOf(name);
+  const value = at >= 0 ? Number(args[at + 1]) : fallback;
+  if (!Number.isFinite(value)) throw new Error(`${name} needs a number`);
+  return Math.min(max, Math.max(min, value));
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const mibArg = args.indexOf('--mib');
-  // Bounded: between 16 MiB and 4 GiB.
-  const mib = Math.min(4096, Math.max(16, mibArg >= 0 ? Number(args[mibArg + 1]) : 1024));
-  const bytes = mib * MIB;
-  const mb = (n: number) => (n / 1e6).toFixed(1);
-
-  console.log(`raw ceiling: pushing ${mib} MiB between two Chromium processes…`);
-  const raw = await rawCeiling(bytes);
-  console.log(`  (a) raw ceiling: ${mb(raw)} MB/s`);
-  console.log(
-    `app: ${mib} MiB sender -> gateway-introduced receiver, written to disk and verified…`,
-  );
-  const app = await appTransfer(bytes, args.includes('--null-sink'), args.includes('--profile'));
-  console.log(
-    `  (b) app: ${mb(app.rate)} MB/s (${app.seconds.toFixed(1)} s, click to verified; file ${app.state})`,
-  );
-  console.log(`  (b)/(a) = ${(app.rate / raw).toFixed(2)}`);
-  console.log(
-    `  app, first to last byte on the wire only: ${mb(app.wireRate)} MB/s (${(app.wireRate / raw).toFixed(2)} of raw)`,
-  );
-  console.log(
-    `  receiver memory growth (peak - before): tab (renderer RSS) +${mb(app.tabGrowth)} MB (from ${mb(app.tabBefore)} MB); ` +
-      `whole Chromium tree +${mb(app.rssGrowth)} MB (from ${mb(app.rssBefore)} MB); JS heap +${mb(app.heapGrowth)} MB`,
-  );
-  console.log(
-    JSON.stringify({
-      mib,
-      rawBytesPerSecond: raw,
-      appBytesPerSecond: app.rate,
-      ratio: app.rate / raw,
-      receiverTabRssGrowthBytes: app.tabGrowth,
-      receiverTreeRssGrowthBytes: app.rssGrowth,
-      receiverHeapGrowthBytes: app.heapGrowth,
-      verified: app.state === 'verified',
-    }),
-  );
+  const quick = args.includes('--quick');
+  const caseArg = args.indexOf('--case');
+  const all = ['large', 'small', 'fanout', 'setup', 'constrained'];
+  const cases = caseArg >= 0 ? args[caseArg + 1].split(',') : ['large'];
+  const selected = cases.includes('all') ? all : cases;
+  for (const name of selected)
+    if (![...all, 'huge'].includes(name)) throw new Error(`unknown case ${name}`);
+  // Every size is bounded: between 16 MiB and 4 GiB (huge: up to 16 GiB).
+  const mib = numberArg(args, '--mib', quick ? 128 : 1024, 16, 4096);
+  const files = numberArg(args, '--files', quick ? 1000 : 10_000, 10, 20_000);
+  const receivers = numberArg(args, '--receivers', 5, 2, 8);
+  const opens = numberArg(args, '--opens', quick ? 10 : 20, 2, 100);
+  const fraction = numberArg(args, '--cpu', 0.5, 0.1, 1);
+  const hugeGib = numberArg(args, '--huge-gib', 10, 1, 16);
+  const command = `tools/bench/run.sh web-transfer ${args.join(' ')}`;
+  const work = mkdtempSync(join(tmpdir(), 'bench-web-'));
+  const stack = await AppStack.start();
+  try {
+    for (const name of selected) {
+      if (name === 'large')
+        await largeCase(
+          stack,
+          work,
+          mib,
+          args.includes('--null-sink') ? 'null' : 'picker',
+          args.includes('--profile'),
+          command,
+        );
+      if (name === 'small') await smallCase(stack, work, files, command);
+      if (name === 'fanout')
+        await fanoutCase(stack, work, quick ? 64 : Math.min(mib, 256), receivers, command);
+      if (name === 'setup') await setupCase(stack, work, opens, command);
+      if (name === 'huge') await hugeCase(stack, work, hugeGib, command);
+      if (name === 'constrained') {
+        const limit = {
+          sender: CpuLimit.create('tx', fraction),
+          receiver: CpuLimit.create('rx', fraction),
+        };
+        try {
+          await largeCase(
+            stack,
+            work,
+            quick ? 64 : Math.min(mib, 256),
+            'picker',
+            args.includes('--profile'),
+            command,
+            limit,
+          );
+        } finally {
+          limit.sender.dispose();
+          limit.receiver.dispose();
+        }
+      }
+    }
+  } finally {
+    await stack.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 main().catch((error: unknown) => {
