@@ -56,6 +56,14 @@ const CHANNEL_TAP = `(() => {
   };
 })();`;
 
+/** Where and how Chromium runs, for suites that launch it elsewhere (the network lab). */
+export interface ChromiumLaunchOptions {
+  /** An executable to start instead of CHROMIUM_PATH (e.g. a wrapper entering a network namespace). */
+  executablePath?: string;
+  /** Flags added to CHROMIUM_ARGS. */
+  extraArgs?: readonly string[];
+}
+
 /** One user's browser: its own Chromium process and on-disk profile. */
 export class BrowserPeer {
   private constructor(
@@ -71,12 +79,13 @@ export class BrowserPeer {
   static async launch(
     name: string,
     saving: 'picker' | 'download' = 'picker',
+    options: ChromiumLaunchOptions = {},
   ): Promise<BrowserPeer> {
     const profileDir = mkdtempSync(join(tmpdir(), `web-e2e-${name}-`));
     const context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
       acceptDownloads: true,
     });
     await context.addInitScript(saving === 'picker' ? PICKER_STUB : NO_FILE_SYSTEM_ACCESS);

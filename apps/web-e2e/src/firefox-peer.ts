@@ -41,6 +41,18 @@ interface BidiEvents {
   on(event: string, handler: (params: unknown) => void): unknown;
 }
 
+/** Where and how Firefox runs, for suites that launch it elsewhere (the network lab). */
+export interface FirefoxLaunchOptions {
+  /** An executable to start instead of FIREFOX_PATH (e.g. a wrapper entering a network namespace). */
+  executablePath?: string;
+  /** Preferences on top of firefoxPrefs(). */
+  extraPrefs?: Record<string, unknown>;
+  /** The WebDriver BiDi port (default: one Firefox picks). */
+  debuggingPort?: number;
+  /** A profile prepared beforehand (e.g. with a CA in its certificate store); the caller removes it. */
+  userDataDir?: string;
+}
+
 /**
  * One user's Firefox: its own process, profile (puppeteer's, removed on
  * close) and download folder. Firefox has no File System Access pickers, so
@@ -60,16 +72,18 @@ export class FirefoxPeer implements Peer {
   ) {}
 
   /** Starts Firefox headless (about 6 s on two cores). */
-  static async launch(name: string): Promise<FirefoxPeer> {
+  static async launch(name: string, options: FirefoxLaunchOptions = {}): Promise<FirefoxPeer> {
     const downloadDir = mkdtempSync(join(tmpdir(), `web-e2e-${name}-downloads-`));
     let browser: Browser | undefined;
     try {
       browser = await puppeteer.launch({
         browser: 'firefox',
         protocol: 'webDriverBiDi',
-        executablePath: FIREFOX_PATH,
+        executablePath: options.executablePath ?? FIREFOX_PATH,
         headless: true,
-        extraPrefsFirefox: firefoxPrefs(downloadDir),
+        extraPrefsFirefox: { ...firefoxPrefs(downloadDir), ...options.extraPrefs },
+        ...(options.debuggingPort ? { debuggingPort: options.debuggingPort } : {}),
+        ...(options.userDataDir ? { userDataDir: options.userDataDir } : {}),
         timeout: 60_000,
       });
       const page = (await browser.pages())[0] ?? (await browser.newPage());
