@@ -11,6 +11,8 @@ import { Emitter } from '../../events/emitter';
 import { SignalingClient } from '../../signaling/signaling-client';
 import { ShareAuthenticator } from '../auth/share-authenticator';
 import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
+import { ConnectFailureCause, ConnectionDiagnostics } from '../rtc/connection-diagnostics';
+import { ConnectionPath } from '../rtc/connection-path';
 import { browserPeerConnection, PeerConnectionFactory } from '../rtc/peer-connection';
 import { LinkFailure, PeerLink } from '../rtc/peer-link';
 import { RedialSchedule } from '../rtc/redial-schedule';
@@ -45,6 +47,18 @@ const CONNECT_TIMEOUT_MS = 20_000;
 const ABSENCE_GRACE_MS = 2_000;
 // Past the usual attempts, while the sender is away but within its TTL.
 const ABSENT_REDIAL_MS = 3_000;
+// The first connection is dialled up to three times (each with its own ICE
+// restarts) within this long, and then the page says why it could not
+// connect: on a loaded machine or a lossy network one attempt can fail
+// where the next succeeds, but the user must not wait without end.
+export const FIRST_CONNECT_DEADLINE_MS = 45_000;
+const FIRST_CONNECT_ATTEMPTS = 3;
+// A dial with less time than this left before the deadline is not worth it.
+const MIN_ATTEMPT_MS = 5_000;
+const FIRST_REDIAL_PAUSE_MS = 1_000;
+
+/** Why the receiver could not connect: what ICE saw, or that the gateway was unreachable. */
+export type FailureCause = ConnectFailureCause | 'gateway-unreachable';
 
 type SessionEvents = {
   state: [DownloadState];
@@ -70,6 +84,11 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   private waiters: Array<() => void> = [];
   private readonly unsubscribe: Array<() => void> = [];
   private manifestValue: FileEntry[] = [];
+  /** What every connection attempt's ICE saw, for the failure screen. */
+  private readonly diagnostics = new ConnectionDiagnostics();
+  private firstDialAt: number | null = null;
+  private firstDials = 0;
+  private failureCauseValue: FailureCause | null = null;
   private readonly queue: DownloadQueue;
 
   constructor(
@@ -107,11 +126,22 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     return this.stateValue;
   }
 
+  /** Set with the 'connection-failed' state: why no connection could be made. */
+  get failureCause(): FailureCause | null {
+    return this.failureCauseValue;
+  }
+
+  /** The current connection's path (direct or relayed, round trip); null while there is none. */
+  async connectionPath(): Promise<ConnectionPath | null> {
+    return this.connectionUp() ? ((await this.link?.connectionPath()) ?? null) : null;
+  }
+
   /** Connects to the gateway and makes the first offer. */
   async start(): Promise<void> {
     try {
       await this.signaling.connect();
     } catch {
+      this.failureCauseValue = 'gateway-unreachable';
       this.setState('connection-failed');
       return;
     }
@@ -165,6 +195,12 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     const myId = this.signaling.peerId;
     if (!myId || this.isFinal() || this.closed) return;
     this.teardown();
+    const now = Date.now();
+    this.firstDialAt ??= now;
+    if (!this.connectedOnce) this.firstDials++;
+    const connectTimeoutMs = this.connectedOnce
+      ? CONNECT_TIMEOUT_MS
+      : Math.min(CONNECT_TIMEOUT_MS, this.firstDialAt + FIRST_CONNECT_DEADLINE_MS - now);
     const auth = new ShareAuthenticator(this.secret, this.senderId, myId);
     const link = new PeerLink({
       signaling: this.signaling,
@@ -172,7 +208,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
       auth,
       role: Role.ROLE_RECEIVER,
       pinnedFingerprint: this.pinnedFingerprint,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      connectTimeoutMs,
       createPc: this.createPc,
     });
     const client = new TransferClient(link.control, link.data, auth, () =>
@@ -271,17 +307,27 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     // lease TTL decides (senderAbsent), not only the usual attempts.
     const pause = this.connectedOnce
       ? (this.redial.next() ?? (this.absenceTimer ? ABSENT_REDIAL_MS : null))
-      : null;
+      : this.firstRedialPause();
     if (pause === null) {
       this.fail('connection-failed');
       return;
     }
-    this.setState('reconnecting');
+    // Before the first connection the page keeps saying "connecting".
+    if (this.connectedOnce) this.setState('reconnecting');
     this.retryTimer = setTimeout(() => void this.dial(), pause);
+  }
+
+  /** The pause before dialling the first connection again, or null when its attempts or time are spent. */
+  private firstRedialPause(): number | null {
+    if (this.firstDials >= FIRST_CONNECT_ATTEMPTS || this.firstDialAt === null) return null;
+    const left = this.firstDialAt + FIRST_CONNECT_DEADLINE_MS - Date.now();
+    const pause = FIRST_REDIAL_PAUSE_MS * this.firstDials;
+    return left - pause >= MIN_ATTEMPT_MS ? pause : null;
   }
 
   private fail(state: DownloadState): void {
     if (this.isFinal()) return;
+    if (state === 'connection-failed') this.failureCauseValue ??= this.causeSoFar();
     this.setState(state);
     this.clearRetry();
     this.senderPresent();
@@ -291,7 +337,17 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     this.wakeWaiters();
   }
 
+  /** What every attempt so far, the current one included, says about why none connected. */
+  private causeSoFar(): ConnectFailureCause {
+    const all = new ConnectionDiagnostics();
+    all.merge(this.diagnostics);
+    if (this.link) all.merge(this.link.diagnostics);
+    return all.cause;
+  }
+
   private teardown(): void {
+    // What this link's ICE saw outlives it, for the failure screen.
+    if (this.link) this.diagnostics.merge(this.link.diagnostics);
     const client = this.clientValue;
     const link = this.link;
     this.clientValue = null;

@@ -7,7 +7,10 @@ import {
 } from '../auth/share-authenticator';
 import { derFingerprint, ShareCertificate } from '../auth/share-certificate';
 import { SdpFingerprintError, strictDtlsFingerprint } from '../auth/sdp-fingerprint';
+import { ConnectFailureCause, ConnectionDiagnostics } from './connection-diagnostics';
+import { ConnectionPath, readConnectionPath } from './connection-path';
 import { DataChannelLike } from './data-channel';
+import { IceRecovery } from './ice-recovery';
 import {
   asChannel,
   browserPeerConnection,
@@ -29,14 +32,18 @@ export interface LinkSignaling {
 export type LinkFailure =
   /** The remote side is not who it must be: wrong certificate, wrong secret, or a relay in the middle. */
   | 'auth-failed'
-  /** ICE found no path, or DTLS broke (connectionState 'failed'). */
+  /** ICE found no path even after its restarts, or DTLS broke (connectionState 'failed'). */
   | 'connection-failed'
   /** Not established within the connect timeout. */
   | 'timeout'
   /** The browser would not make or apply a description. */
   | 'negotiation-failed';
 
-type LinkEvents = { failed: [LinkFailure] };
+type LinkEvents = {
+  failed: [LinkFailure];
+  /** The offerer sent an ICE-restart offer (the path was lost). */
+  iceRestart: [];
+};
 
 /**
  * An offer whose fingerprint MAC was verified and whose one fingerprint was
@@ -89,6 +96,9 @@ export type PeerLinkOptions = CommonOptions &
  * answer that names exactly the certificate its link pins, and checks the
  * certificate DTLS actually saw where the browser exposes it.
  *
+ * A lost path is first restarted on the same connection (ICE restart
+ * through the gateway, {@link IceRecovery}).
+ *
  * What runs over the channels (TransferClient, TransferServer) and what to
  * do after a failure (the receiver redials, the sender forgets the
  * receiver) belong to the owner. A link is used once.
@@ -101,6 +111,9 @@ export class PeerLink extends Emitter<LinkEvents> {
   private timer: ReturnType<typeof setTimeout> | null;
   private closed = false;
   private fingerprints: ConnectionFingerprints | null = null;
+  private readonly recovery: IceRecovery;
+  /** What this connection's ICE saw: why it could not connect, if it could not. */
+  readonly diagnostics = new ConnectionDiagnostics();
 
   constructor(private readonly options: PeerLinkOptions) {
     super();
@@ -114,8 +127,22 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.data = asChannel(data);
     this.candidates = new RemoteCandidates(pc);
     pc.onicecandidate = (event) => this.send(candidateSignal(event.candidate));
+    this.recovery = new IceRecovery({
+      restarts: options.role === Role.ROLE_RECEIVER,
+      restart: () => void this.restartIce(),
+      giveUp: () => this.fail('connection-failed'),
+    });
+    pc.onicecandidateerror = (event) => this.diagnostics.candidateError(event);
+    pc.oniceconnectionstatechange = () => {
+      const state = pc.iceConnectionState;
+      if (state === 'connected' || state === 'completed') this.diagnostics.iceConnected();
+      this.recovery.iceStateChanged(state);
+    };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed') this.fail('connection-failed');
+      // ICE failing fails the connection too, and IceRecovery restarts it;
+      // DTLS failing cannot be restarted.
+      if (pc.connectionState === 'failed' && pc.iceConnectionState !== 'failed')
+        this.fail('connection-failed');
     };
     this.timer = setTimeout(() => this.fail('timeout'), options.connectTimeoutMs);
   }
@@ -131,6 +158,26 @@ export class PeerLink extends Emitter<LinkEvents> {
   /** The largest data message this connection's SCTP transport accepts, once known. */
   get maxMessageSize(): number | null {
     return maxMessageSize(this.pc);
+  }
+
+  /** Why this connection did not come up (or went), from what its ICE saw. */
+  get failureCause(): ConnectFailureCause {
+    return this.diagnostics.cause;
+  }
+
+  /** ICE restarts this end made (the receiver) after the path was lost. */
+  get iceRestarts(): number {
+    return this.recovery.restartsMade;
+  }
+
+  /** Direct or relayed, and the round trip, of the pair ICE selected; null before one is. */
+  async connectionPath(): Promise<ConnectionPath | null> {
+    if (this.closed) return null;
+    try {
+      return await readConnectionPath(this.pc);
+    } catch {
+      return null;
+    }
   }
 
   /** Both ends' fingerprints once the descriptions are applied; null before. */
@@ -197,6 +244,27 @@ export class PeerLink extends Emitter<LinkEvents> {
     }
   }
 
+  /**
+   * Sender: answers the receiver's ICE-restart offer on this connection.
+   * False (nothing done) unless it comes from the same receiver certificate
+   * this connection was set up with — a restart keeps the DTLS association.
+   */
+  async acceptRestart(offer: AuthenticOffer): Promise<boolean> {
+    const fingerprints = this.fingerprints;
+    if (this.options.role !== Role.ROLE_SENDER || this.closed || !fingerprints) return false;
+    if (!constantTimeEqual(offer.receiverFingerprint, fingerprints.receiverFingerprint))
+      return false;
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      const sdp = await this.applyLocal(await this.pc.createAnswer());
+      if (sdp === null) return true;
+      this.send({ payload: { $case: 'answer', value: { sdp, fingerprintMac: new Uint8Array() } } });
+    } catch {
+      this.fail('negotiation-failed');
+    }
+    return true;
+  }
+
   /** A signal from the remote peer: an answer (receiver) or an ICE candidate (both). */
   async handleSignal(signal: Signal): Promise<void> {
     const payload = signal.payload;
@@ -250,7 +318,30 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
+    this.recovery.stop();
     this.pc.close();
+  }
+
+  /** Receiver: a new offer with fresh ICE credentials, on the same connection and certificates. */
+  private async restartIce(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const sdp = await this.applyLocal(await this.pc.createOffer({ iceRestart: true }));
+      if (sdp === null) return;
+      this.emit('iceRestart');
+      this.send({
+        payload: {
+          $case: 'offer',
+          value: {
+            sdp,
+            fingerprintMac: this.options.auth.sdpMac(Role.ROLE_RECEIVER, sdp),
+            iceRestart: true,
+          },
+        },
+      });
+    } catch {
+      this.fail('negotiation-failed');
+    }
   }
 
   private fail(reason: LinkFailure): void {

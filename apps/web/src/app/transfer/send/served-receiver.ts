@@ -113,6 +113,11 @@ export class ServedReceiver extends Emitter<ServedReceiverEvents> {
     await this.server.start().catch(() => this.end('failed'));
   }
 
+  /** Answers the receiver's ICE restart on this connection (see PeerLink.acceptRestart). */
+  async acceptRestart(offer: AuthenticOffer): Promise<boolean> {
+    return this.ended ? false : this.link.acceptRestart(offer);
+  }
+
   handleCandidate(signal: Parameters<PeerLink['handleSignal']>[0]): void {
     void this.link.handleSignal(signal);
   }

@@ -110,7 +110,12 @@ export class ShareHost extends Emitter<HostEvents> {
     if (!payload) return;
     switch (payload.$case) {
       case 'offer':
-        await this.onOffer(from, payload.value.sdp, payload.value.fingerprintMac);
+        await this.onOffer(
+          from,
+          payload.value.sdp,
+          payload.value.fingerprintMac,
+          payload.value.iceRestart === true,
+        );
         break;
       case 'candidate':
         this.receivers.get(from)?.handleCandidate(signal);
@@ -123,7 +128,12 @@ export class ShareHost extends Emitter<HostEvents> {
     }
   }
 
-  private async onOffer(from: string, sdp: string, mac: Uint8Array): Promise<void> {
+  private async onOffer(
+    from: string,
+    sdp: string,
+    mac: Uint8Array,
+    iceRestart: boolean,
+  ): Promise<void> {
     if (this.closed) {
       this.signaling.sendSignal(from, {
         payload: { $case: 'bye', value: { reason: 'sender-left' } },
@@ -150,8 +160,14 @@ export class ShareHost extends Emitter<HostEvents> {
       this.setStatus({ ...blankReceiverStatus(from), state: 'rejected' });
       return;
     }
-    // A second offer from the same receiver is a reconnect: replace the old connection.
     const previous = this.receivers.get(from);
+    // An ICE restart continues the connection there is; one for a connection
+    // this side already gave up is ignored (the receiver then redials).
+    if (iceRestart) {
+      await previous?.acceptRestart(offer);
+      return;
+    }
+    // A second offer from the same receiver is a reconnect: replace the old connection.
     if (!previous && this.receivers.size >= MAX_CONCURRENT_RECEIVERS) {
       this.signaling.sendSignal(from, { payload: { $case: 'bye', value: { reason: 'busy' } } });
       return;
