@@ -271,12 +271,14 @@ export interface Hello {
    * gateway runs AUTH_MODE=oidc; empty = anonymous. In this frame, never in
    * a URL (URLs are logged). Never logged.
    */
-  accessToken: string;
+  accessToken?:
+    | string
+    | undefined;
   /**
    * Set by a page that hosts a share: the gateway checks who may share
    * before Welcome, and remembers who may open it.
    */
-  share: ShareIntent | undefined;
+  share?: ShareIntent | undefined;
 }
 
 /** The page hosts a share (the send page). */
@@ -325,7 +327,7 @@ export interface Welcome {
    * With a verified access token in Hello: who this peer is, and until when
    * the token is trusted (present a fresh one with Authenticate before).
    */
-  authenticated: Authenticated | undefined;
+  authenticated?: Authenticated | undefined;
 }
 
 /** RTCIceServer as the browser takes it. */
@@ -361,7 +363,7 @@ export interface PeerSignal {
    * (AUTH_MODE=oidc and signed in), else empty. Anything a client sets is
    * dropped.
    */
-  fromIdentity: Identity | undefined;
+  fromIdentity?: Identity | undefined;
 }
 
 export interface Ping {
@@ -952,7 +954,7 @@ export const IceServers: MessageFns<IceServers> = {
 };
 
 function createBaseHello(): Hello {
-  return { resumePeerId: "", resumeToken: "", clientVersion: "", accessToken: "", share: undefined };
+  return { resumePeerId: "", resumeToken: "", clientVersion: "", accessToken: undefined, share: undefined };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -966,7 +968,7 @@ export const Hello: MessageFns<Hello> = {
     if (message.clientVersion !== "") {
       writer.uint32(26).string(message.clientVersion);
     }
-    if (message.accessToken !== "") {
+    if (message.accessToken !== undefined) {
       writer.uint32(34).string(message.accessToken);
     }
     if (message.share !== undefined) {
@@ -1061,7 +1063,7 @@ export const Hello: MessageFns<Hello> = {
         ? globalThis.String(object.accessToken)
         : isSet(object.access_token)
         ? globalThis.String(object.access_token)
-        : "",
+        : undefined,
       share: isSet(object.share) ? ShareIntent.fromJSON(object.share) : undefined,
     };
   },
@@ -1077,7 +1079,7 @@ export const Hello: MessageFns<Hello> = {
     if (message.clientVersion !== "") {
       obj.clientVersion = message.clientVersion;
     }
-    if (message.accessToken !== "") {
+    if (message.accessToken !== undefined) {
       obj.accessToken = message.accessToken;
     }
     if (message.share !== undefined) {
@@ -1094,7 +1096,7 @@ export const Hello: MessageFns<Hello> = {
     message.resumePeerId = object.resumePeerId ?? "";
     message.resumeToken = object.resumeToken ?? "";
     message.clientVersion = object.clientVersion ?? "";
-    message.accessToken = object.accessToken ?? "";
+    message.accessToken = object.accessToken ?? undefined;
     message.share = (object.share !== undefined && object.share !== null)
       ? ShareIntent.fromPartial(object.share)
       : undefined;
