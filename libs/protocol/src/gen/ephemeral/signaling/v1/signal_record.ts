@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Identity } from "./identity";
 import { Signal } from "./signal";
 
 export const protobufPackage = "ephemeral.signaling.v1";
@@ -26,10 +27,15 @@ export interface SignalRecord {
   originGatewayId: string;
   /** Wall clock at the origin gateway, for relay latency metrics. */
   sentAtUnixMs: number;
+  /**
+   * The verified identity of `from` (AUTH_MODE=oidc, signed in), stamped by
+   * the origin gateway; relayed to the target as PeerSignal.from_identity.
+   */
+  fromIdentity?: Identity | undefined;
 }
 
 function createBaseSignalRecord(): SignalRecord {
-  return { to: "", from: "", signal: undefined, originGatewayId: "", sentAtUnixMs: 0 };
+  return { to: "", from: "", signal: undefined, originGatewayId: "", sentAtUnixMs: 0, fromIdentity: undefined };
 }
 
 export const SignalRecord: MessageFns<SignalRecord> = {
@@ -48,6 +54,9 @@ export const SignalRecord: MessageFns<SignalRecord> = {
     }
     if (message.sentAtUnixMs !== 0) {
       writer.uint32(40).int64(message.sentAtUnixMs);
+    }
+    if (message.fromIdentity !== undefined) {
+      Identity.encode(message.fromIdentity, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -105,6 +114,14 @@ export const SignalRecord: MessageFns<SignalRecord> = {
             message.sentAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.fromIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -132,6 +149,11 @@ export const SignalRecord: MessageFns<SignalRecord> = {
         : isSet(object.sent_at_unix_ms)
         ? globalThis.Number(object.sent_at_unix_ms)
         : 0,
+      fromIdentity: isSet(object.fromIdentity)
+        ? Identity.fromJSON(object.fromIdentity)
+        : isSet(object.from_identity)
+        ? Identity.fromJSON(object.from_identity)
+        : undefined,
     };
   },
 
@@ -152,6 +174,9 @@ export const SignalRecord: MessageFns<SignalRecord> = {
     if (message.sentAtUnixMs !== 0) {
       obj.sentAtUnixMs = Math.round(message.sentAtUnixMs);
     }
+    if (message.fromIdentity !== undefined) {
+      obj.fromIdentity = Identity.toJSON(message.fromIdentity);
+    }
     return obj;
   },
 
@@ -167,6 +192,9 @@ export const SignalRecord: MessageFns<SignalRecord> = {
       : undefined;
     message.originGatewayId = object.originGatewayId ?? "";
     message.sentAtUnixMs = object.sentAtUnixMs ?? 0;
+    message.fromIdentity = (object.fromIdentity !== undefined && object.fromIdentity !== null)
+      ? Identity.fromPartial(object.fromIdentity)
+      : undefined;
     return message;
   },
 };
