@@ -4,6 +4,9 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 
+import { JoseAccessTokenVerifier } from './auth/access-token-verifier';
+import { SignInSettingsController } from './auth/sign-in-settings.controller';
+import { SignInService } from './auth/sign-in.service';
 import { signalBusProvider } from './bus/signal-bus.provider';
 import type { GatewayConfig } from './config/gateway-config';
 import { GATEWAY_CONFIG, GATEWAY_LOGGER } from './config/gateway-config.tokens';
@@ -56,7 +59,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, WebAppController],
+      controllers: [HealthController, SignInSettingsController, WebAppController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },
@@ -130,6 +133,13 @@ export class GatewayModule {
         { provide: TrustedProxies, useFactory: () => new TrustedProxies(config.trustedProxies) },
         { provide: OriginPolicy, useFactory: () => new OriginPolicy(config.allowedOrigins) },
         { provide: ClientAddressLimits, useFactory: () => new ClientAddressLimits(config) },
+        {
+          provide: SignInService,
+          useFactory: () =>
+            config.auth.mode === 'oidc'
+              ? new SignInService(config.auth, new JoseAccessTokenVerifier(config.auth.oidc))
+              : SignInService.off(),
+        },
         UpgradeGuard,
         PeerConnectionRegistry,
         signalBusProvider,

@@ -17,6 +17,7 @@ import {
   withoutEmptyValues,
 } from '@ephemeral/server-runtime';
 
+import { type AuthConfig, loadAuthConfig } from '../auth/auth-config';
 import { type Cidr, parseCidr } from '../http/client-address';
 
 import { loadPresenceTlsConfig, type PresenceTlsConfig } from './presence-tls-config';
@@ -68,6 +69,8 @@ export interface GatewayConfig {
   presenceEventsSource: 'watch' | 'kafka';
   /** Set when TURN_SECRET and TURN_URLS are: Welcome carries a short-lived TURN credential. */
   turn: TurnConfig | null;
+  /** AUTH_MODE and, for `oidc`, the issuer and sharing policy (docs/sign-in.md). */
+  auth: AuthConfig;
   webRoot: string;
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -333,6 +336,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const problems: string[] = [];
   const presenceTls = loadPresenceTlsConfig(env, e.GATEWAY_ID, problems);
   const kafkaSecurity = loadKafkaSecurity(env, Boolean(e.KAFKA_BROKERS), problems);
+  const auth = loadAuthConfig(withoutEmptyValues(env), problems);
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
     problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
   }
@@ -395,6 +399,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       e.TURN_SECRET && e.TURN_URLS
         ? { urls: e.TURN_URLS, secret: e.TURN_SECRET, ttlSeconds: e.TURN_CREDENTIAL_TTL_SECONDS }
         : null,
+    auth,
     webRoot: resolve(e.WEB_ROOT ?? join(findWorkspaceRoot(__dirname), 'dist/apps/web/browser')),
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -29,6 +29,11 @@ export class TurnCredentialMinter {
     return this.turn?.ttlSeconds ?? 0;
   }
 
+  /** The configured servers without a minted TURN entry (peers not allowed to relay). */
+  get staticIceServers(): IceServer[] {
+    return this.staticServers;
+  }
+
   iceServersFor(peerId: string): IceServer[] {
     if (!this.turn) return this.staticServers;
     const expiresAt = Math.floor(this.nowMs() / 1000) + this.turn.ttlSeconds;

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { CloseCode, ErrorCode, type Hello } from '@ephemeral/protocol';
 import { RegisterMode, type Lease } from '@ephemeral/protocol/presence';
 
+import { SignInService } from '../auth/sign-in.service';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { TurnCredentialMinter } from '../ice/turn-credential-minter';
@@ -35,6 +36,7 @@ export class HandshakeService {
     private readonly keeper: LeaseKeeper,
     private readonly registry: PeerConnectionRegistry,
     private readonly ice: TurnCredentialMinter,
+    @Optional() private readonly signIn: SignInService = SignInService.off(),
   ) {}
 
   async handleHello(session: PeerSession, seq: number, hello: Hello): Promise<void> {
@@ -44,6 +46,13 @@ export class HandshakeService {
         message: 'hello was already answered on this connection',
         seq,
       });
+      return;
+    }
+    const signInRefusal = await this.signIn.admitHello(session, seq, hello);
+    if (signInRefusal) {
+      // The socket stays open: the page may sign in and send Hello again
+      // within the handshake deadline.
+      session.refuse(signInRefusal);
       return;
     }
     const request = interpretHello(seq, hello);
@@ -153,10 +162,10 @@ export class HandshakeService {
         value: {
           peerId: lease.peerId,
           resumeToken: token,
-          iceServers: this.ice.iceServersFor(lease.peerId),
-          iceServersValidSeconds: this.ice.validSeconds,
+          ...this.iceServersOf(session, lease.peerId),
           leaseTtlSeconds: lease.ttlSeconds || this.config.leaseTtlSeconds,
           resumed,
+          authenticated: this.signIn.authenticatedFor(session),
           limits: {
             maxFrameBytes: this.config.maxFrameBytes,
             maxMessagesPerSecond: this.config.maxMessagesPerSecond,
@@ -194,11 +203,23 @@ export class HandshakeService {
   refreshIceServers(session: PeerSession): void {
     const peerId = session.peerId;
     if (session.state !== 'ready' || peerId === undefined) return;
+    const { iceServers, iceServersValidSeconds } = this.iceServersOf(session, peerId);
     session.send({
       kind: {
         $case: 'iceServers',
-        value: { servers: this.ice.iceServersFor(peerId), validSeconds: this.ice.validSeconds },
+        value: { servers: iceServers, validSeconds: iceServersValidSeconds },
       },
     });
+  }
+
+  /** With sign-in on, TURN credentials (relay bandwidth) only for signed-in peers. */
+  private iceServersOf(session: PeerSession, peerId: string) {
+    if (!this.signIn.mayUseTurn(session)) {
+      return { iceServers: this.ice.staticIceServers, iceServersValidSeconds: 0 };
+    }
+    return {
+      iceServers: this.ice.iceServersFor(peerId),
+      iceServersValidSeconds: this.ice.validSeconds,
+    };
   }
 }

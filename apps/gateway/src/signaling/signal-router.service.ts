@@ -1,13 +1,14 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 
 import {
   ErrorCode,
   type PeerSignal,
   Signal,
-  type SignalRecord,
+  SignalRecord,
   signalKindOf,
 } from '@ephemeral/protocol';
 
+import { SIGN_IN_REQUIRED_REASON, SignInService } from '../auth/sign-in.service';
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -40,6 +41,7 @@ export class SignalRouter implements OnModuleInit {
     private readonly counterparts: CounterpartTracker,
     private readonly onlinePeers: OnlinePeerCache,
     private readonly metrics: GatewayMetrics,
+    @Optional() private readonly signIn: SignInService = SignInService.off(),
   ) {
     metrics.busPublishErrors.inc({ bus: config.signalBus }, 0);
   }
@@ -62,6 +64,11 @@ export class SignalRouter implements OnModuleInit {
     const refusal = validatePeerSignal(seq, peerSignal, senderId, this.config);
     if (refusal) {
       session.refuse(refusal);
+      return;
+    }
+    const signInRefusal = this.signIn.checkSignal(session, seq, peerSignal);
+    if (signInRefusal) {
+      session.refuse(signInRefusal);
       return;
     }
     const { to, signal } = peerSignal;
@@ -111,6 +118,8 @@ export class SignalRouter implements OnModuleInit {
         signal,
         originGatewayId: this.config.gatewayId,
         sentAtUnixMs: Date.now(),
+        // Stamped here, like `from`: the verified identity, never the client's word.
+        fromIdentity: this.signIn.identityOf(session),
       });
     } catch {
       this.metrics.busPublishErrors.inc({ bus: this.config.signalBus });
@@ -155,10 +164,46 @@ export class SignalRouter implements OnModuleInit {
   deliver(record: SignalRecord): void {
     const target = this.registry.get(record.to);
     if (!target || target.state !== 'ready') return;
+    if (this.signIn.admitDelivery(target, record) === 'sign-in-required') {
+      this.answerSignInRequired(target, record);
+      return;
+    }
     this.counterparts.add(record.to, record.from);
     const sent = target.send({
-      kind: { $case: 'signal', value: { to: record.to, from: record.from, signal: record.signal } },
+      kind: {
+        $case: 'signal',
+        value: {
+          to: record.to,
+          from: record.from,
+          signal: record.signal,
+          fromIdentity: record.fromIdentity,
+        },
+      },
     });
     if (sent) this.metrics.signalDelivered(signalKindOf(record.signal), record.sentAtUnixMs);
+  }
+
+  /**
+   * The target hosts a share for signed-in people only and the offer came
+   * from an anonymous page: the share never sees it, and the page gets the
+   * share's Bye with reason `sign-in-required` in the target's name (the
+   * gateway, not the target, decided it).
+   */
+  private answerSignInRequired(target: PeerSession, record: SignalRecord): void {
+    target.logger.info(
+      { fromPeerId: record.from },
+      'anonymous offer refused: the share requires sign-in',
+    );
+    this.bus
+      .publish(
+        SignalRecord.fromPartial({
+          to: record.from,
+          from: record.to,
+          signal: { payload: { $case: 'bye', value: { reason: SIGN_IN_REQUIRED_REASON } } },
+          originGatewayId: this.config.gatewayId,
+          sentAtUnixMs: Date.now(),
+        }),
+      )
+      .catch(() => this.metrics.busPublishErrors.inc({ bus: this.config.signalBus }));
   }
 }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { ClientFrame, CloseCode, ErrorCode } from '@ephemeral/protocol';
 import type { Logger } from '@ephemeral/logging';
 
+import { SignInService } from '../auth/sign-in.service';
 import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { closeCodeLabel, GatewayMetrics } from '../metrics/gateway-metrics';
@@ -47,6 +48,7 @@ export class SignalingService {
     private readonly router: SignalRouter,
     private readonly metrics: GatewayMetrics,
     private readonly addresses: ClientAddressLimits,
+    @Optional() private readonly signIn: SignInService = SignInService.off(),
   ) {
     this.logger = logger;
     metrics.readPeersConnectedFrom(() => this.registry.size);
@@ -203,6 +205,9 @@ export class SignalingService {
         return;
       case 'refreshIceServers':
         this.handshake.refreshIceServers(session);
+        return;
+      case 'authenticate':
+        await this.signIn.reauthenticate(session, frame.seq, kind.value.accessToken);
         return;
     }
   }
