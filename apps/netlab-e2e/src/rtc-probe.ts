@@ -11,11 +11,14 @@ export const RTC_PROBE = `(() => {
   const Native = window.RTCPeerConnection;
   const pcs = [];
   const pairs = {};
-  window.__netlab = { pcs, pairs };
+  // Every ICE connection state any connection went through, in order.
+  const iceStates = [];
+  window.__netlab = { pcs, pairs, iceStates };
   window.RTCPeerConnection = new Proxy(Native, {
     construct(target, args, newTarget) {
       const pc = Reflect.construct(target, args, newTarget);
       pcs.push(pc);
+      pc.addEventListener('iceconnectionstatechange', () => iceStates.push(pc.iceConnectionState));
       return pc;
     },
   });
@@ -85,4 +88,11 @@ export async function dataPair(peer: Peer, direction: 'sent' | 'received'): Prom
   const best = pairs.sort((a, b) => bytes(b) - bytes(a))[0];
   if (!best) throw new Error(`${peer.name}: no connection ever selected a candidate pair`);
   return best;
+}
+
+/** Every ICE connection state the page's connections went through, in order. */
+export function iceStates(peer: Peer): Promise<string[]> {
+  return peer.evaluate(
+    () => (window as unknown as { __netlab: { iceStates: string[] } }).__netlab.iceStates,
+  );
 }
