@@ -114,7 +114,7 @@ export class AppStack {
     const presence = await ServiceProcess.start({
       name: 'presence',
       entry: builtAppEntry('presence'),
-      env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'warn' },
+      env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'info' },
       readyWhen: /presence listening/,
     });
     const port = await freePort();
@@ -125,7 +125,7 @@ export class AppStack {
         PORT: String(port),
         PRESENCE_URL: `127.0.0.1:${presencePort}`,
         WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
       },
       readyWhen: /gateway listening/,
     });
@@ -182,8 +182,13 @@ export async function waitSettled(
 ): Promise<Record<string, number>> {
   const deadline = Date.now() + timeoutMs;
   let states: Record<string, number> = {};
+  let reported = Date.now();
   while (Date.now() < deadline) {
     states = await fileStates(receiver);
+    if (Date.now() - reported > 15_000) {
+      reported = Date.now();
+      console.log(`    … ${JSON.stringify(states)}`);
+    }
     await onTick();
     const settled =
       (states['verified'] ?? 0) + (states['failed'] ?? 0) + (states['cancelled'] ?? 0);
