@@ -5,7 +5,7 @@
 //
 // Environment (all optional):
 //   OIDC_PORT                    port on 127.0.0.1 (0 = any free one; default 0)
-//   OIDC_AUDIENCE                the access tokens' `aud` (default ephemeral-gateway)
+//   OIDC_AUDIENCE                the access tokens' `aud` (an absolute URI, RFC 8707; default urn:ephemeral-share:gateway)
 //   OIDC_CLIENT_ID               the portal's public client (default ephemeral-portal)
 //   OIDC_REDIRECT_URIS           comma-separated redirect URIs of that client
 //   OIDC_ACCESS_TOKEN_TTL_SECONDS access-token lifetime (default 300)
@@ -21,7 +21,7 @@ import Provider from 'oidc-provider';
 import { TEST_USERS } from './test-users.mjs';
 
 const port = Number(process.env.OIDC_PORT ?? '0');
-const audience = process.env.OIDC_AUDIENCE || 'ephemeral-gateway';
+const audience = process.env.OIDC_AUDIENCE || 'urn:ephemeral-share:gateway';
 const clientId = process.env.OIDC_CLIENT_ID || 'ephemeral-portal';
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || 'http://127.0.0.1:8080/sign-in/callback')
   .split(',')
@@ -81,6 +81,7 @@ const configuration = {
     {
       client_id: clientId,
       token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'ES256',
       application_type: 'web',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
