@@ -43,6 +43,8 @@ step "install Firefox ESR for browser tests" bash tools/browsers/ensure-firefox.
 step "install zip readers for the zip interop spec (unzip, python3, 7-Zip)" bash tools/zip/ensure-zip-tools.sh
 # The TURN suite (apps/turn-e2e) starts and stops its own coturn on loopback.
 step "install coturn for the TURN suite (turnserver, turnutils_uclient)" bash tools/coturn/coturn.sh install
+# The network lab (apps/netlab-e2e): namespaces, nftables, certutil; needs root.
+step "install the network lab's tools (nftables, iproute2, certutil)" bash tools/netlab/netlab.sh install
 # Integration suites talk to a real Redis and a real Kafka broker on loopback.
 # Started here (idempotent); whatever this script started, it stops at the end.
 started_here=()
