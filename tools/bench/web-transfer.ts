@@ -50,6 +50,7 @@ import {
   waitSettled,
 } from './web/app-stack';
 import { CpuLimit } from './web/cpu-limit';
+import { startProfiler } from './web/page-profiler';
 import { CpuMeter, treeRssBytes } from './web/proc-tree';
 import { Limits, rawCeiling, SideCosts } from './web/raw-ceiling';
 
@@ -133,6 +134,8 @@ async function appRun(
     saving: Saving;
     timeoutMs: number;
     limit?: Limits;
+    /** Print each page's busiest functions (V8 sampling profiler). */
+    profile?: boolean;
   },
 ): Promise<AppRun> {
   const [sender, receiver] = await Promise.all([launch('app-tx'), launch('app-rx', opts.saving)]);
@@ -151,6 +154,9 @@ async function appRun(
     let tree = treeBefore;
     let senderPeak = senderBefore;
     let heap = heapBefore;
+    const profilers = opts.profile
+      ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)])
+      : [];
     cpuTx.start();
     cpuRx.start();
     const started = Date.now();
@@ -162,6 +168,10 @@ async function appRun(
       heap = Math.max(heap, await jsHeapBytes(receiver));
     });
     const seconds = (Date.now() - started) / 1000;
+    if (profilers.length === 2) {
+      console.log('  sender page, main thread, top self time:\n' + (await profilers[0]()));
+      console.log('  receiver page, main thread, top self time:\n' + (await profilers[1]()));
+    }
     const tap = await receiver.page.evaluate(
       () => (window as unknown as { __tap: { bytes: number; first: number; last: number } }).__tap,
     );
@@ -209,6 +219,7 @@ async function largeCase(
     saving,
     timeoutMs: 60_000 + (bytes / 2e6) * 1000,
     limit,
+    profile,
   });
   rmSync(path);
   const perGib = (s: number) => s / gib;
@@ -259,6 +270,7 @@ async function smallCase(
   work: string,
   count: number,
   command: string,
+  profile: boolean,
 ): Promise<void> {
   const root = join(work, 'src');
   const total = sourceTree(root, count);
@@ -281,6 +293,7 @@ async function smallCase(
     bytes: total,
     saving: 'picker',
     timeoutMs,
+    profile,
   });
   const zip = await appRun(stack, {
     files: [],
@@ -289,6 +302,7 @@ async function smallCase(
     bytes: total,
     saving: 'download',
     timeoutMs,
+    profile,
   });
   const row = (name: string, run: AppRun, n: number) => [
     name,
@@ -543,7 +557,8 @@ async function main(): Promise<void> {
           args.includes('--profile'),
           command,
         );
-      if (name === 'small') await smallCase(stack, work, files, command);
+      if (name === 'small')
+        await smallCase(stack, work, files, command, args.includes('--profile'));
       if (name === 'fanout')
         await fanoutCase(stack, work, quick ? 64 : Math.min(mib, 256), receivers, command);
       if (name === 'setup') await setupCase(stack, work, opens, command);

@@ -165,6 +165,9 @@ export function fileStates(receiver: Peer): Promise<Record<string, number>> {
     for (const li of Array.from(document.querySelectorAll('[data-testid=file-list] li'))) {
       const state = li.getAttribute('data-state') ?? '';
       out[state] = (out[state] ?? 0) + 1;
+      // The first failure's text says why (it counts as 1 under its own key).
+      if (state === 'failed' && !Object.keys(out).some((k) => k.startsWith('why: ')))
+        out[`why: ${(li.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 160)}`] = 1;
     }
     return out;
   });
