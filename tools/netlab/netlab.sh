@@ -165,7 +165,9 @@ veth_pair() {
 
 # A router: symmetric NAT from its LAN to the wan (a fresh random port per
 # connection, whatever the destination), nothing in from the wan that it did
-# not ask for, and a firewall chain `firewall` that `mode` rewrites.
+# not ask for, and a firewall chain `firewall` that `mode` rewrites. Every
+# outgoing packet passes it, not just a connection's first: a mode applies
+# at once to connections already open.
 make_router() {
   local rtr=$1 lan=$2 wan_if=$3 n=$4
   make_ns "$rtr" 1
@@ -212,8 +214,6 @@ table inet netlab_router {
   }
 }
 EOF
-    # Connections the old policy let through must not outlive the new one.
-    in_ns "$rtr" conntrack -F >/dev/null 2>&1 || true
   done
   printf '%s\n' "$mode" >"$NETLAB_DIR/mode"
   log "mode $mode"

@@ -10,6 +10,8 @@ export interface LabSuite {
   readonly stack: LabStack;
   readonly files: TestFiles;
   readonly peers: LabPeers;
+  /** Stops presence and the gateway and starts them again handing out `relay`. */
+  restartStack(relay: LabRelay): Promise<void>;
 }
 
 /**
@@ -60,5 +62,10 @@ export function labSuite(relay: LabRelay = 'turn'): LabSuite {
       return started(files, 'the test files');
     },
     peers,
+    async restartStack(next: LabRelay) {
+      await stack?.stop();
+      stack = undefined;
+      stack = await startLabStack(started(lab, 'the lab'), next);
+    },
   };
 }

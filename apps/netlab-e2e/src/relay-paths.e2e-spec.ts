@@ -4,7 +4,7 @@ import { filesSettled, listedFiles, receiveState, shareFrom } from '../../web-e2
 import { eventually } from '@ephemeral/testing';
 
 import { labSuite } from './lab-suite';
-import { restCredential, uclientFrom } from './lab-uclient';
+import { restCredential, startWanEcho, uclientFrom } from './lab-uclient';
 import type { LabMode } from './netlab';
 import { dataPair, iceStates } from './rtc-probe';
 
@@ -129,12 +129,18 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
 
   describe("coturn's own check of TURN REST credentials, from behind a NAT", () => {
     const now = () => Math.floor(Date.now() / 1000);
+    let echo: { stop(): void } | undefined;
+    beforeAll(async () => {
+      echo = await startWanEcho(suite.lab);
+    });
+    afterAll(() => echo?.stop());
 
     it('allocates with a credential minted from its secret', async () => {
       const { lab } = suite;
       const run = await uclientFrom(lab, 'a', restCredential(lab.turnSecret, now() + 600, 'valid'));
       expect(run.output).not.toContain('Cannot complete Allocation');
-      expect(run.output).toContain('tot_send_msgs=3');
+      // All three came back through the relay from the echo peer.
+      expect(run.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
       expect(run.exitCode).toBe(0);
     });
 
