@@ -162,14 +162,25 @@ export interface FileEntry {
   lastModifiedUnixMs: number;
 }
 
+/**
+ * A manifest too big for one data-channel message (Chromium's SCTP limit is
+ * 256 KiB, and a source tree of 10 000 files encodes to ~0.7 MB) is sent in
+ * parts: every part but the last has `more` set, and the receiver takes the
+ * list as a whole once the last part arrived. A manifest that fits is one
+ * message with `more` unset, as before this field existed.
+ */
 export interface Manifest {
   files: FileEntry[];
+  more: boolean;
 }
 
 /**
  * Ask for one file's bytes starting at `offset` (0, or where a dropped
  * transfer stopped). The receiver picks request_id; it tags every data chunk
- * of this request so late chunks of a cancelled request are recognised.
+ * of this request so late chunks of a cancelled request are recognised, and
+ * chunks of pipelined requests are told apart. A receiver may have several
+ * requests outstanding (the sender bounds how many it queues); their bytes
+ * arrive one request after the other, in request order.
  */
 export interface FileRequest {
   requestId: number;
@@ -748,13 +759,16 @@ export const FileEntry: MessageFns<FileEntry> = {
 };
 
 function createBaseManifest(): Manifest {
-  return { files: [] };
+  return { files: [], more: false };
 }
 
 export const Manifest: MessageFns<Manifest> = {
   encode(message: Manifest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.files) {
       FileEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
     }
     return writer;
   },
@@ -780,6 +794,14 @@ export const Manifest: MessageFns<Manifest> = {
             message.files.push(FileEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -795,6 +817,7 @@ export const Manifest: MessageFns<Manifest> = {
   fromJSON(object: any): Manifest {
     return {
       files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => FileEntry.fromJSON(e)) : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
     };
   },
 
@@ -802,6 +825,9 @@ export const Manifest: MessageFns<Manifest> = {
     const obj: any = {};
     if (message.files?.length) {
       obj.files = message.files.map((e) => FileEntry.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
     }
     return obj;
   },
@@ -812,6 +838,7 @@ export const Manifest: MessageFns<Manifest> = {
   fromPartial<I extends Exact<DeepPartial<Manifest>, I>>(object: I): Manifest {
     const message = createBaseManifest();
     message.files = object.files?.map((e) => FileEntry.fromPartial(e)) || [];
+    message.more = object.more ?? false;
     return message;
   },
 };
