@@ -52,3 +52,38 @@ describe('InlineSha256', () => {
     expect(hex(await hash.digest())).toBe(reference(new Uint8Array([1, 2, 3, 9, 9, 9])));
   });
 });
+
+describe('InlineSha256 reuse', () => {
+  it('hashes thousands of files one after another, each right, reusing instances', async () => {
+    // One WebAssembly instance per file ran a page out of memory after ~125.
+    const files = Array.from({ length: 2000 }, (_, i) => randomBytes(1 + (i % 300)));
+    for (const data of files) {
+      const hash = new InlineSha256();
+      hash.update(data);
+      expect(hex(await hash.digest())).toBe(reference(data));
+    }
+  });
+
+  it('gives the same digest twice and refuses more input after it', async () => {
+    const hash = new InlineSha256();
+    hash.update(new TextEncoder().encode('abc'));
+    const first = hex(await hash.digest());
+    // Another file takes the released instance in between.
+    const other = new InlineSha256();
+    other.update(new Uint8Array([1, 2, 3]));
+    expect(hex(await hash.digest())).toBe(first);
+    expect(() => hash.update(new Uint8Array(1))).toThrow('already finished');
+    expect(hex(await other.digest())).toBe(reference(new Uint8Array([1, 2, 3])));
+  });
+
+  it('keeps files hashed at the same time apart', async () => {
+    const a = randomBytes(1000);
+    const b = randomBytes(2000);
+    const [ha, hb] = [new InlineSha256(), new InlineSha256()];
+    for (let i = 0; i < 10; i++) {
+      ha.update(a.subarray(i * 100, (i + 1) * 100));
+      hb.update(b.subarray(i * 200, (i + 1) * 200));
+    }
+    expect([hex(await ha.digest()), hex(await hb.digest())]).toEqual([reference(a), reference(b)]);
+  });
+});

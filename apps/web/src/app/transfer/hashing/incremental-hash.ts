@@ -11,19 +11,37 @@ export interface IncrementalHash {
 /** Makes the hash for a file of `size` bytes (lets big files hash off the main thread). */
 export type HashFactory = (size: number) => IncrementalHash;
 
+// hash-wasm gives every hasher its own WebAssembly instance and memory, and
+// V8 reclaims those only with a full garbage collection: a page that made
+// one per file ran out of WebAssembly memory after ~125 small files
+// ("WebAssembly.instantiate(): Out of memory", measured with
+// tools/bench/run.sh web-transfer --case small). Finished hashers are
+// reset and reused instead; at most this many wait idle.
+const MAX_IDLE_HASHERS = 8;
+const idleHashers: IHasher[] = [];
+
 /**
  * Hashes on the calling thread with hash-wasm's WebAssembly SHA-256 (a
  * maintained library; ~400 MB/s in Chromium here, against ~175 MB/s for
  * @noble/hashes' JavaScript, and every file is hashed on both sides of a
- * transfer). Its instance is created asynchronously: pieces that come before
- * it is ready (the first few milliseconds) are copied and replayed.
+ * transfer). Its instance comes from a pool of finished ones, or is created
+ * asynchronously: pieces that come before it is ready (the first few
+ * milliseconds) are copied and replayed.
  */
 export class InlineSha256 implements IncrementalHash {
   private hasher: IHasher | null = null;
   private early: Uint8Array[] = [];
   private readonly ready: Promise<IHasher>;
+  private result: Promise<Uint8Array> | null = null;
 
   constructor() {
+    const reused = idleHashers.pop();
+    if (reused) {
+      reused.init();
+      this.hasher = reused;
+      this.ready = Promise.resolve(reused);
+      return;
+    }
     this.ready = createSHA256().then((hasher) => {
       hasher.init();
       for (const piece of this.early) hasher.update(piece);
@@ -36,6 +54,7 @@ export class InlineSha256 implements IncrementalHash {
   }
 
   update(bytes: Uint8Array): void {
+    if (this.result) throw new Error('hash already finished');
     if (this.hasher) this.hasher.update(bytes);
     else this.early.push(bytes.slice());
   }
@@ -44,8 +63,15 @@ export class InlineSha256 implements IncrementalHash {
     if (!this.hasher) await this.ready;
   }
 
-  async digest(): Promise<Uint8Array> {
-    return (await this.ready).digest('binary');
+  /** The digest (the same on every call); the instance then goes back to the pool. */
+  digest(): Promise<Uint8Array> {
+    this.result ??= this.ready.then((hasher) => {
+      const digest = hasher.digest('binary');
+      this.hasher = null;
+      if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(hasher);
+      return digest;
+    });
+    return this.result;
   }
 }
 
