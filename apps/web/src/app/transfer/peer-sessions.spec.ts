@@ -1,7 +1,7 @@
 import { FileEntry, LeaveReason } from '@ephemeral/protocol';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
-import { FileProgress } from './receive/download-queue';
+import { FileProgress, MAX_PIPELINED_FILES } from './receive/download-queue';
 import { DownloadSession, DownloadState } from './receive/download-session';
 import { fakeCertificate, fakePeerConnections } from './rtc/fake-peer-connection';
 import { FileSink } from './save/file-sink';
@@ -154,6 +154,47 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     session.download(files, target);
     expect((await settled).map((p) => p.state)).toEqual(['verified', 'verified']);
     expect(Buffer.from(target.sinks.get('dir/a.bin')!.contents())).toEqual(Buffer.from(a));
+  });
+
+  it('downloads a source tree of small files pipelined: several open at once, within the bound', async () => {
+    const gateway = new FakeGateway();
+    const tree: Array<[string, Uint8Array]> = Array.from({ length: 300 }, (_, i) => [
+      `src/m${i % 7}/p${i % 13}/f${i}.txt`,
+      Uint8Array.from({ length: 100 + ((i * 37) % 900) }, (_, j) => (i + j) % 256),
+    ]);
+    const { senderId, secret, fingerprint } = await share(gateway, tree);
+    const { session } = receive(gateway, senderId, secret, fingerprint);
+    const manifest = nextEvent<FileEntry[]>((done) => session.on('manifest', done));
+    await session.start();
+    const files = await manifest;
+    const target = new MemoryTarget();
+    let open = 0;
+    let mostOpen = 0;
+    const opening = target.open.bind(target);
+    target.open = async (entry) => {
+      const sink = await opening(entry);
+      mostOpen = Math.max(mostOpen, ++open);
+      const close = sink.close.bind(sink);
+      sink.close = async () => {
+        open--;
+        return close();
+      };
+      return sink;
+    };
+    const settledList = nextEvent<FileProgress[]>(
+      (done) =>
+        session.on('progress', (list) => {
+          if (list.length === tree.length && list.every((p) => p.state === 'verified')) done(list);
+        }),
+      20_000,
+    );
+    session.download(files, target);
+    await settledList;
+    for (const [path, bytes] of tree)
+      expect(Buffer.from(target.sinks.get(path)!.contents())).toEqual(Buffer.from(bytes));
+    // Pipelined (no round trip per file), but a bounded number of files open.
+    expect(mostOpen).toBeGreaterThan(1);
+    expect(mostOpen).toBeLessThanOrEqual(MAX_PIPELINED_FILES);
   });
 
   /** Waits until every file of the list reached a final state. */

@@ -41,6 +41,19 @@ export interface SenderConnection {
 // Progress is emitted at most this often, so the UI re-renders a few times a
 // second rather than for every 64 KiB chunk.
 const PROGRESS_EMIT_MS = 200;
+// State changes (queued, downloading, verified…) closer together than this
+// are emitted together (see emitProgress).
+const FORCED_EMIT_MS = 50;
+// Files fetched at once (pipelined): the next file's request is at the
+// sender before the last byte of the one before has arrived, so a file
+// costs no request/FileDone round trip, and disk opens and closes overlap
+// the transfer. Bounded in count (open files, outstanding requests; the
+// sender queues at most MAX_QUEUED_REQUESTS) and in bytes: a file is only
+// started ahead while what remains of those running is under
+// PIPELINE_BYTES, so big files still go one at a time and the receiver's
+// memory stays bounded by one flow window per file in flight.
+export const MAX_PIPELINED_FILES = 16;
+export const PIPELINE_BYTES = 4 * 1024 * 1024;
 // Each pass either finishes, fails, or waits out one reconnect; the
 // connection gives up after REDIAL_ATTEMPTS, so this bound is never the
 // reason a download stops — it only makes the loop visibly finite.
@@ -62,16 +75,17 @@ const SETTLED_FILE_STATES: readonly FileState[] = ['verified', 'failed', 'cancel
 type QueueEvents = { progress: [FileProgress[]] };
 
 /**
- * The receiver's downloads: files queued into save targets, fetched one at a
- * time over whichever connection is current, resumed from where they stopped
- * after a reconnect, verified, and cancellable while queued or running.
+ * The receiver's downloads: files queued into save targets, fetched over
+ * whichever connection is current (several small ones at once, see
+ * MAX_PIPELINED_FILES), resumed from where they stopped after a reconnect,
+ * verified, and cancellable while queued or running.
  */
 export class DownloadQueue extends Emitter<QueueEvents> {
   private readonly jobs = new Map<number, Job>();
   private queue: number[] = [];
-  private running = false;
-  private current: Job | null = null;
+  private readonly running = new Set<Job>();
   private lastEmit = 0;
+  private emitTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly connection: SenderConnection,
@@ -124,23 +138,23 @@ export class DownloadQueue extends Emitter<QueueEvents> {
   cancel(fileId: number): void {
     const job = this.jobs.get(fileId);
     if (!job) return;
-    if (job.progress.state === 'queued' && job !== this.current) {
+    if (job.progress.state === 'queued' && !this.running.has(job)) {
       this.queue = this.queue.filter((id) => id !== fileId);
       void this.settleJob(job, { state: 'cancelled', bytesPerSecond: 0, secondsLeft: null });
       return;
     }
-    if (job !== this.current || job.progress.state === 'verifying') return;
+    if (!this.running.has(job) || job.progress.state === 'verifying') return;
     if (SETTLED_FILE_STATES.includes(job.progress.state)) return;
     job.cancelRequested = true;
     // runJob notices: its fetch rejects, or its wait for a connection ends.
-    if (job.file) this.connection.client?.cancel();
+    if (job.file) this.connection.client?.cancel(job.file);
     this.connection.wakeWaiters();
   }
 
-  /** Cancels every queued file and the one being downloaded. */
+  /** Cancels every queued file and those being downloaded. */
   cancelAll(): void {
-    for (const id of this.queue) this.cancel(id);
-    if (this.current) this.cancel(this.current.entry.id);
+    for (const id of [...this.queue]) this.cancel(id);
+    for (const job of [...this.running]) this.cancel(job.entry.id);
   }
 
   /** The page is going: discard partial files, let targets complete what they can. */
@@ -154,23 +168,29 @@ export class DownloadQueue extends Emitter<QueueEvents> {
     }
   }
 
-  private async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let id = this.queue.shift(); id !== undefined; id = this.queue.shift()) {
-        const job = this.jobs.get(id);
-        if (!job || job.progress.state !== 'queued') continue;
-        this.current = job;
-        try {
-          await this.runJob(job);
-        } finally {
-          this.current = null;
-        }
+  /** Starts queued jobs while the pipeline has room (see MAX_PIPELINED_FILES). */
+  private run(): void {
+    while (this.queue.length > 0 && this.running.size < MAX_PIPELINED_FILES) {
+      const job = this.jobs.get(this.queue[0]);
+      if (!job || job.progress.state !== 'queued') {
+        this.queue.shift();
+        continue;
       }
-    } finally {
-      this.running = false;
+      if (this.running.size > 0 && this.bytesAhead() + job.entry.size > PIPELINE_BYTES) return;
+      this.queue.shift();
+      this.running.add(job);
+      void this.runJob(job).finally(() => {
+        this.running.delete(job);
+        this.run();
+      });
     }
+  }
+
+  /** What the running jobs still have to receive. */
+  private bytesAhead(): number {
+    let bytes = 0;
+    for (const job of this.running) bytes += job.entry.size - (job.file?.bytesReceived ?? 0);
+    return bytes;
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -259,10 +279,31 @@ export class DownloadQueue extends Emitter<QueueEvents> {
     this.emitProgress(force);
   }
 
+  /**
+   * Emits the whole list. A state change (`force`) is emitted at once unless
+   * one went out less than FORCED_EMIT_MS ago; then it is coalesced into one
+   * emit that follows shortly. Without that, ten thousand small files (three
+   * state changes each, every emit a list of all of them for the page to
+   * render) cost the receiver's page quadratic time.
+   */
   private emitProgress(force: boolean): void {
     const now = Date.now();
-    if (!force && now - this.lastEmit < PROGRESS_EMIT_MS) return;
-    this.lastEmit = now;
+    const since = now - this.lastEmit;
+    if (!force && since < PROGRESS_EMIT_MS) return;
+    if (force && since < FORCED_EMIT_MS) {
+      this.emitTimer ??= setTimeout(() => {
+        this.emitTimer = null;
+        this.emitNow();
+      }, FORCED_EMIT_MS - since);
+      return;
+    }
+    this.emitNow();
+  }
+
+  private emitNow(): void {
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.emitTimer = null;
+    this.lastEmit = Date.now();
     this.emit(
       'progress',
       [...this.jobs.values()].map((j) => j.progress),

@@ -89,22 +89,35 @@ export class DirectorySaveTarget implements SaveTarget {
   private readonly names = new UniqueNames();
   /** Folder spellings by lowercase path: `Docs/` and `docs/` land in one folder. */
   private readonly folders = new Map<string, string>();
+  /** Folder handles by lowercase path, shared by files opened at once. */
+  private readonly folderHandles = new Map<string, Promise<FileSystemDirectoryHandle>>();
 
   constructor(private readonly root: FileSystemDirectoryHandle) {}
 
   async open(entry: FileEntry): Promise<FileSink> {
     const segments = safePathSegments(entry.relativePath || entry.name);
     const wanted = segments.pop() ?? (safePathSegments(entry.name).pop() || `file-${entry.id}`);
-    let folder = this.root;
+    let folder: Promise<FileSystemDirectoryHandle> = Promise.resolve(this.root);
     let path = '';
     for (const segment of segments) {
       const key = `${path}/${segment}`.toLowerCase();
       const spelling = this.folders.get(key) ?? segment;
       this.folders.set(key, spelling);
-      folder = await folder.getDirectoryHandle(spelling, { create: true });
+      // Each folder is looked up (or made) once per download: ten thousand
+      // files in a few hundred folders otherwise cost a browser-process
+      // round trip per folder level per file.
+      let handle = this.folderHandles.get(key);
+      if (!handle) {
+        const parent = folder;
+        handle = parent.then((p) => p.getDirectoryHandle(spelling, { create: true }));
+        this.folderHandles.set(key, handle);
+        // A failed lookup is not cached: the next file tries again.
+        handle.catch(() => this.folderHandles.delete(key));
+      }
+      folder = handle;
       path = `${path}/${spelling}`;
     }
-    const dir = folder;
+    const dir = await folder;
     const name = await this.names.claim(path, wanted, async (n) => !(await exists(dir, n)));
     const partName = `${name}.${randomSuffix()}${PART_SUFFIX}`;
     const part = (await dir.getFileHandle(partName, { create: true })) as MovableFileHandle;

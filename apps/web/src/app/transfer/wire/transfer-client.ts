@@ -5,6 +5,7 @@ import { DataChannelLike, messageBytes } from '../rtc/data-channel';
 import { Emitter } from '../../events/emitter';
 import { IncomingFile } from './incoming-file';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
+import { ManifestAssembler } from './manifest-parts';
 
 // Acknowledge written bytes every 256 KiB: often enough that the sender's
 // 8 MiB flow window never runs dry, rare enough to cost nothing.
@@ -48,13 +49,16 @@ let nextRequestId = 1;
 /**
  * The receiver's side of one connection's data channels: proves the secret,
  * checks the sender's proof before trusting its manifest, and fetches files
- * (from any offset) into IncomingFiles.
+ * (from any offset) into IncomingFiles. Several fetches may be outstanding
+ * (pipelined): the sender serves them in order, and each chunk's request ID
+ * says which file it belongs to.
  */
 export class TransferClient extends Emitter<ClientEvents> {
   private readonly control: ControlChannel;
   private challenged = false;
   private proofSent = false;
-  private active: ActiveRequest | null = null;
+  private readonly requests = new Map<number, ActiveRequest>();
+  private readonly manifestParts = new ManifestAssembler();
   private closed = false;
 
   constructor(
@@ -85,16 +89,30 @@ export class TransferClient extends Emitter<ClientEvents> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
   }
 
+  /** Fetches outstanding (requested, not yet complete). */
+  get outstanding(): number {
+    return this.requests.size;
+  }
+
   /**
    * Asks for `file` from its bytesReceived (0, or where a dropped connection
    * stopped) and resolves with the sender's FileDone once every byte arrived.
+   * Other fetches may be outstanding; a second fetch of the same file
+   * replaces the first.
    */
   fetch(file: IncomingFile): Promise<FileDone> {
     if (this.closed) return Promise.reject(new ConnectionLostError());
-    if (this.active) this.cancel();
+    this.cancel(file);
     const requestId = nextRequestId++;
     return new Promise<FileDone>((resolve, reject) => {
-      this.active = { requestId, file, done: null, lastAck: file.bytesWritten, resolve, reject };
+      this.requests.set(requestId, {
+        requestId,
+        file,
+        done: null,
+        lastAck: file.bytesWritten,
+        resolve,
+        reject,
+      });
       file.onWritten = (written) => this.onWritten(requestId, written);
       this.control.send({
         kind: {
@@ -105,25 +123,30 @@ export class TransferClient extends Emitter<ClientEvents> {
     });
   }
 
-  cancel(): void {
-    const active = this.active;
-    if (!active) return;
-    this.active = null;
-    active.file.onWritten = null;
-    this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
-    active.reject(new Error('cancelled'));
+  /** Cancels the fetch of `file` (every outstanding fetch when none is named). */
+  cancel(file?: IncomingFile): void {
+    for (const active of [...this.requests.values()]) {
+      if (file && active.file !== file) continue;
+      this.end(active);
+      this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
+      active.reject(new Error('cancelled'));
+    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const active = this.active;
-    this.active = null;
-    if (active) {
-      active.file.onWritten = null;
+    for (const active of [...this.requests.values()]) {
+      this.end(active);
       active.reject(new ConnectionLostError());
     }
     this.emit('closed');
+  }
+
+  /** Forgets a request (its file's write callback included). */
+  private end(active: ActiveRequest): void {
+    this.requests.delete(active.requestId);
+    active.file.onWritten = null;
   }
 
   private onControl(data: unknown): void {
@@ -134,28 +157,35 @@ export class TransferClient extends Emitter<ClientEvents> {
       case 'challenge':
         void this.answerChallenge(kind.value.nonce);
         break;
-      case 'manifest':
+      case 'manifest': {
         // Only after this end proved itself (and so verified the sender).
-        if (this.proofSent) this.emit('manifest', kind.value.files);
+        if (!this.proofSent) break;
+        const files = this.manifestParts.add(kind.value);
+        if (files) this.emit('manifest', files);
         break;
-      case 'done':
-        if (this.active?.requestId === kind.value.requestId) {
-          this.active.done = kind.value;
-          this.settleIfComplete();
+      }
+      case 'done': {
+        const active = this.requests.get(kind.value.requestId);
+        if (active) {
+          active.done = kind.value;
+          this.settleIfComplete(active);
         }
         break;
+      }
       case 'error':
         if (kind.value.code === TransferErrorCode.TRANSFER_ERROR_CODE_AUTH_FAILED) {
           this.emit('authFailed');
           this.close();
-        } else if (
-          this.active &&
-          (kind.value.requestId === 0 || kind.value.requestId === this.active.requestId)
-        ) {
-          const active = this.active;
-          this.active = null;
-          active.file.onWritten = null;
-          active.reject(new TransferFailedError(kind.value));
+        } else {
+          const failed =
+            kind.value.requestId === 0
+              ? [...this.requests.values()]
+              : [this.requests.get(kind.value.requestId)];
+          for (const active of failed) {
+            if (!active) continue;
+            this.end(active);
+            active.reject(new TransferFailedError(kind.value));
+          }
         }
         break;
       default:
@@ -184,23 +214,22 @@ export class TransferClient extends Emitter<ClientEvents> {
   private onData(data: unknown): void {
     const bytes = messageBytes(data);
     const chunk = bytes && decodeChunk(bytes);
-    const active = this.active;
-    if (!chunk || !active || chunk.requestId !== active.requestId) return;
+    const active = chunk && this.requests.get(chunk.requestId);
+    if (!chunk || !active) return;
     try {
       active.file.append(chunk.payload);
     } catch (error) {
-      this.active = null;
-      active.file.onWritten = null;
+      this.end(active);
       this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
       active.reject(error);
       return;
     }
-    this.settleIfComplete();
+    this.settleIfComplete(active);
   }
 
   private onWritten(requestId: number, written: number): void {
-    const active = this.active;
-    if (!active || active.requestId !== requestId) return;
+    const active = this.requests.get(requestId);
+    if (!active) return;
     if (written - active.lastAck >= ACK_EVERY_BYTES || written === active.file.size) {
       active.lastAck = written;
       this.control.send({
@@ -209,20 +238,19 @@ export class TransferClient extends Emitter<ClientEvents> {
     }
   }
 
-  private settleIfComplete(): void {
-    const active = this.active;
+  private settleIfComplete(active: ActiveRequest): void {
     // Data and control are separate channels with no ordering between them:
     // FileDone can overtake the last chunks, so wait for both.
-    if (!active?.done || active.file.bytesReceived < active.done.size) return;
+    if (!active.done || active.file.bytesReceived < active.done.size) return;
     if (active.done.size !== active.file.size) {
-      this.active = null;
+      this.end(active);
       active.reject(
         new Error(`sender's size ${active.done.size} differs from manifest ${active.file.size}`),
       );
       return;
     }
     // Keep acknowledging until the disk catches up; the sender shows it.
-    this.active = null;
+    this.requests.delete(active.requestId);
     const requestId = active.requestId;
     active.file.onWritten = (written) => {
       if (written === active.file.size) {

@@ -1,4 +1,5 @@
 import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
+import { manifestParts } from './manifest-parts';
 import { ControlChannel, whenOpen } from '../rtc/control-channel';
 import { DataChannelLike } from '../rtc/data-channel';
 import { Emitter } from '../../events/emitter';
@@ -9,6 +10,20 @@ import { PacedWriter } from '../rtc/paced-writer';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 
 const NONCE_BYTES = 32;
+// Requests a receiver may have queued at once (pipelined, see FileRequest);
+// the app's receiver keeps at most MAX_PIPELINED_FILES outstanding, and a
+// peer asking for more is refused rather than growing this side's queue.
+export const MAX_QUEUED_REQUESTS = 64;
+
+interface Request {
+  requestId: number;
+  fileId: number;
+  size: number;
+  file: SharedFile;
+  offset: number;
+  /** Cancelled, removed or failed: its FileDone is no longer due. */
+  stopped?: boolean;
+}
 
 /** A file the sender offers: its manifest entry and where to read it. */
 export interface SharedFile {
@@ -36,8 +51,11 @@ type ServerEvents = {
 
 /**
  * The sender's side of one receiver's data channels: checks the receiver's
- * secret proof, then (and only then) sends the manifest and serves requests,
- * one file at a time.
+ * secret proof, then (and only then) sends the manifest and serves requests
+ * one file at a time, in the order they arrived. Requests may be pipelined:
+ * the next file's bytes follow the last byte of the one before without a
+ * round trip, and a file's FileDone follows once its digest is ready, which
+ * never holds up the bytes of the next.
  */
 export class TransferServer extends Emitter<ServerEvents> {
   private readonly control: ControlChannel;
@@ -47,7 +65,10 @@ export class TransferServer extends Emitter<ServerEvents> {
   // Fresh per connection: a proof made for another one cannot verify here.
   private readonly nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   private pump: FilePump | null = null;
-  private active: { requestId: number; fileId: number; size: number } | null = null;
+  private active: Request | null = null;
+  private queue: Request[] = [];
+  /** Requests whose bytes were sent (or are being sent), until every byte is acknowledged. */
+  private readonly unconfirmed = new Map<number, Request>();
   private closed = false;
 
   constructor(
@@ -80,24 +101,25 @@ export class TransferServer extends Emitter<ServerEvents> {
   manifestChanged(): void {
     if (!this.authenticated) return;
     this.sendManifest();
+    const present = new Set(this.files().map((f) => f.entry.id));
+    // A removed file is not sent (or sent further), and the receiver is told,
+    // or it would wait for the rest of it forever.
+    for (const queued of this.queue.filter((r) => !present.has(r.fileId))) {
+      this.queue.splice(this.queue.indexOf(queued), 1);
+      this.removed(queued);
+    }
     const active = this.active;
-    if (active && !this.files().some((f) => f.entry.id === active.fileId)) {
-      // The file being sent was removed: stop, and say so, or the receiver
-      // would wait for the rest of it forever.
-      this.pump?.cancel();
-      this.pump = null;
-      this.active = null;
-      this.fail(
-        TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
-        'the sender removed this file',
-        active.requestId,
-      );
+    if (active && !present.has(active.fileId)) {
+      this.stopActive();
+      this.removed(active);
+      this.next();
     }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.queue = [];
     this.pump?.cancel();
     this.writer.dispose();
     this.emit('closed');
@@ -145,26 +167,31 @@ export class TransferServer extends Emitter<ServerEvents> {
       case 'request':
         this.serve(kind.value.requestId, kind.value.fileId, kind.value.offset);
         break;
-      case 'progress':
-        if (this.pump && this.active && kind.value.requestId === this.active.requestId) {
-          this.pump.ack(kind.value.bytesReceived);
-          this.emit('progress', {
-            fileId: this.active.fileId,
-            bytes: kind.value.bytesReceived,
-            size: this.active.size,
-          });
-        }
+      case 'progress': {
+        const { requestId, bytesReceived } = kind.value;
+        if (this.pump && this.active?.requestId === requestId) this.pump.ack(bytesReceived);
+        const request = this.unconfirmed.get(requestId);
+        if (!request) break;
+        if (bytesReceived >= request.size) this.unconfirmed.delete(requestId);
+        this.emit('progress', { fileId: request.fileId, bytes: bytesReceived, size: request.size });
         break;
-      case 'cancel':
-        if (this.active?.requestId === kind.value.requestId) {
+      }
+      case 'cancel': {
+        const requestId = kind.value.requestId;
+        const sent = this.unconfirmed.get(requestId);
+        if (sent) sent.stopped = true;
+        this.unconfirmed.delete(requestId);
+        const queued = this.queue.findIndex((r) => r.requestId === requestId);
+        if (queued >= 0) this.queue.splice(queued, 1);
+        if (this.active?.requestId === requestId) {
           // The receiver cancelled this file: stop reading and sending it.
           const { fileId } = this.active;
-          this.pump?.cancel();
-          this.pump = null;
-          this.active = null;
+          this.stopActive();
           this.emit('cancelled', fileId);
+          this.next();
         }
         break;
+      }
       default:
         break;
     }
@@ -188,8 +215,24 @@ export class TransferServer extends Emitter<ServerEvents> {
       );
       return;
     }
-    // One file at a time per receiver: a new request replaces the old one.
-    this.pump?.cancel();
+    if (this.queue.length >= MAX_QUEUED_REQUESTS) {
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION,
+        `more than ${MAX_QUEUED_REQUESTS} requests queued`,
+        requestId,
+      );
+      return;
+    }
+    this.queue.push({ requestId, fileId, size: file.source.size, file, offset });
+    if (!this.active) this.next();
+  }
+
+  /** Starts sending the oldest queued request, if nothing is being sent. */
+  private next(): void {
+    if (this.active || this.closed) return;
+    const request = this.queue.shift();
+    if (!request) return;
+    const { requestId, fileId, file, offset } = request;
     const pump = new FilePump({
       requestId,
       source: file.source,
@@ -198,15 +241,40 @@ export class TransferServer extends Emitter<ServerEvents> {
       writer: this.writer,
     });
     this.pump = pump;
-    this.active = { requestId, fileId, size: file.source.size };
-    Promise.all([pump.run(), this.digestOf(file)]).then(
-      ([size, sha256]) => {
+    this.active = request;
+    this.unconfirmed.set(requestId, request);
+    // Bounded by MAX_QUEUED_REQUESTS plus the one being sent: entries leave
+    // on the last acknowledgement, on cancel, or here when they pile up
+    // (a receiver that never acknowledges gets no progress shown, nothing else).
+    while (this.unconfirmed.size > MAX_QUEUED_REQUESTS + 1) {
+      this.unconfirmed.delete(this.unconfirmed.keys().next().value as number);
+    }
+    const sent = pump.run();
+    // The next file's bytes follow at once; this one's FileDone waits for
+    // its digest (hashed since the file was added) without holding them up.
+    sent.then(
+      () => {
         if (this.pump !== pump) return;
+        this.pump = null;
+        this.active = null;
+        this.next();
+      },
+      () => undefined,
+    );
+    Promise.all([sent, this.digestOf(file)]).then(
+      ([size, sha256]) => {
+        if (this.closed || request.stopped) return;
         this.control.send({ kind: { $case: 'done', value: { requestId, fileId, size, sha256 } } });
         this.emit('fileSent', fileId);
       },
       (error: unknown) => {
-        if (error instanceof PumpCancelledError || this.closed) return;
+        if (error instanceof PumpCancelledError || this.closed || request.stopped) return;
+        request.stopped = true;
+        if (this.pump === pump) {
+          this.pump = null;
+          this.active = null;
+        }
+        this.unconfirmed.delete(requestId);
         const code =
           error instanceof FileRemovedError
             ? TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND
@@ -214,14 +282,34 @@ export class TransferServer extends Emitter<ServerEvents> {
               ? TransferErrorCode.TRANSFER_ERROR_CODE_READ_FAILED
               : TransferErrorCode.TRANSFER_ERROR_CODE_UNSPECIFIED;
         this.fail(code, String(error), requestId);
+        this.next();
       },
     );
   }
 
+  private stopActive(): void {
+    this.pump?.cancel();
+    this.pump = null;
+    if (this.active) {
+      this.active.stopped = true;
+      this.unconfirmed.delete(this.active.requestId);
+    }
+    this.active = null;
+  }
+
+  private removed(request: Request): void {
+    request.stopped = true;
+    this.fail(
+      TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,
+      'the sender removed this file',
+      request.requestId,
+    );
+  }
+
   private sendManifest(): void {
-    this.control.send({
-      kind: { $case: 'manifest', value: { files: this.files().map((f) => f.entry) } },
-    });
+    for (const part of manifestParts(this.files().map((f) => f.entry))) {
+      this.control.send({ kind: { $case: 'manifest', value: part } });
+    }
   }
 
   private fail(code: TransferErrorCode, message: string, requestId: number): void {

@@ -8,7 +8,8 @@ import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authen
 import { generateSecret, parseSecret } from '../auth/share-secret';
 import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
-import { SharedFile, TransferServer } from './transfer-server';
+import { MAX_QUEUED_REQUESTS, SharedFile, TransferServer } from './transfer-server';
+import { eventually } from '@ephemeral/eventually';
 
 const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
@@ -244,5 +245,129 @@ describe('TransferServer when the receiver cancels', () => {
     const dataBytes = dataS.sent.reduce((n, m) => n + m.length - 4, 0);
     expect(dataBytes).toBeLessThan(big.length / 2);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('TransferServer + TransferClient with many files', () => {
+  const secret = parseSecret(generateSecret())!;
+  const many = (count: number): SharedFile[] =>
+    Array.from({ length: count }, (_, i) => {
+      const bytes = Uint8Array.from({ length: 100 + i }, (_, j) => (i + j) % 256);
+      return { entry: entry(i + 1, `f${i}.txt`, bytes.length), source: blob(bytes) };
+    });
+
+  it('sends a manifest too big for one message in parts and emits it once, whole', async () => {
+    const files = many(4000);
+    const { manifest, controlS, client } = connect(files, secret);
+    const emitted: FileEntry[][] = [];
+    client.on('manifest', (m) => emitted.push(m));
+    const list = await manifest;
+    expect(list.map((f) => f.id)).toEqual(files.map((f) => f.entry.id));
+    const parts = controlS.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'manifest');
+    expect(parts.length).toBeGreaterThan(1);
+    // One emit for all the parts.
+    expect(emitted).toHaveLength(1);
+  });
+
+  it('pipelines requests: every request is out before the first FileDone, and all verify', async () => {
+    const files = many(20);
+    const { client, manifest, controlR, controlS } = connect(files, secret);
+    await manifest;
+    const sinks = files.map(() => new MemorySink());
+    const incoming = files.map((f, i) => new IncomingFile(f.entry.id, f.entry.size, sinks[i]));
+    const dones = await Promise.all(incoming.map((file) => client.fetch(file)));
+    const results = await Promise.all(incoming.map((file, i) => file.finish(dones[i].sha256)));
+    expect(results.every(Boolean)).toBe(true);
+    for (const [i, sink] of sinks.entries()) {
+      const expected = await files[i].source.slice(0, files[i].entry.size).arrayBuffer();
+      expect(Buffer.from(sink.contents())).toEqual(Buffer.from(expected));
+    }
+    const requests = controlR.sent.filter(
+      (m) => ControlMessage.decode(m).kind?.$case === 'request',
+    );
+    expect(requests).toHaveLength(20);
+    // The sender answered in request order, one FileDone per request.
+    const doneIds = controlS.sent
+      .map((m) => ControlMessage.decode(m).kind)
+      .filter((k) => k?.$case === 'done')
+      .map((k) => (k?.$case === 'done' ? k.value.fileId : 0));
+    expect(doneIds).toEqual(files.map((f) => f.entry.id));
+  });
+
+  it('cancels one pipelined file and still delivers the others', async () => {
+    const big = new Uint8Array(3_000_000);
+    const small = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
+    const files: SharedFile[] = [
+      { entry: entry(1, 'big.bin', big.length), source: blob(big) },
+      { entry: entry(2, 'small.bin', small.length), source: blob(small) },
+    ];
+    const { client, manifest, dataR } = connect(files, secret);
+    await manifest;
+    const first = new IncomingFile(1, big.length, new MemorySink());
+    const sink = new MemorySink();
+    const second = new IncomingFile(2, small.length, sink);
+    let cancelled = false;
+    dataR.addEventListener('message', () => {
+      if (cancelled) return;
+      cancelled = true;
+      client.cancel(first);
+    });
+    const bigFetch = client.fetch(first);
+    const smallFetch = client.fetch(second);
+    await expect(bigFetch).rejects.toThrow('cancelled');
+    const done = await smallFetch;
+    expect(await second.finish(done.sha256)).toBe(true);
+    expect(Buffer.from(sink.contents())).toEqual(Buffer.from(small));
+    expect(client.outstanding).toBe(0);
+  });
+
+  it('refuses requests past MAX_QUEUED_REQUESTS without disturbing those queued', async () => {
+    // Reads wait until every request is in, so none is served before the queue is full.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const bytes = new Uint8Array(10);
+    const files: SharedFile[] = [
+      {
+        entry: entry(1, 'a.bin', bytes.length),
+        source: {
+          size: bytes.length,
+          slice: (a: number, b: number) => ({
+            arrayBuffer: async () => {
+              await gate;
+              return bytes.slice(a, b).buffer;
+            },
+          }),
+        },
+      },
+    ];
+    const { manifest, controlR, controlS } = connect(files, secret);
+    await manifest;
+    // A peer that floods requests for a file (not the app's client, which
+    // keeps at most MAX_PIPELINED_FILES outstanding).
+    for (let i = 0; i < MAX_QUEUED_REQUESTS + 10; i++) {
+      controlR.send(
+        ControlMessage.encode({
+          kind: { $case: 'request', value: { requestId: 1000 + i, fileId: 1, offset: 0 } },
+        })
+          .finish()
+          .slice(),
+      );
+    }
+    const errors = () =>
+      controlS.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'error').length;
+    await eventually(() => expect(errors()).toBe(9));
+    open();
+    await eventually(() => {
+      const kinds = controlS.sent.map((m) => ControlMessage.decode(m).kind);
+      const refused = kinds.filter(
+        (k) =>
+          k?.$case === 'error' &&
+          k.value.code === TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION,
+      );
+      const done = kinds.filter((k) => k?.$case === 'done');
+      // One being sent, MAX_QUEUED_REQUESTS queued: the other nine refused.
+      expect(refused.length).toBe(9);
+      expect(refused.length + done.length).toBe(MAX_QUEUED_REQUESTS + 10);
+    });
   });
 });

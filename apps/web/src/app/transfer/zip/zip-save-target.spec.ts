@@ -40,6 +40,44 @@ async function save(target: ZipSaveTarget, file: FileEntry, data: Uint8Array): P
 }
 
 describe('ZipSaveTarget', () => {
+  it('takes files opened at once (pipelined) in open order, whichever writes first', async () => {
+    const files = [entry('set/a.txt', 3000), entry('set/b.txt', 20), entry('set/c.txt', 500)];
+    const contents = files.map((f, i) => bytes(f.size, i + 5));
+    const streams = new Streams();
+    const target = new ZipSaveTarget(files, streams);
+    const sinks = await Promise.all(files.map((f) => target.open(f)));
+    // The later files complete first; each waits for the one opened before it.
+    const later = Promise.all(
+      [2, 1].map(async (i) => {
+        await sinks[i].write(contents[i]);
+        await sinks[i].close();
+        await target.settle(files[i], true);
+      }),
+    );
+    await sinks[0].write(contents[0]);
+    await sinks[0].close();
+    await target.settle(files[0], true);
+    await later;
+    const archive = readZip(streams.opened[0].sink.contents());
+    expect(archive.files.map((f) => f.name)).toEqual(['set/a.txt', 'set/b.txt', 'set/c.txt']);
+    for (const [i, file] of archive.files.entries())
+      expect(Buffer.from(file.data)).toEqual(Buffer.from(contents[i]));
+  });
+
+  it('lets the file opened after a failed one begin', async () => {
+    const files = [entry('f/a.bin', 100), entry('f/b.bin', 10)];
+    const streams = new Streams();
+    const target = new ZipSaveTarget(files, streams);
+    const [first, second] = await Promise.all(files.map((f) => target.open(f)));
+    const written = second.write(bytes(10, 3)).then(() => second.close());
+    await first.abort();
+    await target.settle(files[0], false);
+    await written;
+    await target.settle(files[1], true);
+    const archive = readZip(streams.opened[0].sink.contents());
+    expect(archive.files.map((f) => f.name)).toEqual(['f/b.bin']);
+  });
+
   it('streams several files into one zip download that keeps their safe folder paths', async () => {
     const files = [
       entry('album/photos/one.jpg', 5000),

@@ -68,6 +68,11 @@ export class ZipSaveTarget implements SaveTarget {
   private done = false;
   // Entries and settlements are applied one at a time, in order.
   private chain: Promise<unknown> = Promise.resolve();
+  // Entries go into the archive in the order they were opened: the session
+  // opens several files at once (pipelined), and an entry begins only once
+  // the one opened before it is settled.
+  private lastOpenedSettled: Promise<void> = Promise.resolve();
+  private readonly settledSignals = new Map<number, () => void>();
 
   constructor(
     entries: readonly FileEntry[],
@@ -86,6 +91,10 @@ export class ZipSaveTarget implements SaveTarget {
     // empty file), so a file that fails before any byte leaves no trace.
     let zipEntry: ZipEntry | null = null;
     let aborted = false;
+    const previousSettled = this.lastOpenedSettled;
+    this.lastOpenedSettled = new Promise<void>((resolve) =>
+      this.settledSignals.set(entry.id, resolve),
+    );
     // The session may abort while a write is still waiting for the
     // download's backpressure; the descriptor must follow that write, not
     // overtake it, so every operation waits for the one before.
@@ -98,6 +107,8 @@ export class ZipSaveTarget implements SaveTarget {
     const begin = async (): Promise<ZipEntry> => {
       if (aborted) throw new Error(`${entry.relativePath} was aborted`);
       if (!zipEntry) {
+        await previousSettled;
+        if (aborted) throw new Error(`${entry.relativePath} was aborted`);
         zipEntry = await this.serial(() => this.begin(entry));
         this.opened.set(entry.id, zipEntry);
       }
@@ -121,16 +132,27 @@ export class ZipSaveTarget implements SaveTarget {
    */
   settle(entry: FileEntry, saved: boolean): Promise<void> {
     return this.serial(async () => {
-      if (!this.unsettled.delete(entry.id)) return;
-      const zipEntry = this.opened.get(entry.id);
-      if (zipEntry) {
-        this.opened.delete(entry.id);
-        await zipEntry.end().catch(() => undefined);
-        if (saved) this.saved++;
-        else (await this.openedArchive())?.writer.drop(zipEntry);
+      const signal = this.settledSignals.get(entry.id);
+      this.settledSignals.delete(entry.id);
+      try {
+        await this.settleNow(entry, saved);
+      } finally {
+        // The entry opened after this one may begin now.
+        signal?.();
       }
-      if (this.unsettled.size === 0) await this.complete();
     });
+  }
+
+  private async settleNow(entry: FileEntry, saved: boolean): Promise<void> {
+    if (!this.unsettled.delete(entry.id)) return;
+    const zipEntry = this.opened.get(entry.id);
+    if (zipEntry) {
+      this.opened.delete(entry.id);
+      await zipEntry.end().catch(() => undefined);
+      if (saved) this.saved++;
+      else (await this.openedArchive())?.writer.drop(zipEntry);
+    }
+    if (this.unsettled.size === 0) await this.complete();
   }
 
   private async begin(entry: FileEntry): Promise<ZipEntry> {
