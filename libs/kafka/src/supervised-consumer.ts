@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
-import type {
-  Admin,
-  Consumer,
-  ConsumerCrashEvent,
-  ConsumerEndBatchProcessEvent,
-  ConsumerGroupJoinEvent,
-  Kafka,
+import {
+  type Admin,
+  AssignerProtocol,
+  type Consumer,
+  type ConsumerCrashEvent,
+  type ConsumerEndBatchProcessEvent,
+  type ConsumerGroupJoinEvent,
+  type Kafka,
+  type PartitionAssigner,
 } from 'kafkajs';
 
 import type { Logger } from '@ephemeral/logging';
@@ -59,6 +61,42 @@ export interface SupervisedConsumerOptions {
   onLag?(partition: number, lag: number): void;
   /** Longest idle fetch; bounds heartbeats and stop() too. Default 50 ms. */
   maxWaitTimeMs?: number;
+  /**
+   * Read only these partitions (default: all). kafkajs has no manual
+   * `assign()`: the group (one member, a fresh one per incarnation) uses an
+   * assigner that hands its member exactly these, so the partitions are
+   * fixed by the caller, never rebalanced to anyone else.
+   */
+  partitions?: readonly number[];
+}
+
+/**
+ * A group protocol that gives every member the same fixed partitions. Meant
+ * for single-member groups (a SupervisedConsumer's fresh group), where it
+ * turns the group into a manual assignment.
+ */
+function fixedPartitionsAssigner(topic: string, partitions: readonly number[]): PartitionAssigner {
+  return () => ({
+    name: 'ephemeral-fixed-partitions',
+    version: 1,
+    assign: async ({ members }) =>
+      members.map(({ memberId }) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: { [topic]: [...partitions] },
+          userData: Buffer.alloc(0),
+        }),
+      })),
+    protocol: ({ topics }) => ({
+      name: 'ephemeral-fixed-partitions',
+      metadata: AssignerProtocol.MemberMetadata.encode({
+        version: 1,
+        topics,
+        userData: Buffer.alloc(0),
+      }),
+    }),
+  });
 }
 
 /**
@@ -221,6 +259,9 @@ export class SupervisedConsumer {
       minBytes: 1,
       allowAutoTopicCreation: false,
       retry: { ...RETRY, restartOnFailure: async () => false },
+      ...(this.options.partitions
+        ? { partitionAssigners: [fixedPartitionsAssigner(topic, this.options.partitions)] }
+        : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => {
       if (!current()) {

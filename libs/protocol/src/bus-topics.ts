@@ -4,6 +4,11 @@
 export const BusTopics = {
   /** SignalRecord values keyed by target peer ID. */
   SIGNALS: 'ephemeral.signals.v1',
+  /**
+   * The routed bus (SIGNAL_BUS=routed): SignalRecord values keyed by target
+   * peer ID, partition n read only by the gateway holding slot n.
+   */
+  ROUTED_SIGNALS: 'ephemeral.signals.routed.v1',
   /** PresenceEvent values keyed by peer ID. */
   PRESENCE_EVENTS: 'ephemeral.presence-events.v1',
 } as const;

@@ -15,7 +15,10 @@ describe('InProcessSignalBus', () => {
   it('delivers published records to the handler in order once started', async () => {
     const bus = new InProcessSignalBus();
     const seen: number[] = [];
-    bus.subscribe((r) => seen.push(r.sentAtUnixMs));
+    bus.subscribe((r) => {
+      seen.push(r.sentAtUnixMs);
+      return true;
+    });
     expect(bus.ready).toBe(false);
     await bus.start();
     expect(bus.ready).toBe(true);

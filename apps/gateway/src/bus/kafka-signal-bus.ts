@@ -1,15 +1,14 @@
-import { type Admin, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 import { SignalRecord } from '@ephemeral/protocol';
 import { BusTopics } from '@ephemeral/protocol/presence';
-import { disconnectWithin, ensureTopic, SupervisedConsumer } from '@ephemeral/kafka';
+import { ensureTopic, SupervisedConsumer } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
-import { Backoff, errorMessage } from '@ephemeral/server-runtime';
 
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
-import { ProduceCoalescer } from './produce-coalescer';
 import { SignalBusUnavailableError, type SignalBus, type SignalRecordHandler } from './signal-bus';
+import { SignalProducer } from './signal-producer';
 
 const SIGNALS_TOPIC = BusTopics.SIGNALS;
 // Keys are peer IDs, so any count keeps per-peer order; 12 spreads produce
@@ -29,32 +28,10 @@ const SIGNALS_REPLICATION = -1;
 // A signal that waited this long (a consumer resuming after an outage) is
 // dropped, not delivered: browsers give up on ICE after ~30 s, and a late
 // offer would restart a negotiation the peers have abandoned.
-const MAX_RECORD_AGE_MS = 30_000;
-// acks = all in-sync replicas. The ack is what the sender is told ("sent"),
-// and the design promises never to drop a signal silently; acks=1 would lose
-// acknowledged records when a leader dies before its followers copy them.
-// Cost: one follower fetch inside the cluster (~1 ms), nothing on one node.
-const ACKS_ALL = -1;
-// publish() answers within this bound whatever the broker does: the sender
-// gets UNAVAILABLE and may retry, rather than a frame that hangs.
-const PUBLISH_TIMEOUT_MS = 2_000;
-// Records that arrive while a produce request is in flight go together in
-// the next one (ProduceCoalescer). 512 KiB per request stays well under the
-// broker's 1 MiB message.max.bytes for any partition's share of it.
-const PRODUCE_MAX_RECORDS = 1_000;
-const PRODUCE_MAX_BYTES = 512 * 1024;
-// A failed produce is retried twice, quickly (100 ms, 200 ms): a leader
-// move takes that long; a dead broker answers "connection refused" at once,
-// so the sender hears UNAVAILABLE well inside PUBLISH_TIMEOUT_MS.
-const PRODUCER_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 500 };
+export const MAX_RECORD_AGE_MS = 30_000;
 // How long start() waits for the broker before letting the gateway come up
 // not ready (it keeps trying in the background; /readyz says why).
 const START_WAIT_MS = 15_000;
-// A producer that cannot connect retries within 0.5 s, the ceiling doubling
-// to 10 s (Backoff).
-const CONNECT_RETRY_BASE_MS = 500;
-const CONNECT_RETRY_MAX_MS = 10_000;
-
 /**
  * Creates the signals topic if it is absent (several gateways may race:
  * fine). Under ACLs the gateway may not create topics, and the platform's
@@ -91,14 +68,10 @@ async function ensureSignalsTopic(admin: Admin, logger: Logger): Promise<void> {
  * one, so a busy gateway sends a few large requests, not one per signal.
  */
 export class KafkaSignalBus implements SignalBus {
-  private readonly producer: Producer;
-  private readonly produce: ProduceCoalescer<Message>;
+  private readonly producer: SignalProducer;
   private readonly consumer: SupervisedConsumer;
   private handler: SignalRecordHandler | undefined;
   private started = false;
-  private producerConnected = false;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private readonly connectBackoff = new Backoff(CONNECT_RETRY_BASE_MS, CONNECT_RETRY_MAX_MS);
   private staleDropped = 0;
 
   constructor(
@@ -107,24 +80,7 @@ export class KafkaSignalBus implements SignalBus {
     private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-      retry: PRODUCER_RETRY,
-    });
-    this.produce = new ProduceCoalescer(
-      (messages) => this.producer.send({ topic: SIGNALS_TOPIC, acks: ACKS_ALL, messages }),
-      {
-        maxRecords: PRODUCE_MAX_RECORDS,
-        maxBytes: PRODUCE_MAX_BYTES,
-        timeoutMs: PUBLISH_TIMEOUT_MS,
-        timeoutError: () =>
-          new SignalBusUnavailableError(
-            `Kafka did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`,
-          ),
-        onRequest: () => metrics.kafkaProduceRequests.inc(),
-      },
-    );
+    this.producer = new SignalProducer(kafka, SIGNALS_TOPIC, logger, metrics);
     this.consumer = new SupervisedConsumer(
       kafka,
       {
@@ -141,7 +97,7 @@ export class KafkaSignalBus implements SignalBus {
   }
 
   get ready(): boolean {
-    return this.started && this.producerConnected && this.consumer.flowing;
+    return this.started && this.producer.ready && this.consumer.flowing;
   }
 
   subscribe(handler: SignalRecordHandler): void {
@@ -151,11 +107,9 @@ export class KafkaSignalBus implements SignalBus {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const producerUp = new Promise<void>((resolveUp) => this.connectProducer(resolveUp));
-    const flowing = await this.consumer.start(START_WAIT_MS);
-    const connected = await Promise.race([
-      producerUp.then(() => true),
-      new Promise<boolean>((resolveLate) => setTimeout(() => resolveLate(false), 1_000).unref()),
+    const [flowing, connected] = await Promise.all([
+      this.consumer.start(START_WAIT_MS),
+      this.producer.start(START_WAIT_MS),
     ]);
     if (flowing && connected) {
       this.logger.info({ topic: SIGNALS_TOPIC }, 'kafka signal bus ready');
@@ -170,30 +124,19 @@ export class KafkaSignalBus implements SignalBus {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    clearTimeout(this.connectTimer);
-    this.produce.failQueued(new SignalBusUnavailableError('the signal bus is stopped'));
-    await Promise.all([this.consumer.stop(), disconnectWithin(this.producer)]);
-    this.producerConnected = false;
+    await Promise.all([this.consumer.stop(), this.producer.stop()]);
     if (this.staleDropped > 0)
       this.logger.info({ staleDropped: this.staleDropped }, 'stale signal records dropped');
   }
 
   async publish(record: SignalRecord): Promise<void> {
     if (!this.started) throw new SignalBusUnavailableError('the signal bus is stopped');
-    if (!this.producerConnected)
-      throw new SignalBusUnavailableError('the signal bus is not connected to Kafka');
     const value = Buffer.from(SignalRecord.encode(record).finish());
-    try {
-      await this.produce.send({ key: record.to, value }, record.to.length + value.length);
-    } catch (error) {
-      // The broker refused the record or did not acknowledge it in time.
-      this.metrics.kafkaProduceErrors.inc();
-      if (error instanceof SignalBusUnavailableError) throw error;
-      throw new SignalBusUnavailableError(`Kafka refused the signal: ${errorMessage(error)}`);
-    }
+    await this.producer.send({ key: record.to, value });
   }
 
   private onRecord(value: Buffer, timestampMs: number): void {
+    this.metrics.busRecordsConsumed.inc({ bus: 'kafka' });
     if (Date.now() - timestampMs > MAX_RECORD_AGE_MS) {
       this.staleDropped += 1;
       return;
@@ -208,23 +151,5 @@ export class KafkaSignalBus implements SignalBus {
       return;
     }
     this.handler?.(record);
-  }
-
-  private connectProducer(onConnected: () => void): void {
-    if (!this.started) return;
-    this.producer.connect().then(
-      () => {
-        if (!this.started) return;
-        this.producerConnected = true;
-        this.connectBackoff.reset();
-        onConnected();
-      },
-      (error: unknown) => {
-        if (!this.started) return;
-        const delayMs = this.connectBackoff.nextDelayMs();
-        this.logger.warn({ err: error, retryInMs: delayMs }, 'kafka producer could not connect');
-        this.connectTimer = setTimeout(() => this.connectProducer(onConnected), delayMs);
-      },
-    );
   }
 }

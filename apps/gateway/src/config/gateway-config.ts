@@ -59,7 +59,7 @@ export interface GatewayConfig {
   maxSignalsPerTargetBurst: number;
   /** From one connection to one target peer: signal bytes per second (burst: two SDPs + 4 KiB). */
   maxSignalBytesPerTargetPerSecond: number;
-  signalBus: 'memory' | 'kafka';
+  signalBus: 'memory' | 'kafka' | 'routed';
   /**
    * Set when SIGNAL_BUS=kafka or PRESENCE_EVENTS_SOURCE=kafka. `security`:
    * the SASL login and TLS (KAFKA_SASL_*, KAFKA_SSL*), null for none.
@@ -245,7 +245,7 @@ const envSchema = z.object({
   // per connection attempt.
   MAX_SIGNAL_BYTES_PER_TARGET_PER_SECOND: wholeNumber(KIB, 1024 * MIB, 8 * KIB),
   SIGNAL_BUS: z
-    .enum(['memory', 'kafka'], { error: 'must be "memory" or "kafka"' })
+    .enum(['memory', 'kafka', 'routed'], { error: 'must be "memory", "kafka" or "routed"' })
     .default('memory'),
   // host:port[,host:port…]: the bootstrap brokers (any of them answers metadata).
   KAFKA_BROKERS: kafkaBrokersSchema.optional(),
@@ -340,10 +340,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
     problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
   }
-  const presenceEventsSource =
-    e.PRESENCE_EVENTS_SOURCE ?? (e.SIGNAL_BUS === 'kafka' ? 'kafka' : 'watch');
-  if (e.SIGNAL_BUS === 'kafka' && !e.KAFKA_BROKERS) {
-    problems.push('KAFKA_BROKERS: required when SIGNAL_BUS=kafka');
+  const onKafka = e.SIGNAL_BUS === 'kafka' || e.SIGNAL_BUS === 'routed';
+  const presenceEventsSource = e.PRESENCE_EVENTS_SOURCE ?? (onKafka ? 'kafka' : 'watch');
+  if (onKafka && !e.KAFKA_BROKERS) {
+    problems.push(`KAFKA_BROKERS: required when SIGNAL_BUS=${e.SIGNAL_BUS}`);
   } else if (presenceEventsSource === 'kafka' && !e.KAFKA_BROKERS) {
     problems.push('KAFKA_BROKERS: required when PRESENCE_EVENTS_SOURCE=kafka');
   }

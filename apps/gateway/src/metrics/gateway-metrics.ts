@@ -103,6 +103,7 @@ export class GatewayMetrics {
   readonly onlinePeerCache: Counter<'result'>;
   readonly keepAliveResults: Counter<'status'>;
   readonly busPublishErrors: Counter<'bus'>;
+  readonly busRecordsConsumed: Counter<'bus'>;
   readonly kafkaProduceErrors: Counter;
   readonly kafkaProduceRequests: Counter;
   readonly kafkaConsumerRestarts: Counter<'consumer'>;
@@ -201,6 +202,11 @@ export class GatewayMetrics {
     this.busPublishErrors = registry.counter({
       name: 'gateway_bus_publish_errors_total',
       help: 'Signals the signal bus did not accept (the sender got UNAVAILABLE), by bus.',
+      labelNames: ['bus'],
+    });
+    this.busRecordsConsumed = registry.counter({
+      name: 'gateway_bus_records_consumed_total',
+      help: 'Signal records this gateway read from Kafka, whoever they were for, by bus (kafka: every record of the topic; routed: its own partition only).',
       labelNames: ['bus'],
     });
     this.kafkaProduceErrors = registry.counter({

@@ -120,6 +120,10 @@ export class SignalRouter implements OnModuleInit {
         sentAtUnixMs: Date.now(),
         // Stamped here, like `from`: the verified identity, never the client's word.
         fromIdentity: this.signIn.identityOf(session),
+        senderSeq: seq,
+        slotToken: 0,
+        hops: 0,
+        undeliverable: ErrorCode.ERROR_CODE_UNSPECIFIED,
       });
     } catch {
       this.metrics.busPublishErrors.inc({ bus: this.config.signalBus });
@@ -160,13 +164,28 @@ export class SignalRouter implements OnModuleInit {
     return online;
   }
 
-  /** The bus handler: hands a record to its target if the target's socket is here. */
-  deliver(record: SignalRecord): void {
+  /**
+   * The bus handler: hands a record to its target if the target's socket is
+   * here; false when it is not. An `undeliverable` record answers a signal
+   * `to` sent: it becomes an Error frame (that code) to `to`.
+   */
+  deliver(record: SignalRecord): boolean {
     const target = this.registry.get(record.to);
-    if (!target || target.state !== 'ready') return;
-    if (this.signIn.admitDelivery(target, record) === 'sign-in-required') {
-      this.answerSignInRequired(target, record);
-      return;
+    if (!target || target.state !== 'ready') return false;
+    if (record.undeliverable !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
+      const signalKind = signalKindOf(record.signal);
+      const why =
+        record.undeliverable === ErrorCode.ERROR_CODE_UNAVAILABLE
+          ? `peer ${record.from} moved to another gateway meanwhile; resend`
+          : `peer ${record.from} is no longer online`;
+      target.refuse({
+        code: record.undeliverable,
+        message: `${signalKindLabel(signalKind)} (seq ${record.senderSeq}) not delivered: ${why}`,
+        seq: record.senderSeq,
+        signalKind,
+        peerId: record.from,
+      });
+      return true;
     }
     this.counterparts.add(record.to, record.from);
     const sent = target.send({
@@ -181,6 +200,7 @@ export class SignalRouter implements OnModuleInit {
       },
     });
     if (sent) this.metrics.signalDelivered(signalKindOf(record.signal), record.sentAtUnixMs);
+    return true;
   }
 
   /**

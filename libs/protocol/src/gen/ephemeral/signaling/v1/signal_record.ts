@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ErrorCode, errorCodeFromJSON, errorCodeToJSON } from "./envelope";
 import { Identity } from "./identity";
 import { Signal } from "./signal";
 
@@ -28,6 +29,28 @@ export interface SignalRecord {
   /** Wall clock at the origin gateway, for relay latency metrics. */
   sentAtUnixMs: number;
   /**
+   * The fencing token of the slot lease the producing gateway found for the
+   * target's gateway (partition = slot). The consumer treats a record whose
+   * token is not its own as not addressed to it: a slot claimed anew never
+   * takes a dead owner's records as its own.
+   */
+  slotToken: number;
+  /**
+   * How many times a gateway passed the record on to the gateway presence
+   * names now (only answers are passed on, at most once).
+   */
+  hops: number;
+  /**
+   * Set (not ERROR_CODE_UNSPECIFIED) on the answer to a record that could
+   * not be delivered: `to` is the original sender, `from` the original
+   * target, and `to` gets an Error frame with this code (PEER_NOT_FOUND: the
+   * target left; UNAVAILABLE: it moved to another gateway while the signal
+   * was in flight, resend) and seq = sender_seq, instead of a signal.
+   */
+  undeliverable: ErrorCode;
+  /** ClientFrame.seq of the signal at its sender, for that Error frame. */
+  senderSeq: number;
+  /**
    * The verified identity of `from` (AUTH_MODE=oidc, signed in), stamped by
    * the origin gateway; relayed to the target as PeerSignal.from_identity.
    */
@@ -35,7 +58,18 @@ export interface SignalRecord {
 }
 
 function createBaseSignalRecord(): SignalRecord {
-  return { to: "", from: "", signal: undefined, originGatewayId: "", sentAtUnixMs: 0, fromIdentity: undefined };
+  return {
+    to: "",
+    from: "",
+    signal: undefined,
+    originGatewayId: "",
+    sentAtUnixMs: 0,
+    slotToken: 0,
+    hops: 0,
+    undeliverable: 0,
+    senderSeq: 0,
+    fromIdentity: undefined,
+  };
 }
 
 export const SignalRecord: MessageFns<SignalRecord> = {
@@ -54,6 +88,18 @@ export const SignalRecord: MessageFns<SignalRecord> = {
     }
     if (message.sentAtUnixMs !== 0) {
       writer.uint32(40).int64(message.sentAtUnixMs);
+    }
+    if (message.slotToken !== 0) {
+      writer.uint32(48).uint64(message.slotToken);
+    }
+    if (message.hops !== 0) {
+      writer.uint32(56).uint32(message.hops);
+    }
+    if (message.undeliverable !== 0) {
+      writer.uint32(64).int32(message.undeliverable);
+    }
+    if (message.senderSeq !== 0) {
+      writer.uint32(72).uint32(message.senderSeq);
     }
     if (message.fromIdentity !== undefined) {
       Identity.encode(message.fromIdentity, writer.uint32(82).fork()).join();
@@ -114,6 +160,38 @@ export const SignalRecord: MessageFns<SignalRecord> = {
             message.sentAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.slotToken = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.hops = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.undeliverable = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.senderSeq = reader.uint32();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -149,6 +227,18 @@ export const SignalRecord: MessageFns<SignalRecord> = {
         : isSet(object.sent_at_unix_ms)
         ? globalThis.Number(object.sent_at_unix_ms)
         : 0,
+      slotToken: isSet(object.slotToken)
+        ? globalThis.Number(object.slotToken)
+        : isSet(object.slot_token)
+        ? globalThis.Number(object.slot_token)
+        : 0,
+      hops: isSet(object.hops) ? globalThis.Number(object.hops) : 0,
+      undeliverable: isSet(object.undeliverable) ? errorCodeFromJSON(object.undeliverable) : 0,
+      senderSeq: isSet(object.senderSeq)
+        ? globalThis.Number(object.senderSeq)
+        : isSet(object.sender_seq)
+        ? globalThis.Number(object.sender_seq)
+        : 0,
       fromIdentity: isSet(object.fromIdentity)
         ? Identity.fromJSON(object.fromIdentity)
         : isSet(object.from_identity)
@@ -174,6 +264,18 @@ export const SignalRecord: MessageFns<SignalRecord> = {
     if (message.sentAtUnixMs !== 0) {
       obj.sentAtUnixMs = Math.round(message.sentAtUnixMs);
     }
+    if (message.slotToken !== 0) {
+      obj.slotToken = Math.round(message.slotToken);
+    }
+    if (message.hops !== 0) {
+      obj.hops = Math.round(message.hops);
+    }
+    if (message.undeliverable !== 0) {
+      obj.undeliverable = errorCodeToJSON(message.undeliverable);
+    }
+    if (message.senderSeq !== 0) {
+      obj.senderSeq = Math.round(message.senderSeq);
+    }
     if (message.fromIdentity !== undefined) {
       obj.fromIdentity = Identity.toJSON(message.fromIdentity);
     }
@@ -192,6 +294,10 @@ export const SignalRecord: MessageFns<SignalRecord> = {
       : undefined;
     message.originGatewayId = object.originGatewayId ?? "";
     message.sentAtUnixMs = object.sentAtUnixMs ?? 0;
+    message.slotToken = object.slotToken ?? 0;
+    message.hops = object.hops ?? 0;
+    message.undeliverable = object.undeliverable ?? 0;
+    message.senderSeq = object.senderSeq ?? 0;
     message.fromIdentity = (object.fromIdentity !== undefined && object.fromIdentity !== null)
       ? Identity.fromPartial(object.fromIdentity)
       : undefined;
