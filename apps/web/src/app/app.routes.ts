@@ -12,6 +12,12 @@ export const routes: Routes = [
     title: 'Receive files · Ephemeral Share',
   },
   {
+    path: 'sign-in/callback',
+    loadComponent: () =>
+      import('./sign-in/sign-in-callback-page').then((m) => m.SignInCallbackPage),
+    title: 'Signing in · Ephemeral Share',
+  },
+  {
     path: '**',
     loadComponent: () => import('./not-found/not-found-page').then((m) => m.NotFoundPage),
     title: 'Page not found · Ephemeral Share',

@@ -1,14 +1,17 @@
 import { ChangeDetectionStrategy, Component } from '@angular/core';
 import { RouterLink, RouterOutlet } from '@angular/router';
 
+import { SignInStatus } from './sign-in/sign-in-status';
+
 @Component({
   selector: 'es-root',
-  imports: [RouterOutlet, RouterLink],
+  imports: [RouterOutlet, RouterLink, SignInStatus],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <header>
       <a routerLink="/" class="brand">Ephemeral Share</a>
       <span class="muted tagline">Browser to browser. Nothing stored on a server.</span>
+      <es-sign-in-status />
     </header>
     <main>
       <router-outlet />

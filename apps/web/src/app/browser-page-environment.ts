@@ -1,4 +1,6 @@
 import { PageEnvironment } from './page-environment';
+import { browserSignalingAuth } from './sign-in/browser-signaling-auth';
+import { watchVerifiedPeers } from './sign-in/verified-peers';
 import { gatewayUrl, SignalingClient } from './signaling/signaling-client';
 import { generateShareCertificate } from './transfer/auth/share-certificate';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
@@ -11,7 +13,17 @@ import { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-tar
 export function browserPageEnvironment(): PageEnvironment {
   return {
     origin: location.origin,
-    createSignaling: () => new SignalingClient(gatewayUrl(location)),
+    createSignaling: () => {
+      const client = new SignalingClient(
+        gatewayUrl(location),
+        undefined,
+        undefined,
+        undefined,
+        browserSignalingAuth(),
+      );
+      watchVerifiedPeers(client);
+      return client;
+    },
     createCertificate: generateShareCertificate,
     createPeerConnection: browserPeerConnection,
     senderHash: workerSha256,

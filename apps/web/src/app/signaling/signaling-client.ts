@@ -1,7 +1,9 @@
 import {
   ClientFrame,
+  ErrorCode,
   Error as ServerError,
   IceServer,
+  Identity,
   PeerLeft,
   ServerFrame,
   Signal,
@@ -54,6 +56,28 @@ type SignalingEvents = {
   /** Could not reconnect (or resume was refused): this peer ID is gone. */
   lost: [];
   iceServers: [];
+  /** A relayed signal carried the verified identity of its sender (sign-in on). */
+  identity: [from: string, identity: Identity, kind: NonNullable<Signal['payload']>['$case']];
+};
+
+/**
+ * What the page's sign-in gives the socket (apps/web/src/app/sign-in): the
+ * access token for Hello, whether this page hosts a share, fresh tokens to
+ * present on the same socket, and where to say that the gateway wants a
+ * sign-in. Without it (sign-in off) Hello carries neither.
+ */
+export interface SignalingAuth {
+  accessToken(): string | undefined;
+  hostsShare(): boolean;
+  onAccessToken(listener: (accessToken: string) => void): () => void;
+  signInRequired(message: string): void;
+}
+
+const NO_AUTH: SignalingAuth = {
+  accessToken: () => undefined,
+  hostsShare: () => false,
+  onAccessToken: () => () => undefined,
+  signInRequired: () => undefined,
 };
 
 export class SignalingTimeoutError extends Error {
@@ -91,8 +115,15 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     private readonly clientVersion = 'web/0.1.0',
     /** The clock credential validity is measured with (specs move it). */
     private readonly now: () => number = Date.now,
+    private readonly auth: SignalingAuth = NO_AUTH,
   ) {
     super();
+    // A refreshed token goes to the gateway on the same socket (Authenticate).
+    auth.onAccessToken((accessToken) => {
+      if (this.stateValue === 'open') {
+        this.sendFrame({ seq: 0, kind: { $case: 'authenticate', value: { accessToken } } });
+      }
+    });
   }
 
   get peerId(): string | null {
@@ -190,13 +221,18 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
-      const hello = this.welcome
-        ? {
-            resumePeerId: this.welcome.peerId,
-            resumeToken: this.welcome.resumeToken,
-            clientVersion: this.clientVersion,
-          }
-        : { resumePeerId: '', resumeToken: '', clientVersion: this.clientVersion };
+      const accessToken = this.auth.accessToken();
+      const hello = {
+        ...(this.welcome
+          ? {
+              resumePeerId: this.welcome.peerId,
+              resumeToken: this.welcome.resumeToken,
+              clientVersion: this.clientVersion,
+            }
+          : { resumePeerId: '', resumeToken: '', clientVersion: this.clientVersion }),
+        ...(accessToken ? { accessToken } : {}),
+        ...(this.auth.hostsShare() ? { share: { access: 0 } } : {}),
+      };
       socket.send(
         ClientFrame.encode({ seq: 0, kind: { $case: 'hello', value: hello } })
           .finish()
@@ -241,10 +277,21 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         this.emit('welcome', kind.value);
         break;
       }
-      case 'signal':
-        if (kind.value.signal) this.emit('signal', kind.value.from, kind.value.signal);
+      case 'signal': {
+        const { from, signal, fromIdentity } = kind.value;
+        if (signal?.payload && fromIdentity?.subject) {
+          this.emit('identity', from, fromIdentity, signal.payload.$case);
+        }
+        if (signal) this.emit('signal', from, signal);
         break;
+      }
       case 'error':
+        if (
+          kind.value.code === ErrorCode.ERROR_CODE_UNAUTHENTICATED ||
+          kind.value.code === ErrorCode.ERROR_CODE_TOKEN_EXPIRED
+        ) {
+          this.auth.signInRequired(kind.value.message);
+        }
         this.emit('error', kind.value);
         break;
       case 'peerLeft':
