@@ -49,7 +49,10 @@ export async function bootstrapGateway(
     },
   );
   app.disable('x-powered-by');
-  app.use(securityHeaders(app.get(TrustedProxies)));
+  // With sign-in on, the page talks to the issuer too (discovery, tokens).
+  const issuerOrigins =
+    config.auth.mode === 'oidc' ? [new URL(config.auth.oidc.issuer).origin] : [];
+  app.use(securityHeaders(app.get(TrustedProxies), issuerOrigins));
   // Hashed bundles and assets; index.html goes through WebAppController
   // (index: false) so it is never cached and the SPA routes share it.
   app.useStaticAssets(config.webRoot, { index: false, fallthrough: true, maxAge: '1h' });

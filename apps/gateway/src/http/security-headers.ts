@@ -35,15 +35,23 @@ const SAFE_HOST =
  * ws:// and wss:// forms of the page's own host cover them. Still nothing
  * but the page's own host: no WebSocket to anywhere else.
  */
-export function connectSources(host: string | undefined): string {
-  if (host === undefined || !SAFE_HOST.test(host)) return "connect-src 'self'";
+export function connectSources(host: string | undefined, extra: readonly string[] = []): string {
+  const others = extra.map((origin) => ` ${origin}`).join('');
+  if (host === undefined || !SAFE_HOST.test(host)) return `connect-src 'self'${others}`;
   const own = host.toLowerCase();
-  return `connect-src 'self' ws://${own} wss://${own}`;
+  return `connect-src 'self' ws://${own} wss://${own}${others}`;
 }
 
 /** The Content-Security-Policy for a page requested at `host`. */
-export function contentSecurityPolicy(host: string | undefined): string {
-  return [...POLICY_BEFORE_CONNECT, connectSources(host), ...POLICY_AFTER_CONNECT].join('; ');
+export function contentSecurityPolicy(
+  host: string | undefined,
+  extraConnect: readonly string[] = [],
+): string {
+  return [
+    ...POLICY_BEFORE_CONNECT,
+    connectSources(host, extraConnect),
+    ...POLICY_AFTER_CONNECT,
+  ].join('; ');
 }
 
 // One year and every subdomain: what browsers' preload lists ask for. Only
@@ -67,9 +75,14 @@ const HEADERS: ReadonlyArray<readonly [string, string]> = [
  */
 export function securityHeaders(
   proxies: TrustedProxies,
+  /** Origins the page may also fetch from: the OpenID issuer with sign-in on (its discovery, token and JWKS endpoints). */
+  extraConnect: readonly string[] = [],
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy(proxies.requestHost(req)));
+    res.setHeader(
+      'Content-Security-Policy',
+      contentSecurityPolicy(proxies.requestHost(req), extraConnect),
+    );
     for (const [name, value] of HEADERS) res.setHeader(name, value);
     if (proxies.isTls(req)) res.setHeader('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
     next();

@@ -39,6 +39,12 @@ export class WebAppController {
     return this.sendIndex(res);
   }
 
+  /** Where the issuer sends the browser back after sign-in (docs/sign-in.md). */
+  @Get('sign-in/callback')
+  signInCallback(@Res() res: ServerResponse): Promise<void> {
+    return this.sendIndex(res);
+  }
+
   private async sendIndex(res: ServerResponse): Promise<void> {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
