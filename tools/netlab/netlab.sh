@@ -311,19 +311,27 @@ replace_line() {
   mv "$file.new" "$file"
 }
 
+# wrapper <path> <namespace> <program> [VAR=value...]: an executable that
+# runs <program> with its arguments inside <namespace>.
+wrapper() {
+  local path=$1 ns=$2 program=$3
+  shift 3
+  printf '#!/bin/sh\nexec ip netns exec %s env %s %s "$@"\n' "$ns" "$*" "$program" >"$path"
+  chmod 755 "$path"
+}
+
 # Executables that run a program inside a namespace: the browsers' drivers
 # launch these and talk to the browser over pipes, which cross namespaces.
 make_wrappers() {
   mkdir -p "$BIN_DIR"
-  local ns name
+  local ns
+  # Chromium reads its NSS database from $HOME/.pki/nssdb: the lab CA's, or
+  # (`-no-ca`, to prove the trust comes from there) an empty home.
+  mkdir -p "$NETLAB_DIR/no-ca-home"
   for ns in lan-a lan-b; do
-    for name in chromium firefox-esr; do
-      local env_home=''
-      [[ "$name" == chromium ]] && env_home="HOME=$NSS_HOME"
-      printf '#!/bin/sh\nexec ip netns exec %s env %s /usr/bin/%s "$@"\n' \
-        "$P-$ns" "$env_home" "$name" >"$BIN_DIR/$ns-$name"
-      chmod 755 "$BIN_DIR/$ns-$name"
-    done
+    wrapper "$BIN_DIR/$ns-chromium" "$P-$ns" /usr/bin/chromium "HOME=$NSS_HOME"
+    wrapper "$BIN_DIR/$ns-chromium-no-ca" "$P-$ns" /usr/bin/chromium "HOME=$NETLAB_DIR/no-ca-home"
+    wrapper "$BIN_DIR/$ns-firefox-esr" "$P-$ns" /usr/bin/firefox-esr
   done
   for ns in wan lan-a lan-b; do
     printf '#!/bin/sh\nexec ip netns exec %s "$@"\n' "$P-$ns" >"$BIN_DIR/in-$ns"

@@ -143,9 +143,10 @@ export class LabPeers {
     private readonly origin: () => string,
   ) {}
 
-  async chromium(side: LanSide, name: string): Promise<ChromiumPeer> {
+  /** `trustLabCa: false`: a Chromium whose certificate store lacks the lab CA. */
+  async chromium(side: LanSide, name: string, trustLabCa = true): Promise<ChromiumPeer> {
     const browser = await BrowserPeer.launch(name, 'picker', {
-      executablePath: this.lab().bin(`lan-${side}-chromium`),
+      executablePath: this.lab().bin(`lan-${side}-chromium${trustLabCa ? '' : '-no-ca'}`),
       extraArgs: insecureOriginFlags(this.origin()).chromium,
     });
     const peer = new ChromiumPeer(name, browser);

@@ -6,7 +6,7 @@ import { eventually } from '@ephemeral/testing';
 import { labSuite } from './lab-suite';
 import { restCredential, startWanEcho, uclientFrom } from './lab-uclient';
 import type { LabMode } from './netlab';
-import { dataPair, iceStates } from './rtc-probe';
+import { dataPair, gatherWith, iceStates } from './rtc-probe';
 
 const MB = 1024 * 1024;
 
@@ -78,6 +78,28 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     expect(received.local.url).toMatch(/^turns:198\.18\.0\.10:443\b/);
     expect(received.bytesReceived).toBeGreaterThan(7 * MB);
     expect(relayedBytes).toBeGreaterThan(7 * MB);
+  });
+
+  it('TURNS is trusted through the certificate store: a Chromium without the lab CA gets no TLS relay', async () => {
+    const { lab, stack, peers } = suite;
+    await lab.mode('tcp443-only');
+    const credential = restCredential(lab.turnSecret, Math.floor(Date.now() / 1000) + 600, 'trust');
+    const server = {
+      urls: `turns:${lab.turnIp}:443?transport=tcp`,
+      username: credential.username,
+      credential: credential.password,
+    };
+    const [trusting, untrusting] = await Promise.all([
+      peers.chromium('b', 'ca-trusted'),
+      peers.chromium('b', 'ca-missing', false),
+    ]);
+    await Promise.all([trusting.goto(stack.origin + '/'), untrusting.goto(stack.origin + '/')]);
+    const [withCa, withoutCa] = await Promise.all([
+      gatherWith(trusting, server),
+      gatherWith(untrusting, server),
+    ]);
+    expect(withCa.types).toContain('relay');
+    expect(withoutCa.types).not.toContain('relay');
   });
 
   it('Firefox in LAN A sends to Chromium in LAN B across the NATs, relayed over TURN/UDP', async () => {

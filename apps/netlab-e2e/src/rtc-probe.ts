@@ -96,3 +96,45 @@ export function iceStates(peer: Peer): Promise<string[]> {
     () => (window as unknown as { __netlab: { iceStates: string[] } }).__netlab.iceStates,
   );
 }
+
+/** What ICE gathering against one TURN server gave a page. */
+export interface Gathered {
+  /** The `typ` of every candidate gathered. */
+  types: string[];
+  /** `errorCode` of every icecandidateerror. */
+  errors: number[];
+}
+
+/**
+ * In the page: a fresh RTCPeerConnection with only `server`, relay-only,
+ * gathers candidates until gathering completes (bounded by `timeoutMs`).
+ */
+export function gatherWith(
+  peer: Peer,
+  server: { urls: string; username: string; credential: string },
+  timeoutMs = 30_000,
+): Promise<Gathered> {
+  return peer.evaluate(
+    async ({ server, timeoutMs }) => {
+      const pc = new RTCPeerConnection({ iceServers: [server], iceTransportPolicy: 'relay' });
+      const types: string[] = [];
+      const errors: number[] = [];
+      pc.addEventListener('icecandidateerror', (e) =>
+        errors.push((e as RTCPeerConnectionIceErrorEvent).errorCode),
+      );
+      const done = new Promise<void>((resolveDone) => {
+        pc.addEventListener('icecandidate', (e) => {
+          if (e.candidate) types.push(e.candidate.type ?? '');
+          else resolveDone();
+        });
+        setTimeout(resolveDone, timeoutMs);
+      });
+      pc.createDataChannel('probe');
+      await pc.setLocalDescription(await pc.createOffer());
+      await done;
+      pc.close();
+      return { types, errors };
+    },
+    { server, timeoutMs },
+  );
+}
