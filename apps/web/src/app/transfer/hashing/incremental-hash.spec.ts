@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { InlineSha256 } from './incremental-hash';
+import { InlineSha256, MAX_IDLE_HASHERS } from './incremental-hash';
 
 const reference = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -61,6 +61,25 @@ describe('InlineSha256 reuse', () => {
       const hash = new InlineSha256();
       hash.update(data);
       expect(hex(await hash.digest())).toBe(reference(data));
+    }
+  });
+
+  it('makes no new WebAssembly instance for bursts of files within the pool', async () => {
+    const instantiate = jest.spyOn(WebAssembly, 'instantiate');
+    try {
+      const burst = 16; // MAX_PIPELINED_FILES files in flight at once
+      expect(burst).toBeLessThanOrEqual(MAX_IDLE_HASHERS);
+      const round = async () => {
+        const hashes = Array.from({ length: burst }, () => new InlineSha256());
+        for (const hash of hashes) hash.update(new Uint8Array(10));
+        await Promise.all(hashes.map((h) => h.digest()));
+      };
+      await round();
+      const afterFirst = instantiate.mock.calls.length;
+      for (let i = 0; i < 50; i++) await round();
+      expect(instantiate.mock.calls.length).toBe(afterFirst);
+    } finally {
+      instantiate.mockRestore();
     }
   });
 

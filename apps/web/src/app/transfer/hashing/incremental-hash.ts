@@ -16,8 +16,12 @@ export type HashFactory = (size: number) => IncrementalHash;
 // one per file ran out of WebAssembly memory after ~125 small files
 // ("WebAssembly.instantiate(): Out of memory", measured with
 // tools/bench/run.sh web-transfer --case small). Finished hashers are
-// reset and reused instead; at most this many wait idle.
-const MAX_IDLE_HASHERS = 8;
+// reset and reused instead. Up to this many wait idle: more than the files a
+// receiver has in flight at once (MAX_PIPELINED_FILES, 16), since files
+// finish and start in bursts, and an instance dropped from a full pool is
+// garbage only V8 knows when to collect (a pool of 8 still made 8 new
+// instances per burst of 16 and failed files after ~400).
+export const MAX_IDLE_HASHERS = 32;
 const idleHashers: IHasher[] = [];
 
 /**
