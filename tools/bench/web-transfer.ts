@@ -331,6 +331,17 @@ async function smallCase(
       row(`${count} files → zip`, zip, count),
     ],
   );
+  if (profile) {
+    for (const [name, run] of [
+      ['folder', folder],
+      ['zip', zip],
+    ] as const) {
+      console.log(topThreads(`${name}: sender threads`, run.sender.threads, 1).replace('/GiB', ''));
+      console.log(
+        topThreads(`${name}: receiver threads`, run.receiver.threads, 1).replace('/GiB', ''),
+      );
+    }
+  }
   rmSync(root, { recursive: true, force: true });
   rmSync(single);
 }
