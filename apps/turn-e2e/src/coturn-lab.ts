@@ -32,6 +32,11 @@ function coturnScript(command: string, env: Record<string, string>): Promise<Scr
 export interface CoturnLabOptions {
   /** Render from this copy of k8s/base/coturn instead (to prove a bad one fails). */
   templateDir?: string;
+  /**
+   * Settings the pod gives render-config.sh (TURN_EXTERNAL_IP, POD_IP,
+   * TURN_PROMETHEUS_PORT): coturn.sh passes its environment on to it.
+   */
+  renderEnv?: Record<string, string>;
 }
 
 /**
@@ -78,6 +83,7 @@ export class CoturnLab {
       COTURN_TLS_PORT: String(tlsPort),
       COTURN_SECRET_FILE: secretFile,
       ...(options.templateDir ? { COTURN_TEMPLATE_DIR: options.templateDir } : {}),
+      ...options.renderEnv,
     };
     return new CoturnLab(dir, port, tlsPort, secret, env);
   }
