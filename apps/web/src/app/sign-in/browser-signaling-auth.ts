@@ -13,5 +13,6 @@ export function browserSignalingAuth(): SignalingAuth {
     hostsShare: () => signInSession.enabled && !location.pathname.startsWith('/s/'),
     onAccessToken: (listener) => signInSession.onAccessToken(listener),
     signInRequired: (message) => signInSession.signInRequired(message),
+    policyRefused: (message) => signInSession.refused.set(message),
   };
 }

@@ -65,6 +65,8 @@ export class SignInSession {
   /** Why the gateway wants this page signed in (set from its error), or null. */
   readonly required = signal<string | null>(null);
   readonly problem = signal<string | null>(null);
+  /** The sharing policy refused this page (not in the share group, a limit). */
+  readonly refused = signal<string | null>(null);
 
   private tokens: Tokens | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;

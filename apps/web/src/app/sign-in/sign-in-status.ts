@@ -29,6 +29,9 @@ import { describeIdentity, verifiedPeers } from './verified-peers';
           Sign in to continue: {{ why }}
         </p>
       }
+      @if (session.refused(); as refused) {
+        <p class="notice" role="alert" data-testid="sign-in-refused">{{ refused }}</p>
+      }
       @if (session.problem(); as problem) {
         <p class="notice" role="status" data-testid="sign-in-problem">{{ problem }}</p>
       }

@@ -45,6 +45,7 @@ class FakeAuth implements SignalingAuth {
   token: string | undefined = 'token-1';
   share = true;
   required: string[] = [];
+  refusals: string[] = [];
   private listener: ((token: string) => void) | undefined;
   accessToken = () => this.token;
   hostsShare = () => this.share;
@@ -54,6 +55,9 @@ class FakeAuth implements SignalingAuth {
   }
   signInRequired(message: string) {
     this.required.push(message);
+  }
+  policyRefused(message: string) {
+    this.refusals.push(message);
   }
   refreshed(token: string) {
     this.token = token;
@@ -145,7 +149,20 @@ describe('SignalingClient with sign-in', () => {
         },
       },
     });
+    socket.receive({
+      kind: {
+        $case: 'error',
+        value: {
+          code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+          message: 'only members of sharers may share files here',
+          seq: 0,
+          signalKind: 0,
+          peerId: '',
+        },
+      },
+    });
     expect(auth.required).toEqual(['sign in to share files']);
+    expect(auth.refusals).toEqual(['only members of sharers may share files here']);
     client.close();
   });
 

@@ -71,6 +71,8 @@ export interface SignalingAuth {
   hostsShare(): boolean;
   onAccessToken(listener: (accessToken: string) => void): () => void;
   signInRequired(message: string): void;
+  /** Signed in, but the sharing policy says no (group, per-person limits). */
+  policyRefused(message: string): void;
 }
 
 const NO_AUTH: SignalingAuth = {
@@ -78,6 +80,7 @@ const NO_AUTH: SignalingAuth = {
   hostsShare: () => false,
   onAccessToken: () => () => undefined,
   signInRequired: () => undefined,
+  policyRefused: () => undefined,
 };
 
 export class SignalingTimeoutError extends Error {
@@ -291,6 +294,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           kind.value.code === ErrorCode.ERROR_CODE_TOKEN_EXPIRED
         ) {
           this.auth.signInRequired(kind.value.message);
+        } else if (
+          kind.value.code === ErrorCode.ERROR_CODE_PERMISSION_DENIED ||
+          kind.value.code === ErrorCode.ERROR_CODE_LIMIT_EXCEEDED
+        ) {
+          this.auth.policyRefused(kind.value.message);
         }
         this.emit('error', kind.value);
         break;
