@@ -157,7 +157,7 @@ describe('web app: sending files browser to browser', () => {
     expect(await dataBytes(receiver.page)).toBeLessThan(size / 2 + 5 * MB);
     // The same button now offers to download the file again.
     await expect(
-      receiver.page.getByRole('button', { name: 'Download big.bin again', exact: true }).count(),
+      receiver.page.getByRole('button', { name: 'Download again big.bin', exact: true }).count(),
     ).resolves.toBe(1);
   });
 });

@@ -111,4 +111,21 @@ describe('ShareStore', () => {
     injector.destroy();
     expect(env.signalingClients[0].state).toBe('closed');
   });
+
+  it('lists the same file added twice once, and takes it again after it was removed', () => {
+    const { store } = sender();
+    const a = file('a.txt', new Uint8Array([1, 2, 3]));
+    store.add([{ file: a, relativePath: 'a.txt' }]);
+    store.add([
+      { file: a, relativePath: 'a.txt' },
+      { file: file('b.txt', new Uint8Array([4])), relativePath: 'b.txt' },
+    ]);
+    expect(store.files().map((f) => f.relativePath)).toEqual(['a.txt', 'b.txt']);
+    // The same name in another folder is another file.
+    store.add([{ file: a, relativePath: 'copy/a.txt' }]);
+    expect(store.files()).toHaveLength(3);
+    store.remove(store.files()[0].id);
+    store.add([{ file: a, relativePath: 'a.txt' }]);
+    expect(store.files().map((f) => f.relativePath)).toEqual(['b.txt', 'copy/a.txt', 'a.txt']);
+  });
 });
