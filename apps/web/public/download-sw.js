@@ -5,6 +5,10 @@
 // with a stream fed by the port. Nothing here talks to the network.
 'use strict';
 
+// The same worker also serves the installable app (app shell, share target):
+// one scope holds one worker, so both jobs live in it (ADR 0020).
+importScripts('/app-shell-sw.js');
+
 // Registered downloads waiting for their request; bounded so a misbehaving
 // page cannot grow it without limit.
 const MAX_PENDING = 64;

@@ -7,8 +7,10 @@ import {
   signal,
 } from '@angular/core';
 import { Title } from '@angular/platform-browser';
+import { Router } from '@angular/router';
 import { ByteSizePipe } from '../format/byte-size-pipe';
 import { FileName } from '../format/file-name';
+import { takeSharedFiles } from '../pwa/app-worker';
 import { friendlyName } from '../share/friendly-name';
 import { askForNotifications, notificationsSupported } from '../share/notify';
 import { QrCode } from '../share/qr-code';
@@ -70,6 +72,14 @@ export class SendPage {
   private dragDepth = 0;
 
   constructor() {
+    // Opened by the installed app's share target ("Share → Ephemeral Share"):
+    // share what the share sheet handed over, and drop the marker from the URL.
+    if (new URLSearchParams(location.search).has('shared')) {
+      void inject(Router).navigate([], { queryParams: {}, replaceUrl: true });
+      void takeSharedFiles()
+        .then((files) => this.store.add(files))
+        .catch(() => undefined);
+    }
     effect(() => {
       const said = this.store.announcement();
       if (said) this.announcement.set(said);
