@@ -167,7 +167,12 @@ describe('web app: refusals and endings', () => {
     // is as if they sat behind firewalls with no TURN server in between.
     await receiver.page.routeWebSocket(/\/ws$/, candidateDroppingRelay);
     await receiver.page.goto(link);
-    await waitForReceiveState(receiver.page, 'connection-failed', 45_000);
+    // Three dials with their ICE restarts fit in the receiver's 45 s deadline.
+    await waitForReceiveState(receiver.page, 'connection-failed', 60_000);
+    // No pair worked and no TURN server refused: the network is to blame.
+    await receiver.page
+      .locator('[data-testid=connect-failure][data-failure-cause=network-blocked]')
+      .waitFor({ timeout: 5_000 });
     await expectNothingRevealed(receiver);
   });
 

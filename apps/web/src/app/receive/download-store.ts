@@ -1,13 +1,18 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { FileEntry, isPeerId } from '@ephemeral/protocol';
+import { watchConnection } from '../connection/watch-connection';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import { FileProgress } from '../transfer/receive/download-queue';
-import { DownloadSession, DownloadState, FINAL_STATES } from '../transfer/receive/download-session';
+import {
+  DownloadSession,
+  DownloadState,
+  FailureCause,
+  FINAL_STATES,
+} from '../transfer/receive/download-session';
 import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
-import { friendlyName } from '../share/friendly-name';
 
 /** `outdated-link`: a link from before certificate pinning (a secret, no fingerprint). */
 export type ReceivePageState = DownloadState | 'invalid-link' | 'outdated-link';
@@ -57,10 +62,14 @@ export class DownloadStore {
     };
   });
 
-  /** The sender's friendly name, from the peer ID in the link (known before connecting). */
-  readonly senderName = signal<string | null>(null);
-  /** This page's own friendly name, as the sender sees it; once the gateway named this page. */
-  readonly myName = signal<string | null>(null);
+  /** With 'connection-failed': why no connection could be made (the failure screen says it). */
+  readonly failureCause = signal<FailureCause | null>(null);
+  /** The connection to the sender: direct or relayed, round trip (read from getStats()). */
+  readonly connectionPath = watchConnection(
+    async () => (await this.session?.connectionPath()) ?? null,
+    null,
+    inject(DestroyRef),
+  );
 
   private readonly env = inject(PAGE_ENVIRONMENT);
   private session: DownloadSession | null = null;
@@ -81,10 +90,8 @@ export class DownloadStore {
       this.state.set('outdated-link');
       return;
     }
-    this.senderName.set(friendlyName(senderId));
-    const signaling = this.env.createSignaling();
     const session = new DownloadSession(
-      signaling,
+      this.env.createSignaling(),
       senderId,
       link.secret,
       link.fingerprint,
@@ -92,11 +99,8 @@ export class DownloadStore {
       this.env.receiverHash,
     );
     this.session = session;
-    session.on('state', (state) => {
-      this.state.set(state);
-      const myId = signaling.peerId;
-      if (myId) this.myName.set(friendlyName(myId));
-    });
+    session.on('state', () => this.failureCause.set(session.failureCause));
+    session.on('state', (state) => this.state.set(state));
     session.on('manifest', (files) => this.files.set(files));
     session.on('progress', (list) => this.progress.set(new Map(list.map((p) => [p.fileId, p]))));
     void session.start();

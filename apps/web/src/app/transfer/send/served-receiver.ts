@@ -2,6 +2,7 @@ import { Role } from '@ephemeral/protocol';
 import { Emitter } from '../../events/emitter';
 import { ShareAuthenticator } from '../auth/share-authenticator';
 import { ShareCertificate } from '../auth/share-certificate';
+import { ConnectionPath } from '../rtc/connection-path';
 import { PeerConnectionFactory } from '../rtc/peer-connection';
 import { AuthenticOffer, LinkSignaling, PeerLink } from '../rtc/peer-link';
 import { RateMeter } from '../progress/rate-meter';
@@ -111,6 +112,11 @@ export class ServedReceiver extends Emitter<ServedReceiverEvents> {
     await this.link.accept(offer);
     if (this.ended) return;
     await this.server.start().catch(() => this.end('failed'));
+  }
+
+  /** Direct or relayed, and the round trip, of this receiver's connection; null before it has a path. */
+  connectionPath(): Promise<ConnectionPath | null> {
+    return this.link.connectionPath();
   }
 
   /** Answers the receiver's ICE restart on this connection (see PeerLink.acceptRestart). */

@@ -5,6 +5,7 @@ import { ShareAuthenticator } from '../auth/share-authenticator';
 import { ShareCertificate } from '../auth/share-certificate';
 import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
+import { ConnectionPath } from '../rtc/connection-path';
 import { browserPeerConnection, PeerConnectionFactory } from '../rtc/peer-connection';
 import { authenticateOffer } from '../rtc/peer-link';
 import { SharedFile } from '../wire/transfer-server';
@@ -60,6 +61,16 @@ export class ShareHost extends Emitter<HostEvents> {
 
   get sharedFiles(): readonly SharedFile[] {
     return this.files;
+  }
+
+  /** Each connected receiver's path (direct or relayed, round trip), by peer ID. */
+  async connectionPaths(): Promise<Map<string, ConnectionPath>> {
+    const entries = await Promise.all(
+      [...this.receivers].map(async ([id, r]) => [id, await r.connectionPath()] as const),
+    );
+    const paths = new Map<string, ConnectionPath>();
+    for (const [id, path] of entries) if (path) paths.set(id, path);
+    return paths;
   }
 
   addFiles(picked: readonly PickedFile[]): void {

@@ -1,0 +1,82 @@
+import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
+import { EnvironmentInjector, Injector } from '@angular/core';
+import { eventually } from '@ephemeral/eventually';
+import { FakePageEnvironment } from '../fake-page-environment';
+import { PAGE_ENVIRONMENT } from '../page-environment';
+import { DownloadStore } from '../receive/download-store';
+import { ShareStore } from '../send/share-store';
+import { fakePeerConnections } from '../transfer/rtc/fake-peer-connection';
+
+function file(name: string, bytes: Uint8Array): File {
+  return {
+    name,
+    size: bytes.length,
+    type: 'application/octet-stream',
+    lastModified: 0,
+    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
+  } as unknown as File;
+}
+
+/** A receiving page whose every peer connection relays over TURN/TCP with a 42 ms round trip. */
+class RelayedEnvironment extends FakePageEnvironment {
+  override readonly createPeerConnection = fakePeerConnections((pc) => {
+    pc.path = { candidateType: 'relay', relayProtocol: 'tcp', rttSeconds: 0.042 };
+  }).create;
+}
+
+/** A receiving page on a network that lets no peer connection through. */
+class BlockedEnvironment extends FakePageEnvironment {
+  override readonly createPeerConnection = fakePeerConnections((pc) => {
+    pc.networkBlocked = true;
+  }).create;
+}
+
+describe('the pages show how each connection runs, and why one could not be made', () => {
+  const injectors: EnvironmentInjector[] = [];
+  afterEach(() => injectors.splice(0).forEach((i) => i.destroyed || i.destroy()));
+
+  function make<T>(type: new () => T, env: FakePageEnvironment): T {
+    const injector = Injector.create({
+      providers: [type, { provide: PAGE_ENVIRONMENT, useValue: env }],
+    }) as EnvironmentInjector;
+    injectors.push(injector);
+    return injector.get(type);
+  }
+
+  async function share(env: FakePageEnvironment) {
+    const sender = make(ShareStore, env);
+    sender.add([{ file: file('a.bin', new Uint8Array(1000)), relativePath: 'a.bin' }]);
+    await eventually(() => sender.link() !== null, { description: 'share link' });
+    const url = new URL(sender.link()!);
+    return { sender, peerId: url.pathname.split('/').pop()!, fragment: url.hash };
+  }
+
+  it("shows the path on both pages: the receiver's relay over TCP, the sender's direct pair", async () => {
+    const env = new FakePageEnvironment();
+    const { sender, peerId, fragment } = await share(env);
+    const receiver = make(DownloadStore, new RelayedEnvironment(env.gateway));
+    expect(receiver.connectionPath()).toBeNull();
+    receiver.start(peerId, fragment);
+    await eventually(() => receiver.state() === 'ready', { description: 'ready' });
+    const path = await eventually(() => receiver.connectionPath() ?? false, {
+      description: "the receiver's path",
+    });
+    expect(path).toEqual({ kind: 'relay-tcp', rttMs: 42 });
+    const paths = await eventually(() => (sender.paths().size === 1 ? sender.paths() : false), {
+      description: "the sender's paths",
+    });
+    expect([...paths.values()]).toEqual([{ kind: 'direct', rttMs: 4 }]);
+  });
+
+  it('ends in a failure that says the network blocks peer connections, within the deadline', async () => {
+    const env = new FakePageEnvironment();
+    const { peerId, fragment } = await share(env);
+    const receiver = make(DownloadStore, new BlockedEnvironment(env.gateway));
+    receiver.start(peerId, fragment);
+    await eventually(() => receiver.state() === 'connection-failed', {
+      description: 'connection-failed',
+      timeoutMs: 15_000,
+    });
+    expect(receiver.failureCause()).toBe('network-blocked');
+  }, 20_000);
+});
