@@ -13,6 +13,7 @@ import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
+import { friendlyName } from '../share/friendly-name';
 
 /** `outdated-link`: a link from before certificate pinning (a secret, no fingerprint). */
 export type ReceivePageState = DownloadState | 'invalid-link' | 'outdated-link';
@@ -62,6 +63,11 @@ export class DownloadStore {
     };
   });
 
+  /** The sender's friendly name, from the peer ID in the link (known before connecting). */
+  readonly senderName = signal<string | null>(null);
+  /** This page's own friendly name, as the sender sees it; once the gateway named this page. */
+  readonly myName = signal<string | null>(null);
+
   /** With 'connection-failed': why no connection could be made (the failure screen says it). */
   readonly failureCause = signal<FailureCause | null>(null);
   /** The connection to the sender: direct or relayed, round trip (read from getStats()). */
@@ -90,8 +96,10 @@ export class DownloadStore {
       this.state.set('outdated-link');
       return;
     }
+    this.senderName.set(friendlyName(senderId));
+    const signaling = this.env.createSignaling();
     const session = new DownloadSession(
-      this.env.createSignaling(),
+      signaling,
       senderId,
       link.secret,
       link.fingerprint,
@@ -100,7 +108,11 @@ export class DownloadStore {
     );
     this.session = session;
     session.on('state', () => this.failureCause.set(session.failureCause));
-    session.on('state', (state) => this.state.set(state));
+    session.on('state', (state) => {
+      this.state.set(state);
+      const myId = signaling.peerId;
+      if (myId) this.myName.set(friendlyName(myId));
+    });
     session.on('manifest', (files) => this.files.set(files));
     session.on('progress', (list) => this.progress.set(new Map(list.map((p) => [p.fileId, p]))));
     void session.start();

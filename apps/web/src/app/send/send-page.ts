@@ -1,32 +1,102 @@
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  signal,
+} from '@angular/core';
+import { Title } from '@angular/platform-browser';
+import { Router } from '@angular/router';
 import { ConnectionPathView } from '../connection/connection-path-view';
 import { ByteSizePipe } from '../format/byte-size-pipe';
+import { FileName } from '../format/file-name';
+import { takeSharedFiles } from '../pwa/app-worker';
+import { friendlyName } from '../share/friendly-name';
+import { askForNotifications, notificationsSupported } from '../share/notify';
 import { QrCode } from '../share/qr-code';
 import { filesFromDrop, filesFromInput } from './dropped-files';
+import { FirstRun } from './first-run';
 import { ShareStore } from './share-store';
+
+const PAGE_TITLE = 'Send files · Ephemeral Share';
 
 @Component({
   selector: 'es-send-page',
-  imports: [ByteSizePipe, QrCode, ConnectionPathView],
+  imports: [ByteSizePipe, FileName, FirstRun, QrCode, ConnectionPathView],
   providers: [ShareStore],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './send-page.html',
   styleUrl: './send-page.css',
+  // The whole window is the drop zone: a file dropped anywhere is added,
+  // and never opened in place of the page (which would end the share).
+  host: {
+    '(window:dragenter)': 'onDragEnter($event)',
+    '(window:dragover)': 'onDragOver($event)',
+    '(window:dragleave)': 'onDragLeave($event)',
+    '(window:drop)': 'onDrop($event)',
+    '(window:beforeunload)': 'guardUnload($event)',
+  },
 })
 export class SendPage {
   protected readonly store = inject(ShareStore);
+  /** Files are being dragged over the window. */
   protected readonly dragging = signal(false);
   protected readonly copied = signal(false);
   /** Copying failed: the link is selected and the person is told to copy it. */
   protected readonly copyHint = signal(false);
+  /** What the page's live region says: the store's milestones, and "Link copied". */
+  protected readonly announcement = signal('');
+  protected readonly canNotify = notificationsSupported();
   protected readonly totalBytes = computed(() =>
     this.store.files().reduce((n, f) => n + f.size, 0),
   );
   protected readonly activeReceivers = computed(() =>
     this.store
-      .receivers()
-      .filter((r) => r.state !== 'left' && r.state !== 'rejected' && r.state !== 'failed'),
+      .receiverViews()
+      .filter((r) => !['left', 'rejected', 'failed'].includes(r.status.state)),
   );
+  protected readonly sending = computed(() =>
+    this.store.receiverViews().filter((r) => r.status.state === 'transferring'),
+  );
+  /** This page's own friendly name, as its receivers see it. */
+  protected readonly myName = computed(() => {
+    const link = this.store.link();
+    return link
+      ? friendlyName(decodeURIComponent(new URL(link).pathname.split('/').pop() ?? ''))
+      : null;
+  });
+
+  private readonly title = inject(Title);
+  // dragenter/dragleave fire for every child crossed; the count of entered
+  // minus left elements is zero only once the drag really left the window.
+  private dragDepth = 0;
+
+  constructor() {
+    // Opened by the installed app's share target ("Share → Ephemeral Share"):
+    // share what the share sheet handed over, and drop the marker from the URL.
+    if (new URLSearchParams(location.search).has('shared')) {
+      void inject(Router).navigate([], { queryParams: {}, replaceUrl: true });
+      void takeSharedFiles()
+        .then((files) => this.store.add(files))
+        .catch(() => undefined);
+    }
+    effect(() => {
+      const said = this.store.announcement();
+      if (said) this.announcement.set(said);
+    });
+    // The tab title carries the progress of whatever is being sent.
+    effect(() => {
+      const sending = this.sending();
+      if (sending.length === 0) {
+        this.title.setTitle(PAGE_TITLE);
+        return;
+      }
+      const bytes = sending.reduce((n, r) => n + r.status.bytes, 0);
+      const size = sending.reduce((n, r) => n + r.status.size, 0);
+      this.title.setTitle(`${this.percent(bytes, size)}% sent · ${PAGE_TITLE}`);
+    });
+  }
 
   protected onPick(event: Event): void {
     const input = event.target as HTMLInputElement;
@@ -35,19 +105,45 @@ export class SendPage {
     input.value = '';
   }
 
-  protected onDragOver(event: DragEvent): void {
+  protected onDragEnter(event: DragEvent): void {
+    if (!carriesFiles(event)) return;
     event.preventDefault();
-    this.dragging.set(true);
+    this.dragDepth++;
+    if (!this.store.stopped()) this.dragging.set(true);
+  }
+
+  protected onDragOver(event: DragEvent): void {
+    if (!carriesFiles(event)) return;
+    // Without this the browser would open a dropped file in place of the page.
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = this.store.stopped() ? 'none' : 'copy';
+  }
+
+  protected onDragLeave(event: DragEvent): void {
+    if (!carriesFiles(event)) return;
+    this.dragDepth = Math.max(0, this.dragDepth - 1);
+    if (this.dragDepth === 0) this.dragging.set(false);
   }
 
   protected async onDrop(event: DragEvent): Promise<void> {
+    if (!carriesFiles(event)) return;
     event.preventDefault();
+    this.dragDepth = 0;
     this.dragging.set(false);
-    if (event.dataTransfer) this.store.add(await filesFromDrop(event.dataTransfer));
+    if (event.dataTransfer && !this.store.stopped())
+      this.store.add(await filesFromDrop(event.dataTransfer));
+  }
+
+  /** Closing the tab ends the share: ask first while a receiver is downloading. */
+  protected guardUnload(event: BeforeUnloadEvent): void {
+    if (this.sending().length === 0) return;
+    event.preventDefault();
+    // Older browsers show the prompt only when returnValue is set.
+    event.returnValue = '';
   }
 
   protected selectAll(event: FocusEvent): void {
-    (event.target as HTMLInputElement).select();
+    (event.target as HTMLTextAreaElement).select();
   }
 
   protected async copyLink(link: string): Promise<void> {
@@ -57,15 +153,24 @@ export class SendPage {
       await navigator.clipboard.writeText(link);
       this.copyHint.set(false);
       this.copied.set(true);
+      this.announcement.set('Link copied.');
       setTimeout(() => this.copied.set(false), 2000);
     } catch {
       // Fall back to what always works: the text selected, the person's own copy.
       this.copied.set(false);
       this.copyHint.set(true);
-      const input = document.querySelector<HTMLInputElement>('[data-testid=share-link]');
-      input?.focus();
-      input?.select();
+      const box = document.querySelector<HTMLTextAreaElement>('[data-testid=share-link]');
+      box?.focus();
+      box?.select();
     }
+  }
+
+  protected async toggleNotifications(): Promise<void> {
+    if (this.store.notifications()) {
+      this.store.notifications.set(false);
+      return;
+    }
+    this.store.notifications.set(await askForNotifications());
   }
 
   protected startOver(): void {
@@ -81,7 +186,7 @@ export class SendPage {
       case 'connecting':
         return 'Connecting…';
       case 'connected':
-        return 'Browsing the files';
+        return 'Looking at the files';
       case 'transferring':
         return 'Downloading';
       case 'idle':
@@ -96,4 +201,8 @@ export class SendPage {
         return state;
     }
   }
+}
+
+function carriesFiles(event: DragEvent): boolean {
+  return event.dataTransfer?.types.includes('Files') ?? false;
 }

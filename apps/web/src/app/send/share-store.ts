@@ -9,6 +9,27 @@ import { generateSecret, secretBytes } from '../transfer/auth/share-secret';
 import { ConnectionPath } from '../transfer/rtc/connection-path';
 import { ReceiverStatus } from '../transfer/send/served-receiver';
 import { PickedFile, ShareHost } from '../transfer/send/share-host';
+import { friendlyName } from '../share/friendly-name';
+import { notificationsGranted, notify } from '../share/notify';
+import { ReceiverSpeeds } from './receiver-speed';
+
+/** What the sender's receiver panel shows of one receiver. */
+export interface ReceiverView {
+  status: ReceiverStatus;
+  /** The friendly name the receiver's own page shows too. */
+  name: string;
+  /** Bytes per second of the file being sent; null while unknown. */
+  speed: number | null;
+  /** It has every file now shared, and is not downloading. */
+  finished: boolean;
+}
+
+const GONE: readonly string[] = ['left', 'rejected', 'failed'];
+
+/** A file's identity for "the same file added twice": where it goes, how big, when changed. */
+function fileKey(path: string, size: number, lastModified: number): string {
+  return `${path}\u0000${size}\u0000${lastModified}`;
+}
 
 // Time for the gateway to relay the Byes of a stopped share (a round trip
 // and a presence lookup) before its socket closes.
@@ -20,6 +41,11 @@ export class ShareStore {
   readonly link = signal<string | null>(null);
   readonly files = signal<FileEntry[]>([]);
   readonly receivers = signal<ReceiverStatus[]>([]);
+  readonly receiverViews = signal<ReceiverView[]>([]);
+  /** The last milestone to announce (a receiver connected or finished). */
+  readonly announcement = signal('');
+  /** Browser notifications for receivers connecting and finishing (the person opted in). */
+  readonly notifications = signal(notificationsGranted());
   /** The gateway gave up on us (or gave us a new ID): the link is dead. */
   readonly lost = signal(false);
   /** The gateway connection: 'reconnecting' while the server cannot be reached. */
@@ -37,6 +63,7 @@ export class ShareStore {
   );
 
   private readonly env = inject(PAGE_ENVIRONMENT);
+  private readonly speeds = new ReceiverSpeeds();
   private readonly signaling = this.env.createSignaling();
   // Made here, in the browser; only ever put in the link's fragment.
   private readonly secret = generateSecret();
@@ -51,7 +78,7 @@ export class ShareStore {
 
   constructor() {
     this.host.on('files', (files) => this.files.set(files.map((f) => f.entry)));
-    this.host.on('receivers', (receivers) => this.receivers.set(receivers));
+    this.host.on('receivers', (receivers) => this.onReceivers(receivers));
     this.signaling.on('lost', () => this.lost.set(true));
     this.signaling.on('state', (state) => this.server.set(state));
     // The link exists once the gateway named this page and the certificate
@@ -70,9 +97,24 @@ export class ShareStore {
     });
   }
 
+  /** Adds picked or dropped files; one already shared (same path, size and date) is skipped. */
   add(files: PickedFile[]): void {
     if (files.length === 0 || this.stopped()) return;
-    this.host.addFiles(files);
+    const shared = new Set(
+      this.files().map((f) => fileKey(f.relativePath, f.size, f.lastModifiedUnixMs)),
+    );
+    const fresh = files.filter((picked) => {
+      const key = fileKey(
+        picked.relativePath || picked.file.name,
+        picked.file.size,
+        picked.file.lastModified,
+      );
+      if (shared.has(key)) return false;
+      shared.add(key);
+      return true;
+    });
+    if (fresh.length === 0) return;
+    this.host.addFiles(fresh);
     this.started.set(true);
   }
 
@@ -94,6 +136,40 @@ export class ShareStore {
 
   remove(id: number): void {
     this.host.removeFile(id);
+  }
+
+  private onReceivers(receivers: ReceiverStatus[]): void {
+    const total = this.files().length;
+    const previous = new Map(this.receiverViews().map((v) => [v.status.peerId, v]));
+    const views = receivers.map((status): ReceiverView => {
+      if (GONE.includes(status.state)) this.speeds.forget(status.peerId);
+      return {
+        status,
+        name: friendlyName(status.peerId),
+        speed: this.speeds.speedOf(status),
+        finished:
+          total > 0 &&
+          status.filesCompleted >= total &&
+          (status.state === 'idle' || status.state === 'connected'),
+      };
+    });
+    for (const view of views) {
+      const before = previous.get(view.status.peerId);
+      const wasUp = before !== undefined && before.status.state !== 'connecting';
+      const isUp = !GONE.includes(view.status.state) && view.status.state !== 'connecting';
+      if (!wasUp && isUp) this.say(`${view.name} connected.`, 'A receiver connected');
+      if (view.finished && !before?.finished)
+        this.say(`${view.name} has every file.`, 'A receiver finished');
+      if (GONE.includes(view.status.state) && before && !GONE.includes(before.status.state))
+        this.say(`${view.name} left.`, null);
+    }
+    this.receivers.set(receivers);
+    this.receiverViews.set(views);
+  }
+
+  private say(text: string, notification: string | null): void {
+    this.announcement.set(text);
+    if (notification && this.notifications()) notify(notification, text);
   }
 
   private stop(): void {
