@@ -116,6 +116,7 @@ down() {
     rm -rf "/etc/netns/$ns"
   done
   rm -rf "$NETLAB_DIR"
+  rmdir /etc/netns 2>/dev/null || true
   log "down"
 }
 
