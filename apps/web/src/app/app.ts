@@ -1,19 +1,25 @@
 import { ChangeDetectionStrategy, Component } from '@angular/core';
 import { RouterLink, RouterOutlet } from '@angular/router';
 
+import { InsecureContextNotice } from './connection/insecure-context-notice';
+import { LanguageSwitcher } from './i18n/language-switcher';
 import { SignInStatus } from './sign-in/sign-in-status';
 
 @Component({
   selector: 'es-root',
-  imports: [RouterOutlet, RouterLink, SignInStatus],
+  imports: [RouterOutlet, RouterLink, SignInStatus, InsecureContextNotice, LanguageSwitcher],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <header>
       <a routerLink="/" class="brand">Ephemeral Share</a>
-      <span class="muted tagline">Browser to browser. Nothing stored on a server.</span>
+      <span class="muted tagline" i18n="@@app.tagline"
+        >Browser to browser. Nothing stored on a server.</span
+      >
       <es-sign-in-status />
+      <es-language-switcher class="language" />
     </header>
     <main>
+      <es-insecure-context-notice />
       <router-outlet />
     </main>
   `,
@@ -34,6 +40,9 @@ import { SignInStatus } from './sign-in/sign-in-status';
     }
     .tagline {
       font-size: 0.9rem;
+    }
+    .language {
+      margin-left: auto;
     }
     main {
       max-width: 56rem;

@@ -13,6 +13,7 @@ import { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-tar
 export function browserPageEnvironment(): PageEnvironment {
   return {
     origin: location.origin,
+    secureContext: window.isSecureContext,
     createSignaling: () => {
       const client = new SignalingClient(
         gatewayUrl(location),

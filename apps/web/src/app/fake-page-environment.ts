@@ -9,6 +9,8 @@ import { PickerWindow } from './transfer/receive/choose-save-target';
 /** A page on `https://share.test` whose gateway and peer connections are in memory. */
 export class FakePageEnvironment implements PageEnvironment {
   readonly origin = 'https://share.test';
+  /** Set to false for a page opened over plain http at a LAN address. */
+  secureContext = true;
   readonly createPeerConnection = fakePeerConnections().create;
   /** The certificate a sender page on this environment shares with. */
   readonly certificate = fakeCertificate();

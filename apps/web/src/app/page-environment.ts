@@ -15,6 +15,12 @@ import type { ServiceWorkerSaveTarget } from './transfer/save/service-worker-sav
 export interface PageEnvironment {
   /** The page's origin, for share links (`https://share.example.com`). */
   readonly origin: string;
+  /**
+   * Whether the browser treats the page as a secure context (https, or
+   * loopback): without it there is no streaming to disk, no folder picker
+   * and no clipboard, and the page says so.
+   */
+  readonly secureContext: boolean;
   createSignaling(): SignalingClient;
   /** The sender's DTLS certificate for a new share. */
   createCertificate(): Promise<ShareCertificate>;
