@@ -10,6 +10,13 @@ import { dataPair, gatherWith, iceStates } from './rtc-probe';
 
 const MB = 1024 * 1024;
 
+/** What the receiver page's connection-path element says in each firewall mode. */
+const PATH_SHOWN: Record<LabMode, string> = {
+  open: 'relay-udp',
+  'block-udp': 'relay-tcp',
+  'tcp443-only': 'relay-tls',
+};
+
 describe('netlab: two LANs behind symmetric NATs, only coturn in between', () => {
   const suite = labSuite('turn');
 
@@ -35,6 +42,11 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     await receiver.goto(link);
     await receiveState(receiver, 'ready', 60_000);
     expect(await listedFiles(receiver)).toEqual(['album/notes.txt', 'album/one.jpg', 'big.bin']);
+    // The page tells its user the same path getStats shows (checked below).
+    await receiver.waitForSelector(
+      `[data-testid=connection-path][data-path=${PATH_SHOWN[mode]}]`,
+      30_000,
+    );
     await receiver.click('[data-testid=download-all]');
     expect(await filesSettled(receiver, 3, 90_000)).toEqual({
       'big.bin': 'verified',
