@@ -122,6 +122,29 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     expect(relayedBytes).toBeGreaterThan(7 * MB);
   });
 
+  it('Chromium in LAN A sends to Firefox in LAN B, relayed; the download verifies on disk', async () => {
+    const { lab, stack, files, peers } = suite;
+    const path = files.create('to-ff/movie.bin', 5 * MB + 3);
+    const relayedBefore = await lab.relayed();
+    const [sender, receiver] = await Promise.all([
+      peers.chromium('a', 'to-ff-sender'),
+      peers.firefox('b', 'to-ff-receiver'),
+    ]);
+    const link = await shareFrom(sender, stack.origin, [path]);
+    await receiver.goto(link);
+    await receiveState(receiver, 'ready', 60_000);
+    await receiver.click('[data-file="movie.bin"] [data-testid=download-file]');
+    expect(await filesSettled(receiver, 1, 90_000)).toEqual({ 'movie.bin': 'verified' });
+    // Streamed by the app's service worker into Firefox's download folder.
+    expect(await receiver.downloadHashes(1)).toEqual({
+      'movie.bin': files.hashes.get('to-ff/movie.bin'),
+    });
+    const received = await dataPair(receiver, 'received');
+    expect(received.local.type).toBe('relay');
+    expect(received.bytesReceived).toBeGreaterThan(5 * MB);
+    expect((await lab.relayed()).bytes - relayedBefore.bytes).toBeGreaterThan(5 * MB);
+  });
+
   it("keeps a file through the receiver's link going down mid-file: it verifies, nothing restarts from zero", async () => {
     const { lab, stack, files, peers } = suite;
     const size = 24 * MB;
