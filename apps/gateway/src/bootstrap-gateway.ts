@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { NestFactory } from '@nestjs/core';
@@ -10,6 +11,7 @@ import { MetricsRegistry } from '@ephemeral/metrics';
 import { startMetricsServer } from '@ephemeral/server-runtime';
 
 import type { GatewayConfig } from './config/gateway-config';
+import { readPublicTls, reloadPublicTlsOnChange } from './config/public-tls';
 import { GatewayModule } from './gateway.module';
 import { TrustedProxies } from './http/client-address';
 import { HtmlNotFoundFilter } from './http/html-not-found.filter';
@@ -46,6 +48,8 @@ export async function bootstrapGateway(
     {
       logger: new NestPinoLogger(logger),
       abortOnError: false,
+      // TLS_CERT_FILE/TLS_KEY_FILE: HTTPS, and so WSS, on the one port.
+      ...(config.tls ? { httpsOptions: readPublicTls(config.tls) } : {}),
     },
   );
   app.disable('x-powered-by');
@@ -67,10 +71,15 @@ export async function bootstrapGateway(
     throw error;
   }
   const port = (app.getHttpServer().address() as AddressInfo).port;
+  const stopTlsReload = config.tls
+    ? reloadPublicTlsOnChange(app.getHttpServer() as HttpsServer, config.tls, logger)
+    : () => undefined;
   logger.info(
     {
       port,
       host: config.host,
+      tls: config.tls !== null,
+      publicUrl: config.publicUrl,
       wsPath: config.wsPath,
       presenceUrl: config.presenceUrl,
       signalBus: config.signalBus,
@@ -85,6 +94,7 @@ export async function bootstrapGateway(
     metrics,
     shutdown: () => {
       stopping ??= (async () => {
+        stopTlsReload();
         await app.get(GatewayLifecycle).drain();
         await app.close();
         // Last: the drain and the disconnects stay observable to the end.

@@ -21,11 +21,19 @@ import { type AuthConfig, loadAuthConfig } from '../auth/auth-config';
 import { type Cidr, parseCidr } from '../http/client-address';
 
 import { loadPresenceTlsConfig, type PresenceTlsConfig } from './presence-tls-config';
+import { publicTlsProblems, type PublicTlsFiles } from './public-tls';
 
 /** Everything the gateway reads from its environment, validated once at boot. */
 export interface GatewayConfig {
   host: string;
   port: number;
+  /** TLS_CERT_FILE and TLS_KEY_FILE: HTTPS and WSS on PORT; null: plain HTTP (behind an Ingress). */
+  tls: PublicTlsFiles | null;
+  /**
+   * PUBLIC_URL: the origin share links and QR codes use (`https://192.168.1.20:8443`);
+   * null: the page's own origin.
+   */
+  publicUrl: string | null;
   wsPath: string;
   presenceUrl: string;
   /** mTLS to presence (PRESENCE_TLS_*, docs/security.md); null: plaintext. */
@@ -136,6 +144,20 @@ const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   // 0 asks the OS for a free port (tests, benchmarks); the real one is logged.
   PORT: wholeNumber(0, 65_535, 8080),
+  // PEM files: with both set, PORT serves HTTPS and WSS (a phone on the LAN
+  // needs a secure context); re-read within a minute when renewed.
+  TLS_CERT_FILE: z.string().trim().min(1).optional(),
+  TLS_KEY_FILE: z.string().trim().min(1).optional(),
+  // The origin links and QR codes use, when the page's own is not one another
+  // device can open (127.0.0.1 on the machine that runs npm start).
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .optional()
+    .refine((value) => value === undefined || originOf(value) !== undefined, {
+      message: 'must be an origin such as https://192.168.1.20:8443 (no path)',
+    })
+    .transform((value) => (value === undefined ? undefined : originOf(value))),
   WS_PATH: z
     .string()
     .regex(/^\/[\w\-/]*$/, 'must be an absolute URL path such as /ws')
@@ -352,6 +374,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       `${e.TURN_SECRET ? 'TURN_URLS' : 'TURN_SECRET'}: TURN_SECRET and TURN_URLS are set together or not at all`,
     );
   }
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
+    problems.push(
+      `${e.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}: TLS_CERT_FILE and TLS_KEY_FILE are set together or not at all`,
+    );
+  }
+  const tls =
+    e.TLS_CERT_FILE && e.TLS_KEY_FILE
+      ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
+      : null;
+  if (tls) problems.push(...publicTlsProblems(tls));
   const metricsHost = e.METRICS_HOST ?? e.HOST;
   if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT && metricsHost === e.HOST) {
     problems.push(`METRICS_PORT: must differ from PORT (${e.PORT}) on the same host`);
@@ -362,6 +394,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     host: e.HOST,
     port: e.PORT,
+    tls,
+    publicUrl: e.PUBLIC_URL ?? null,
     wsPath: e.WS_PATH,
     presenceUrl: e.PRESENCE_URL,
     presenceTls,

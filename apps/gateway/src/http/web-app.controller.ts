@@ -25,6 +25,21 @@ Build the web app (<code>npx nx run web:build</code>) or set <code>WEB_ROOT</cod
  * index.html is read on each request, so building the web app while the
  * gateway runs is enough, and it is never cached (it names hashed bundles).
  */
+/**
+ * PUBLIC_URL, told to the page in a `<meta name="es-public-url">` it reads
+ * for share links and QR codes (apps/web public-origin.ts). The value is an
+ * origin checked at boot; escaped all the same.
+ */
+export function withPublicUrl(html: Buffer, publicUrl: string | null): Buffer {
+  if (!publicUrl) return html;
+  const escaped = publicUrl.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const text = html.toString('utf8');
+  const at = text.indexOf('</head>');
+  if (at < 0) return html;
+  const meta = `<meta name="es-public-url" content="${escaped}" />`;
+  return Buffer.from(text.slice(0, at) + meta + text.slice(at), 'utf8');
+}
+
 @Controller()
 export class WebAppController {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
@@ -57,6 +72,6 @@ export class WebAppController {
       return;
     }
     res.statusCode = 200;
-    res.end(html);
+    res.end(withPublicUrl(html, this.config.publicUrl));
   }
 }

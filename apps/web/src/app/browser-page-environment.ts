@@ -1,6 +1,7 @@
 import { PageEnvironment } from './page-environment';
 import { browserSignalingAuth } from './sign-in/browser-signaling-auth';
 import { watchVerifiedPeers } from './sign-in/verified-peers';
+import { publicOrigin } from './share/public-origin';
 import { gatewayUrl, SignalingClient } from './signaling/signaling-client';
 import { generateShareCertificate } from './transfer/auth/share-certificate';
 import { inlineSha256 } from './transfer/hashing/incremental-hash';
@@ -12,7 +13,7 @@ import { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-tar
 /** The real browser behind the page stores. */
 export function browserPageEnvironment(): PageEnvironment {
   return {
-    origin: location.origin,
+    origin: publicOrigin(document, location.origin),
     secureContext: window.isSecureContext,
     createSignaling: () => {
       const client = new SignalingClient(
