@@ -3,6 +3,12 @@
 # presence (in-memory leases) + gateway (in-process signal bus) + the web app,
 # all on loopback. The app is at http://127.0.0.1:${PORT:-8080}; Ctrl-C stops
 # both processes. SKIP_BUILD=1 reuses dist/ as it is.
+#
+# For another device on the LAN (README "Share with your phone"): HOST=0.0.0.0
+# to listen on every interface, TLS_CERT_FILE/TLS_KEY_FILE (PEM) for HTTPS and
+# WSS on PORT, and PUBLIC_URL=https://<this machine's LAN address>:<PORT> so
+# share links and QR codes name an address the phone can open. The gateway
+# reads them from the environment; this script only passes them on.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -31,6 +37,8 @@ trap stop EXIT INT TERM
 
 METRICS_PORT=${GATEWAY_METRICS_PORT:-9465} node dist/apps/gateway/apps/gateway/src/main.js &
 gateway_pid=$!
-echo "==> Ephemeral Share: http://${HOST:-127.0.0.1}:${PORT:-8080}  (presence gRPC on $PRESENCE_URL)"
+scheme=http
+[ -n "${TLS_CERT_FILE:-}" ] && scheme=https
+echo "==> Ephemeral Share: $scheme://${HOST:-127.0.0.1}:${PORT:-8080}${PUBLIC_URL:+, links use $PUBLIC_URL}  (presence gRPC on $PRESENCE_URL)"
 # Either process ending ends the app.
 wait -n "$presence_pid" "$gateway_pid"
