@@ -21,6 +21,7 @@
 #                                     the routers' firewall towards the wan, changed live
 #   netlab.sh guard                   JSON {namespace: packets rejected by its guard}
 #   netlab.sh relayed                 JSON {packets, bytes} coturn sent between relay ports
+#   netlab.sh dropped                 JSON {router: packets its firewall mode dropped}
 #   netlab.sh link a|b down|up        pulls / plugs the LAN cable (the router's lan0)
 #
 # Only 198.18.0.0/15 (RFC 2544 benchmarking) is used. Every namespace has a
@@ -403,6 +404,18 @@ relayed() {
     | awk '/packets/ {printf "{\"packets\":%s,\"bytes\":%s}\n", $2, $4}'
 }
 
+dropped() {
+  local rtr first=1 packets
+  printf '{'
+  for rtr in "$NS_RTR_A" "$NS_RTR_B"; do
+    packets="$(in_ns "$rtr" nft list counter inet netlab_router firewall_dropped | awk '/packets/ {print $2}')"
+    [[ "$first" == 1 ]] || printf ','
+    first=0
+    printf '"%s":%s' "$rtr" "${packets:-null}"
+  done
+  printf '}\n'
+}
+
 link() {
   local side=$1 state=$2 rtr
   case "$side" in a) rtr=$NS_RTR_A ;; b) rtr=$NS_RTR_B ;; *) die "link a|b down|up" ;; esac
@@ -432,6 +445,7 @@ case "${1:-}" in
   mode) set_mode "${2:-}" ;;
   guard) guard ;;
   relayed) relayed ;;
+  dropped) dropped ;;
   link) link "${2:-}" "${3:-}" ;;
   *)
     sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2

@@ -107,6 +107,12 @@ export class NetLab {
     return JSON.parse(await run(['relayed'])) as { packets: number; bytes: number };
   }
 
+  /** Packets each router's firewall mode dropped so far (all routers together). */
+  async dropped(): Promise<number> {
+    const counts = JSON.parse(await run(['dropped'])) as Record<string, number>;
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
   /** Pulls or plugs LAN `side`'s cable (the router's LAN port). */
   async link(side: LanSide, state: 'up' | 'down'): Promise<void> {
     await run(['link', side, state]);

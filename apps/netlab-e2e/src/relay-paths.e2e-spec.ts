@@ -32,6 +32,7 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     files.create(`${tag}/album/one.jpg`, 1 * MB + 3);
     files.createText(`${tag}/album/notes.txt`, `across the lab, ${mode}\n`);
     const relayedBefore = await lab.relayed();
+    const droppedBefore = await lab.dropped();
     const [sender, receiver] = await Promise.all([
       senderEngine === 'firefox'
         ? peers.firefox('a', `${tag}-sender`)
@@ -60,6 +61,8 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     });
     const relayedAfter = await lab.relayed();
     return {
+      /** Packets the routers' firewall dropped meanwhile (the browsers tried and were blocked). */
+      dropped: (await lab.dropped()) - droppedBefore,
       sent: await dataPair(sender, 'sent'),
       received: await dataPair(receiver, 'received'),
       relayedBytes: relayedAfter.bytes - relayedBefore.bytes,
@@ -76,7 +79,9 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
   });
 
   it('relays over TURN/TCP when the routers drop all UDP', async () => {
-    const { sent, received, relayedBytes } = await transfer('tcp', 'block-udp');
+    const { sent, received, relayedBytes, dropped } = await transfer('tcp', 'block-udp');
+    // The browsers did try UDP (STUN, TURN/UDP): the firewall dropped it.
+    expect(dropped).toBeGreaterThan(0);
     expect(received.local).toMatchObject({ type: 'relay', relayProtocol: 'tcp' });
     expect(sent.local).toMatchObject({ type: 'relay', relayProtocol: 'tcp' });
     expect(received.bytesReceived).toBeGreaterThan(7 * MB);
@@ -84,7 +89,8 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
   });
 
   it('relays over TURNS on 443 when the routers let nothing but TCP 443 through', async () => {
-    const { sent, received, relayedBytes } = await transfer('tls', 'tcp443-only');
+    const { sent, received, relayedBytes, dropped } = await transfer('tls', 'tcp443-only');
+    expect(dropped).toBeGreaterThan(0);
     expect(received.local).toMatchObject({ type: 'relay', relayProtocol: 'tls' });
     expect(sent.local).toMatchObject({ type: 'relay', relayProtocol: 'tls' });
     expect(received.local.url).toMatch(/^turns:198\.18\.0\.10:443\b/);
