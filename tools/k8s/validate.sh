@@ -323,12 +323,13 @@ kube_score_check() {
   grep -q '^\[OK\]' <<<"$out" || { echo "$out"; return 1; }
 }
 
-# validate_tree <k8s dir> <label>: returns non-zero if any overlay fails.
+# validate_tree <k8s dir> [quiet [overlay]]: returns non-zero if any overlay
+# (or only the one named) fails.
 validate_tree() {
-  local tree=$1 quiet=${2:-} failed=0 overlay name rendered out version count
+  local tree=$1 quiet=${2:-} only=${3:-} failed=0 overlay name rendered out version count
   local work
   work=$(mktemp -d)
-  for overlay in "$tree"/overlays/*/; do
+  for overlay in "$tree"/overlays/${only:-*}/; do
     name=$(basename "$overlay")
     rendered="$work/$name.yaml"
     if ! out=$(offline "$bin/kustomize" build "$overlay" 2>&1 >"$rendered"); then
@@ -520,32 +521,40 @@ coturn_checks() {
 }
 
 # Proves the validator still rejects a broken manifest: a copy of k8s/ with
-# one misspelled field in a core object, one in a Strimzi object and one in a
-# cert-manager object must fail.
+# one misspelled field in a core object, a Strimzi object, a cert-manager
+# object and a PrometheusRule, or with a critical kube-score finding, must
+# fail. Each break is in the base or a component the prod overlay uses, so
+# rendering prod alone shows it.
 self_test() {
   local copy
   copy=$(mktemp -d)
   cp -r "$root/k8s" "$copy/"
+  # Positive control: the unchanged copy passes, so each failure below is
+  # the break's doing.
+  if ! validate_tree "$copy/k8s" quiet prod; then
+    rm -rf "$copy"
+    die "self-test: an unchanged copy of k8s/ did not validate"
+  fi
   sed -i 's/^\(\s*\)readinessProbe:/\1readinesProbe:/' "$copy/k8s/base/gateway/deployment.yaml"
-  if validate_tree "$copy/k8s" quiet; then
+  if validate_tree "$copy/k8s" quiet prod; then
     rm -rf "$copy"
     die "self-test: a misspelled Deployment field (readinesProbe) was NOT rejected"
   fi
   rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
   sed -i '0,/^\(\s*\)partitions:/s//\1partitons:/' "$copy/k8s/base/kafka/topics.yaml"
-  if validate_tree "$copy/k8s" quiet; then
+  if validate_tree "$copy/k8s" quiet prod; then
     rm -rf "$copy"
     die "self-test: a misspelled KafkaTopic field (partitons) was NOT rejected"
   fi
   rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
   sed -i 's/^\(\s*\)dnsNames:/\1dnsName:/' "$copy/k8s/base/pki/presence-certificate.yaml"
-  if validate_tree "$copy/k8s" quiet; then
+  if validate_tree "$copy/k8s" quiet prod; then
     rm -rf "$copy"
     die "self-test: a misspelled Certificate field (dnsName) was NOT rejected"
   fi
   rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
   sed -i 's/^\(\s*\)runbook_url:/\1runbookUrl:/; s/^\(\s*\)for:/\1fro:/' "$copy/k8s/components/prometheus-rules/prometheus-rule.yaml"
-  if validate_tree "$copy/k8s" quiet; then
+  if validate_tree "$copy/k8s" quiet prod; then
     rm -rf "$copy"
     die "self-test: a misspelled PrometheusRule field (fro) was NOT rejected"
   fi
@@ -554,7 +563,7 @@ self_test() {
   rm -rf "$copy/k8s" && cp -r "$root/k8s" "$copy/"
   sed -i 's|^\(\s*\)path: /healthz|\1path: /readyz|' "$copy/k8s/base/gateway/deployment.yaml"
   sed -i '/^\s*livenessProbe:/,/^\s*startupProbe:/{s/periodSeconds: 10/periodSeconds: 5/;s/timeoutSeconds: 3/timeoutSeconds: 2/;s/failureThreshold: 3/failureThreshold: 2/}' "$copy/k8s/base/gateway/deployment.yaml"
-  if validate_tree "$copy/k8s" quiet; then
+  if validate_tree "$copy/k8s" quiet prod; then
     rm -rf "$copy"
     die "self-test: kube-score did NOT reject identical readiness and liveness probes"
   fi
