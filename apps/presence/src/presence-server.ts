@@ -19,6 +19,7 @@ import { LeaseRegistry } from './lease/lease-registry';
 import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
 import { MemoryLeaseStore } from './lease/memory-lease-store';
+import { PrincipalDirectory } from './principals/principal-directory';
 import { PresenceMetrics } from './metrics/presence-metrics';
 
 export interface PresenceServerDeps {
@@ -80,7 +81,15 @@ export class PresenceServer {
     this.metrics.readLeasesHeldFrom(() => store.countHeld(clock.now()));
     this.hub = new PresenceEventHub(config.watchQueueLimit);
     this.metrics.readWatchSubscribersFrom(() => this.hub.subscriberCount);
-    this.registry = new LeaseRegistry(store, deps.eventSink ?? this.hub, clock, deps.logger);
+    // By person only with this process's own (memory) store: see PrincipalDirectory.
+    const principals = deps.store ? null : new PrincipalDirectory();
+    this.registry = new LeaseRegistry(
+      store,
+      deps.eventSink ?? this.hub,
+      clock,
+      deps.logger,
+      principals,
+    );
     this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
 
     this.tls = config.tls
@@ -92,6 +101,7 @@ export class PresenceServer {
       PresenceServiceService,
       createPresenceGrpcService({
         registry: this.registry,
+        principals,
         hub: this.hub,
         logger: deps.logger,
         watchQueueLimit: config.watchQueueLimit,

@@ -16,6 +16,8 @@ export enum SubscriptionEndReason {
 export interface SubscribeOptions {
   /** Only events of these peers; empty or absent = every peer. */
   readonly peerIds?: readonly string[];
+  /** Only events of leases these subjects hold (with peerIds: either matches). */
+  readonly subjects?: readonly string[];
   /** Called when events are waiting (after one or more are queued): drain with take(). */
   readonly onReadable: () => void;
   /** Called once, when the subscription ends for any reason but UNSUBSCRIBED. */
@@ -32,6 +34,7 @@ export class PresenceEventSubscription {
   private head = 0;
   private endReason: SubscriptionEndReason | null = null;
   private readonly peerFilter: ReadonlySet<string> | null;
+  private readonly subjectFilter: ReadonlySet<string> | null;
 
   constructor(
     private readonly options: SubscribeOptions,
@@ -40,6 +43,8 @@ export class PresenceEventSubscription {
   ) {
     this.peerFilter =
       options.peerIds && options.peerIds.length > 0 ? new Set(options.peerIds) : null;
+    this.subjectFilter =
+      options.subjects && options.subjects.length > 0 ? new Set(options.subjects) : null;
   }
 
   get ended(): SubscriptionEndReason | null {
@@ -72,7 +77,7 @@ export class PresenceEventSubscription {
   /** @internal Called by the hub for every published event. */
   offer(event: PresenceEvent): void {
     if (this.endReason !== null) return;
-    if (this.peerFilter && !this.peerFilter.has(event.peerId)) return;
+    if (!this.wants(event)) return;
     if (this.pending >= this.queueLimit) {
       this.end(SubscriptionEndReason.OVERFLOW);
       return;
@@ -83,6 +88,12 @@ export class PresenceEventSubscription {
     } catch {
       this.end(SubscriptionEndReason.FAILED);
     }
+  }
+
+  private wants(event: PresenceEvent): boolean {
+    if (!this.peerFilter && !this.subjectFilter) return true;
+    if (this.peerFilter?.has(event.peerId)) return true;
+    return event.subject !== undefined && this.subjectFilter?.has(event.subject) === true;
   }
 
   /** @internal Ends the subscription and tells the subscriber why. */

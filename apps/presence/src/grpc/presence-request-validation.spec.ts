@@ -99,7 +99,13 @@ describe('presence request validation', () => {
     expect(parseLookupRequest({ peerId: PEER })).toBe(PEER);
     expect(fieldOf(() => parseLookupRequest({ peerId: 'x' }))).toBe('peer_id');
     expect(fieldOf(() => parseBatchLookupRequest({ peerIds: [PEER, ''] }))).toBe('peer_ids[1]');
-    expect(parseWatchRequest({ peerIds: [] })).toEqual([]);
+    expect(parseWatchRequest({ peerIds: [] })).toEqual({ peerIds: [], subjects: [] });
+    expect(parseWatchRequest({ peerIds: [], subjects: { subjects: ['u-1'] } }).subjects).toEqual([
+      'u-1',
+    ]);
+    expect(fieldOf(() => parseWatchRequest({ peerIds: [], subjects: { subjects: [''] } }))).toBe(
+      'subjects.subjects[0]',
+    );
   });
 
   it('puts the field name in the message', () => {

@@ -2,7 +2,9 @@ import { isPeerId } from '@ephemeral/protocol';
 import {
   type BatchLookupRequest,
   type KeepAliveRequest,
+  type ListBySubjectRequest,
   type LookupRequest,
+  type Principal,
   RegisterMode,
   type RegisterRequest,
   type RevokeRequest,
@@ -16,6 +18,8 @@ export const PresenceRequestLimits = {
   MAX_BATCH_SIZE: 1_000,
   // 128 characters fits a Kubernetes pod name (63) plus a suffix, with room.
   MAX_GATEWAY_ID_LENGTH: 128,
+  /** A subject, issuer, display name or email domain (OIDC `sub` is at most 255 ASCII characters). */
+  MAX_SUBJECT_LENGTH: 256,
   // SHA-256 output size.
   RESUME_TOKEN_SHA256_BYTES: 32,
 } as const;
@@ -56,6 +60,7 @@ export function parseRegisterRequest(request: RegisterRequest): RegisterLeaseCom
     mode,
     requestedTtlSeconds: request.ttlSeconds,
     resumeTokenSha256: hash,
+    principal: parsePrincipal(request.principal),
   };
 }
 
@@ -88,9 +93,52 @@ export function parseBatchLookupRequest(request: BatchLookupRequest): string[] {
   return request.peerIds.map((peerId, index) => requirePeerId(peerId, `peer_ids[${index}]`));
 }
 
-export function parseWatchRequest(request: WatchRequest): string[] {
+export function parseWatchRequest(request: WatchRequest): {
+  peerIds: string[];
+  subjects: string[];
+} {
   requireBatchSize(request.peerIds.length, 'peer_ids');
-  return request.peerIds.map((peerId, index) => requirePeerId(peerId, `peer_ids[${index}]`));
+  const subjects = request.subjects?.subjects ?? [];
+  requireBatchSize(subjects.length, 'subjects.subjects');
+  return {
+    peerIds: request.peerIds.map((peerId, index) => requirePeerId(peerId, `peer_ids[${index}]`)),
+    subjects: subjects.map((subject, index) =>
+      requireSubject(subject, `subjects.subjects[${index}]`),
+    ),
+  };
+}
+
+export function parseListBySubjectRequest(request: ListBySubjectRequest): string {
+  return requireSubject(request.subject, 'subject');
+}
+
+function requireSubject(value: string, field: string): string {
+  if (value === '') throw new InvalidArgumentError(field, 'is required');
+  if (value.length > PresenceRequestLimits.MAX_SUBJECT_LENGTH) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${PresenceRequestLimits.MAX_SUBJECT_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+function parsePrincipal(principal: Principal | undefined): Principal | undefined {
+  if (!principal) return undefined;
+  requireSubject(principal.subject, 'principal.subject');
+  for (const [field, value] of [
+    ['principal.issuer', principal.issuer],
+    ['principal.display_name', principal.displayName],
+    ['principal.email_domain', principal.emailDomain],
+  ] as const) {
+    if (value.length > PresenceRequestLimits.MAX_SUBJECT_LENGTH) {
+      throw new InvalidArgumentError(
+        field,
+        `must be at most ${PresenceRequestLimits.MAX_SUBJECT_LENGTH} characters`,
+      );
+    }
+  }
+  return principal;
 }
 
 function requirePeerId(value: string, field: string): string {

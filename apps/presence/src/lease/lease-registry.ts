@@ -1,6 +1,7 @@
 import { LeftReason, type Lease, type PresenceEvent } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
 import type { PresenceEventSink } from '../events/presence-event-sink';
+import type { PrincipalDirectory } from '../principals/principal-directory';
 import { leftEvent, registeredEvent } from '../events/presence-events';
 import type { Clock } from './clock';
 import type {
@@ -24,6 +25,8 @@ export class LeaseRegistry {
     private readonly events: PresenceEventSink,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Who holds which lease (sign-in on); null where presence does not offer it. */
+    private readonly principals: PrincipalDirectory | null = null,
   ) {}
 
   async register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome> {
@@ -31,10 +34,16 @@ export class LeaseRegistry {
     const now = this.clock.now();
     if (outcome.expiredPredecessor) {
       await this.announce(
-        leftEvent(outcome.expiredPredecessor, LeftReason.LEFT_REASON_EXPIRED, now),
+        this.ended(
+          leftEvent(outcome.expiredPredecessor, LeftReason.LEFT_REASON_EXPIRED, now),
+          outcome.expiredPredecessor,
+        ),
       );
     }
-    await this.announce(registeredEvent(outcome.lease, outcome.resumed, now));
+    this.principals?.record(outcome.lease, command.principal);
+    await this.announce(
+      this.withSubject(registeredEvent(outcome.lease, outcome.resumed, now), outcome.lease),
+    );
     return outcome;
   }
 
@@ -44,7 +53,9 @@ export class LeaseRegistry {
 
   async revoke(peerId: string, fencingToken: number): Promise<Lease> {
     const lease = await this.store.revoke(peerId, fencingToken);
-    await this.announce(leftEvent(lease, LeftReason.LEFT_REASON_CLOSED, this.clock.now()));
+    await this.announce(
+      this.ended(leftEvent(lease, LeftReason.LEFT_REASON_CLOSED, this.clock.now()), lease),
+    );
     return lease;
   }
 
@@ -61,9 +72,22 @@ export class LeaseRegistry {
     const now = this.clock.now();
     const expired = await this.store.reapExpired(now, limit);
     for (const lease of expired) {
-      await this.announce(leftEvent(lease, LeftReason.LEFT_REASON_EXPIRED, now));
+      await this.announce(this.ended(leftEvent(lease, LeftReason.LEFT_REASON_EXPIRED, now), lease));
     }
     return expired;
+  }
+
+  /** The event with the lease's subject, where one was recorded. */
+  private withSubject(event: PresenceEvent, lease: Lease): PresenceEvent {
+    const subject = this.principals?.subjectOf(lease);
+    return subject === undefined ? event : { ...event, subject };
+  }
+
+  /** A LEFT event: stamped with the subject, which is then forgotten. */
+  private ended(event: PresenceEvent, lease: Lease): PresenceEvent {
+    const stamped = this.withSubject(event, lease);
+    this.principals?.forget(lease);
+    return stamped;
   }
 
   private async announce(event: PresenceEvent): Promise<void> {

@@ -1,4 +1,4 @@
-import type { KeepAliveStatus, Lease } from '@ephemeral/protocol/presence';
+import type { KeepAliveStatus, Lease, Principal } from '@ephemeral/protocol/presence';
 
 export {
   LeaseStoreError,
@@ -14,6 +14,8 @@ export interface RegisterLeaseCommand {
   readonly mode: 'new' | 'resume';
   /** SHA-256 of the client's resume token, 32 bytes. */
   readonly resumeTokenSha256: Uint8Array;
+  /** Who the peer is (sign-in on): kept by the PrincipalDirectory, not the store. */
+  readonly principal?: Principal;
 }
 
 export interface RegisterLeaseOutcome {

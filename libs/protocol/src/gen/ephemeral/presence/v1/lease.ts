@@ -122,6 +122,8 @@ export interface PresenceEvent {
   /** Set for REGISTERED: the ID was reclaimed with its resume token. */
   resumed: boolean;
   atUnixMs: number;
+  /** The subject holding the lease, where its gateway said (sign-in on). */
+  subject?: string | undefined;
 }
 
 function createBaseLease(): Lease {
@@ -298,7 +300,16 @@ export const Lease: MessageFns<Lease> = {
 };
 
 function createBasePresenceEvent(): PresenceEvent {
-  return { type: 0, peerId: "", gatewayId: "", fencingToken: 0, reason: 0, resumed: false, atUnixMs: 0 };
+  return {
+    type: 0,
+    peerId: "",
+    gatewayId: "",
+    fencingToken: 0,
+    reason: 0,
+    resumed: false,
+    atUnixMs: 0,
+    subject: undefined,
+  };
 }
 
 export const PresenceEvent: MessageFns<PresenceEvent> = {
@@ -323,6 +334,9 @@ export const PresenceEvent: MessageFns<PresenceEvent> = {
     }
     if (message.atUnixMs !== 0) {
       writer.uint32(56).int64(message.atUnixMs);
+    }
+    if (message.subject !== undefined) {
+      writer.uint32(66).string(message.subject);
     }
     return writer;
   },
@@ -396,6 +410,14 @@ export const PresenceEvent: MessageFns<PresenceEvent> = {
             message.atUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -433,6 +455,7 @@ export const PresenceEvent: MessageFns<PresenceEvent> = {
         : isSet(object.at_unix_ms)
         ? globalThis.Number(object.at_unix_ms)
         : 0,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : undefined,
     };
   },
 
@@ -459,6 +482,9 @@ export const PresenceEvent: MessageFns<PresenceEvent> = {
     if (message.atUnixMs !== 0) {
       obj.atUnixMs = Math.round(message.atUnixMs);
     }
+    if (message.subject !== undefined) {
+      obj.subject = message.subject;
+    }
     return obj;
   },
 
@@ -474,6 +500,7 @@ export const PresenceEvent: MessageFns<PresenceEvent> = {
     message.reason = object.reason ?? 0;
     message.resumed = object.resumed ?? false;
     message.atUnixMs = object.atUnixMs ?? 0;
+    message.subject = object.subject ?? undefined;
     return message;
   },
 };

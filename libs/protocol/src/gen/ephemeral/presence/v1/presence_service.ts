@@ -123,6 +123,24 @@ export interface RegisterRequest {
    * compared on RESUME. Presence never sees the token itself.
    */
   resumeTokenSha256: Uint8Array;
+  /**
+   * Who the peer is, as its gateway verified it (sign-in on); absent for
+   * anonymous peers.
+   */
+  principal?: Principal | undefined;
+}
+
+/**
+ * A signed-in person holding a lease (ADR 0022). No token, no email address:
+ * the subject, the issuer, the name shown to others and the email domain.
+ */
+export interface Principal {
+  subject: string;
+  issuer: string;
+  displayName: string;
+  emailDomain: string;
+  /** The peer hosts a share (a send page). */
+  sharing: boolean;
 }
 
 export interface RegisterResponse {
@@ -179,6 +197,30 @@ export interface BatchLookupResponse {
 export interface WatchRequest {
   /** Only events for these peers; empty = all peers. */
   peerIds: string[];
+  /** Only events of leases these subjects hold (with peer_ids: either). */
+  subjects?: SubjectFilter | undefined;
+}
+
+export interface SubjectFilter {
+  subjects: string[];
+}
+
+export interface ListBySubjectRequest {
+  subject: string;
+}
+
+export interface HeldPeer {
+  lease:
+    | Lease
+    | undefined;
+  /** The peer hosts a share now. */
+  sharing: boolean;
+}
+
+export interface ListBySubjectResponse {
+  peers: HeldPeer[];
+  /** Any of `peers` hosts a share: "is this person sharing right now?". */
+  sharing: boolean;
 }
 
 export interface WatchResponse {
@@ -186,7 +228,14 @@ export interface WatchResponse {
 }
 
 function createBaseRegisterRequest(): RegisterRequest {
-  return { peerId: "", gatewayId: "", ttlSeconds: 0, mode: 0, resumeTokenSha256: new Uint8Array(0) };
+  return {
+    peerId: "",
+    gatewayId: "",
+    ttlSeconds: 0,
+    mode: 0,
+    resumeTokenSha256: new Uint8Array(0),
+    principal: undefined,
+  };
 }
 
 export const RegisterRequest: MessageFns<RegisterRequest> = {
@@ -205,6 +254,9 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     }
     if (message.resumeTokenSha256.length !== 0) {
       writer.uint32(42).bytes(message.resumeTokenSha256);
+    }
+    if (message.principal !== undefined) {
+      Principal.encode(message.principal, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -262,6 +314,14 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
             message.resumeTokenSha256 = reader.bytes();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.principal = Principal.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -297,6 +357,7 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
         : isSet(object.resume_token_sha256)
         ? bytesFromBase64(object.resume_token_sha256)
         : new Uint8Array(0),
+      principal: isSet(object.principal) ? Principal.fromJSON(object.principal) : undefined,
     };
   },
 
@@ -317,6 +378,9 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     if (message.resumeTokenSha256.length !== 0) {
       obj.resumeTokenSha256 = base64FromBytes(message.resumeTokenSha256);
     }
+    if (message.principal !== undefined) {
+      obj.principal = Principal.toJSON(message.principal);
+    }
     return obj;
   },
 
@@ -330,6 +394,150 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     message.ttlSeconds = object.ttlSeconds ?? 0;
     message.mode = object.mode ?? 0;
     message.resumeTokenSha256 = object.resumeTokenSha256 ?? new Uint8Array(0);
+    message.principal = (object.principal !== undefined && object.principal !== null)
+      ? Principal.fromPartial(object.principal)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePrincipal(): Principal {
+  return { subject: "", issuer: "", displayName: "", emailDomain: "", sharing: false };
+}
+
+export const Principal: MessageFns<Principal> = {
+  encode(message: Principal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(18).string(message.issuer);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(26).string(message.displayName);
+    }
+    if (message.emailDomain !== "") {
+      writer.uint32(34).string(message.emailDomain);
+    }
+    if (message.sharing !== false) {
+      writer.uint32(40).bool(message.sharing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Principal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrincipal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.emailDomain = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sharing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Principal {
+    return {
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      emailDomain: isSet(object.emailDomain)
+        ? globalThis.String(object.emailDomain)
+        : isSet(object.email_domain)
+        ? globalThis.String(object.email_domain)
+        : "",
+      sharing: isSet(object.sharing) ? globalThis.Boolean(object.sharing) : false,
+    };
+  },
+
+  toJSON(message: Principal): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.emailDomain !== "") {
+      obj.emailDomain = message.emailDomain;
+    }
+    if (message.sharing !== false) {
+      obj.sharing = message.sharing;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Principal>, I>>(base?: I): Principal {
+    return Principal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Principal>, I>>(object: I): Principal {
+    const message = createBasePrincipal();
+    message.subject = object.subject ?? "";
+    message.issuer = object.issuer ?? "";
+    message.displayName = object.displayName ?? "";
+    message.emailDomain = object.emailDomain ?? "";
+    message.sharing = object.sharing ?? false;
     return message;
   },
 };
@@ -1240,13 +1448,16 @@ export const BatchLookupResponse: MessageFns<BatchLookupResponse> = {
 };
 
 function createBaseWatchRequest(): WatchRequest {
-  return { peerIds: [] };
+  return { peerIds: [], subjects: undefined };
 }
 
 export const WatchRequest: MessageFns<WatchRequest> = {
   encode(message: WatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.peerIds) {
       writer.uint32(10).string(v!);
+    }
+    if (message.subjects !== undefined) {
+      SubjectFilter.encode(message.subjects, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1272,6 +1483,14 @@ export const WatchRequest: MessageFns<WatchRequest> = {
             message.peerIds.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjects = SubjectFilter.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1291,6 +1510,7 @@ export const WatchRequest: MessageFns<WatchRequest> = {
         : globalThis.Array.isArray(object?.peer_ids)
         ? object.peer_ids.map((e: any) => globalThis.String(e))
         : [],
+      subjects: isSet(object.subjects) ? SubjectFilter.fromJSON(object.subjects) : undefined,
     };
   },
 
@@ -1298,6 +1518,9 @@ export const WatchRequest: MessageFns<WatchRequest> = {
     const obj: any = {};
     if (message.peerIds?.length) {
       obj.peerIds = message.peerIds;
+    }
+    if (message.subjects !== undefined) {
+      obj.subjects = SubjectFilter.toJSON(message.subjects);
     }
     return obj;
   },
@@ -1308,6 +1531,315 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   fromPartial<I extends Exact<DeepPartial<WatchRequest>, I>>(object: I): WatchRequest {
     const message = createBaseWatchRequest();
     message.peerIds = object.peerIds?.map((e) => e) || [];
+    message.subjects = (object.subjects !== undefined && object.subjects !== null)
+      ? SubjectFilter.fromPartial(object.subjects)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubjectFilter(): SubjectFilter {
+  return { subjects: [] };
+}
+
+export const SubjectFilter: MessageFns<SubjectFilter> = {
+  encode(message: SubjectFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.subjects) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubjectFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubjectFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjects.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubjectFilter {
+    return {
+      subjects: globalThis.Array.isArray(object?.subjects) ? object.subjects.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: SubjectFilter): unknown {
+    const obj: any = {};
+    if (message.subjects?.length) {
+      obj.subjects = message.subjects;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubjectFilter>, I>>(base?: I): SubjectFilter {
+    return SubjectFilter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubjectFilter>, I>>(object: I): SubjectFilter {
+    const message = createBaseSubjectFilter();
+    message.subjects = object.subjects?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseListBySubjectRequest(): ListBySubjectRequest {
+  return { subject: "" };
+}
+
+export const ListBySubjectRequest: MessageFns<ListBySubjectRequest> = {
+  encode(message: ListBySubjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBySubjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBySubjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBySubjectRequest {
+    return { subject: isSet(object.subject) ? globalThis.String(object.subject) : "" };
+  },
+
+  toJSON(message: ListBySubjectRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBySubjectRequest>, I>>(base?: I): ListBySubjectRequest {
+    return ListBySubjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBySubjectRequest>, I>>(object: I): ListBySubjectRequest {
+    const message = createBaseListBySubjectRequest();
+    message.subject = object.subject ?? "";
+    return message;
+  },
+};
+
+function createBaseHeldPeer(): HeldPeer {
+  return { lease: undefined, sharing: false };
+}
+
+export const HeldPeer: MessageFns<HeldPeer> = {
+  encode(message: HeldPeer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lease !== undefined) {
+      Lease.encode(message.lease, writer.uint32(10).fork()).join();
+    }
+    if (message.sharing !== false) {
+      writer.uint32(16).bool(message.sharing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeldPeer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeldPeer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lease = Lease.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sharing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeldPeer {
+    return {
+      lease: isSet(object.lease) ? Lease.fromJSON(object.lease) : undefined,
+      sharing: isSet(object.sharing) ? globalThis.Boolean(object.sharing) : false,
+    };
+  },
+
+  toJSON(message: HeldPeer): unknown {
+    const obj: any = {};
+    if (message.lease !== undefined) {
+      obj.lease = Lease.toJSON(message.lease);
+    }
+    if (message.sharing !== false) {
+      obj.sharing = message.sharing;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeldPeer>, I>>(base?: I): HeldPeer {
+    return HeldPeer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeldPeer>, I>>(object: I): HeldPeer {
+    const message = createBaseHeldPeer();
+    message.lease = (object.lease !== undefined && object.lease !== null) ? Lease.fromPartial(object.lease) : undefined;
+    message.sharing = object.sharing ?? false;
+    return message;
+  },
+};
+
+function createBaseListBySubjectResponse(): ListBySubjectResponse {
+  return { peers: [], sharing: false };
+}
+
+export const ListBySubjectResponse: MessageFns<ListBySubjectResponse> = {
+  encode(message: ListBySubjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.peers) {
+      HeldPeer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.sharing !== false) {
+      writer.uint32(16).bool(message.sharing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBySubjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBySubjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peers.push(HeldPeer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sharing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBySubjectResponse {
+    return {
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => HeldPeer.fromJSON(e)) : [],
+      sharing: isSet(object.sharing) ? globalThis.Boolean(object.sharing) : false,
+    };
+  },
+
+  toJSON(message: ListBySubjectResponse): unknown {
+    const obj: any = {};
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => HeldPeer.toJSON(e));
+    }
+    if (message.sharing !== false) {
+      obj.sharing = message.sharing;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBySubjectResponse>, I>>(base?: I): ListBySubjectResponse {
+    return ListBySubjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBySubjectResponse>, I>>(object: I): ListBySubjectResponse {
+    const message = createBaseListBySubjectResponse();
+    message.peers = object.peers?.map((e) => HeldPeer.fromPartial(e)) || [];
+    message.sharing = object.sharing ?? false;
     return message;
   },
 };
@@ -1460,6 +1992,21 @@ export const PresenceServiceService = {
     responseSerialize: (value: WatchResponse): Buffer => Buffer.from(WatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchResponse => WatchResponse.decode(value),
   },
+  /**
+   * By person (AUTH_MODE=oidc gateways record who holds a lease): the live
+   * leases a subject holds and which of them host a share now. An unknown
+   * or offline subject answers an empty list, not NOT_FOUND.
+   */
+  listBySubject: {
+    path: "/ephemeral.presence.v1.PresenceService/ListBySubject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListBySubjectRequest): Buffer => Buffer.from(ListBySubjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListBySubjectRequest => ListBySubjectRequest.decode(value),
+    responseSerialize: (value: ListBySubjectResponse): Buffer =>
+      Buffer.from(ListBySubjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListBySubjectResponse => ListBySubjectResponse.decode(value),
+  },
 } as const;
 
 export interface PresenceServiceServer extends UntypedServiceImplementation {
@@ -1480,6 +2027,12 @@ export interface PresenceServiceServer extends UntypedServiceImplementation {
   batchLookup: handleUnaryCall<BatchLookupRequest, BatchLookupResponse>;
   /** Lease events as they happen, from now on. */
   watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
+  /**
+   * By person (AUTH_MODE=oidc gateways record who holds a lease): the live
+   * leases a subject holds and which of them host a share now. An unknown
+   * or offline subject answers an empty list, not NOT_FOUND.
+   */
+  listBySubject: handleUnaryCall<ListBySubjectRequest, ListBySubjectResponse>;
 }
 
 export interface PresenceServiceClient extends Client {
@@ -1575,6 +2128,26 @@ export interface PresenceServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchResponse>;
+  /**
+   * By person (AUTH_MODE=oidc gateways record who holds a lease): the live
+   * leases a subject holds and which of them host a share now. An unknown
+   * or offline subject answers an empty list, not NOT_FOUND.
+   */
+  listBySubject(
+    request: ListBySubjectRequest,
+    callback: (error: ServiceError | null, response: ListBySubjectResponse) => void,
+  ): ClientUnaryCall;
+  listBySubject(
+    request: ListBySubjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListBySubjectResponse) => void,
+  ): ClientUnaryCall;
+  listBySubject(
+    request: ListBySubjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListBySubjectResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const PresenceServiceClient = makeGenericClientConstructor(
