@@ -1,4 +1,5 @@
 import { ErrorCode, type Hello, ShareAccess } from '@ephemeral/protocol';
+import type { ListBySubjectResponse } from '@ephemeral/protocol/presence';
 import {
   eventually,
   GatewayStack,
@@ -179,6 +180,23 @@ describe('sign-in against a real OpenID Provider', () => {
     const answer = await receiver.next('signal');
     expect(answer.fromIdentity?.displayName).toBe('Alice Archer');
     expect(answer.fromIdentity?.email).toBe('alice@example.com');
+
+    // Presence recorded who holds each lease: other services can ask by person.
+    const presence = stack.presenceClient();
+    const byPerson = (subject: string) =>
+      new Promise<ListBySubjectResponse>((resolveList, reject) =>
+        presence.listBySubject({ subject }, (error, response) =>
+          error ? reject(error) : resolveList(response),
+        ),
+      );
+    const aliceNow = await byPerson('u-alice');
+    expect(aliceNow.sharing).toBe(true);
+    expect(aliceNow.peers.map((peer) => peer.lease?.peerId)).toContain(sender.peerId);
+    const bobNow = await byPerson('u-bob');
+    expect(bobNow).toMatchObject({
+      sharing: false,
+      peers: [{ lease: { peerId: receiver.peerId } }],
+    });
   });
 
   it('refuses a token from another issuer, a tampered token and garbage, each with a clear error', async () => {

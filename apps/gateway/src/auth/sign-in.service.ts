@@ -8,6 +8,8 @@ import {
   type SignalRecord,
 } from '@ephemeral/protocol';
 
+import type { Principal } from '@ephemeral/protocol/presence';
+
 import type { FrameRefusal } from '../signaling/frame-refusal';
 import type { PeerSession } from '../signaling/peer-session';
 
@@ -174,6 +176,18 @@ export class SignInService {
   /** The identity to stamp on the socket's outgoing signals (none when anonymous or off). */
   identityOf(session: PeerSession): Identity | undefined {
     return this.sessions.get(session)?.principal?.identity;
+  }
+
+  /**
+   * What presence records with the lease (by-person queries): the verified
+   * subject, issuer, display name and email domain, and whether the socket
+   * hosts a share. Never the token or the full email address.
+   */
+  principalFor(session: PeerSession): Principal | undefined {
+    const auth = this.sessions.get(session);
+    if (!auth?.principal) return undefined;
+    const { subject, issuer, displayName, emailDomain } = auth.principal.identity;
+    return { subject, issuer, displayName, emailDomain, sharing: auth.share !== undefined };
   }
 
   /** An outgoing signal against the token's expiry and the share policy. */

@@ -82,6 +82,7 @@ export class HandshakeService {
         ttlSeconds: this.config.leaseTtlSeconds,
         mode: RegisterMode.REGISTER_MODE_RESUME,
         resumeTokenSha256: sha256(token),
+        principal: this.signIn.principalFor(session),
       });
       await this.welcome(session, response.lease, token, true);
       return 'done';
@@ -121,6 +122,7 @@ export class HandshakeService {
           ttlSeconds: this.config.leaseTtlSeconds,
           mode: RegisterMode.REGISTER_MODE_NEW,
           resumeTokenSha256: sha256(token),
+          principal: this.signIn.principalFor(session),
         });
         await this.welcome(session, response.lease, token, false);
         return;

@@ -187,6 +187,10 @@ export class SignalRouter implements OnModuleInit {
       });
       return true;
     }
+    if (this.signIn.admitDelivery(target, record) === 'sign-in-required') {
+      this.answerSignInRequired(target, record);
+      return true;
+    }
     this.counterparts.add(record.to, record.from);
     const sent = target.send({
       kind: {
