@@ -1,10 +1,12 @@
 import {
   ApplicationConfig,
+  LOCALE_ID,
   provideBrowserGlobalErrorListeners,
   provideZonelessChangeDetection,
 } from '@angular/core';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { routes } from './app.routes';
+import { currentLocale } from './i18n/locale';
 import { browserPageEnvironment } from './browser-page-environment';
 import { PAGE_ENVIRONMENT } from './page-environment';
 
@@ -13,6 +15,8 @@ export const appConfig: ApplicationConfig = {
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
+    // Dates, numbers and plural rules follow the page's language.
+    { provide: LOCALE_ID, useFactory: currentLocale },
     { provide: PAGE_ENVIRONMENT, useFactory: browserPageEnvironment },
   ],
 };

@@ -1,9 +1,9 @@
-import { Pipe, PipeTransform } from '@angular/core';
+import { inject, LOCALE_ID, Pipe, PipeTransform } from '@angular/core';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
-/** 1536 -> "1.5 KB" (decimal units, as file managers show them). */
-export function formatBytes(bytes: number): string {
+/** 1536 -> "1.5 KB" ("1,5 KB" in German and French): decimal units, as file managers show them. */
+export function formatBytes(bytes: number, locale = 'en'): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
   let value = bytes;
   let unit = 0;
@@ -11,12 +11,19 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+  const digits = value >= 100 || unit === 0 ? 0 : 1;
+  const number = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+  return `${number} ${UNITS[unit]}`;
 }
 
 @Pipe({ name: 'byteSize' })
 export class ByteSizePipe implements PipeTransform {
+  private readonly locale = inject(LOCALE_ID);
+
   transform(bytes: number | null | undefined): string {
-    return bytes === null || bytes === undefined ? '–' : formatBytes(bytes);
+    return bytes === null || bytes === undefined ? '–' : formatBytes(bytes, this.locale);
   }
 }

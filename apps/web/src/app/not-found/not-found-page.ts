@@ -8,12 +8,12 @@ import { RouterLink } from '@angular/router';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="card status bad" role="alert" data-testid="not-found">
-      <h1>There is no page here</h1>
-      <p>
+      <h1 i18n="@@notFound.heading">There is no page here</h1>
+      <p i18n="@@notFound.body">
         The address may be mistyped, or cut short. A share link looks like
         <code>/s/&lt;id&gt;#&lt;secret&gt;.&lt;key&gt;</code>.
       </p>
-      <p><a routerLink="/">Send files</a> instead.</p>
+      <p i18n="@@notFound.instead"><a routerLink="/">Send files</a> instead.</p>
     </div>
   `,
 })

@@ -15,26 +15,46 @@ export function downloadMilestones(
   files: readonly FileEntry[],
 ): string[] {
   const out: string[] = [];
-  const nameOf = (id: number) => files.find((f) => f.id === id)?.relativePath ?? 'A file';
-  const wasActive = [...before.values()].some((p) => ACTIVE.has(p.state));
-  const isActive = [...after.values()].some((p) => ACTIVE.has(p.state));
-  if (!wasActive && isActive) {
+  const nameOf = (id: number) =>
+    files.find((f) => f.id === id)?.relativePath ?? $localize`:@@milestone.aFile:A file`;
+  const wasActive = isActive(before);
+  const active = isActive(after);
+  if (!wasActive && active) {
     const count = [...after.values()].filter((p) => ACTIVE.has(p.state)).length;
-    out.push(count === 1 ? 'Download started.' : `Download of ${count} files started.`);
+    out.push(
+      count === 1
+        ? $localize`:@@milestone.startedOne:Download started.`
+        : $localize`:@@milestone.startedMany:Download of ${count}:COUNT: files started.`,
+    );
   }
   for (const [id, p] of after) {
     const old = before.get(id)?.state;
     if (old === p.state) continue;
-    if (p.state === 'verified') out.push(`${nameOf(id)} received and verified.`);
-    else if (p.state === 'failed') out.push(`${nameOf(id)} failed.`);
+    const name = nameOf(id);
+    if (p.state === 'verified')
+      out.push($localize`:@@milestone.verified:${name}:NAME: received and verified.`);
+    else if (p.state === 'failed') out.push($localize`:@@milestone.failed:${name}:NAME: failed.`);
   }
-  if (wasActive && !isActive) {
+  if (finishedBatch(before, after)) {
     const verified = [...after.values()].filter((p) => p.state === 'verified').length;
+    const total = after.size;
     out.push(
-      verified === after.size
-        ? 'All downloads finished.'
-        : `Downloads finished: ${verified} of ${after.size} files received.`,
+      verified === total
+        ? $localize`:@@milestone.allDone:All downloads finished.`
+        : $localize`:@@milestone.someDone:Downloads finished: ${verified}:VERIFIED: of ${total}:TOTAL: files received.`,
     );
   }
   return out;
+}
+
+function isActive(progress: ReadonlyMap<number, FileProgress>): boolean {
+  return [...progress.values()].some((p) => ACTIVE.has(p.state));
+}
+
+/** The last file of a batch settled: nothing is waiting or downloading any more. */
+export function finishedBatch(
+  before: ReadonlyMap<number, FileProgress>,
+  after: ReadonlyMap<number, FileProgress>,
+): boolean {
+  return isActive(before) && !isActive(after);
 }

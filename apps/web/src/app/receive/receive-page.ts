@@ -19,9 +19,7 @@ import { FileName } from '../format/file-name';
 import { notify } from '../share/notify';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadStore } from './download-store';
-import { downloadMilestones } from './milestones';
-
-const PAGE_TITLE = 'Receive files · Ephemeral Share';
+import { downloadMilestones, finishedBatch } from './milestones';
 
 @Component({
   selector: 'es-receive-page',
@@ -47,6 +45,10 @@ export class ReceivePage implements OnInit {
     const jobs = [...this.store.progress().values()];
     return jobs.length > 0 && jobs.every((p) => p.state === 'verified');
   });
+  /** The sender's friendly name (from the link), shown before anything arrives. */
+  protected readonly senderName = computed(
+    () => this.store.senderName() ?? $localize`:@@receive.aSender:a sender`,
+  );
   /** The milestone a screen reader announces (one polite live region for the page). */
   protected readonly announcement = signal('');
   /** The file whose SHA-256 was just copied (its button says "Copied"). */
@@ -60,25 +62,31 @@ export class ReceivePage implements OnInit {
       const after = this.store.progress();
       const files = untracked(() => this.store.files());
       const said = downloadMilestones(before, after, files);
-      before = after;
       if (said.length > 0) this.announcement.set(said.join(' '));
-      if (said.some((s) => s.startsWith('All downloads') || s.startsWith('Downloads finished')))
-        notify('Download finished', said[said.length - 1]);
+      if (finishedBatch(before, after))
+        notify($localize`:@@receive.notify.finished:Download finished`, said[said.length - 1]);
+      before = after;
     });
     effect(() => {
       const state = this.store.state();
       if (state === 'ready')
-        untracked(() =>
-          this.announcement.set(`Connected to ${this.store.senderName() ?? 'the sender'}.`),
-        );
+        untracked(() => {
+          const name = this.senderName();
+          this.announcement.set(
+            $localize`:@@receive.announce.connected:Connected to ${name}:NAME:.`,
+          );
+        });
     });
     // The tab title carries the progress, for a person looking at another tab.
     effect(() => {
       const { bytes, size } = this.store.overall();
+      const title = $localize`:@@title.receive:Receive files · Ephemeral Share`;
+      const percent = this.percent(bytes, size);
       if (this.store.cancellable())
-        this.title.setTitle(`${this.percent(bytes, size)}% · ${PAGE_TITLE}`);
-      else if (this.allReceived()) this.title.setTitle(`✓ Received · ${PAGE_TITLE}`);
-      else if (size > 0) this.title.setTitle(PAGE_TITLE);
+        this.title.setTitle($localize`:@@title.receiving:${percent}:PERCENT:% · ${title}:TITLE:`);
+      else if (this.allReceived())
+        this.title.setTitle($localize`:@@title.received:✓ Received · ${title}:TITLE:`);
+      else if (size > 0) this.title.setTitle(title);
     });
   }
 
@@ -126,8 +134,11 @@ export class ReceivePage implements OnInit {
     file: FileEntry,
     p: FileProgress | undefined,
   ): string {
-    if (action === 'cancel') return `Cancel ${file.relativePath}`;
-    return p ? `Download again ${file.relativePath}` : `Download ${file.relativePath}`;
+    const path = file.relativePath;
+    if (action === 'cancel') return $localize`:@@receive.file.cancelLabel:Cancel ${path}:PATH:`;
+    return p
+      ? $localize`:@@receive.file.downloadAgainLabel:Download again ${path}:PATH:`
+      : $localize`:@@receive.file.downloadLabel:Download ${path}:PATH:`;
   }
 
   /** Copies a verified digest, to compare with `sha256sum` on the sender's side. */
@@ -136,12 +147,14 @@ export class ReceivePage implements OnInit {
       if (!navigator.clipboard) throw new Error('no clipboard');
       await navigator.clipboard.writeText(sha256);
       this.copiedSha.set(id);
-      this.announcement.set('SHA-256 copied.');
+      this.announcement.set($localize`:@@receive.sha.copiedAnnounced:SHA-256 copied.`);
     } catch {
       // Select the digest instead, so the person's own copy works.
       const code = document.querySelector(`[data-sha-of="${id}"]`);
       if (code) getSelection()?.selectAllChildren(code);
-      this.announcement.set('The SHA-256 is selected: press Ctrl+C to copy it.');
+      this.announcement.set(
+        $localize`:@@receive.sha.selected:The SHA-256 is selected: press Ctrl+C to copy it.`,
+      );
     }
   }
 
@@ -149,16 +162,30 @@ export class ReceivePage implements OnInit {
   protected failureText(error: string | null): string {
     switch (error) {
       case 'sender-left':
-        return 'Not finished: the sender left. Nothing of it was kept.';
+        return $localize`:@@receive.fail.senderLeft:Not finished: the sender left. Nothing of it was kept.`;
       case 'connection-failed':
-        return 'Not finished: the connection was lost. Nothing of it was kept.';
+        return $localize`:@@receive.fail.connection:Not finished: the connection was lost. Nothing of it was kept.`;
       case 'SHA-256 mismatch':
-        return 'Damaged on the way (its SHA-256 did not match), so it was deleted.';
+        return $localize`:@@receive.fail.mismatch:Damaged on the way (its SHA-256 did not match), so it was deleted.`;
       case null:
-        return 'Failed';
+        return $localize`:@@receive.fail.unknown:Failed`;
       default:
-        return `Failed: ${error}`;
+        return $localize`:@@receive.fail.other:Failed: ${error}:REASON:`;
     }
+  }
+
+  protected selectLabel(path: string): string {
+    return $localize`:@@receive.file.selectLabel:Select ${path}:PATH:`;
+  }
+
+  protected progressLabel(path: string): string {
+    return $localize`:@@receive.file.progressLabel:Progress of ${path}:PATH:`;
+  }
+
+  protected copyShaLabel(copied: boolean, path: string): string {
+    return copied
+      ? $localize`:@@receive.sha.copiedLabel:Copied the SHA-256 of ${path}:PATH:`
+      : $localize`:@@receive.sha.copyLabel:Copy the SHA-256 of ${path}:PATH:`;
   }
 
   protected progressOf(id: number): FileProgress | undefined {

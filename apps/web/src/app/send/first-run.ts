@@ -21,16 +21,27 @@ function seenBefore(): boolean {
   template: `
     @if (open()) {
       <section class="card first-run" aria-labelledby="first-run-heading" data-testid="first-run">
-        <h2 id="first-run-heading">How it works</h2>
+        <h2 id="first-run-heading" i18n="@@firstRun.heading">How it works</h2>
         <ol>
-          <li>Pick files or a folder. They stay on this device; nothing is uploaded.</li>
-          <li>Send the link (or show the QR code) to whoever should get them.</li>
-          <li>
+          <li i18n="@@firstRun.pick">
+            Pick files or a folder. They stay on this device; nothing is uploaded.
+          </li>
+          <li i18n="@@firstRun.send">
+            Send the link (or show the QR code) to whoever should get them.
+          </li>
+          <li i18n="@@firstRun.download">
             Their browser downloads straight from this tab, encrypted end to end, and checks every
             file. Keep this tab open until they are done; closing it ends the share.
           </li>
         </ol>
-        <button type="button" data-testid="first-run-close" (click)="close()">Got it</button>
+        <button
+          type="button"
+          data-testid="first-run-close"
+          (click)="close()"
+          i18n="@@firstRun.close"
+        >
+          Got it
+        </button>
       </section>
     }
   `,

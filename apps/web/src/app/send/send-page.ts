@@ -19,8 +19,6 @@ import { filesFromDrop, filesFromInput } from './dropped-files';
 import { FirstRun } from './first-run';
 import { ShareStore } from './share-store';
 
-const PAGE_TITLE = 'Send files · Ephemeral Share';
-
 @Component({
   selector: 'es-send-page',
   imports: [ByteSizePipe, FileName, FirstRun, QrCode, ConnectionPathView],
@@ -88,13 +86,17 @@ export class SendPage {
     // The tab title carries the progress of whatever is being sent.
     effect(() => {
       const sending = this.sending();
+      const pageTitle = $localize`:@@title.send:Send files · Ephemeral Share`;
       if (sending.length === 0) {
-        this.title.setTitle(PAGE_TITLE);
+        this.title.setTitle(pageTitle);
         return;
       }
       const bytes = sending.reduce((n, r) => n + r.status.bytes, 0);
       const size = sending.reduce((n, r) => n + r.status.size, 0);
-      this.title.setTitle(`${this.percent(bytes, size)}% sent · ${PAGE_TITLE}`);
+      const percent = this.percent(bytes, size);
+      this.title.setTitle(
+        $localize`:@@title.sending:${percent}:PERCENT:% sent · ${pageTitle}:TITLE:`,
+      );
     });
   }
 
@@ -153,7 +155,7 @@ export class SendPage {
       await navigator.clipboard.writeText(link);
       this.copyHint.set(false);
       this.copied.set(true);
-      this.announcement.set('Link copied.');
+      this.announcement.set($localize`:@@send.link.copiedAnnounced:Link copied.`);
       setTimeout(() => this.copied.set(false), 2000);
     } catch {
       // Fall back to what always works: the text selected, the person's own copy.
@@ -181,22 +183,30 @@ export class SendPage {
     return size > 0 ? Math.min(100, Math.round((bytes / size) * 100)) : 0;
   }
 
+  protected progressLabel(name: string): string {
+    return $localize`:@@send.receivers.progress:Progress of ${name}:NAME:`;
+  }
+
+  protected removeLabel(path: string): string {
+    return $localize`:@@send.files.removeLabel:Remove ${path}:PATH:`;
+  }
+
   protected stateLabel(state: string): string {
     switch (state) {
       case 'connecting':
-        return 'Connecting…';
+        return $localize`:@@send.state.connecting:Connecting…`;
       case 'connected':
-        return 'Looking at the files';
+        return $localize`:@@send.state.connected:Looking at the files`;
       case 'transferring':
-        return 'Downloading';
+        return $localize`:@@send.state.transferring:Downloading`;
       case 'idle':
-        return 'Connected';
+        return $localize`:@@send.state.idle:Connected`;
       case 'rejected':
-        return 'Refused: wrong link secret';
+        return $localize`:@@send.state.rejected:Refused: wrong link secret`;
       case 'left':
-        return 'Left';
+        return $localize`:@@send.state.left:Left`;
       case 'failed':
-        return 'Could not connect';
+        return $localize`:@@send.state.failed:Could not connect`;
       default:
         return state;
     }

@@ -157,11 +157,19 @@ export class ShareStore {
       const before = previous.get(view.status.peerId);
       const wasUp = before !== undefined && before.status.state !== 'connecting';
       const isUp = !GONE.includes(view.status.state) && view.status.state !== 'connecting';
-      if (!wasUp && isUp) this.say(`${view.name} connected.`, 'A receiver connected');
+      const name = view.name;
+      if (!wasUp && isUp)
+        this.say(
+          $localize`:@@send.announce.connected:${name}:NAME: connected.`,
+          $localize`:@@send.notify.connected:A receiver connected`,
+        );
       if (view.finished && !before?.finished)
-        this.say(`${view.name} has every file.`, 'A receiver finished');
+        this.say(
+          $localize`:@@send.announce.finished:${name}:NAME: has every file.`,
+          $localize`:@@send.notify.finished:A receiver finished`,
+        );
       if (GONE.includes(view.status.state) && before && !GONE.includes(before.status.state))
-        this.say(`${view.name} left.`, null);
+        this.say($localize`:@@send.announce.left:${name}:NAME: left.`, null);
     }
     this.receivers.set(receivers);
     this.receiverViews.set(views);

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, effect, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, input, signal } from '@angular/core';
 import { toDataURL } from 'qrcode';
 
 /** The share link as a QR code, for opening it on a phone. */
@@ -7,7 +7,7 @@ import { toDataURL } from 'qrcode';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (dataUrl(); as url) {
-      <img [src]="url" [alt]="'QR code for ' + label()" width="176" height="176" />
+      <img [src]="url" [alt]="alt()" width="176" height="176" />
     }
   `,
   styles: `
@@ -21,7 +21,11 @@ import { toDataURL } from 'qrcode';
 })
 export class QrCode {
   readonly value = input.required<string>();
-  readonly label = input('the share link');
+  readonly label = input($localize`:@@qr.defaultLabel:the share link`);
+  protected readonly alt = computed(() => {
+    const label = this.label();
+    return $localize`:@@qr.alt:QR code for ${label}:LABEL:`;
+  });
   protected readonly dataUrl = signal<string | null>(null);
 
   constructor() {
