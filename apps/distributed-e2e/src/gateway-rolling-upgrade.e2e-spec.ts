@@ -229,7 +229,7 @@ describe('rolling upgrade of two gateways with a share open (distributed mode)',
     });
   }
 
-  it('replaces gateways 1 and 2 by 3 and 4 one after the other while sender and receiver keep trickling; both keep their IDs and every settled signal arrives once, in order', async () => {
+  it('replaces gateways 1 and 2 by 3 and 4 one after the other while sender and receiver keep trickling; both keep their IDs and every signal sent while both were connected arrives, in order', async () => {
     // The sender (A, whose ID is the share link) on gateway 1, a receiver (B)
     // on gateway 2; they negotiate, so each is the other's counterpart and
     // would be told if the other left.
