@@ -63,6 +63,7 @@ step "k8s manifests + Dockerfile lint (offline)" bash tools/k8s/validate.sh
 step "format (Prettier)" npx prettier --check . --log-level=warn
 step "lint + typecheck" npx nx run-many -t lint typecheck --outputStyle=static
 step "typecheck benchmarks (tools/bench)" npx tsc -p tools/bench/tsconfig.json
+step "typecheck screenshot tools (tools/screenshots)" npx tsc -p tools/screenshots/tsconfig.json
 step "build" npx nx run-many -t build --outputStyle=static
 
 jest_suite unit -c jest.config.js
