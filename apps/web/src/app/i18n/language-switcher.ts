@@ -8,9 +8,12 @@ import { currentLocale, LOCALES, LocaleId, switchLocale } from './locale';
   template: `
     <label class="switcher">
       <span class="visually-hidden" i18n="@@language.label">Language</span>
-      <select data-testid="language" [value]="current" (change)="choose($event)">
+      <select data-testid="language" (change)="choose($event)">
         @for (locale of locales; track locale.id) {
-          <option [value]="locale.id" [attr.lang]="locale.id">{{ locale.name }}</option>
+          <!-- [selected] per option: a [value] on the select is set before its options exist. -->
+          <option [value]="locale.id" [attr.lang]="locale.id" [selected]="locale.id === current">
+            {{ locale.name }}
+          </option>
         }
       </select>
     </label>
