@@ -140,10 +140,7 @@ async function main(): Promise<void> {
   try {
     stack = await startLabStack(lab, 'turn');
     const origin = stack.origin;
-    const peers = new LabPeers(
-      () => lab,
-      () => origin,
-    );
+    const peers = new LabPeers(() => lab);
     const results = new Map<string, Measured[]>();
     // Runs interleaved (case 1..n, then again) so a busy spell of the
     // machine does not land on one case only.

@@ -72,26 +72,9 @@ class NamespaceBridge {
   }
 }
 
-/** How a page in the lab gets a secure context for the gateway's origin. */
-function insecureOriginFlags(origin: string): {
-  chromium: string[];
-  firefox: Record<string, unknown>;
-} {
-  if (origin.startsWith('https:')) return { chromium: [], firefox: {} };
-  return {
-    chromium: [`--unsafely-treat-insecure-origin-as-secure=${origin}`],
-    firefox: { 'dom.securecontext.allowlist': new URL(origin).hostname },
-  };
-}
-
 /** A Firefox peer in a LAN, with what it needs removed on close. */
 class LabFirefoxPeer {
-  static async launch(
-    lab: NetLab,
-    side: LanSide,
-    name: string,
-    origin: string,
-  ): Promise<FirefoxPeer> {
+  static async launch(lab: NetLab, side: LanSide, name: string): Promise<FirefoxPeer> {
     // Its own profile with the lab CA in its certificate store (cert9.db).
     const profile = mkdtempSync(join(tmpdir(), `netlab-${name}-profile-`));
     execFileSync('certutil', ['-N', '-d', `sql:${profile}`, '--empty-password']);
@@ -113,7 +96,6 @@ class LabFirefoxPeer {
         executablePath: lab.bin(`lan-${side}-firefox-esr`),
         debuggingPort: port,
         userDataDir: profile,
-        extraPrefs: insecureOriginFlags(origin).firefox,
       });
       await peer.page.evaluateOnNewDocument(RTC_PROBE);
       const close = peer.close.bind(peer);
@@ -138,16 +120,12 @@ class LabFirefoxPeer {
 export class LabPeers {
   private readonly open: Peer[] = [];
 
-  constructor(
-    private readonly lab: () => NetLab,
-    private readonly origin: () => string,
-  ) {}
+  constructor(private readonly lab: () => NetLab) {}
 
   /** `trustLabCa: false`: a Chromium whose certificate store lacks the lab CA. */
   async chromium(side: LanSide, name: string, trustLabCa = true): Promise<ChromiumPeer> {
     const browser = await BrowserPeer.launch(name, 'picker', {
       executablePath: this.lab().bin(`lan-${side}-chromium${trustLabCa ? '' : '-no-ca'}`),
-      extraArgs: insecureOriginFlags(this.origin()).chromium,
     });
     const peer = new ChromiumPeer(name, browser);
     this.open.push(peer);
@@ -156,7 +134,7 @@ export class LabPeers {
   }
 
   async firefox(side: LanSide, name: string): Promise<FirefoxPeer> {
-    const peer = await LabFirefoxPeer.launch(this.lab(), side, name, this.origin());
+    const peer = await LabFirefoxPeer.launch(this.lab(), side, name);
     this.open.push(peer);
     return peer;
   }

@@ -8,7 +8,7 @@ import type { NetLab } from './netlab';
 const WEB_ROOT = join(workspaceRoot, 'dist/apps/web/browser');
 // Inside the wan namespace nothing else listens: fixed ports are free.
 const PRESENCE_PORT = 50051;
-/** The gateway listens on 443: the tcp443-only firewall lets nothing else through. */
+/** The gateway listens on 443 (HTTPS): the tcp443-only firewall lets nothing else through. */
 export const LAB_GATEWAY_PORT = 443;
 
 /** What the gateway hands out for ICE. */
@@ -74,6 +74,11 @@ export async function startLabStack(lab: NetLab, relay: LabRelay = 'turn'): Prom
         // Server-reflexive candidates too, so "must relay" is the NATs' doing.
         ICE_SERVERS: JSON.stringify([{ urls: `stun:${lab.turnIp}:3478` }]),
         ...turnEnv,
+        // HTTPS and WSS with the lab CA's certificate: the page is a secure
+        // context because the browsers trust that CA, as a user's would.
+        TLS_CERT_FILE: lab.certFile,
+        TLS_KEY_FILE: lab.keyFile,
+        PUBLIC_URL: `https://${lab.appIp}`,
         WEB_ROOT,
         METRICS_PORT: '0',
         LOG_LEVEL: 'info',
@@ -82,7 +87,7 @@ export async function startLabStack(lab: NetLab, relay: LabRelay = 'turn'): Prom
       readyTimeoutMs: 30_000,
     });
     return {
-      origin: `http://${lab.appIp}:${LAB_GATEWAY_PORT}`,
+      origin: `https://${lab.appIp}`,
       gateway,
       presence,
       stop: async () => {

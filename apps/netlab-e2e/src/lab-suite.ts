@@ -29,10 +29,7 @@ export function labSuite(relay: LabRelay = 'turn'): LabSuite {
     if (value === undefined) throw new Error(`${name} is only there inside a test`);
     return value;
   };
-  const peers = new LabPeers(
-    () => started(lab, 'the lab'),
-    () => started(stack, 'the lab stack').origin,
-  );
+  const peers = new LabPeers(() => started(lab, 'the lab'));
   beforeAll(async () => {
     lab = await NetLab.up();
     stack = await startLabStack(lab, relay);

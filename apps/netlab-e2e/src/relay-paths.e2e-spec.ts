@@ -42,6 +42,11 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     const link = await shareFrom(sender, stack.origin, [big], `${files.root}/${tag}/album`);
     await receiver.goto(link);
     await receiveState(receiver, 'ready', 60_000);
+    // Served over HTTPS the browser verified: a secure context, as for a user.
+    expect(await receiver.evaluate(() => [location.protocol, window.isSecureContext])).toEqual([
+      'https:',
+      true,
+    ]);
     expect(await listedFiles(receiver)).toEqual(['album/notes.txt', 'album/one.jpg', 'big.bin']);
     // The page tells its user the same path getStats shows (checked below).
     await receiver.waitForSelector(
@@ -98,7 +103,7 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     expect(relayedBytes).toBeGreaterThan(7 * MB);
   });
 
-  it('TURNS is trusted through the certificate store: a Chromium without the lab CA gets no TLS relay', async () => {
+  it('HTTPS and TURNS are trusted through the certificate store: a Chromium without the lab CA gets neither the page nor a TLS relay', async () => {
     const { lab, stack, peers } = suite;
     await lab.mode('tcp443-only');
     const credential = restCredential(lab.turnSecret, Math.floor(Date.now() / 1000) + 600, 'trust');
@@ -111,13 +116,16 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
       peers.chromium('b', 'ca-trusted'),
       peers.chromium('b', 'ca-missing', false),
     ]);
-    await Promise.all([trusting.goto(stack.origin + '/'), untrusting.goto(stack.origin + '/')]);
+    // The untrusting one gathers on its first, blank page.
+    await trusting.goto(stack.origin + '/');
     const [withCa, withoutCa] = await Promise.all([
       gatherWith(trusting, server),
       gatherWith(untrusting, server),
     ]);
     expect(withCa.types).toContain('relay');
     expect(withoutCa.types).not.toContain('relay');
+    // The gateway's HTTPS is refused too without the CA: no error is ignored.
+    await expect(untrusting.goto(stack.origin + '/')).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/);
   });
 
   it('Firefox in LAN A sends to Chromium in LAN B across the NATs, relayed over TURN/UDP', async () => {
