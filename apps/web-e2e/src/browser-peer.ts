@@ -32,9 +32,10 @@ const NO_FILE_SYSTEM_ACCESS = `(() => {
 
 /**
  * Counts the bytes arriving on the "data" channel and lets a test cut the
- * peer connection's channels (a dropped connection) from outside.
+ * peer connection's channels (a dropped connection) from outside. Plain
+ * DOM, so Firefox (FirefoxPeer) runs the same script.
  */
-const CHANNEL_TAP = `(() => {
+export const CHANNEL_TAP = `(() => {
   const channels = [];
   window.__e2e = { dataBytes: 0, channels, corruptNext: false };
   const create = RTCPeerConnection.prototype.createDataChannel;

@@ -6,6 +6,7 @@ import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppetee
 
 import { sleep } from '@ephemeral/testing';
 
+import { CHANNEL_TAP } from './browser-peer';
 import { FIREFOX_PATH, firefoxPrefs } from './firefox-prefs';
 import type { Peer } from './peer';
 
@@ -88,6 +89,7 @@ export class FirefoxPeer implements Peer {
       });
       const page = (await browser.pages())[0] ?? (await browser.newPage());
       page.setDefaultTimeout(30_000);
+      await page.evaluateOnNewDocument(CHANNEL_TAP);
       const peer = new FirefoxPeer(name, browser, page, downloadDir);
       // puppeteer subscribes to every browsingContext event; it just does
       // not surface the download ones.
@@ -206,6 +208,20 @@ export class FirefoxPeer implements Peer {
     if (canceled.length > 0)
       throw new Error(`${this.name}: canceled downloads ${canceled.map((d) => d.url).join(', ')}`);
     return this.finished.slice(0, count);
+  }
+
+  dataBytes(): Promise<number> {
+    return this.page.evaluate(
+      () => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes,
+    );
+  }
+
+  async cutChannels(): Promise<void> {
+    await this.page.evaluate(() => {
+      for (const channel of (window as unknown as { __e2e: { channels: RTCDataChannel[] } }).__e2e
+        .channels)
+        channel.close();
+    });
   }
 
   /** SHA-256 of the first `count` finished downloads, by file name (read from disk). */

@@ -1,5 +1,5 @@
 import { BrowserPeer } from './browser-peer';
-import { savedFileHashes } from './pages';
+import { cutChannels, dataBytes, savedFileHashes } from './pages';
 import { FirefoxPeer } from './firefox-peer';
 
 /** The browser engines a peer can run in. */
@@ -26,6 +26,10 @@ export interface Peer {
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
   /** Polls `fn(arg)` in the page every 250 ms until it returns something truthy. */
   waitForFunction<A>(fn: (arg: A) => unknown, arg: A, timeoutMs: number): Promise<void>;
+  /** Bytes that arrived on this page's "data" channels so far (the channel tap). */
+  dataBytes(): Promise<number>;
+  /** Closes this page's data channels: to both peers, the connection dropped. */
+  cutChannels(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +79,14 @@ export class ChromiumPeer implements Peer {
       timeout: timeoutMs,
       polling: 250,
     });
+  }
+
+  dataBytes(): Promise<number> {
+    return dataBytes(this.page);
+  }
+
+  cutChannels(): Promise<void> {
+    return cutChannels(this.page);
   }
 
   /** SHA-256 of every file saved through the stubbed pickers (picker mode only). */
