@@ -28,7 +28,10 @@ export interface ShareStack {
   stop(): Promise<void>;
 }
 
-export async function startShareStack(): Promise<ShareStack> {
+/** `gatewayEnv`: more of the gateway's environment (TURN_SECRET and TURN_URLS, say). */
+export async function startShareStack(
+  gatewayEnv: Record<string, string> = {},
+): Promise<ShareStack> {
   requireBuiltWebApp();
   const presencePort = await freePort();
   const presence = await ServiceProcess.start({
@@ -48,6 +51,7 @@ export async function startShareStack(): Promise<ShareStack> {
         PRESENCE_URL: `127.0.0.1:${presencePort}`,
         WEB_ROOT,
         LOG_LEVEL: 'info',
+        ...gatewayEnv,
       },
       readyWhen: /gateway listening/,
     });

@@ -14,12 +14,13 @@ export interface ShareSuite {
  * and a folder of test files for the file, each test's browsers closed after
  * it, everything stopped at the end.
  */
-export function shareSuite(): ShareSuite {
+/** `gatewayEnv`: read when the stack starts, so it may name what another beforeAll started. */
+export function shareSuite(gatewayEnv: () => Record<string, string> = () => ({})): ShareSuite {
   let stack: ShareStack | undefined;
   let files: TestFiles | undefined;
   const browsers = new BrowserPeers();
   beforeAll(async () => {
-    stack = await startShareStack();
+    stack = await startShareStack(gatewayEnv());
     files = new TestFiles();
   });
   afterEach(() => browsers.closeAll());
