@@ -113,6 +113,12 @@ export class BrowserPeers {
     return peer;
   }
 
+  /** Takes a peer launched with its own options, to close it with the rest. */
+  adopt(peer: BrowserPeer): BrowserPeer {
+    this.open.push(peer);
+    return peer;
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all(this.open.splice(0).map((peer) => peer.close()));
   }
