@@ -11,4 +11,6 @@ export const BusTopics = {
   ROUTED_SIGNALS: 'ephemeral.signals.routed.v1',
   /** PresenceEvent values keyed by peer ID. */
   PRESENCE_EVENTS: 'ephemeral.presence-events.v1',
+  /** AuditRecord values keyed by the share's peer ID (AUDIT_SINK=kafka). */
+  AUDIT: 'ephemeral.audit.v1',
 } as const;

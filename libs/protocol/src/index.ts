@@ -33,6 +33,10 @@ export {
   ShareIntent,
   Authenticate,
   Authenticated,
+  ReportTransfer,
+  TransferResult,
+  transferResultFromJSON,
+  transferResultToJSON,
 } from './gen/ephemeral/signaling/v1/envelope';
 export {
   Identity,
@@ -41,6 +45,17 @@ export {
   shareAccessToJSON,
 } from './gen/ephemeral/signaling/v1/identity';
 export { SignalRecord } from './gen/ephemeral/signaling/v1/signal_record';
+// Audit records (AUDIT_SINK=kafka): written by the gateway, read by a SIEM.
+export {
+  AuditRecord,
+  Actor,
+  ShareOpened,
+  ReceiverJoined,
+  TransferEnded,
+  TransferOutcome,
+  transferOutcomeFromJSON,
+  transferOutcomeToJSON,
+} from './gen/ephemeral/audit/v1/audit_record';
 export * from './peer-id';
 export * from './close-codes';
 export * from './signal-kind';

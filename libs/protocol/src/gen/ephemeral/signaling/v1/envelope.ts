@@ -13,6 +13,45 @@ export const protobufPackage = "ephemeral.signaling.v1";
 
 export const protobufFileName = "ephemeral/signaling/v1/envelope.proto";
 
+export enum TransferResult {
+  TRANSFER_RESULT_UNSPECIFIED = 0,
+  TRANSFER_RESULT_FINISHED = 1,
+  TRANSFER_RESULT_FAILED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function transferResultFromJSON(object: any): TransferResult {
+  switch (object) {
+    case 0:
+    case "TRANSFER_RESULT_UNSPECIFIED":
+      return TransferResult.TRANSFER_RESULT_UNSPECIFIED;
+    case 1:
+    case "TRANSFER_RESULT_FINISHED":
+      return TransferResult.TRANSFER_RESULT_FINISHED;
+    case 2:
+    case "TRANSFER_RESULT_FAILED":
+      return TransferResult.TRANSFER_RESULT_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TransferResult.UNRECOGNIZED;
+  }
+}
+
+export function transferResultToJSON(object: TransferResult): string {
+  switch (object) {
+    case TransferResult.TRANSFER_RESULT_UNSPECIFIED:
+      return "TRANSFER_RESULT_UNSPECIFIED";
+    case TransferResult.TRANSFER_RESULT_FINISHED:
+      return "TRANSFER_RESULT_FINISHED";
+    case TransferResult.TRANSFER_RESULT_FAILED:
+      return "TRANSFER_RESULT_FAILED";
+    case TransferResult.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum LeaveReason {
   LEAVE_REASON_UNSPECIFIED = 0,
   /** LEAVE_REASON_CLOSED - The peer's socket closed and its gateway revoked the lease. */
@@ -224,6 +263,7 @@ export interface ClientFrame {
     | { $case: "ping"; value: Ping }
     | { $case: "refreshIceServers"; value: RefreshIceServers }
     | { $case: "authenticate"; value: Authenticate }
+    | { $case: "reportTransfer"; value: ReportTransfer }
     | undefined;
 }
 
@@ -293,6 +333,30 @@ export interface ShareIntent {
  */
 export interface Authenticate {
   accessToken: string;
+}
+
+/**
+ * The sender's page: a receiver finished or failed. Only the gateway knows
+ * who the two peers are, only the page how the transfer went; with audit on
+ * (AUDIT_SINK=kafka) the gateway writes a TransferEnded record from both.
+ * Accepted only from a page that hosts a share, about a peer that signaled
+ * it; no answer unless refused (Error{INVALID_ARGUMENT|RATE_LIMITED|
+ * PROTOCOL_VIOLATION}).
+ */
+export interface ReportTransfer {
+  receiverPeerId: string;
+  result: TransferResult;
+  /** Files the receiver got in full, and their bytes. */
+  fileCount: number;
+  byteCount: number;
+  /** For FAILED: a short reason (lowercase letters and '-', at most 32). */
+  failureReason: string;
+  /**
+   * The names of those files, at most file_count of them. The gateway keeps
+   * them only where the deployment allows (AUDIT_FILE_NAMES=true); the web
+   * app of this version never sends them.
+   */
+  fileNames: string[];
 }
 
 /** The identity the gateway verified, and until when it trusts the token. */
@@ -424,6 +488,9 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "authenticate":
         Authenticate.encode(message.kind.value, writer.uint32(114).fork()).join();
         break;
+      case "reportTransfer":
+        ReportTransfer.encode(message.kind.value, writer.uint32(122).fork()).join();
+        break;
     }
     return writer;
   },
@@ -489,6 +556,14 @@ export const ClientFrame: MessageFns<ClientFrame> = {
             message.kind = { $case: "authenticate", value: Authenticate.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.kind = { $case: "reportTransfer", value: ReportTransfer.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -516,6 +591,10 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         ? { $case: "refreshIceServers", value: RefreshIceServers.fromJSON(object.refresh_ice_servers) }
         : isSet(object.authenticate)
         ? { $case: "authenticate", value: Authenticate.fromJSON(object.authenticate) }
+        : isSet(object.reportTransfer)
+        ? { $case: "reportTransfer", value: ReportTransfer.fromJSON(object.reportTransfer) }
+        : isSet(object.report_transfer)
+        ? { $case: "reportTransfer", value: ReportTransfer.fromJSON(object.report_transfer) }
         : undefined,
     };
   },
@@ -535,6 +614,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       obj.refreshIceServers = RefreshIceServers.toJSON(message.kind.value);
     } else if (message.kind?.$case === "authenticate") {
       obj.authenticate = Authenticate.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "reportTransfer") {
+      obj.reportTransfer = ReportTransfer.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -573,6 +654,12 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "authenticate": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "authenticate", value: Authenticate.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "reportTransfer": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "reportTransfer", value: ReportTransfer.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -1240,6 +1327,175 @@ export const Authenticate: MessageFns<Authenticate> = {
   fromPartial<I extends Exact<DeepPartial<Authenticate>, I>>(object: I): Authenticate {
     const message = createBaseAuthenticate();
     message.accessToken = object.accessToken ?? "";
+    return message;
+  },
+};
+
+function createBaseReportTransfer(): ReportTransfer {
+  return { receiverPeerId: "", result: 0, fileCount: 0, byteCount: 0, failureReason: "", fileNames: [] };
+}
+
+export const ReportTransfer: MessageFns<ReportTransfer> = {
+  encode(message: ReportTransfer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receiverPeerId !== "") {
+      writer.uint32(10).string(message.receiverPeerId);
+    }
+    if (message.result !== 0) {
+      writer.uint32(16).int32(message.result);
+    }
+    if (message.fileCount !== 0) {
+      writer.uint32(24).uint32(message.fileCount);
+    }
+    if (message.byteCount !== 0) {
+      writer.uint32(32).uint64(message.byteCount);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(42).string(message.failureReason);
+    }
+    for (const v of message.fileNames) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportTransfer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportTransfer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receiverPeerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.result = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fileCount = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.byteCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.fileNames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportTransfer {
+    return {
+      receiverPeerId: isSet(object.receiverPeerId)
+        ? globalThis.String(object.receiverPeerId)
+        : isSet(object.receiver_peer_id)
+        ? globalThis.String(object.receiver_peer_id)
+        : "",
+      result: isSet(object.result) ? transferResultFromJSON(object.result) : 0,
+      fileCount: isSet(object.fileCount)
+        ? globalThis.Number(object.fileCount)
+        : isSet(object.file_count)
+        ? globalThis.Number(object.file_count)
+        : 0,
+      byteCount: isSet(object.byteCount)
+        ? globalThis.Number(object.byteCount)
+        : isSet(object.byte_count)
+        ? globalThis.Number(object.byte_count)
+        : 0,
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
+      fileNames: globalThis.Array.isArray(object?.fileNames)
+        ? object.fileNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.file_names)
+        ? object.file_names.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReportTransfer): unknown {
+    const obj: any = {};
+    if (message.receiverPeerId !== "") {
+      obj.receiverPeerId = message.receiverPeerId;
+    }
+    if (message.result !== 0) {
+      obj.result = transferResultToJSON(message.result);
+    }
+    if (message.fileCount !== 0) {
+      obj.fileCount = Math.round(message.fileCount);
+    }
+    if (message.byteCount !== 0) {
+      obj.byteCount = Math.round(message.byteCount);
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
+    if (message.fileNames?.length) {
+      obj.fileNames = message.fileNames;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportTransfer>, I>>(base?: I): ReportTransfer {
+    return ReportTransfer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportTransfer>, I>>(object: I): ReportTransfer {
+    const message = createBaseReportTransfer();
+    message.receiverPeerId = object.receiverPeerId ?? "";
+    message.result = object.result ?? 0;
+    message.fileCount = object.fileCount ?? 0;
+    message.byteCount = object.byteCount ?? 0;
+    message.failureReason = object.failureReason ?? "";
+    message.fileNames = object.fileNames?.map((e) => e) || [];
     return message;
   },
 };
