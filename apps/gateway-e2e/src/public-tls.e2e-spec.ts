@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ClientFrame, isPeerId, ServerFrame } from '@ephemeral/protocol';
-import { GatewayStack } from '@ephemeral/testing';
+import { eventually, freePort, GatewayStack, TerminalCommand } from '@ephemeral/testing';
 import { WebSocket } from 'ws';
 
 const PUBLIC_URL = 'https://192.0.2.10:8443';
@@ -113,4 +113,41 @@ describe('the gateway over HTTPS and WSS on one port (TLS_CERT_FILE, TLS_KEY_FIL
       socket.close();
     }
   });
+
+  it('npm start honours HOST, PORT, TLS_CERT_FILE, TLS_KEY_FILE and PUBLIC_URL, and says where the app is', async () => {
+    const port = await freePort();
+    const app = await TerminalCommand.start({
+      command: ['npm', 'start', '--silent'],
+      env: {
+        SKIP_BUILD: '1',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        TLS_CERT_FILE: join(dir, 'local.crt'),
+        TLS_KEY_FILE: join(dir, 'local.key'),
+        PUBLIC_URL,
+        PRESENCE_PORT: String(await freePort()),
+        PRESENCE_METRICS_PORT: '0',
+        GATEWAY_METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      readyWhen: /"msg":"gateway listening"/,
+      readyTimeoutMs: 60_000,
+    });
+    try {
+      expect(app.text).toContain(
+        `Ephemeral Share: https://127.0.0.1:${port}, links use ${PUBLIC_URL}`,
+      );
+      const page = await eventually(
+        async () => {
+          const answer = await httpsGet(`https://127.0.0.1:${port}/`, ca);
+          expect(answer.status).toBe(200);
+          return answer;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, description: 'GET / over HTTPS answers 200' },
+      );
+      expect(page.body).toContain(`<meta name="es-public-url" content="${PUBLIC_URL}" />`);
+    } finally {
+      await app.stop();
+    }
+  }, 90_000);
 });
