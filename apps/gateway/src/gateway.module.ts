@@ -4,6 +4,8 @@ import type { Kafka } from 'kafkajs';
 import { createKafkaClient } from '@ephemeral/kafka';
 import type { Logger } from '@ephemeral/logging';
 
+import { AuditService } from './audit/audit.service';
+import { KafkaAuditSink, NO_AUDIT_SINK } from './audit/audit-sink';
 import { JoseAccessTokenVerifier } from './auth/access-token-verifier';
 import { SignInSettingsController } from './auth/sign-in-settings.controller';
 import { SignInService } from './auth/sign-in.service';
@@ -139,6 +141,20 @@ export class GatewayModule {
             config.auth.mode === 'oidc'
               ? new SignInService(config.auth, new JoseAccessTokenVerifier(config.auth.oidc))
               : SignInService.off(),
+        },
+        {
+          // AUDIT_SINK=kafka: records on the audit topic (docs/audit.md),
+          // over the same client as the bus; off: reports are still checked.
+          provide: AuditService,
+          inject: [KAFKA_CLIENT],
+          useFactory: (kafka: Kafka | null) =>
+            new AuditService(
+              config.audit,
+              config.audit.sink === 'kafka' && kafka
+                ? new KafkaAuditSink(kafka, config.audit.topic, logger, metrics)
+                : NO_AUDIT_SINK,
+              config.gatewayId,
+            ),
         },
         UpgradeGuard,
         PeerConnectionRegistry,

@@ -173,6 +173,20 @@ export class SignInService {
     return !this.enabled || this.sessions.get(session)?.principal !== undefined;
   }
 
+  /**
+   * Who may open the share this socket hosts, as the gateway enforces it;
+   * LINK with sign-in off (anyone with the link), undefined when signed in
+   * without hosting one.
+   */
+  shareAccessOf(session: PeerSession): ShareAccess | undefined {
+    if (this.config.mode !== 'oidc') return ShareAccess.SHARE_ACCESS_LINK;
+    const share = this.sessions.get(session)?.share;
+    if (!share) return undefined;
+    return share.access === 'link'
+      ? ShareAccess.SHARE_ACCESS_LINK
+      : ShareAccess.SHARE_ACCESS_SIGNED_IN;
+  }
+
   /** The identity to stamp on the socket's outgoing signals (none when anonymous or off). */
   identityOf(session: PeerSession): Identity | undefined {
     return this.sessions.get(session)?.principal?.identity;

@@ -18,6 +18,7 @@ import {
 } from '@ephemeral/server-runtime';
 
 import { type AuthConfig, loadAuthConfig } from '../auth/auth-config';
+import { type AuditConfig, loadAuditConfig } from '../audit/audit-config';
 import { type Cidr, parseCidr } from '../http/client-address';
 
 import { loadPresenceTlsConfig, type PresenceTlsConfig } from './presence-tls-config';
@@ -77,6 +78,8 @@ export interface GatewayConfig {
   presenceEventsSource: 'watch' | 'kafka';
   /** Set when TURN_SECRET and TURN_URLS are: Welcome carries a short-lived TURN credential. */
   turn: TurnConfig | null;
+  /** AUDIT_SINK and what the audit records hold (docs/audit.md). */
+  audit: AuditConfig;
   /** AUTH_MODE and, for `oidc`, the issuer and sharing policy (docs/sign-in.md). */
   auth: AuthConfig;
   webRoot: string;
@@ -359,6 +362,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const presenceTls = loadPresenceTlsConfig(env, e.GATEWAY_ID, problems);
   const kafkaSecurity = loadKafkaSecurity(env, Boolean(e.KAFKA_BROKERS), problems);
   const auth = loadAuthConfig(withoutEmptyValues(env), problems);
+  const audit = loadAuditConfig(withoutEmptyValues(env), Boolean(e.KAFKA_BROKERS), problems);
   if (e.MAX_SDP_BYTES >= e.MAX_FRAME_BYTES) {
     problems.push(`MAX_SDP_BYTES: must be below MAX_FRAME_BYTES (${e.MAX_FRAME_BYTES})`);
   }
@@ -434,6 +438,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
         ? { urls: e.TURN_URLS, secret: e.TURN_SECRET, ttlSeconds: e.TURN_CREDENTIAL_TTL_SECONDS }
         : null,
     auth,
+    audit,
     webRoot: resolve(e.WEB_ROOT ?? join(findWorkspaceRoot(__dirname), 'dist/apps/web/browser')),
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -5,6 +5,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CloseCode, ErrorCode, type Hello } from '@ephemeral/protocol';
 import { RegisterMode, type Lease } from '@ephemeral/protocol/presence';
 
+import { AuditService } from '../audit/audit.service';
 import { SignInService } from '../auth/sign-in.service';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -37,6 +38,7 @@ export class HandshakeService {
     private readonly registry: PeerConnectionRegistry,
     private readonly ice: TurnCredentialMinter,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
+    @Optional() private readonly audit: AuditService = AuditService.off(),
   ) {}
 
   async handleHello(session: PeerSession, seq: number, hello: Hello): Promise<void> {
@@ -63,9 +65,19 @@ export class HandshakeService {
     if (request.kind === 'new-after-refusal') session.refuse(request.refusal);
     if (request.kind === 'resume') {
       const outcome = await this.resume(session, seq, request.peerId, request.token);
-      if (outcome !== 'refused') return;
+      if (outcome === 'refused') await this.registerNew(session, seq);
+    } else {
+      await this.registerNew(session, seq);
     }
-    await this.registerNew(session, seq);
+    this.auditShare(session, hello);
+  }
+
+  /** A welcomed page that declared a share: the audit trail's ShareOpened. */
+  private auditShare(session: PeerSession, hello: Hello): void {
+    if (!hello.share || session.state !== 'ready') return;
+    const access = this.signIn.shareAccessOf(session);
+    if (access === undefined) return;
+    this.audit.shareOpened(session, access, this.signIn.identityOf(session));
   }
 
   /** 'done' when welcomed or closed; 'refused' when a new ID should be assigned instead. */

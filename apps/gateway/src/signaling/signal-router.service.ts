@@ -8,6 +8,7 @@ import {
   signalKindOf,
 } from '@ephemeral/protocol';
 
+import { AuditService } from '../audit/audit.service';
 import { SIGN_IN_REQUIRED_REASON, SignInService } from '../auth/sign-in.service';
 import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
@@ -42,6 +43,7 @@ export class SignalRouter implements OnModuleInit {
     private readonly onlinePeers: OnlinePeerCache,
     private readonly metrics: GatewayMetrics,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
+    @Optional() private readonly audit: AuditService = AuditService.off(),
   ) {
     metrics.busPublishErrors.inc({ bus: config.signalBus }, 0);
   }
@@ -203,7 +205,10 @@ export class SignalRouter implements OnModuleInit {
         },
       },
     });
-    if (sent) this.metrics.signalDelivered(signalKindOf(record.signal), record.sentAtUnixMs);
+    if (sent) {
+      this.metrics.signalDelivered(signalKindOf(record.signal), record.sentAtUnixMs);
+      this.audit.signalDelivered(target, record, this.signIn.identityOf(target));
+    }
     return true;
   }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ClientFrame, CloseCode, ErrorCode } from '@ephemeral/protocol';
 import type { Logger } from '@ephemeral/logging';
 
+import { AuditService } from '../audit/audit.service';
 import { SignInService } from '../auth/sign-in.service';
 import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -49,6 +50,7 @@ export class SignalingService {
     private readonly metrics: GatewayMetrics,
     private readonly addresses: ClientAddressLimits,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
+    @Optional() private readonly audit: AuditService = AuditService.off(),
   ) {
     this.logger = logger;
     metrics.readPeersConnectedFrom(() => this.registry.size);
@@ -209,6 +211,16 @@ export class SignalingService {
       case 'authenticate':
         await this.signIn.reauthenticate(session, frame.seq, kind.value.accessToken);
         return;
+      case 'reportTransfer': {
+        const refusal = this.audit.reportTransfer(
+          session,
+          frame.seq,
+          kind.value,
+          this.signIn.identityOf(session),
+        );
+        if (refusal) session.refuse(refusal);
+        return;
+      }
     }
   }
 
