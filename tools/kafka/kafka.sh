@@ -6,13 +6,15 @@
 #   tools/kafka/kafka.sh install   fetch the jars into .cache/kafka/<version>/libs
 #   tools/kafka/kafka.sh start     format storage if needed, start, wait until ready,
 #                                  provision topics, users and ACLs (provision.conf)
+#   tools/kafka/kafka.sh provision apply provision.conf to the running broker
+#                                  (after editing it: no restart; idempotent)
 #   tools/kafka/kafka.sh status    exit 0 when running and answering metadata
 #   tools/kafka/kafka.sh stop      SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT
 #   tools/kafka/kafka.sh reset     stop and delete the data dir (topics, offsets,
 #                                  credentials)
 #   tools/kafka/kafka.sh credentials <user>
 #                                  the client settings of a service user (gateway,
-#                                  presence) as KEY=value lines: KAFKA_SASL_MECHANISM,
+#                                  presence, audit-reader) as KEY=value lines: KAFKA_SASL_MECHANISM,
 #                                  KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (a
 #                                  path, not the secret); needs a `start` first
 #
@@ -308,6 +310,19 @@ start() {
   echo "KAFKA_BROKERS=$BOOTSTRAP"
 }
 
+# provision.conf again, on a broker that is already up (start does it after
+# every start): new topics, users and ACLs without a restart, so the brokers
+# other test runs share are never stopped to pick up a change.
+provision_running() {
+  [[ -f "$INSTALLED_MARKER" ]] || die "Kafka $KAFKA_VERSION not installed; run '$0 install'"
+  need_java
+  running_pid >/dev/null || die "not running; '$0 start' provisions as it starts"
+  current_layout || die "the running broker has an older configuration; '$0 start' restarts it"
+  # New users in provision.conf get their password file; existing ones keep theirs.
+  ensure_credentials
+  provision 30 || die "provisioning failed"
+}
+
 current_layout() { grep -qxF "# layout: $CONFIG_LAYOUT" "$CONFIG_FILE" 2>/dev/null; }
 
 stop() { daemon_stop "$PID_FILE" 'kafka\.Kafka' "$KAFKA_STOP_TIMEOUT"; }
@@ -342,9 +357,10 @@ credentials() {
 
 case "${1:-}" in
   install | start | stop | status | reset) "$1" ;;
+  provision) provision_running ;;
   credentials) credentials "${2:-}" ;;
   *)
-    echo "usage: $0 {install|start|stop|status|reset|credentials <user>}" >&2
+    echo "usage: $0 {install|start|stop|status|reset|provision|credentials <user>}" >&2
     exit 2
     ;;
 esac
