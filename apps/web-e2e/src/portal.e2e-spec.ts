@@ -185,6 +185,59 @@ describe('web app: what the sender and the receiver see of each other', () => {
     await expectAccessible(sender.page, 'send page, receiver finished');
   });
 
+  it('shares a typed text, a pasted text and a pasted image; receivers read the text with a copy button', async () => {
+    const [sender, receiver] = await Promise.all([
+      browsers.launch('tx-text'),
+      browsers.launch('rx-text'),
+    ]);
+    await sender.page.goto(suite.stack.origin + '/');
+    await sender.page.click('[data-testid=text-share] summary');
+    await sender.page.fill('[data-testid=text-input]', 'Meet at 5, door code 4711');
+    await sender.page.click('[data-testid=add-text]');
+    await sender.page.locator('[data-testid=share-link]').waitFor({ timeout: 15_000 });
+    // A paste outside any text box: a link copied from elsewhere, then an image.
+    await sender.page.evaluate(() => {
+      const paste = (data: DataTransfer) =>
+        document.body.dispatchEvent(
+          new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+        );
+      const text = new DataTransfer();
+      text.setData('text/plain', 'https://example.org/agenda');
+      paste(text);
+      const image = new DataTransfer();
+      image.items.add(
+        new File([new Uint8Array([137, 80, 78, 71])], 'image.png', { type: 'image/png' }),
+      );
+      paste(image);
+    });
+    await sender.page.locator('[data-testid=shared-files] li').nth(2).waitFor({ timeout: 5_000 });
+    expect((await listedOnSender(sender.page)).sort()).toEqual([
+      'Text 1.txt',
+      'Text 2.txt',
+      'image.png',
+    ]);
+    await expectAccessible(sender.page, 'send page with text shared');
+
+    await receiver.page.goto(await sender.page.locator('[data-testid=share-link]').inputValue());
+    await waitForReceiveState(receiver.page, 'ready');
+    await receiver.page.click('[data-file="Text 1.txt"] [data-testid=show-text]');
+    await receiver.page.click('[data-file="Text 2.txt"] [data-testid=show-text]');
+    const shown = receiver.page.locator('[data-testid=shared-text] pre');
+    await shown.nth(1).waitFor({ timeout: 15_000 });
+    expect(await shown.allInnerTexts()).toEqual([
+      'Meet at 5, door code 4711',
+      'https://example.org/agenda',
+    ]);
+    // Shown only once verified, over the same data channel as the files.
+    await expect(
+      receiver.page.locator('[data-file="Text 1.txt"]').getAttribute('data-state'),
+    ).resolves.toBe('verified');
+    expect(
+      await receiver.page.locator('[data-file="image.png"] [data-testid=show-text]').count(),
+    ).toBe(0);
+    await expectAccessible(receiver.page, 'receive page with text shown');
+  });
+
   it('explains how it works on the first visit only', async () => {
     const sender = await browsers.launch('tx-first-run');
     await sender.page.goto(suite.stack.origin + '/');

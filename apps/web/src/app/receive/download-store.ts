@@ -13,6 +13,8 @@ import { chooseSaveTarget } from '../transfer/receive/choose-save-target';
 import { ServiceWorkerSaveTarget } from '../transfer/save/service-worker-save-target';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { ZipSaveTarget } from '../transfer/zip/zip-save-target';
+import { MemorySaveTarget } from '../transfer/save/save-target';
+import { isTextSnippet } from '../share/text-snippet';
 import { friendlyName } from '../share/friendly-name';
 
 /** `outdated-link`: a link from before certificate pinning (a secret, no fingerprint). */
@@ -63,6 +65,8 @@ export class DownloadStore {
     };
   });
 
+  /** Shared text snippets the person opened, by file ID (see showText). */
+  readonly texts = signal<ReadonlyMap<number, string>>(new Map());
   /** The sender's friendly name, from the peer ID in the link (known before connecting). */
   readonly senderName = signal<string | null>(null);
   /** This page's own friendly name, as the sender sees it; once the gateway named this page. */
@@ -79,6 +83,8 @@ export class DownloadStore {
 
   private readonly env = inject(PAGE_ENVIRONMENT);
   private session: DownloadSession | null = null;
+  /** Snippets received into memory, shown once their SHA-256 verified. */
+  private readonly pendingTexts = new Map<number, Blob>();
   private streamTarget: Promise<ServiceWorkerSaveTarget | null> | null = null;
 
   constructor() {
@@ -114,7 +120,10 @@ export class DownloadStore {
       if (myId) this.myName.set(friendlyName(myId));
     });
     session.on('manifest', (files) => this.files.set(files));
-    session.on('progress', (list) => this.progress.set(new Map(list.map((p) => [p.fileId, p]))));
+    session.on('progress', (list) => {
+      this.progress.set(new Map(list.map((p) => [p.fileId, p])));
+      for (const p of list) this.settleText(p);
+    });
     void session.start();
     // Only needed without the File System Access API; registered up front so
     // the click does not wait for it.
@@ -144,6 +153,28 @@ export class DownloadStore {
       if (error instanceof DOMException && error.name === 'AbortError') return;
       this.saveError.set(error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /**
+   * Fetches a small text file (a snippet the sender typed or pasted) into
+   * memory over the same data channel, to show it on the page with a copy
+   * button; it is shown only once its SHA-256 verified.
+   */
+  showText(entry: FileEntry): void {
+    if (!this.session || !isTextSnippet(entry) || this.texts().has(entry.id)) return;
+    this.session.download(
+      [entry],
+      new MemorySaveTarget((_name, blob) => this.pendingTexts.set(entry.id, blob)),
+    );
+  }
+
+  private settleText(p: FileProgress): void {
+    const blob = this.pendingTexts.get(p.fileId);
+    if (!blob) return;
+    if (p.state === 'failed' || p.state === 'cancelled') this.pendingTexts.delete(p.fileId);
+    if (p.state !== 'verified') return;
+    this.pendingTexts.delete(p.fileId);
+    void blob.text().then((text) => this.texts.set(new Map(this.texts()).set(p.fileId, text)));
   }
 
   /** Cancels one queued or downloading file; the queue moves on. */

@@ -17,6 +17,7 @@ import { ByteSizePipe } from '../format/byte-size-pipe';
 import { DurationPipe } from '../format/duration-pipe';
 import { FileName } from '../format/file-name';
 import { notify } from '../share/notify';
+import { isTextSnippet } from '../share/text-snippet';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadStore } from './download-store';
 import { downloadMilestones, finishedBatch } from './milestones';
@@ -51,6 +52,9 @@ export class ReceivePage implements OnInit {
   );
   /** The milestone a screen reader announces (one polite live region for the page). */
   protected readonly announcement = signal('');
+  /** The snippet whose text was just copied. */
+  protected readonly copiedText = signal<number | null>(null);
+  protected readonly isSnippet = isTextSnippet;
   /** The file whose SHA-256 was just copied (its button says "Copied"). */
   protected readonly copiedSha = signal<number | null>(null);
 
@@ -156,6 +160,32 @@ export class ReceivePage implements OnInit {
         $localize`:@@receive.sha.selected:The SHA-256 is selected: press Ctrl+C to copy it.`,
       );
     }
+  }
+
+  /** Copies a shared text snippet; without a clipboard, selects it. */
+  protected async copySnippet(id: number, text: string): Promise<void> {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(text);
+      this.copiedText.set(id);
+      this.announcement.set($localize`:@@receive.text.copiedAnnounced:Text copied.`);
+    } catch {
+      const pre = document.querySelector(`[data-text-of="${id}"]`);
+      if (pre) getSelection()?.selectAllChildren(pre);
+      this.announcement.set(
+        $localize`:@@receive.text.selected:The text is selected: press Ctrl+C to copy it.`,
+      );
+    }
+  }
+
+  protected copyTextLabel(copied: boolean, path: string): string {
+    return copied
+      ? $localize`:@@receive.text.copiedLabel:Copied the text of ${path}:PATH:`
+      : $localize`:@@receive.text.copyLabel:Copy the text of ${path}:PATH:`;
+  }
+
+  protected showTextLabel(path: string): string {
+    return $localize`:@@receive.text.showLabel:Show text ${path}:PATH:`;
   }
 
   /** A failed file's line, in words (the engine's reasons are codes). */

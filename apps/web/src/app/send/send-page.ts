@@ -15,6 +15,7 @@ import { takeSharedFiles } from '../pwa/app-worker';
 import { friendlyName } from '../share/friendly-name';
 import { askForNotifications, notificationsSupported } from '../share/notify';
 import { QrCode } from '../share/qr-code';
+import { snippetFile } from '../share/text-snippet';
 import { filesFromDrop, filesFromInput } from './dropped-files';
 import { FirstRun } from './first-run';
 import { ShareStore } from './share-store';
@@ -33,6 +34,7 @@ import { ShareStore } from './share-store';
     '(window:dragover)': 'onDragOver($event)',
     '(window:dragleave)': 'onDragLeave($event)',
     '(window:drop)': 'onDrop($event)',
+    '(window:paste)': 'onPaste($event)',
     '(window:beforeunload)': 'guardUnload($event)',
   },
 })
@@ -65,7 +67,10 @@ export class SendPage {
       : null;
   });
 
+  /** The text typed into "Share a text", not yet added. */
+  protected readonly draft = signal('');
   private readonly title = inject(Title);
+  private snippets = 0;
   // dragenter/dragleave fire for every child crossed; the count of entered
   // minus left elements is zero only once the drag really left the window.
   private dragDepth = 0;
@@ -134,6 +139,36 @@ export class SendPage {
     this.dragging.set(false);
     if (event.dataTransfer && !this.store.stopped())
       this.store.add(await filesFromDrop(event.dataTransfer));
+  }
+
+  /** "Share a text": the typed text becomes a small text file of the share. */
+  protected addText(): void {
+    const text = this.draft().trim();
+    if (!text) return;
+    this.store.add([{ file: snippetFile(text, ++this.snippets), relativePath: '' }]);
+    this.draft.set('');
+    this.announcement.set($localize`:@@send.text.added:Text added to the share.`);
+  }
+
+  /**
+   * Pasting files or an image anywhere adds them; pasting text outside a
+   * text box adds it as a snippet. Typing into a text box pastes as usual.
+   */
+  protected onPaste(event: ClipboardEvent): void {
+    if (this.store.stopped() || !event.clipboardData) return;
+    const files = [...event.clipboardData.files];
+    if (files.length > 0) {
+      event.preventDefault();
+      this.store.add(files.map((file) => ({ file, relativePath: file.name })));
+      return;
+    }
+    const target = event.target as HTMLElement | null;
+    if (target?.closest('input, textarea, [contenteditable]')) return;
+    const text = event.clipboardData.getData('text/plain').trim();
+    if (!text) return;
+    event.preventDefault();
+    this.store.add([{ file: snippetFile(text, ++this.snippets), relativePath: '' }]);
+    this.announcement.set($localize`:@@send.text.added:Text added to the share.`);
   }
 
   /** Closing the tab ends the share: ask first while a receiver is downloading. */
