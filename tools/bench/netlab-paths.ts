@@ -10,8 +10,8 @@
  * Chromium path of the same run.
  *
  * coturn runs the turnserver.conf k8s/ ships, whose max-bps (2.5 MB/s per
- * allocation) caps every relayed path: the relayed rates measure that cap,
- * not the transport.
+ * allocation) caps every relayed path: relayed rates near it show that cap,
+ * not what each transport costs.
  *
  * Usage: tools/bench/run.sh netlab-paths [--mib 16] [--runs 1]
  * Needs root (namespaces, nftables) and a build: npx nx run-many -t build -p web,gateway,presence
@@ -150,7 +150,11 @@ async function main(): Promise<void> {
         results.set(c.name, [...(results.get(c.name) ?? []), m]);
         console.error(`  ${c.name}: ${m.path}, setup ${m.setupMs} ms, ${m.mbPerS.toFixed(1)} MB/s`);
       }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
     const base = median(results.get(CASES[0].name)!.map((m) => m.mbPerS));
     console.log(`\nnetlab paths: ${bytes / MIB} MiB per transfer, ${runs} run(s), medians\n`);
     console.log('| path | selected pair | setup ms | MB/s | vs direct | RTT ms |');
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
       const rate = median(ms.map((m) => m.mbPerS));
       const rtt = ms[0].rttMs;
       console.log(
-        `| ${c.name} | ${ms[0].path} | ${median(ms.map((m) => m.setupMs))} | ${rate.toFixed(1)} | ${(rate / base).toFixed(2)} | ${rtt ?? '-'} |`,
+        `| ${c.name} | ${ms[0].path} | ${Math.round(median(ms.map((m) => m.setupMs)))} | ${rate.toFixed(1)} | ${(rate / base).toFixed(2)} | ${rtt ?? '-'} |`,
       );
     }
     console.log(

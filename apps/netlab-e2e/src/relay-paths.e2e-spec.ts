@@ -1,4 +1,3 @@
-import type { Peer } from '../../web-e2e/src/peer';
 import { filesSettled, listedFiles, receiveState, shareFrom } from '../../web-e2e/src/peer-pages';
 
 import { eventually } from '@ephemeral/testing';
@@ -187,7 +186,7 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     } finally {
       await lab.link('b', 'up');
     }
-    const atDrop = await receivedBytes(receiver);
+    const atDrop = await receiver.dataBytes();
     expect(atDrop).toBeLessThan(size);
     expect(await filesSettled(receiver, 1, 120_000)).toEqual({ 'large.bin': 'verified' });
     expect(await receiver.savedFileHashes()).toEqual({
@@ -195,7 +194,7 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     });
     // Resumed, not restarted: about one file on the wire (starting over
     // would have cost size + atDrop).
-    expect(await receivedBytes(receiver)).toBeLessThan(size + atDrop / 2);
+    expect(await receiver.dataBytes()).toBeLessThan(size + atDrop / 2);
   });
 
   describe("coturn's own check of TURN REST credentials, from behind a NAT", () => {
@@ -233,9 +232,3 @@ describe('netlab: two LANs behind symmetric NATs, only coturn in between', () =>
     });
   });
 });
-
-function receivedBytes(peer: Peer): Promise<number> {
-  return peer.evaluate(
-    () => (window as unknown as { __e2e: { dataBytes: number } }).__e2e.dataBytes,
-  );
-}
