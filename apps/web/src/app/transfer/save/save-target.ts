@@ -23,7 +23,11 @@ export const MEMORY_SAVE_LIMIT_BYTES = 256 * 1024 * 1024;
 
 export class TooLargeForMemoryError extends Error {
   constructor() {
-    super('this browser cannot stream to disk, and the selection is too large to hold in memory');
+    // Usually the page, not the browser: over plain http at a LAN address
+    // no browser streams to disk (no secure context).
+    super(
+      `this page cannot save straight to disk (it needs https, or a browser that can), and files over ${MEMORY_SAVE_LIMIT_BYTES / (1024 * 1024)} MiB are too large to hold in memory`,
+    );
     this.name = 'TooLargeForMemoryError';
   }
 }
