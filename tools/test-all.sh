@@ -50,11 +50,15 @@ step "install the network lab's tools (nftables, iproute2, certutil)" bash tools
 started_here=()
 bash tools/redis/redis.sh status >/dev/null 2>&1 || started_here+=(tools/redis/redis.sh)
 bash tools/kafka/kafka.sh status >/dev/null 2>&1 || started_here+=(tools/kafka/kafka.sh)
+cluster_started_here=false
+bash tools/redis/redis.sh cluster-status >/dev/null 2>&1 || cluster_started_here=true
 stop_infrastructure() {
   for script in "${started_here[@]}"; do bash "$script" stop >/dev/null 2>&1 || true; done
+  if $cluster_started_here; then bash tools/redis/redis.sh cluster-stop >/dev/null 2>&1 || true; fi
 }
 trap stop_infrastructure EXIT
 step "start Redis (loopback)" bash -c 'tools/redis/redis.sh install && tools/redis/redis.sh start'
+step "start a Redis Cluster (3 masters, 3 replicas, loopback)" bash tools/redis/redis.sh cluster-start
 step "start Kafka (KRaft, loopback)" bash -c 'tools/kafka/kafka.sh install && tools/kafka/kafka.sh start'
 
 step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh

@@ -12,7 +12,12 @@ import { PRESENCE_KAFKA_TIMEOUTS } from './events/presence-events-topic';
 import { systemClock } from './lease/clock';
 import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
-import { createRedisClient, redactedRedisUrl, redisReady } from './lease/redis-client';
+import {
+  createRedisClient,
+  createRedisClusterClient,
+  redactedRedisUrl,
+  redisReady,
+} from './lease/redis-client';
 import { RedisLeaseStore } from './lease/redis-lease-store';
 import { PresenceMetrics } from './metrics/presence-metrics';
 import { createPresenceServer, type PresenceServer } from './presence-server';
@@ -50,7 +55,14 @@ async function createLeaseStore(
   closers: Closer[],
 ): Promise<LeaseStore | undefined> {
   if (!config.redis) return undefined;
-  const redis = createRedisClient(config.redis.url, logger.child({ component: 'redis' }));
+  const { cluster } = config.redis;
+  const redis = cluster
+    ? createRedisClusterClient(
+        cluster.nodes,
+        config.redis.url,
+        logger.child({ component: 'redis' }),
+      )
+    : createRedisClient(config.redis.url, logger.child({ component: 'redis' }));
   closers.push(async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
@@ -61,12 +73,29 @@ async function createLeaseStore(
     );
   }
   const ttl = config.leaseTtl;
-  return new RedisLeaseStore(
+  const store = new RedisLeaseStore(
     redis,
     systemClock,
     new LeaseTtlPolicy(ttl.defaultSeconds, ttl.minSeconds, ttl.maxSeconds),
-    { keyPrefix: config.redis.keyPrefix },
+    cluster
+      ? {
+          keyPrefix: config.redis.keyPrefix,
+          shards: cluster.shards,
+          replicasToAck: cluster.replicasToAck,
+        }
+      : { keyPrefix: config.redis.keyPrefix },
   );
+  let warnedAt = 0;
+  store.onUnreplicated = () => {
+    // At most one line per shard recheck period, not one per write.
+    if (Date.now() - warnedAt < 5_000) return;
+    warnedAt = Date.now();
+    logger.warn(
+      { replicasToAck: cluster?.replicasToAck },
+      'redis: lease writes not confirmed by a replica (a master was failed over and has none); going on unreplicated',
+    );
+  };
+  return store;
 }
 
 /**

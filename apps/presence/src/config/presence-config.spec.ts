@@ -95,6 +95,7 @@ describe('loadPresenceConfig', () => {
     expect(loadPresenceConfig({ LEASE_STORE: 'redis' }).redis).toEqual({
       url: 'redis://127.0.0.1:16379',
       keyPrefix: 'ephemeral:presence:',
+      cluster: null,
     });
     expect(
       loadPresenceConfig({
@@ -102,7 +103,27 @@ describe('loadPresenceConfig', () => {
         REDIS_URL: 'redis://:secret@redis:6379/0',
         REDIS_KEY_PREFIX: '{presence}:',
       }).redis,
-    ).toEqual({ url: 'redis://:secret@redis:6379/0', keyPrefix: '{presence}:' });
+    ).toEqual({ url: 'redis://:secret@redis:6379/0', keyPrefix: '{presence}:', cluster: null });
+  });
+
+  it('reads a Redis Cluster: seed nodes, shards (16) and replicas to wait for (1)', () => {
+    expect(
+      loadPresenceConfig({
+        LEASE_STORE: 'redis',
+        REDIS_CLUSTER_NODES: '127.0.0.1:17000, redis-1.redis:6379',
+      }).redis?.cluster,
+    ).toEqual({ nodes: ['127.0.0.1:17000', 'redis-1.redis:6379'], shards: 16, replicasToAck: 1 });
+    expect(
+      loadPresenceConfig({
+        LEASE_STORE: 'redis',
+        REDIS_CLUSTER_NODES: 'r:6379',
+        REDIS_LEASE_SHARDS: '64',
+        REDIS_REPLICAS_TO_ACK: '0',
+      }).redis?.cluster,
+    ).toEqual({ nodes: ['r:6379'], shards: 64, replicasToAck: 0 });
+    expect(() =>
+      loadPresenceConfig({ LEASE_STORE: 'redis', REDIS_CLUSTER_NODES: 'no-port' }),
+    ).toThrow(/REDIS_CLUSTER_NODES/);
   });
 
   it('reads the Kafka brokers as a comma list', () => {

@@ -31,7 +31,16 @@ export interface PresenceConfig {
   readonly reaperIntervalMs: number;
   readonly leaseStore: 'memory' | 'redis';
   /** Set when leaseStore is 'redis'. */
-  readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
+  readonly redis: {
+    readonly url: string;
+    readonly keyPrefix: string;
+    /** Set: a Redis Cluster (seed nodes host:port), leases in `shards` hash-tagged shards. */
+    readonly cluster: {
+      readonly nodes: readonly string[];
+      readonly shards: number;
+      readonly replicasToAck: number;
+    } | null;
+  } | null;
   /**
    * Set when KAFKA_BROKERS is: presence events go through Kafka. `security`:
    * the SASL login and TLS (KAFKA_SASL_*, KAFKA_SSL*), null for none.
@@ -103,6 +112,29 @@ const environmentSchema = z
       .trim()
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
       .optional(),
+    // host:port[,host:port…] of any Redis Cluster nodes: the lease store then
+    // runs on the cluster (ADR 0025); REDIS_URL only lends its password/TLS.
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((node) => node.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each node must be host:port'))
+          .min(1, 'at least one host:port'),
+      )
+      .optional(),
+    // Lease shards on the cluster, each one hash tag (slot): enough that the
+    // slots spread over every master.
+    REDIS_LEASE_SHARDS: decimalInteger(1, 16_384).default(16),
+    // Replicas that must hold every lease write before it is acknowledged
+    // (WAIT): a failover then loses no acknowledged lease. Cluster only.
+    REDIS_REPLICAS_TO_ACK: decimalInteger(0, 16).default(1),
     // Several deployments (or test runs) can share one Redis under different prefixes.
     REDIS_KEY_PREFIX: z
       .string()
@@ -236,7 +268,17 @@ export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): Presen
     leaseStore: e.LEASE_STORE,
     redis:
       e.LEASE_STORE === 'redis'
-        ? { url: e.REDIS_URL ?? DEFAULT_REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }
+        ? {
+            url: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+            cluster: e.REDIS_CLUSTER_NODES
+              ? {
+                  nodes: e.REDIS_CLUSTER_NODES,
+                  shards: e.REDIS_LEASE_SHARDS,
+                  replicasToAck: e.REDIS_REPLICAS_TO_ACK,
+                }
+              : null,
+          }
         : null,
     kafka: e.KAFKA_BROKERS
       ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, security: kafkaSecurity }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '@ephemeral/logging';
 
 // 2 s: far above a healthy loopback or in-cluster round trip (well under 1 ms);
@@ -32,7 +32,54 @@ export function createRedisClient(url: string, logger: Logger): Redis {
     retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
     lazyConnect: false,
   });
-  const target = redactedRedisUrl(url);
+  watchConnection(redis, redactedRedisUrl(url), logger);
+  return redis;
+}
+
+/**
+ * The same fail-fast settings for a Redis Cluster (ADR 0025): `seeds` are
+ * any of its nodes (host:port); the client learns the slot map from them,
+ * follows MOVED/ASK, and re-reads the map after a failover. The password
+ * and TLS come from `url` (redis:// or rediss://), whose host is ignored.
+ */
+export function createRedisClusterClient(
+  seeds: readonly string[],
+  url: string | undefined,
+  logger: Logger,
+): Cluster {
+  const parsed = url ? new URL(url) : undefined;
+  const cluster = new Cluster(
+    seeds.map((seed) => {
+      const at = seed.lastIndexOf(':');
+      return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
+    }),
+    {
+      enableOfflineQueue: false,
+      // A command caught by a failover is retried against the new master
+      // after these delays (MOVED, CLUSTERDOWN, TRYAGAIN), within its timeout.
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 300,
+      retryDelayOnTryAgain: 100,
+      maxRedirections: 16,
+      slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
+      redisOptions: {
+        autoResendUnfulfilledCommands: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        ...(parsed?.password ? { password: decodeURIComponent(parsed.password) } : {}),
+        ...(parsed?.username ? { username: decodeURIComponent(parsed.username) } : {}),
+        ...(parsed?.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
+    },
+  );
+  watchConnection(cluster, `cluster ${seeds.join(',')}`, logger);
+  return cluster;
+}
+
+/** Logs connection state changes once each, not once per reconnect attempt. */
+function watchConnection(redis: Redis | Cluster, target: string, logger: Logger): void {
   let down = false;
   redis.on('ready', () => {
     logger.info({ redis: target }, down ? 'redis reconnected' : 'redis connected');
@@ -51,11 +98,10 @@ export function createRedisClient(url: string, logger: Logger): Redis {
   redis.on('close', () => {
     if (redis.status !== 'end') markDown();
   });
-  return redis;
 }
 
 /** Resolves true once connected, false after `timeoutMs` (the client keeps trying). */
-export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function redisReady(redis: Redis | Cluster, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolveReady) => {
     const done = (ready: boolean) => {

@@ -1,4 +1,4 @@
-import type { Redis, Result } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis, Result } from 'ioredis';
 import { KeepAliveStatus, type Lease } from '@ephemeral/protocol/presence';
 import type { Clock } from './clock';
 import type {
@@ -45,12 +45,40 @@ export interface RedisLeaseStoreOptions {
    * deletes it at expiry; the key TTL only cleans up when no replica runs.
    */
   readonly keyGraceMs?: number;
+  /**
+   * Spread the leases over this many shards, each with its own keys under a
+   * hash tag (`<prefix>{<n>}:`), expiry index and fencing counter, so that
+   * every script touches one Redis Cluster slot and the shards spread over
+   * the masters (ADR 0025). Unset: the single-Redis layout of ADR 0006
+   * (no hash tag), unchanged.
+   */
+  readonly shards?: number;
+  /**
+   * After every write, wait until this many replicas have it (Redis WAIT),
+   * at most `replicaAckTimeoutMs`, before answering: a failover then never
+   * loses an acknowledged grant, renewal or reap. A shard whose replicas do
+   * not answer in time (its master was failed over and has none left) goes
+   * on unreplicated, re-checked every few seconds. 0: no waiting (the single
+   * Redis, which has no replica).
+   */
+  readonly replicasToAck?: number;
+  readonly replicaAckTimeoutMs?: number;
+}
+
+/** The keys of one shard: a lease hash per peer, one fencing counter, one expiry index. */
+interface ShardKeys {
+  readonly leasePrefix: string;
+  readonly counter: string;
+  readonly expiries: string;
 }
 
 // 5 min: longer than a rolling restart of every presence replica, so expiries
 // that fall in one are still announced after it; short enough that Redis never
 // keeps a dead lease around for long when presence is gone.
 const DEFAULT_KEY_GRACE_MS = 5 * 60_000;
+// A replica on loopback or in-cluster acknowledges in well under 1 ms; 100 ms
+// means it is gone (see write()).
+const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 100;
 // A reap call examines at most 4 index entries per lease it may return:
 // revoked and stale entries are skipped without returning, and the bound keeps
 // one script (which blocks Redis while it runs) to a few milliseconds.
@@ -58,46 +86,69 @@ const REAP_EXAMINE_FACTOR = 4;
 const LEASE_FIELDS = ['gw', 'tok', 'ttl', 'exp', 'reg', 'rev'] as const;
 // Redis replies that mean "not now" rather than "wrong": loading a dataset,
 // out of memory under noeviction, a busy script, a replica or failover.
-const TRANSIENT_REPLY = /^(LOADING|OOM|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
+const TRANSIENT_REPLY =
+  /^(LOADING|OOM|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MOVED|ASK)\b/;
+const MOVED = /^MOVED /;
+// A write re-sent after MOVED this often at most (each after a slot map
+// refresh); a failover settles in one.
+const MAX_MOVED_ATTEMPTS = 3;
+const SLOTS_REFRESH_WAIT_MS = 2_000;
+const SLOTS_REFRESH_MIN_INTERVAL_MS = 500;
+const UNREPLICATED_RECHECK_MS = 5_000;
 
 /**
  * Leases in Redis, shared by any number of presence replicas. Every state
  * change is one Lua script (atomic on the server); lookups are plain reads
- * checked against the clock. Keys (prefix P):
+ * checked against the clock. Keys (prefix P; on a cluster P{n}: per shard n):
  *   P lease:<peerId>   hash, one per lease (see redis-lease-scripts.ts)
- *   P fencing-token    the one INCR counter for every grant
+ *   P fencing-token    the INCR counter for every grant (of the shard)
  *   P expiries         sorted set, member peerId, score expiry ms
- * Expiry is judged by the injected clock (the caller's), as in the memory
- * store; replicas' clocks are assumed NTP-synced (see ADR 0006).
+ * A peer's shard is fixed by its ID, so its tokens come from one counter and
+ * only grow. Expiry is judged by the injected clock (the caller's), as in the
+ * memory store; replicas' clocks are assumed NTP-synced (see ADR 0006).
  */
 export class RedisLeaseStore implements LeaseStore {
-  private readonly counterKey: string;
-  private readonly expiriesKey: string;
-  private readonly leaseKeyPrefix: string;
+  private readonly shards: readonly ShardKeys[];
   private readonly keyGraceMs: number;
+  private readonly replicasToAck: number;
+  private readonly replicaAckTimeoutMs: number;
+  private reapCursor = 0;
+  private lastSlotsRefreshAt = 0;
+  private readonly unreplicatedUntil = new Map<ShardKeys, number>();
+  /** Called when a write was not confirmed by `replicasToAck` replicas in time. */
+  onUnreplicated: (() => void) | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly clock: Clock,
     private readonly ttlPolicy: LeaseTtlPolicy,
     options: RedisLeaseStoreOptions,
   ) {
-    this.counterKey = `${options.keyPrefix}fencing-token`;
-    this.expiriesKey = `${options.keyPrefix}expiries`;
-    this.leaseKeyPrefix = `${options.keyPrefix}lease:`;
+    const shardPrefixes =
+      options.shards === undefined
+        ? [options.keyPrefix]
+        : Array.from({ length: options.shards }, (_, n) => `${options.keyPrefix}{${n}}:`);
+    this.shards = shardPrefixes.map((prefix) => ({
+      leasePrefix: `${prefix}lease:`,
+      counter: `${prefix}fencing-token`,
+      expiries: `${prefix}expiries`,
+    }));
     this.keyGraceMs = options.keyGraceMs ?? DEFAULT_KEY_GRACE_MS;
+    this.replicasToAck = options.replicasToAck ?? 0;
+    this.replicaAckTimeoutMs = options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS;
     defineScripts(redis);
   }
 
   async register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome> {
     const now = this.clock.now();
     const ttlSeconds = this.ttlPolicy.resolve(command.requestedTtlSeconds);
-    const reply = await this.call(() =>
-      this.redis.presenceLeaseRegister(
+    const shard = this.shardOf(command.peerId);
+    const reply = await this.write(shard, (redis) =>
+      redis.presenceLeaseRegister(
         3,
-        this.leaseKey(command.peerId),
-        this.counterKey,
-        this.expiriesKey,
+        shard.leasePrefix + command.peerId,
+        shard.counter,
+        shard.expiries,
         command.peerId,
         command.mode,
         command.gatewayId,
@@ -124,36 +175,47 @@ export class RedisLeaseStore implements LeaseStore {
     refs: readonly LeaseRefCommand[],
   ): Promise<KeepAliveOutcome[]> {
     if (refs.length === 0) return [];
-    const keys = refs.map((ref) => this.leaseKey(ref.peerId));
-    const pairs = refs.flatMap((ref) => [ref.peerId, String(ref.fencingToken)]);
-    const reply = asArray(
-      await this.call(() =>
-        this.redis.presenceLeaseKeepAlive(
-          1 + keys.length,
-          this.expiriesKey,
-          ...keys,
-          this.clock.now(),
-          gatewayId,
-          this.keyGraceMs,
-          ...pairs,
-        ),
-      ),
+    // One script per shard, in parallel; answers in the order of `refs`.
+    const byShard = new Map<ShardKeys, number[]>();
+    refs.forEach((ref, index) => {
+      const shard = this.shardOf(ref.peerId);
+      const indexes = byShard.get(shard) ?? [];
+      indexes.push(index);
+      byShard.set(shard, indexes);
+    });
+    const outcomes = new Array<KeepAliveOutcome>(refs.length);
+    const now = this.clock.now();
+    await Promise.all(
+      [...byShard].map(async ([shard, indexes]) => {
+        const mine = indexes.map((index) => refs[index] as LeaseRefCommand);
+        const reply = asArray(
+          await this.write(shard, (redis) =>
+            redis.presenceLeaseKeepAlive(
+              1 + mine.length,
+              shard.expiries,
+              ...mine.map((ref) => shard.leasePrefix + ref.peerId),
+              now,
+              gatewayId,
+              this.keyGraceMs,
+              ...mine.flatMap((ref) => [ref.peerId, String(ref.fencingToken)]),
+            ),
+          ),
+        );
+        mine.forEach((ref, i) => {
+          outcomes[indexes[i] as number] = {
+            peerId: ref.peerId,
+            status: keepAliveStatus(reply[2 * i]),
+            expiresAtUnixMs: toNumber(reply[2 * i + 1]),
+          };
+        });
+      }),
     );
-    return refs.map((ref, index) => ({
-      peerId: ref.peerId,
-      status: keepAliveStatus(reply[2 * index]),
-      expiresAtUnixMs: toNumber(reply[2 * index + 1]),
-    }));
+    return outcomes;
   }
 
   async revoke(peerId: string, fencingToken: number): Promise<Lease> {
-    const reply = await this.call(() =>
-      this.redis.presenceLeaseRevoke(
-        1,
-        this.leaseKey(peerId),
-        String(fencingToken),
-        this.clock.now(),
-      ),
+    const reply = await this.write(this.shardOf(peerId), (redis) =>
+      redis.presenceLeaseRevoke(1, this.leaseKey(peerId), String(fencingToken), this.clock.now()),
     );
     const [outcome, ...rest] = asArray(reply);
     if (outcome !== ScriptOutcome.OK) throw refusal(outcome, peerId, rest[0]);
@@ -168,55 +230,129 @@ export class RedisLeaseStore implements LeaseStore {
   async batchLookup(peerIds: readonly string[]): Promise<BatchLookupOutcome> {
     const unique = [...new Set(peerIds)];
     if (unique.length === 0) return { leases: [], missing: [] };
-    // One round trip for the whole batch.
-    const pipeline = this.redis.pipeline();
-    for (const peerId of unique) pipeline.hmget(this.leaseKey(peerId), ...LEASE_FIELDS);
-    const replies = await this.call(() => pipeline.exec());
-    const now = this.clock.now();
+    // One round trip per shard (a cluster pipeline stays in one slot).
+    const byShard = new Map<ShardKeys, string[]>();
+    for (const peerId of unique) {
+      const shard = this.shardOf(peerId);
+      const ids = byShard.get(shard) ?? [];
+      ids.push(peerId);
+      byShard.set(shard, ids);
+    }
+    const found = new Map<string, Lease | null>();
+    await Promise.all(
+      [...byShard].map(async ([shard, ids]) => {
+        const pipeline = this.redis.pipeline();
+        for (const peerId of ids) pipeline.hmget(shard.leasePrefix + peerId, ...LEASE_FIELDS);
+        const replies = await this.call(() => pipeline.exec());
+        const now = this.clock.now();
+        ids.forEach((peerId, index) => {
+          const [error, fields] = replies?.[index] ?? [new Error('no reply'), null];
+          if (error) throw classify(error);
+          found.set(peerId, this.onlineLease(peerId, asArray(fields), now));
+        });
+      }),
+    );
     const leases: Lease[] = [];
     const missing: string[] = [];
-    unique.forEach((peerId, index) => {
-      const [error, fields] = replies?.[index] ?? [new Error('no reply'), null];
-      if (error) throw classify(error);
-      const lease = this.onlineLease(peerId, asArray(fields), now);
+    for (const peerId of unique) {
+      const lease = found.get(peerId);
       if (lease) leases.push(lease);
       else missing.push(peerId);
-    });
+    }
     return { leases, missing };
   }
 
   async reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]> {
     if (limit < 1) return [];
-    const reply = asArray(
-      await this.call(() =>
-        this.redis.presenceLeaseReap(
-          1,
-          this.expiriesKey,
-          nowUnixMs,
-          limit,
-          this.leaseKeyPrefix,
-          limit * REAP_EXAMINE_FACTOR,
-        ),
-      ),
-    );
+    // Shard by shard, from a rotating start so a busy shard cannot starve
+    // the others, until `limit` leases are claimed.
     const leases: Lease[] = [];
-    for (let i = 0; i + 5 < reply.length; i += 6) {
-      leases.push(toLease(String(reply[i]), reply.slice(i + 1, i + 6)));
+    const start = this.reapCursor++ % this.shards.length;
+    for (let i = 0; i < this.shards.length && leases.length < limit; i++) {
+      const shard = this.shards[(start + i) % this.shards.length] as ShardKeys;
+      const left = limit - leases.length;
+      const reply = asArray(
+        await this.write(shard, (redis) =>
+          redis.presenceLeaseReap(
+            1,
+            shard.expiries,
+            nowUnixMs,
+            left,
+            shard.leasePrefix,
+            left * REAP_EXAMINE_FACTOR,
+          ),
+        ),
+      );
+      for (let j = 0; j + 5 < reply.length; j += 6) {
+        leases.push(toLease(String(reply[j]), reply.slice(j + 1, j + 6)));
+      }
     }
     return leases;
   }
 
   /**
-   * ZCOUNT on the expiry index, O(log n): every register and renewal keeps a
-   * lease's score at its expiry, so this counts the unexpired leases of the
-   * whole store (every replica reports the same number).
+   * ZCOUNT on the expiry indexes, O(log n) each: every register and renewal
+   * keeps a lease's score at its expiry, so this counts the unexpired leases
+   * of the whole store (every replica reports the same number).
    */
-  countHeld(nowUnixMs: number): Promise<number> {
-    return this.call(() => this.redis.zcount(this.expiriesKey, `(${nowUnixMs}`, '+inf'));
+  async countHeld(nowUnixMs: number): Promise<number> {
+    const counts = await Promise.all(
+      this.shards.map((shard) =>
+        this.call(() => this.redis.zcount(shard.expiries, `(${nowUnixMs}`, '+inf')),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  private shardOf(peerId: string): ShardKeys {
+    if (this.shards.length === 1) return this.shards[0] as ShardKeys;
+    // Peer IDs are random UUID v4: the first 32 bits spread evenly. (Slot
+    // leases, 00000000-…, all land in shard 0: one round trip for the table.)
+    const n = Number.parseInt(peerId.slice(0, 8), 16);
+    return this.shards[(Number.isNaN(n) ? 0 : n) % this.shards.length] as ShardKeys;
   }
 
   private leaseKey(peerId: string): string {
-    return `${this.leaseKeyPrefix}${peerId}`;
+    return this.shardOf(peerId).leasePrefix + peerId;
+  }
+
+  /**
+   * Runs one write (a script) and, with `replicasToAck`, Redis WAIT right
+   * behind it on the same connection (a cluster pipeline goes to the one
+   * master of the script's slot).
+   */
+  private async write(
+    shard: ShardKeys,
+    command: (redis: ChainableCommander) => unknown,
+  ): Promise<unknown> {
+    // A shard whose WAIT timed out lately has no live replica (its master
+    // was failed over and the old one is not back): writes go on without
+    // waiting, re-checked every UNREPLICATED_RECHECK_MS. One failure per
+    // shard is what 1 replica tolerates; a second one would lose data anyway.
+    const wait = this.replicasToAck > 0 && Date.now() >= (this.unreplicatedUntil.get(shard) ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      const pipeline = this.redis.pipeline();
+      command(pipeline);
+      if (wait) pipeline.wait(this.replicasToAck, this.replicaAckTimeoutMs);
+      const replies = await this.call(() => pipeline.exec());
+      const [error, reply] = replies?.[0] ?? [new Error('no reply'), null];
+      // MOVED: the slot has a new master (a failover) and the script did not
+      // run. ioredis re-sends a pipeline only when every command was moved,
+      // and the keyless WAIT was not: refresh the slot map, send again.
+      if (error && MOVED.test(error.message) && attempt < MAX_MOVED_ATTEMPTS) {
+        await refreshSlots(this.redis);
+        continue;
+      }
+      if (error) throw classify(error);
+      if (wait) {
+        const [waitError, acked] = replies?.[1] ?? [new Error('no reply'), 0];
+        if (waitError || Number(acked) < this.replicasToAck) {
+          this.unreplicatedUntil.set(shard, Date.now() + UNREPLICATED_RECHECK_MS);
+          this.onUnreplicated?.();
+        }
+      }
+      return reply;
+    }
   }
 
   private onlineLease(peerId: string, fields: readonly unknown[], now: number): Lease | null {
@@ -231,12 +367,35 @@ export class RedisLeaseStore implements LeaseStore {
     try {
       return await operation();
     } catch (error) {
-      throw classify(error);
+      const classified = classify(error);
+      // A dead or unreachable master: its replica takes over within seconds,
+      // and the client must learn the new slot map to reach it.
+      if (classified instanceof LeaseStoreUnavailableError) this.refreshSlotsSoon();
+      throw classified;
     }
+  }
+
+  private refreshSlotsSoon(): void {
+    const now = Date.now();
+    if (now - this.lastSlotsRefreshAt < SLOTS_REFRESH_MIN_INTERVAL_MS) return;
+    this.lastSlotsRefreshAt = now;
+    void refreshSlots(this.redis);
   }
 }
 
-function defineScripts(redis: Redis): void {
+/** Re-reads a cluster's slot map (no-op on a single Redis), bounded in time. */
+function refreshSlots(redis: Redis | Cluster): Promise<void> {
+  if (!('refreshSlotsCache' in redis)) return Promise.resolve();
+  return new Promise((resolveRefreshed) => {
+    const timer = setTimeout(resolveRefreshed, SLOTS_REFRESH_WAIT_MS);
+    redis.refreshSlotsCache(() => {
+      clearTimeout(timer);
+      resolveRefreshed();
+    });
+  });
+}
+
+function defineScripts(redis: Redis | Cluster): void {
   redis.defineCommand('presenceLeaseRegister', { lua: REGISTER_SCRIPT });
   redis.defineCommand('presenceLeaseKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
   redis.defineCommand('presenceLeaseRevoke', { lua: REVOKE_SCRIPT });
