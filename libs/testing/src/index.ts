@@ -30,6 +30,7 @@ export {
   kafkaRunning,
   kafkaServiceEnv,
   kafkaServiceSasl,
+  provisionKafka,
   redisRunning,
   resetKafka,
   stopKafka,

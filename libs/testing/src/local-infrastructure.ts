@@ -66,7 +66,7 @@ async function mustRun(
 }
 
 /** The service users of the local broker (tools/kafka/provision.conf grants their ACLs). */
-export type KafkaServiceUser = 'gateway' | 'presence';
+export type KafkaServiceUser = 'gateway' | 'presence' | 'audit-reader';
 
 /**
  * Where kafka.sh keeps a broker's passwords, `<user>.password` each
@@ -119,6 +119,15 @@ export async function ensureKafka(instance?: KafkaInstance): Promise<string> {
   await mustRun('tools/kafka/kafka.sh', 'install');
   await mustRun('tools/kafka/kafka.sh', 'start', kafkaEnv(instance));
   return instance ? `127.0.0.1:${instance.port}` : DEFAULT_KAFKA_BROKERS;
+}
+
+/**
+ * Applies tools/kafka/provision.conf to the running broker (`kafka.sh
+ * provision`): topics, users and ACLs added since it started, without the
+ * restart that would cut off everyone else sharing it.
+ */
+export async function provisionKafka(instance?: KafkaInstance): Promise<void> {
+  await mustRun('tools/kafka/kafka.sh', 'provision', kafkaEnv(instance));
 }
 
 /** Stops a broker (SIGTERM, then SIGKILL); a stopped one is left alone. */
