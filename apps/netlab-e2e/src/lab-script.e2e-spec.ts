@@ -57,6 +57,17 @@ describe('netlab.sh: the lab itself', () => {
       // LAN A reaches the wan's services through its NAT.
       expect((await inLab(lab, 'lan-a', `exec 3<>/dev/tcp/${lab.turnIp}/3478`)).code).toBe(0);
 
+      // coturn's TLS listener, on 5349 and published on 443, verifies with the lab CA.
+      for (const port of [5349, 443]) {
+        const tls = await inLab(
+          lab,
+          'lan-a',
+          `openssl s_client -connect ${lab.turnIp}:${port} -verify_ip ${lab.turnIp} ` +
+            `-CAfile ${lab.caCertFile} -verify_return_error </dev/null`,
+        );
+        expect(tls.output).toContain('Verify return code: 0 (ok)');
+      }
+
       // A packet for an address outside 198.18.0.0/15 is rejected and counted.
       expect(Object.values(await lab.guard())).toEqual([0, 0, 0, 0, 0]);
       const outside = await inLab(lab, 'lan-b', 'exec 3<>/dev/tcp/10.20.30.40/80');
