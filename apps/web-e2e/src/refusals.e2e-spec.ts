@@ -1,6 +1,7 @@
 import { ServerFrame, ClientFrame } from '@ephemeral/protocol';
 import { randomUUID } from 'node:crypto';
 import type { WebSocketRoute } from 'playwright-core';
+import { expectAccessible } from './axe';
 import { BrowserPeer, BrowserPeers } from './browser-peer';
 import { shareFiles, waitForReceiveState } from './pages';
 import { ShareStack, startShareStack } from './share-stack';
@@ -112,6 +113,7 @@ describe('web app: refusals and endings', () => {
     expect(response?.status()).toBe(404);
     await visitor.page.locator('[data-testid=not-found]').waitFor({ timeout: 10_000 });
     expect(await visitor.page.title()).toBe('Page not found · Ephemeral Share');
+    await expectAccessible(visitor.page, 'not-found page');
     await visitor.page.getByRole('link', { name: 'Send files' }).click();
     await visitor.page.locator('[data-testid=file-input]').waitFor({ state: 'attached' });
   });
@@ -123,6 +125,7 @@ describe('web app: refusals and endings', () => {
     );
     await waitForReceiveState(receiver.page, 'unavailable', 15_000);
     await expect(receiver.page.getByText('no longer available').count()).resolves.toBe(1);
+    await expectAccessible(receiver.page, 'share no longer available');
   });
 
   it('refuses a link with the wrong #secret and shows no file names', async () => {
@@ -133,6 +136,7 @@ describe('web app: refusals and endings', () => {
     await receiver.page.goto(wrong);
     await waitForReceiveState(receiver.page, 'secret-mismatch');
     await expectNothingRevealed(receiver);
+    await expectAccessible(receiver.page, 'wrong link secret');
     // The sender saw (and refused) the attempt.
     await sender.page
       .locator('[data-testid=receivers] li[data-state=rejected]')
@@ -201,5 +205,6 @@ describe('web app: refusals and endings', () => {
     expect(text).not.toContain('sender-left');
     expect(text).not.toMatch(/B\/s/);
     expect(await receiver.page.locator('[data-testid=download-all]').count()).toBe(0);
+    await expectAccessible(receiver.page, 'sender left mid-transfer');
   });
 });

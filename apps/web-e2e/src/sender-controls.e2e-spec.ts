@@ -1,4 +1,5 @@
 import type { WebSocketRoute } from 'playwright-core';
+import { expectAccessible } from './axe';
 import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
 import { shareSuite } from './share-suite';
 
@@ -26,6 +27,7 @@ describe('web app: what the sender controls', () => {
     await sender.page.click('[data-testid=stop-sharing]');
     await sender.page.locator('[data-testid=share-stopped]').waitFor({ timeout: 5_000 });
     expect(await sender.page.locator('[data-testid=share-link]').count()).toBe(0);
+    await expectAccessible(sender.page, 'share stopped');
     // The receiver hears it at once (the sender's Bye), not after a timeout.
     await waitForReceiveState(receiver.page, 'sender-left', 5_000);
     // And the link leads nowhere now: "closed the share" while the page
@@ -64,6 +66,7 @@ describe('web app: what the sender controls', () => {
     reachable = false;
     for (const ws of open.splice(0)) await ws.close({ code: 1011, reason: 'unreachable' });
     await sender.page.locator('[data-testid=server-unreachable]').waitFor({ timeout: 3_000 });
+    await expectAccessible(sender.page, 'server unreachable');
     // The download does not need the server.
     expect(await waitForFilesSettled(receiver.page, 1, 60_000)).toEqual({ 'big.bin': 'verified' });
 
@@ -89,6 +92,8 @@ describe('web app: what the sender controls', () => {
     const receiver = await browsers.launch('rx-empty');
     await receiver.page.goto(link);
     await receiver.page.locator('[data-testid=empty-share]').waitFor({ timeout: 15_000 });
+    await expectAccessible(sender.page, 'nothing shared any more');
+    await expectAccessible(receiver.page, 'receiver of an empty share');
   });
 
   it('"Copy link" without a clipboard selects the link and says how to copy it', async () => {
@@ -105,5 +110,6 @@ describe('web app: what the sender controls', () => {
       return input.value.slice(input.selectionStart ?? 0, input.selectionEnd ?? 0);
     });
     expect(selected).toBe(link);
+    await expectAccessible(sender.page, 'copy fallback');
   });
 });
