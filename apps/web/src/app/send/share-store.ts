@@ -1,5 +1,5 @@
 import { DestroyRef, inject, Injectable, signal } from '@angular/core';
-import { FileEntry } from '@ephemeral/protocol';
+import { FileEntry, TransferResult } from '@ephemeral/protocol';
 import { watchConnection } from '../connection/watch-connection';
 import { PAGE_ENVIRONMENT } from '../page-environment';
 import type { SignalingState } from '../signaling/signaling-client';
@@ -170,9 +170,41 @@ export class ShareStore {
         );
       if (GONE.includes(view.status.state) && before && !GONE.includes(before.status.state))
         this.say($localize`:@@send.announce.left:${name}:NAME: left.`, null);
+      this.reportEnd(view, before);
     }
     this.receivers.set(receivers);
     this.receiverViews.set(views);
+  }
+
+  /** For the gateway's audit trail: a receiver got every file, or went before it had them. */
+  private reportEnd(view: ReceiverView, before: ReceiverView | undefined): void {
+    const { peerId, state, filesCompleted } = view.status;
+    if (view.finished && !before?.finished) {
+      const files = this.files();
+      this.signaling.reportTransfer({
+        receiverPeerId: peerId,
+        result: TransferResult.TRANSFER_RESULT_FINISHED,
+        fileCount: files.length,
+        byteCount: files.reduce((sum, file) => sum + file.size, 0),
+        failureReason: '',
+        fileNames: [],
+      });
+    } else if (
+      GONE.includes(state) &&
+      before &&
+      !GONE.includes(before.status.state) &&
+      !before.finished
+    ) {
+      // Which files it got is not tracked here, only how many: no bytes.
+      this.signaling.reportTransfer({
+        receiverPeerId: peerId,
+        result: TransferResult.TRANSFER_RESULT_FAILED,
+        fileCount: filesCompleted,
+        byteCount: 0,
+        failureReason: state,
+        fileNames: [],
+      });
+    }
   }
 
   private say(text: string, notification: string | null): void {

@@ -1,5 +1,11 @@
 import { FakeGateway } from './fake-gateway';
-import { ClientFrame, ErrorCode, ServerFrame, SignalKind } from '@ephemeral/protocol';
+import {
+  ClientFrame,
+  ErrorCode,
+  ServerFrame,
+  SignalKind,
+  TransferResult,
+} from '@ephemeral/protocol';
 import { gatewayUrl, SignalingClient, SocketLike } from './signaling-client';
 
 const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
@@ -52,6 +58,47 @@ function welcome(peerId: string, resumed = false): ServerFrame {
 describe('SignalingClient', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
+
+  it('reports a transfer to the gateway only from a page that declared a share', async () => {
+    const report = {
+      receiverPeerId: OTHER,
+      result: TransferResult.TRANSFER_RESULT_FINISHED,
+      fileCount: 2,
+      byteCount: 300,
+      failureReason: '',
+      fileNames: [],
+    };
+    for (const hostsShare of [false, true]) {
+      const sockets: FakeSocket[] = [];
+      const client = new SignalingClient(
+        'ws://x/ws',
+        () => {
+          const s = new FakeSocket();
+          sockets.push(s);
+          return s;
+        },
+        'web/test',
+        Date.now,
+        {
+          accessToken: () => 'token',
+          hostsShare: () => hostsShare,
+          onAccessToken: () => () => undefined,
+          signInRequired: () => undefined,
+          policyRefused: () => undefined,
+        },
+      );
+      const connected = client.connect();
+      sockets[0].open();
+      sockets[0].receive(welcome(PEER));
+      await connected;
+      client.reportTransfer(report);
+      const reports = sockets[0].sent.filter((f) => f.kind?.$case === 'reportTransfer');
+      expect(reports.map((f) => f.kind?.$case === 'reportTransfer' && f.kind.value)).toEqual(
+        hostsShare ? [report] : [],
+      );
+      client.close();
+    }
+  });
 
   it('says hello, resolves with the welcome and relays signals', async () => {
     const sockets: FakeSocket[] = [];

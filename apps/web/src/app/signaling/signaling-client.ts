@@ -5,6 +5,7 @@ import {
   IceServer,
   Identity,
   PeerLeft,
+  ReportTransfer,
   ServerFrame,
   Signal,
   Welcome,
@@ -202,6 +203,17 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
     this.sendFrame({ seq, kind: { $case: 'signal', value: { to, from: '', signal } } });
     return seq;
+  }
+
+  /**
+   * Tells the gateway how a receiver's transfer ended, for its audit trail
+   * (docs/audit.md). Only a page that declared a share (sign-in on) sends
+   * it: the gateway refuses reports from anyone else.
+   */
+  reportTransfer(report: ReportTransfer): void {
+    if (!this.auth.hostsShare()) return;
+    const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
+    this.sendFrame({ seq, kind: { $case: 'reportTransfer', value: report } });
   }
 
   close(): void {
