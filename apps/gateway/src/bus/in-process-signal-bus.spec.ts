@@ -9,6 +9,10 @@ const record = (n: number): SignalRecord => ({
   signal: { payload: { $case: 'bye', value: { reason: String(n) } } },
   originGatewayId: 'gw',
   sentAtUnixMs: n,
+  slotToken: 0,
+  hops: 0,
+  undeliverable: 0,
+  senderSeq: n,
 });
 
 describe('InProcessSignalBus', () => {

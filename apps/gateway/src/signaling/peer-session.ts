@@ -8,6 +8,7 @@ import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics'
 import { BoundedSerialQueue } from './bounded-serial-queue';
 import type { ClientAddressShare } from './client-address-limits';
 import type { FrameRefusal } from './frame-refusal';
+import { SessionLogger } from './session-logger';
 import { SlidingWindowCounter } from './sliding-window-counter';
 import { TargetLimits } from './target-limits';
 import { TokenBucket, type Clock } from './token-bucket';
@@ -90,7 +91,7 @@ export class PeerSession {
   private id: string | undefined;
   private token = 0;
   private revoke = true;
-  logger: Logger;
+  readonly logger: SessionLogger;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -101,7 +102,7 @@ export class PeerSession {
     readonly client: ClientAddressShare,
     now: Clock = Date.now,
   ) {
-    this.logger = logger.child({ connId: this.connId });
+    this.logger = new SessionLogger(logger, this.connId);
     this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
     this.targets = new TargetLimits(
       {
@@ -153,7 +154,7 @@ export class PeerSession {
     this.id = peerId;
     this.token = fencingToken;
     this.currentState = 'ready';
-    this.logger = this.logger.child({ peerId });
+    this.logger.peerId = peerId;
   }
 
   /**
