@@ -397,7 +397,19 @@ consistency_checks() {
   prod_image_pins "$rendered" || failed=1
   strimzi_label_checks || failed=1
   prometheus_rules_checks "$rendered" || failed=1
+  redis_cluster_checks "$rendered" || failed=1
   return "$failed"
+}
+
+# The prod Redis Cluster: node count, REDIS_CLUSTER_NODES, create Job, client
+# and bus ports, PDB and spread agree across its objects.
+redis_cluster_checks() {
+  local out
+  if ! out=$(PYTHONPATH="$cache/pyyaml-$PYYAML_VERSION" python3 "$here/check-redis-cluster.py" "$1" 2>&1); then
+    echo "$out" | sed 's/^/k8s-validate: /' >&2
+    return 1
+  fi
+  log "ok   prod Redis Cluster: $out"
 }
 
 # Every image the prod overlay runs is pinned by digest, so a retagged image
