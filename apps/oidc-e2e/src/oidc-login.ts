@@ -26,6 +26,27 @@ class CookieJar {
   }
 }
 
+/** The provider's endpoints from its discovery document (oidc-provider and Keycloak lay them out differently). */
+async function endpointsOf(issuer: string): Promise<{ authorize: string; token: string }> {
+  const response = await fetch(`${issuer}/.well-known/openid-configuration`);
+  if (!response.ok) throw new Error(`discovery answered ${response.status}`);
+  const document = (await response.json()) as Record<string, unknown>;
+  return {
+    authorize: String(document['authorization_endpoint']),
+    token: String(document['token_endpoint']),
+  };
+}
+
+/** The login page's error (oidc-provider: #login-error; Keycloak: #input-error…, its feedback text). */
+function loginError(page: string): string {
+  return (
+    /id="login-error">([^<]*)/.exec(page)?.[1] ??
+    /id="input-error[\w-]*"[^>]*>\s*([^<\s][^<]*?)\s*</.exec(page)?.[1] ??
+    /kc-feedback-text[^"]*">\s*([^<\s][^<]*?)\s*</.exec(page)?.[1] ??
+    page.slice(0, 300)
+  );
+}
+
 // A full sign-in is ~5 redirects; more is a loop.
 const MAX_REDIRECTS = 12;
 
@@ -36,16 +57,24 @@ const MAX_REDIRECTS = 12;
  * with the code, and the token request with the verifier. Throws with the
  * page's error when the provider refuses.
  */
-export async function signIn(issuer: string, username: string, password: string): Promise<Tokens> {
+export async function signIn(
+  issuer: string,
+  username: string,
+  password: string,
+  // Keycloak refuses scopes it does not know (`groups`): its groups claim
+  // comes from the client's mapper instead.
+  scope = 'openid profile email groups',
+): Promise<Tokens> {
   const jar = new CookieJar();
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const authorize = new URL(`${issuer}/auth`);
+  const endpoints = await endpointsOf(issuer);
+  const authorize = new URL(endpoints.authorize);
   authorize.search = new URLSearchParams({
     client_id: CLIENT_ID,
     redirect_uri: REDIRECT_URI,
     response_type: 'code',
-    scope: 'openid profile email groups',
+    scope,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state: randomBytes(8).toString('hex'),
@@ -53,7 +82,7 @@ export async function signIn(issuer: string, username: string, password: string)
   let url = authorize.href;
   let posted = false;
   for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
-    if (url.startsWith(REDIRECT_URI)) return exchange(issuer, new URL(url), verifier);
+    if (url.startsWith(REDIRECT_URI)) return exchange(endpoints.token, new URL(url), verifier);
     const response = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
     jar.take(response);
     const location = response.headers.get('location');
@@ -64,11 +93,9 @@ export async function signIn(issuer: string, username: string, password: string)
     const page = await response.text();
     if (!page.includes('id="username"'))
       throw new Error(`provider answered ${response.status}: ${page.slice(0, 500)}`);
-    if (posted)
-      throw new Error(
-        `login refused: ${/id="login-error">([^<]*)/.exec(page)?.[1] ?? page.slice(0, 300)}`,
-      );
-    const action = /action="([^"]+)"/.exec(page)?.[1];
+    if (posted) throw new Error(`login refused: ${loginError(page)}`);
+    // Keycloak's form action carries HTML-escaped query separators.
+    const action = /action="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
     if (!action) throw new Error('login page has no form');
     const submitted = await fetch(new URL(action, url), {
       method: 'POST',
@@ -80,20 +107,17 @@ export async function signIn(issuer: string, username: string, password: string)
     posted = true;
     const next = submitted.headers.get('location');
     if (!next) {
-      const again = await submitted.text();
-      throw new Error(
-        `login refused: ${/id="login-error">([^<]*)/.exec(again)?.[1] ?? again.slice(0, 300)}`,
-      );
+      throw new Error(`login refused: ${loginError(await submitted.text())}`);
     }
     url = new URL(next, url).href;
   }
   throw new Error('too many redirects signing in');
 }
 
-async function exchange(issuer: string, callback: URL, verifier: string): Promise<Tokens> {
+async function exchange(tokenEndpoint: string, callback: URL, verifier: string): Promise<Tokens> {
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code in ${callback.href}`);
-  return tokenRequest(issuer, {
+  return tokenRequest(tokenEndpoint, {
     grant_type: 'authorization_code',
     code,
     redirect_uri: REDIRECT_URI,
@@ -103,16 +127,16 @@ async function exchange(issuer: string, callback: URL, verifier: string): Promis
 }
 
 /** The refresh-token grant: a fresh access token without the login page. */
-export function refresh(issuer: string, refreshToken: string): Promise<Tokens> {
-  return tokenRequest(issuer, {
+export async function refresh(issuer: string, refreshToken: string): Promise<Tokens> {
+  return tokenRequest((await endpointsOf(issuer)).token, {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
     client_id: CLIENT_ID,
   });
 }
 
-async function tokenRequest(issuer: string, form: Record<string, string>): Promise<Tokens> {
-  const response = await fetch(`${issuer}/token`, {
+async function tokenRequest(tokenEndpoint: string, form: Record<string, string>): Promise<Tokens> {
+  const response = await fetch(tokenEndpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
