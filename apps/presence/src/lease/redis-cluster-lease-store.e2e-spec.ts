@@ -211,10 +211,12 @@ describe('RedisLeaseStore on a Redis Cluster, shared by replicas', () => {
 
     // The master holding shard 0's slot dies.
     const slot = Number(await redis.cluster('KEYSLOT', `${prefix}{0}:expiries`));
-    const slotMap = (await redis.cluster('SLOTS')) as [number, number, [string, number]][];
+    const slotMap = await redis.cluster('SLOTS');
     const owner = slotMap.find(([from, to]) => slot >= from && slot <= to);
     if (!owner) throw new Error(`no master for slot ${slot}`);
-    const masterPort = owner[2][1];
+    const [, , master] = owner;
+    if (!master) throw new Error(`slot ${slot} has no master node`);
+    const masterPort = master[1];
     const pid = Number(readFileSync(resolve(CLUSTER_DIR, String(masterPort), 'redis.pid'), 'utf8'));
 
     const renewUntil = Date.now() + 12_000;
