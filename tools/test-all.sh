@@ -66,6 +66,7 @@ step "start Kafka (KRaft, loopback)" bash -c 'tools/kafka/kafka.sh install && to
 step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh
 # The module-boundaries lint rule needs the project graph: nx computes it.
 step "k8s manifests + Dockerfile lint (offline)" bash tools/k8s/validate.sh
+step "k8s: the Redis Cluster scripts on six real redis-server nodes (private namespaces)" bash tools/k8s/redis-cluster-scripts-check.sh
 step "format (Prettier)" npx prettier --check . --log-level=warn
 step "lint + typecheck" npx nx run-many -t lint typecheck --outputStyle=static
 step "typecheck benchmarks (tools/bench)" npx tsc -p tools/bench/tsconfig.json
