@@ -7,6 +7,8 @@ module.exports = {
   preset: '../../jest.preset.js',
   rootDir: '.',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  // $localize, which main.ts gets as a polyfill (the pages' texts, ADR 0021).
+  setupFiles: ['@angular/localize/init'],
   moduleFileExtensions: ['ts', 'mjs', 'js', 'json'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],

@@ -1,4 +1,3 @@
-import '@angular/localize/init'; // $localize, as main.ts loads it
 import { FileEntry } from '@ephemeral/protocol';
 import { FileProgress } from '../transfer/receive/download-queue';
 import { downloadMilestones } from './milestones';

@@ -1,4 +1,3 @@
-import '@angular/localize/init'; // $localize, as main.ts loads it
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
 import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
