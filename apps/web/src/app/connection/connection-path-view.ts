@@ -2,20 +2,17 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { ConnectionPath, PathKind } from '../transfer/rtc/connection-path';
 
 const WORDS: Record<PathKind, string> = {
-  direct: 'Direct connection',
-  'relay-udp': 'Relayed through the server (UDP)',
-  'relay-tcp': 'Relayed through the server (TCP)',
-  'relay-tls': 'Relayed through the server (TLS)',
+  direct: $localize`:@@connectionPath.direct:Direct connection`,
+  'relay-udp': $localize`:@@connectionPath.relayUdp:Relayed through the server (UDP)`,
+  'relay-tcp': $localize`:@@connectionPath.relayTcp:Relayed through the server (TCP)`,
+  'relay-tls': $localize`:@@connectionPath.relayTls:Relayed through the server (TLS)`,
 };
 
 const HINTS: Record<PathKind, string> = {
-  direct: 'The files go straight between the two browsers.',
-  'relay-udp':
-    'No direct path between the two networks, so the files go through the relay server; that can be slower.',
-  'relay-tcp':
-    'This network blocks UDP, so the files go through the relay server over TCP; that is slower.',
-  'relay-tls':
-    'This network only allows secure web traffic, so the files go through the relay server over TLS; that is slower.',
+  direct: $localize`:@@connectionPath.directHint:The files go straight between the two browsers.`,
+  'relay-udp': $localize`:@@connectionPath.relayUdpHint:No direct path between the two networks, so the files go through the relay server; that can be slower.`,
+  'relay-tcp': $localize`:@@connectionPath.relayTcpHint:This network blocks UDP, so the files go through the relay server over TCP; that is slower.`,
+  'relay-tls': $localize`:@@connectionPath.relayTlsHint:This network only allows secure web traffic, so the files go through the relay server over TLS; that is slower.`,
 };
 
 /**
@@ -38,7 +35,9 @@ const HINTS: Record<PathKind, string> = {
       >
         {{ words() }}
         @if (p.rttMs !== null) {
-          · {{ p.rttMs }} ms round trip
+          <ng-container i18n="@@connectionPath.roundTrip"
+            >· {{ p.rttMs }} ms round trip</ng-container
+          >
         }
       </span>
     }

@@ -13,7 +13,12 @@ import { MEMORY_SAVE_LIMIT_BYTES } from '../transfer/save/save-target';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (!secure) {
-      <aside class="card" role="note" data-testid="insecure-context">
+      <aside
+        class="card"
+        role="note"
+        data-testid="insecure-context"
+        i18n="@@insecureContext.notice"
+      >
         <strong>This page is not on a secure connection</strong> (it was opened over plain
         <code>http://</code> at a network address), so your browser turns off saving straight to
         disk, picking folders and copying to the clipboard here.

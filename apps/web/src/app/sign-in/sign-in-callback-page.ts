@@ -10,12 +10,12 @@ import { signInSession } from './sign-in-session';
   template: `
     @if (failure(); as message) {
       <section data-testid="sign-in-failed" role="alert">
-        <h1>Sign-in failed</h1>
+        <h1 i18n="@@signIn.failed.heading">Sign-in failed</h1>
         <p>{{ message }}</p>
-        <p><a href="/">Back to the start</a></p>
+        <p i18n="@@signIn.failed.back"><a href="/">Back to the start</a></p>
       </section>
     } @else {
-      <p data-testid="signing-in" aria-live="polite">Signing you in…</p>
+      <p data-testid="signing-in" aria-live="polite" i18n="@@signIn.signingIn">Signing you in…</p>
     }
   `,
 })

@@ -121,7 +121,10 @@ export class SignInSession {
       returnTo,
     };
     sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
-    if (!server.authorization_endpoint) throw new Error('the issuer has no authorization endpoint');
+    if (!server.authorization_endpoint)
+      throw new Error(
+        $localize`:@@signIn.error.noAuthorizationEndpoint:the issuer has no authorization endpoint`,
+      );
     const url = new URL(server.authorization_endpoint);
     url.search = new URLSearchParams({
       client_id: client.client_id,
@@ -140,7 +143,8 @@ export class SignInSession {
   async completeSignIn(callbackUrl: URL): Promise<string> {
     const raw = sessionStorage.getItem(PENDING_KEY);
     sessionStorage.removeItem(PENDING_KEY);
-    if (!raw) throw new Error('no sign-in was started in this tab');
+    if (!raw)
+      throw new Error($localize`:@@signIn.error.notStarted:no sign-in was started in this tab`);
     const pending = JSON.parse(raw) as PendingSignIn;
     const { oauth, server, client, options } = await this.ready();
     const params = oauth.validateAuthResponse(server, client, callbackUrl, pending.state);
@@ -224,7 +228,7 @@ export class SignInSession {
         this.refreshTimer = setTimeout(() => void this.refresh(attempt + 1), REFRESH_RETRY_MS);
       } else {
         this.problem.set(
-          'Your sign-in ran out. Running transfers go on; sign in again to start new ones.',
+          $localize`:@@signIn.expired:Your sign-in ran out. Running transfers go on; sign in again to start new ones.`,
         );
       }
     }
@@ -238,7 +242,7 @@ export class SignInSession {
   private async ready() {
     const settings = await this.load();
     if (settings.mode !== 'oidc' || !settings.issuer || !settings.clientId) {
-      throw new Error('sign-in is off on this service');
+      throw new Error($localize`:@@signIn.error.off:sign-in is off on this service`);
     }
     this.oauth ??= await import('oauth4webapi');
     const oauth = this.oauth;

@@ -16,16 +16,20 @@ import { describeIdentity, verifiedPeers } from './verified-peers';
     @if (enabled()) {
       <div class="sign-in" data-testid="sign-in-status">
         @if (session.user(); as user) {
-          <span data-testid="signed-in-as"
+          <span data-testid="signed-in-as" i18n="@@signIn.signedInAs"
             >Signed in as {{ user.name }}{{ user.email ? ' (' + user.email + ')' : '' }}</span
           >
-          <button type="button" data-testid="sign-out" (click)="signOut()">Sign out</button>
+          <button type="button" data-testid="sign-out" (click)="signOut()" i18n="@@signIn.signOut">
+            Sign out
+          </button>
         } @else {
-          <button type="button" data-testid="sign-in" (click)="signIn()">Sign in</button>
+          <button type="button" data-testid="sign-in" (click)="signIn()" i18n="@@signIn.signIn">
+            Sign in
+          </button>
         }
       </div>
       @if (session.required(); as why) {
-        <p class="notice" role="alert" data-testid="sign-in-required">
+        <p class="notice" role="alert" data-testid="sign-in-required" i18n="@@signIn.required">
           Sign in to continue: {{ why }}
         </p>
       }
@@ -36,7 +40,12 @@ import { describeIdentity, verifiedPeers } from './verified-peers';
         <p class="notice" role="status" data-testid="sign-in-problem">{{ problem }}</p>
       }
       @if (peers().length > 0) {
-        <ul class="verified" data-testid="verified-peers" aria-label="Verified people">
+        <ul
+          class="verified"
+          data-testid="verified-peers"
+          aria-label="Verified people"
+          i18n-aria-label="@@signIn.verifiedPeople.label"
+        >
           @for (peer of peers(); track peer.peerId) {
             <li
               data-testid="verified-peer"
@@ -44,9 +53,13 @@ import { describeIdentity, verifiedPeers } from './verified-peers';
               [attr.data-subject]="peer.identity.subject"
             >
               @if (peer.role === 'opened') {
-                {{ describe(peer) }} opened the link
+                <ng-container i18n="@@signIn.verifiedPeer.opened"
+                  >{{ describe(peer) }} opened the link</ng-container
+                >
               } @else {
-                Shared by {{ describe(peer) }}
+                <ng-container i18n="@@signIn.verifiedPeer.shares"
+                  >Shared by {{ describe(peer) }}</ng-container
+                >
               }
             </li>
           }

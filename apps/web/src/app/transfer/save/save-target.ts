@@ -26,7 +26,7 @@ export class TooLargeForMemoryError extends Error {
     // Usually the page, not the browser: over plain http at a LAN address
     // no browser streams to disk (no secure context).
     super(
-      `this page cannot save straight to disk (it needs https, or a browser that can), and files over ${MEMORY_SAVE_LIMIT_BYTES / (1024 * 1024)} MiB are too large to hold in memory`,
+      $localize`:@@save.tooLargeForMemory:this page cannot save straight to disk (it needs https, or a browser that can), and files over ${MEMORY_SAVE_LIMIT_BYTES / (1024 * 1024)}:LIMIT: MiB are too large to hold in memory`,
     );
     this.name = 'TooLargeForMemoryError';
   }
