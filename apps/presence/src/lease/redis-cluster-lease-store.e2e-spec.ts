@@ -173,6 +173,36 @@ describe('RedisLeaseStore on a Redis Cluster, shared by replicas', () => {
     expect(new Set(reaped).size).toBe(peers.length);
   });
 
+  it('hands over what it claimed on healthy shards when one shard fails, and says so when nothing was claimed', async () => {
+    const clock = new FakeClock();
+    const redis = await connect();
+    const prefix = `${RUN_PREFIX}${randomUUID()}:`;
+    const store = newStore(redis, clock, policy, prefix);
+    const shardOf = (peerId: string) => Number.parseInt(peerId.slice(0, 8), 16) % SHARDS;
+    const peers = Array.from({ length: 120 }, () => randomUUID());
+    for (const peerId of peers)
+      await store.register(registerCommand({ peerId, requestedTtlSeconds: 1 }));
+    // One shard breaks as a dead master does for the reap script: its expiry
+    // index answers an error (WRONGTYPE) while the others work.
+    const broken = shardOf(peers[0]);
+    await redis.del(`${prefix}{${broken}}:expiries`);
+    await redis.set(`${prefix}{${broken}}:expiries`, 'not a sorted set');
+    clock.advance(5_000);
+
+    const reaped: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const leases = await store.reapExpired(clock.now(), 1_000).catch(() => []);
+      if (leases.length === 0) break;
+      reaped.push(...leases.map((lease) => lease.peerId));
+    }
+    // Every lease of a healthy shard was handed over — none deleted and lost
+    // because another shard failed in the same call.
+    const healthy = peers.filter((peerId) => shardOf(peerId) !== broken);
+    expect(reaped.sort()).toEqual([...healthy].sort());
+    // Nothing left to claim but the broken shard: the failure is reported.
+    await expect(store.reapExpired(clock.now(), 1_000)).rejects.toThrow();
+  });
+
   it('loses no lease, revives none and never issues a smaller token when a master is killed mid-run', async () => {
     const prefix = `${RUN_PREFIX}${randomUUID()}:`;
     const redis = await connect();

@@ -267,26 +267,41 @@ export class RedisLeaseStore implements LeaseStore {
     // Shard by shard, from a rotating start so a busy shard cannot starve
     // the others, until `limit` leases are claimed.
     const leases: Lease[] = [];
+    let firstFailure: unknown;
     const start = this.reapCursor++ % this.shards.length;
     for (let i = 0; i < this.shards.length && leases.length < limit; i++) {
       const shard = this.shards[(start + i) % this.shards.length] as ShardKeys;
       const left = limit - leases.length;
-      const reply = asArray(
-        await this.write(shard, (redis) =>
-          redis.presenceLeaseReap(
-            1,
-            shard.expiries,
-            nowUnixMs,
-            left,
-            shard.leasePrefix,
-            left * REAP_EXAMINE_FACTOR,
+      let reply: unknown[];
+      try {
+        reply = asArray(
+          await this.write(shard, (redis) =>
+            redis.presenceLeaseReap(
+              1,
+              shard.expiries,
+              nowUnixMs,
+              left,
+              shard.leasePrefix,
+              left * REAP_EXAMINE_FACTOR,
+            ),
           ),
-        ),
-      );
+        );
+      } catch (error) {
+        // One shard's master is down (a failover): the leases already
+        // claimed on other shards are deleted in Redis, so throwing now
+        // would lose their expiry for good. Skip this shard — its due
+        // leases stay indexed and the next tick claims them.
+        firstFailure ??= error;
+        continue;
+      }
       for (let j = 0; j + 5 < reply.length; j += 6) {
         leases.push(toLease(String(reply[j]), reply.slice(j + 1, j + 6)));
       }
     }
+    // Nothing claimed and a shard failed: say so (the reaper logs and
+    // counts it). With leases in hand, hand them over; the failed shard is
+    // retried on the next tick.
+    if (leases.length === 0 && firstFailure !== undefined) throw firstFailure;
     return leases;
   }
 
