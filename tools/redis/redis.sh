@@ -124,6 +124,9 @@ start_node() {
   mkdir -p "$dir"
   # nodes.conf is the node's identity in the cluster: kept across restarts so
   # a restarted node rejoins (as a replica if it was failed over meanwhile).
+  # Without one the node joins a new cluster, which needs it empty: drop the
+  # dump.rdb a replica writes on every full resync (even with --save "").
+  [[ -f "$dir/nodes.conf" ]] || rm -f "$dir/dump.rdb"
   redis-server \
     --bind 127.0.0.1 --port "$port" --protected-mode yes \
     --save "" --appendonly no \
@@ -195,7 +198,7 @@ cluster_stop() {
     daemon_stop "$(node_dir "$port")/redis.pid" "redis-server.*:$port" "$REDIS_STOP_TIMEOUT"
   done
   # No persistence: a stopped cluster has no data, so its layout goes too.
-  rm -f "$REDIS_CLUSTER_DIR"/*/nodes.conf
+  rm -f "$REDIS_CLUSTER_DIR"/*/nodes.conf "$REDIS_CLUSTER_DIR"/*/dump.rdb
 }
 
 case "${1:-}" in
