@@ -293,7 +293,10 @@ export class DownloadQueue extends Emitter<QueueEvents> {
     const now = Date.now();
     const since = now - this.lastEmit;
     if (!force && since < PROGRESS_EMIT_MS) return;
-    if (force && since < FORCED_EMIT_MS) {
+    // The last file settled (everything verified, or the session ended and
+    // failed the rest): nothing follows to coalesce with, so the final
+    // states go out now rather than up to FORCED_EMIT_MS later.
+    if (force && since < FORCED_EMIT_MS && !this.idle()) {
       this.emitTimer ??= setTimeout(() => {
         this.emitTimer = null;
         this.emitNow();
@@ -301,6 +304,17 @@ export class DownloadQueue extends Emitter<QueueEvents> {
       return;
     }
     this.emitNow();
+  }
+
+  /**
+   * Nothing is queued and every running job is settled. O(files in flight):
+   * the queue only holds queued jobs (cancel takes them out).
+   */
+  private idle(): boolean {
+    if (this.queue.length > 0) return false;
+    for (const job of this.running)
+      if (!SETTLED_FILE_STATES.includes(job.progress.state)) return false;
+    return true;
   }
 
   private emitNow(): void {

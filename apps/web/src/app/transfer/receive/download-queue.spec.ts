@@ -1,0 +1,112 @@
+import { FileEntry } from '@ephemeral/protocol';
+import { IncrementalHash } from '../hashing/incremental-hash';
+import { FileSink } from '../save/file-sink';
+import { MemorySink } from '../save/memory-sink';
+import { SaveTarget } from '../save/save-target';
+import { TransferClient } from '../wire/transfer-client';
+import { DownloadQueue, FileProgress, SenderConnection } from './download-queue';
+
+/** A connection that never comes up, until the session ends (`end`). */
+class EndingConnection implements SenderConnection {
+  readonly client: TransferClient | null = null;
+  readonly endReason = 'sender-left';
+  private ended = false;
+  private waiters: Array<() => void> = [];
+
+  async readyClient(abandon: () => boolean): Promise<TransferClient | null> {
+    while (!this.ended && !abandon()) await new Promise<void>((r) => this.waiters.push(r));
+    return null;
+  }
+
+  wakeWaiters(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wakeWaiters();
+  }
+}
+
+class MemoryTarget implements SaveTarget {
+  readonly kind = 'memory';
+  async open(): Promise<FileSink> {
+    return new MemorySink();
+  }
+}
+
+const noHash = (): IncrementalHash => ({
+  update: () => undefined,
+  settle: async () => undefined,
+  digest: async () => new Uint8Array(32),
+});
+
+function entry(id: number): FileEntry {
+  return {
+    id,
+    name: `f${id}.txt`,
+    relativePath: `dir/f${id}.txt`,
+    size: 1000,
+    type: 'text/plain',
+    lastModifiedUnixMs: 0,
+  } as FileEntry;
+}
+
+/**
+ * Lets promise chains run without moving the (fake) clock: a bounded number
+ * of event-loop turns, so a coalesced emit (a timer) can never sneak in.
+ */
+async function runMicrotasks(turns = 50): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+describe('DownloadQueue state emits', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  function queueWith(count: number) {
+    const connection = new EndingConnection();
+    const queue = new DownloadQueue(connection, noHash);
+    const emits: FileProgress[][] = [];
+    queue.on('progress', (list) => emits.push(list));
+    queue.add(
+      Array.from({ length: count }, (_, i) => entry(i + 1)),
+      new MemoryTarget(),
+    );
+    return { connection, queue, emits };
+  }
+
+  it('coalesces state changes while files are in flight (one emit per FORCED_EMIT_MS)', async () => {
+    const { emits } = queueWith(3);
+    await runMicrotasks();
+    // The add went out at once; "downloading" for each waits for the batch.
+    expect(emits).toHaveLength(1);
+    expect(emits[0].map((p) => p.state)).toEqual(['queued', 'queued', 'queued']);
+    jest.advanceTimersByTime(200);
+    expect(emits).toHaveLength(2);
+    expect(emits[1].map((p) => p.state)).toEqual(['downloading', 'downloading', 'downloading']);
+  });
+
+  it('emits the final states at once when the session ends, without waiting for the batch', async () => {
+    const { connection, emits } = queueWith(3);
+    await runMicrotasks();
+    expect(emits).toHaveLength(1);
+    connection.end();
+    await runMicrotasks();
+    // The clock never moved: only an immediate emit can have carried these.
+    const last = emits[emits.length - 1];
+    expect(last.map((p) => [p.state, p.error])).toEqual([
+      ['failed', 'sender-left'],
+      ['failed', 'sender-left'],
+      ['failed', 'sender-left'],
+    ]);
+  });
+
+  it('emits at once when the last queued file is cancelled', async () => {
+    const { queue, emits } = queueWith(2);
+    await runMicrotasks();
+    queue.cancelAll();
+    await runMicrotasks();
+    expect(emits[emits.length - 1].map((p) => p.state)).toEqual(['cancelled', 'cancelled']);
+  });
+});
