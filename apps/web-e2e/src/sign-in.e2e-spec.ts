@@ -72,6 +72,11 @@ describe('web app: enterprise sign-in', () => {
     await page.fill('#username', username);
     await page.fill('#password', password);
     await page.click('#sign-in');
+    // The callback page exchanges the code, shows who is signed in and then
+    // routes back to where sign-in started: wait for that last step too.
+    await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith('/sign-in'), {
+      timeout: 20_000,
+    });
     await page.locator('[data-testid=signed-in-as]').waitFor({ timeout: 20_000 });
   }
 
