@@ -9,6 +9,8 @@ export class FakeDirectory {
   readonly dirs = new Map<string, FakeDirectory>();
   /** Each file's committed contents, as the chunks written. */
   readonly files = new Map<string, Uint8Array[]>();
+  /** How often this folder was listed (keys()). */
+  listings = 0;
 
   constructor(private readonly supportsMove = true) {}
 
@@ -29,6 +31,12 @@ export class FakeDirectory {
       this.files.set(name, []);
     }
     return this.fileHandle(name);
+  }
+
+  /** The names in this folder (files and folders), as the browser lists them. */
+  async *keys(): AsyncIterable<string> {
+    this.listings++;
+    yield* [...this.files.keys(), ...this.dirs.keys()];
   }
 
   async removeEntry(name: string): Promise<void> {

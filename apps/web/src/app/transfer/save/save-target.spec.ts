@@ -5,6 +5,7 @@ import {
   DirectorySaveTarget,
   MEMORY_SAVE_LIMIT_BYTES,
   MemorySaveTarget,
+  SMALL_FILE_BYTES,
   TooLargeForMemoryError,
 } from './save-target';
 
@@ -29,11 +30,39 @@ describe('save targets', () => {
   it('writes under a .part name and gives the file its real name only on close', async () => {
     const root = new FakeDir();
     const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
-    const sink = await target.open(entry('a.txt'));
+    const sink = await target.open(entry('a.txt', SMALL_FILE_BYTES + 1));
     await sink.write(new Uint8Array([1]));
     expect(root.paths()).toEqual([expect.stringMatching(/^a\.txt\.[0-9a-f]{8}\.part$/)]);
     await sink.close();
     expect(root.paths()).toEqual(['a.txt']);
+  });
+
+  it('writes a small file only on close (after verification): nothing on disk before, nothing after an abort', async () => {
+    const root = new FakeDir();
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const kept = await target.open(entry('src/a.txt', 3));
+    const dropped = await target.open(entry('src/b.txt', 3));
+    await kept.write(new Uint8Array([1, 2]));
+    await kept.write(new Uint8Array([3]));
+    await dropped.write(new Uint8Array([4, 5, 6]));
+    expect(root.paths()).toEqual([]);
+    await dropped.abort();
+    await kept.close();
+    expect(root.paths()).toEqual(['src/a.txt']);
+    expect(root.dirs.get('src')?.files.get('a.txt')).toEqual([new Uint8Array([1, 2, 3])]);
+    // One listing of the folder served both name checks.
+    expect(root.dirs.get('src')?.listings).toBe(1);
+  });
+
+  it('checks the name again before the move: a file made since the folder was listed is kept', async () => {
+    const root = new FakeDir();
+    const target = new DirectorySaveTarget(root as unknown as FileSystemDirectoryHandle);
+    const sink = await target.open(entry('late.txt', 1));
+    root.files.set('late.txt', [new Uint8Array([9])]);
+    await sink.write(new Uint8Array([1]));
+    await sink.close();
+    expect(root.files.get('late.txt')).toEqual([new Uint8Array([9])]);
+    expect(root.paths()).toEqual(['late (2).txt', 'late.txt']);
   });
 
   it('leaves nothing behind when a download is aborted', async () => {

@@ -63,16 +63,74 @@ class WritableSink implements FileSink {
   }
 }
 
-async function exists(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
-  for (const get of [() => dir.getFileHandle(name), () => dir.getDirectoryHandle(name)]) {
-    try {
-      await get();
-      return true;
-    } catch {
-      // NotFoundError, or TypeMismatchError when it is the other kind.
-    }
+// A file up to this size is kept in memory until the session closes it,
+// which it does only once the SHA-256 matched, and only then written: one
+// .part file, one writable, one write, a name check and a move. A failed or
+// cancelled small file never touches the disk. Each File System Access call
+// is a round trip to the browser process; with ten thousand small files
+// (tools/bench/run.sh web-transfer --case small) opening, writing and naming
+// each file cost ~9 of them before. Memory: at most MAX_PIPELINED_FILES
+// (16) of these are open at once.
+export const SMALL_FILE_BYTES = 256 * 1024;
+
+/** Holds a small file's bytes and writes them through `commit` on close. */
+class SmallFileSink implements FileSink {
+  private readonly bytes: Uint8Array<ArrayBuffer>;
+  private length = 0;
+
+  constructor(
+    size: number,
+    private readonly commit: (bytes: Uint8Array<ArrayBuffer>) => Promise<void>,
+  ) {
+    this.bytes = new Uint8Array(size);
   }
-  return false;
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.length + data.length > this.bytes.length)
+      throw new RangeError(`more than the announced ${this.bytes.length} bytes`);
+    // Copied: the caller reuses `data` once this resolves.
+    this.bytes.set(data, this.length);
+    this.length += data.length;
+  }
+
+  async close(): Promise<void> {
+    await this.commit(this.bytes.subarray(0, this.length));
+  }
+
+  async abort(): Promise<void> {
+    this.length = 0;
+  }
+}
+
+/**
+ * Whether `name` exists in `dir`, as a file or a folder: one browser-process
+ * round trip, since looking up a folder's name as a file fails with
+ * TypeMismatchError rather than NotFoundError.
+ */
+async function exists(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
+  try {
+    await dir.getFileHandle(name);
+    return true;
+  } catch (error) {
+    return !(error instanceof DOMException && error.name === 'NotFoundError');
+  }
+}
+
+/** The directory method TypeScript's DOM lib (without DOM.AsyncIterable) lacks. */
+interface ListableDirectory {
+  keys?(): AsyncIterable<string>;
+}
+
+/**
+ * The names in `dir`, lowercase, read once (one listing per folder instead
+ * of a lookup per file); null where the browser cannot list a folder.
+ */
+async function namesIn(dir: FileSystemDirectoryHandle): Promise<Set<string> | null> {
+  const keys = (dir as unknown as ListableDirectory).keys;
+  if (!keys) return null;
+  const names = new Set<string>();
+  for await (const name of keys.call(dir)) names.add(name.toLowerCase());
+  return names;
 }
 
 function randomSuffix(): string {
@@ -85,8 +143,10 @@ function randomSuffix(): string {
  * (made safe: see safe-path.ts). A file is written under a temporary ".part"
  * name and moved to its real name only when the session closes it, which it
  * does once the SHA-256 matched; an abort (mismatch, failure, cancel)
- * deletes it. Nothing is ever overwritten: a name that exists, or that
- * another file of this download took (case-insensitively), gets " (2)".
+ * deletes it. A small file (SMALL_FILE_BYTES) is held in memory until then
+ * and only written once verified. Nothing is ever overwritten: a name that
+ * exists, or that another file of this download took (case-insensitively),
+ * gets " (2)".
  */
 export class DirectorySaveTarget implements SaveTarget {
   readonly kind = 'directory';
@@ -95,6 +155,8 @@ export class DirectorySaveTarget implements SaveTarget {
   private readonly folders = new Map<string, string>();
   /** Folder handles by lowercase path, shared by files opened at once. */
   private readonly folderHandles = new Map<string, Promise<FileSystemDirectoryHandle>>();
+  /** What each folder held when first used, by lowercase path (see namesIn). */
+  private readonly listings = new Map<string, Promise<Set<string> | null>>();
 
   constructor(private readonly root: FileSystemDirectoryHandle) {}
 
@@ -122,7 +184,36 @@ export class DirectorySaveTarget implements SaveTarget {
       path = `${path}/${spelling}`;
     }
     const dir = await folder;
-    const name = await this.names.claim(path, wanted, async (n) => !(await exists(dir, n)));
+    const listed = await this.listing(path.toLowerCase(), dir);
+    const name = await this.names.claim(path, wanted, async (n) =>
+      listed ? !listed.has(n.toLowerCase()) : !(await exists(dir, n)),
+    );
+    if (entry.size > SMALL_FILE_BYTES) return this.partSink(dir, name);
+    return new SmallFileSink(entry.size, async (bytes) => {
+      const sink = await this.partSink(dir, name);
+      try {
+        if (bytes.length > 0) await sink.write(bytes);
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      }
+      await sink.close();
+    });
+  }
+
+  /** The names `dir` held when this download first opened a file in it (see namesIn). */
+  private listing(key: string, dir: FileSystemDirectoryHandle): Promise<Set<string> | null> {
+    let names = this.listings.get(key);
+    if (!names) {
+      // A folder that cannot be listed falls back to a lookup per name.
+      names = namesIn(dir).catch(() => null);
+      this.listings.set(key, names);
+    }
+    return names;
+  }
+
+  /** A sink writing `name` under a .part name, moved to `name` on close. */
+  private async partSink(dir: FileSystemDirectoryHandle, name: string): Promise<FileSink> {
     const partName = `${name}.${randomSuffix()}${PART_SUFFIX}`;
     const part = (await dir.getFileHandle(partName, { create: true })) as MovableFileHandle;
     if (!part.move) {
@@ -140,7 +231,8 @@ export class DirectorySaveTarget implements SaveTarget {
     return new WritableSink(
       await part.createWritable({ keepExistingData: false }),
       async () => {
-        // Something else may have made the name since open: never replace it.
+        // Something else may have made the name since the folder was
+        // listed: never replace it.
         let final = name;
         for (let n = 2; n <= 10_000 && (await exists(dir, final)); n++)
           final = numberedName(name, n);
