@@ -53,6 +53,7 @@ import { CpuLimit } from './web/cpu-limit';
 import { startProfiler } from './web/page-profiler';
 import { CpuMeter, treeRssBytes } from './web/proc-tree';
 import { Limits, rawCeiling, SideCosts } from './web/raw-ceiling';
+import { readSetupTimeline, SETUP_TIMELINE, summariseTimelines } from './web/setup-timeline';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -429,9 +430,11 @@ async function setupCase(
   const path = randomFile(work, 'setup.bin', 1 * MIB);
   const [sender, receiver] = await Promise.all([launch('setup-tx'), launch('setup-rx', 'picker')]);
   console.log(`setup: ${opens} opens of one link…`);
+  await receiver.context.addInitScript(SETUP_TIMELINE);
   try {
     const link = await share(sender, stack.origin, [path]);
     const times: number[] = [];
+    const timelines = [];
     for (let i = 0; i < opens; i++) {
       const page = await receiver.context.newPage();
       const started = performance.now();
@@ -441,6 +444,7 @@ async function setupCase(
         .first()
         .waitFor({ state: 'attached', timeout: 60_000 });
       times.push(performance.now() - started);
+      timelines.push(await readSetupTimeline(page));
       await page.close();
     }
     const sorted = [...times].sort((a, b) => a - b);
@@ -458,6 +462,10 @@ async function setupCase(
           `${(sorted[sorted.length - 1] / 1000).toFixed(2)} s`,
         ],
       ],
+    );
+    console.log(
+      '\n  where it goes (receiver page, ms since navigation start, p50 over the opens):\n' +
+        summariseTimelines(timelines),
     );
   } finally {
     await Promise.all([closePeer(sender), closePeer(receiver)]);
