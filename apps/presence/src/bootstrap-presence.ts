@@ -95,6 +95,11 @@ async function createLeaseStore(
       'redis: lease writes not confirmed by a replica (a master was failed over and has none); going on unreplicated',
     );
   };
+  store.onIndexCleanupFailed = (error) => {
+    // The stale entry is ignored and pruned by the next ListBySubject of its
+    // subject (ADR 0029): a warning, not an error.
+    logger.warn({ err: error }, 'redis: a subject index entry of an ended lease not removed yet');
+  };
   return store;
 }
 

@@ -19,7 +19,6 @@ import { LeaseRegistry } from './lease/lease-registry';
 import type { LeaseStore } from './lease/lease-store';
 import { LeaseTtlPolicy } from './lease/lease-ttl-policy';
 import { MemoryLeaseStore } from './lease/memory-lease-store';
-import { PrincipalDirectory } from './principals/principal-directory';
 import { PresenceMetrics } from './metrics/presence-metrics';
 
 export interface PresenceServerDeps {
@@ -81,15 +80,7 @@ export class PresenceServer {
     this.metrics.readLeasesHeldFrom(() => store.countHeld(clock.now()));
     this.hub = new PresenceEventHub(config.watchQueueLimit);
     this.metrics.readWatchSubscribersFrom(() => this.hub.subscriberCount);
-    // By person only with this process's own (memory) store: see PrincipalDirectory.
-    const principals = deps.store ? null : new PrincipalDirectory();
-    this.registry = new LeaseRegistry(
-      store,
-      deps.eventSink ?? this.hub,
-      clock,
-      deps.logger,
-      principals,
-    );
+    this.registry = new LeaseRegistry(store, deps.eventSink ?? this.hub, clock, deps.logger);
     this.reaper = new LeaseReaper(this.registry, config.reaperIntervalMs, deps.logger);
 
     this.tls = config.tls
@@ -101,7 +92,6 @@ export class PresenceServer {
       PresenceServiceService,
       createPresenceGrpcService({
         registry: this.registry,
-        principals,
         hub: this.hub,
         logger: deps.logger,
         watchQueueLimit: config.watchQueueLimit,

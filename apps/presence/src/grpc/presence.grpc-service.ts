@@ -12,7 +12,6 @@ import { type PresenceEventHub, SubscriptionEndReason } from '../events/presence
 import type { LeaseRegistry } from '../lease/lease-registry';
 import { LeaseStoreError, LeaseStoreErrorReason } from '../lease/lease-store-error';
 import type { PresenceMetrics } from '../metrics/presence-metrics';
-import type { PrincipalDirectory } from '../principals/principal-directory';
 import { callAlreadyOver } from './call-deadline';
 import { grpcErrorStatus } from './grpc-error-status';
 import {
@@ -24,13 +23,10 @@ import {
   parseRevokeRequest,
   parseWatchRequest,
 } from './presence-request-validation';
-import { UnimplementedError } from './unimplemented-error';
 import { unaryCallHandler } from './unary-call-handler';
 
 export interface PresenceGrpcServiceDeps {
   readonly registry: LeaseRegistry;
-  /** Who holds which lease; null where by-person queries are not offered (Redis store). */
-  readonly principals?: PrincipalDirectory | null;
   readonly hub: PresenceEventHub;
   readonly logger: Logger;
   readonly watchQueueLimit: number;
@@ -116,23 +112,13 @@ export function createPresenceGrpcService(deps: PresenceGrpcServiceDeps): Presen
     listBySubject: unaryCallHandler('ListBySubject', logger, async (request, call) => {
       const caller = access.callerOf(call);
       const subject = parseListBySubjectRequest(request);
-      const principals = deps.principals;
-      if (!principals) {
-        throw new UnimplementedError(
-          'by-person queries need LEASE_STORE=memory (one presence replica); see docs/sign-in.md',
-        );
-      }
-      const held = principals.peersOf(subject);
-      const { leases } = await registry.batchLookup(held.map((entry) => entry.peerId));
-      const sharingOf = new Map(held.map((entry) => [entry.peerId, entry]));
-      // Only grants still live with the token recorded: a lease that ended
-      // or went to someone else is not this person's any more.
-      const peers = leases
-        .filter((lease) => sharingOf.get(lease.peerId)?.fencingToken === lease.fencingToken)
-        .map((lease) => ({
-          lease: access.visibleLease(caller, lease),
-          sharing: sharingOf.get(lease.peerId)?.sharing ?? false,
-        }));
+      // The store answers live leases of the grants made with this subject
+      // (memory and Redis alike, ADR 0029).
+      const held = await registry.listBySubject(subject);
+      const peers = held.map(({ lease, sharing }) => ({
+        lease: access.visibleLease(caller, lease),
+        sharing,
+      }));
       return { peers, sharing: peers.some((peer) => peer.sharing) };
     }),
 
@@ -167,13 +153,6 @@ function watch(
     }
     const caller: Caller = access.callerOf(call);
     const { peerIds, subjects } = parseWatchRequest(call.request);
-    if (subjects.length > 0 && !deps.principals) {
-      fail(
-        status.UNIMPLEMENTED,
-        'Watch by subject needs LEASE_STORE=memory (one presence replica); see docs/sign-in.md',
-      );
-      return;
-    }
     const key = callerKey(caller);
     const slot = watchQuota.acquire(key);
     if (!slot) {

@@ -2,11 +2,13 @@ import { KeepAliveStatus, type Lease } from '@ephemeral/protocol/presence';
 import type { PresenceMetrics } from '../metrics/presence-metrics';
 import type {
   BatchLookupOutcome,
+  HeldBySubject,
   KeepAliveOutcome,
   LeaseRefCommand,
   LeaseStore,
   RegisterLeaseCommand,
   RegisterLeaseOutcome,
+  SubjectLease,
 } from './lease-store';
 import { LeaseStoreError, LeaseStoreUnavailableError } from './lease-store-error';
 
@@ -51,7 +53,7 @@ export class InstrumentedLeaseStore implements LeaseStore {
     return outcomes;
   }
 
-  async revoke(peerId: string, fencingToken: number): Promise<Lease> {
+  async revoke(peerId: string, fencingToken: number): Promise<SubjectLease> {
     const lease = await this.counted('revoke', () => this.store.revoke(peerId, fencingToken));
     this.metrics.leasesRevoked.inc();
     return lease;
@@ -65,12 +67,16 @@ export class InstrumentedLeaseStore implements LeaseStore {
     return this.counted('batch_lookup', () => this.store.batchLookup(peerIds));
   }
 
-  async reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]> {
+  async reapExpired(nowUnixMs: number, limit: number): Promise<SubjectLease[]> {
     const expired = await this.counted('reap_expired', () =>
       this.store.reapExpired(nowUnixMs, limit),
     );
     if (expired.length > 0) this.metrics.leasesExpired.inc(expired.length);
     return expired;
+  }
+
+  listBySubject(subject: string): Promise<HeldBySubject[]> {
+    return this.counted('list_by_subject', () => this.store.listBySubject(subject));
   }
 
   countHeld(nowUnixMs: number): Promise<number> {

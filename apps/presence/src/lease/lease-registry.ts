@@ -1,16 +1,17 @@
 import { LeftReason, type Lease, type PresenceEvent } from '@ephemeral/protocol/presence';
 import type { Logger } from '@ephemeral/logging';
 import type { PresenceEventSink } from '../events/presence-event-sink';
-import type { PrincipalDirectory } from '../principals/principal-directory';
 import { leftEvent, registeredEvent } from '../events/presence-events';
 import type { Clock } from './clock';
 import type {
   BatchLookupOutcome,
+  HeldBySubject,
   KeepAliveOutcome,
   LeaseRefCommand,
   LeaseStore,
   RegisterLeaseCommand,
   RegisterLeaseOutcome,
+  SubjectLease,
 } from './lease-store';
 
 /**
@@ -18,6 +19,7 @@ import type {
  * event it announces (REGISTERED on a grant, LEFT/CLOSED on revoke,
  * LEFT/EXPIRED on expiry). Events are published after the change is
  * committed; a failing sink is logged and never undoes or fails the change.
+ * Events of a signed-in peer carry its subject, as the store recorded it.
  */
 export class LeaseRegistry {
   constructor(
@@ -25,8 +27,6 @@ export class LeaseRegistry {
     private readonly events: PresenceEventSink,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Who holds which lease (sign-in on); null where presence does not offer it. */
-    private readonly principals: PrincipalDirectory | null = null,
   ) {}
 
   async register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome> {
@@ -34,15 +34,17 @@ export class LeaseRegistry {
     const now = this.clock.now();
     if (outcome.expiredPredecessor) {
       await this.announce(
-        this.ended(
+        withSubject(
           leftEvent(outcome.expiredPredecessor, LeftReason.LEFT_REASON_EXPIRED, now),
-          outcome.expiredPredecessor,
+          outcome.expiredPredecessor.subject,
         ),
       );
     }
-    this.principals?.record(outcome.lease, command.principal);
     await this.announce(
-      this.withSubject(registeredEvent(outcome.lease, outcome.resumed, now), outcome.lease),
+      withSubject(
+        registeredEvent(outcome.lease, outcome.resumed, now),
+        command.principal?.subject || undefined,
+      ),
     );
     return outcome;
   }
@@ -51,10 +53,10 @@ export class LeaseRegistry {
     return this.store.keepAlive(gatewayId, refs);
   }
 
-  async revoke(peerId: string, fencingToken: number): Promise<Lease> {
+  async revoke(peerId: string, fencingToken: number): Promise<SubjectLease> {
     const lease = await this.store.revoke(peerId, fencingToken);
     await this.announce(
-      this.ended(leftEvent(lease, LeftReason.LEFT_REASON_CLOSED, this.clock.now()), lease),
+      withSubject(leftEvent(lease, LeftReason.LEFT_REASON_CLOSED, this.clock.now()), lease.subject),
     );
     return lease;
   }
@@ -67,27 +69,20 @@ export class LeaseRegistry {
     return this.store.batchLookup(peerIds);
   }
 
+  listBySubject(subject: string): Promise<HeldBySubject[]> {
+    return this.store.listBySubject(subject);
+  }
+
   /** Claims up to `limit` due leases and announces each one's LEFT/EXPIRED. */
   async expireDue(limit: number): Promise<Lease[]> {
     const now = this.clock.now();
     const expired = await this.store.reapExpired(now, limit);
     for (const lease of expired) {
-      await this.announce(this.ended(leftEvent(lease, LeftReason.LEFT_REASON_EXPIRED, now), lease));
+      await this.announce(
+        withSubject(leftEvent(lease, LeftReason.LEFT_REASON_EXPIRED, now), lease.subject),
+      );
     }
     return expired;
-  }
-
-  /** The event with the lease's subject, where one was recorded. */
-  private withSubject(event: PresenceEvent, lease: Lease): PresenceEvent {
-    const subject = this.principals?.subjectOf(lease);
-    return subject === undefined ? event : { ...event, subject };
-  }
-
-  /** A LEFT event: stamped with the subject, which is then forgotten. */
-  private ended(event: PresenceEvent, lease: Lease): PresenceEvent {
-    const stamped = this.withSubject(event, lease);
-    this.principals?.forget(lease);
-    return stamped;
   }
 
   private async announce(event: PresenceEvent): Promise<void> {
@@ -100,4 +95,9 @@ export class LeaseRegistry {
       );
     }
   }
+}
+
+/** The event stamped with the subject holding the lease, where there is one. */
+function withSubject(event: PresenceEvent, subject: string | undefined): PresenceEvent {
+  return subject === undefined ? event : { ...event, subject };
 }

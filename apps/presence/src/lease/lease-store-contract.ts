@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { KeepAliveStatus } from '@ephemeral/protocol/presence';
+import { KeepAliveStatus, type Principal } from '@ephemeral/protocol/presence';
 import type { Clock } from './clock';
-import type { LeaseStore, RegisterLeaseCommand } from './lease-store';
+import { type LeaseStore, MAX_PEERS_PER_SUBJECT, type RegisterLeaseCommand } from './lease-store';
 import { LeaseStoreError, LeaseStoreErrorReason } from './lease-store-error';
 import { LeaseTtlPolicy } from './lease-ttl-policy';
 
@@ -36,6 +36,14 @@ export type LeaseStoreFactory = (
 
 export const PEER_A = '11111111-1111-4111-8111-111111111111';
 export const PEER_B = '22222222-2222-4222-8222-222222222222';
+export const PEER_C = '33333333-3333-4333-8333-333333333333';
+export const principalOf = (subject: string, sharing = false): Principal => ({
+  subject,
+  issuer: 'https://id.example.com',
+  displayName: `name of ${subject}`,
+  emailDomain: 'example.com',
+  sharing,
+});
 export const tokenHash = (token: string) => createHash('sha256').update(token).digest();
 
 export function registerCommand(
@@ -320,6 +328,85 @@ export function describeLeaseStoreContract(name: string, create: LeaseStoreFacto
       expect(await store.countHeld(clock.now())).toBe(1);
       clock.advance(5_000);
       expect(await store.countHeld(clock.now())).toBe(0);
+    });
+
+    describe('by person (leases granted with a principal)', () => {
+      const alice = principalOf('u-alice', true);
+      const listed = async (subject: string) =>
+        (await store.listBySubject(subject)).map(({ lease, sharing }) => [lease.peerId, sharing]);
+
+      it('lists the live leases a subject holds and whether each shares; others and anonymous ones not', async () => {
+        const sharing = (await store.register(command({ principal: alice }))).lease;
+        await store.register(command({ peerId: PEER_B, principal: principalOf('u-alice') }));
+        await store.register(command({ peerId: PEER_C, principal: principalOf('u-bob', true) }));
+        await store.register(command({ peerId: '44444444-4444-4444-8444-444444444444' }));
+        expect(await listed('u-alice')).toEqual([
+          [PEER_A, true],
+          [PEER_B, false],
+        ]);
+        expect((await store.listBySubject('u-alice'))[0]?.lease).toEqual(sharing);
+        expect(await listed('u-bob')).toEqual([[PEER_C, true]]);
+        expect(await store.listBySubject('u-nobody')).toEqual([]);
+      });
+
+      it('a revoked lease leaves the list at once and says whose it was', async () => {
+        const lease = (await store.register(command({ principal: alice }))).lease;
+        const revoked = await store.revoke(PEER_A, lease.fencingToken);
+        expect(revoked).toEqual({ ...lease, subject: 'u-alice' });
+        expect(await store.listBySubject('u-alice')).toEqual([]);
+        const anonymous = (await store.register(command({ peerId: PEER_B }))).lease;
+        expect((await store.revoke(PEER_B, anonymous.fencingToken)).subject).toBeUndefined();
+      });
+
+      it('an expired lease is not listed, and its reap says whose it was', async () => {
+        await store.register(command({ principal: alice, requestedTtlSeconds: 2 }));
+        await store.register(command({ peerId: PEER_B, requestedTtlSeconds: 2 }));
+        clock.advance(2_000);
+        expect(await store.listBySubject('u-alice')).toEqual([]);
+        const reaped = await store.reapExpired(clock.now(), 10);
+        expect(reaped.map((lease) => [lease.peerId, lease.subject])).toEqual(
+          expect.arrayContaining([
+            [PEER_A, 'u-alice'],
+            [PEER_B, undefined],
+          ]),
+        );
+        expect(reaped).toHaveLength(2);
+        expect(await store.listBySubject('u-alice')).toEqual([]);
+      });
+
+      it('an ID granted again belongs to whoever the new grant names, listed once', async () => {
+        const first = (await store.register(command({ principal: alice }))).lease;
+        await store.revoke(PEER_A, first.fencingToken);
+        clock.advance(1);
+        const resumed = (await store.register(command({ mode: 'resume', principal: alice }))).lease;
+        expect(await store.listBySubject('u-alice')).toEqual([{ lease: resumed, sharing: true }]);
+        // Resumed on another socket without a sign-in: no longer Alice's.
+        clock.advance(1);
+        await store.register(command({ mode: 'resume', gatewayId: 'gateway-2' }));
+        expect(await store.listBySubject('u-alice')).toEqual([]);
+      });
+
+      it('hands a claimed expired predecessor over with its subject', async () => {
+        await store.register(command({ principal: alice, requestedTtlSeconds: 1 }));
+        clock.advance(1_000);
+        const outcome = await store.register(command({ principal: principalOf('u-bob') }));
+        expect(outcome.expiredPredecessor?.subject).toBe('u-alice');
+        expect(await store.listBySubject('u-alice')).toEqual([]);
+        expect(await listed('u-bob')).toEqual([[PEER_A, false]]);
+      });
+
+      it(`keeps at most ${MAX_PEERS_PER_SUBJECT} grants per subject, the newest`, async () => {
+        const ids: string[] = [];
+        for (let i = 0; i <= MAX_PEERS_PER_SUBJECT; i++) {
+          const peerId = `${i.toString(16).padStart(8, '0')}-5555-4555-8555-555555555555`;
+          ids.push(peerId);
+          clock.advance(1);
+          await store.register(command({ peerId, principal: principalOf('u-many') }));
+        }
+        const held = await store.listBySubject('u-many');
+        expect(held).toHaveLength(MAX_PEERS_PER_SUBJECT);
+        expect(held.map(({ lease }) => lease.peerId).sort()).toEqual(ids.slice(1).sort());
+      }, 60_000);
     });
   });
 }

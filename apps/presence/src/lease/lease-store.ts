@@ -14,9 +14,28 @@ export interface RegisterLeaseCommand {
   readonly mode: 'new' | 'resume';
   /** SHA-256 of the client's resume token, 32 bytes. */
   readonly resumeTokenSha256: Uint8Array;
-  /** Who the peer is (sign-in on): kept by the PrincipalDirectory, not the store. */
+  /** Who the peer is (sign-in on): stored with the lease, for by-person queries. */
   readonly principal?: Principal;
 }
+
+/**
+ * A lease as the store hands it back when it ends (revoke, reap, a claimed
+ * predecessor): with the subject that held it, where its gateway said, so
+ * the LEFT event can name the person. Absent for anonymous peers.
+ */
+export type SubjectLease = Lease & { readonly subject?: string };
+
+/** One live lease a subject holds (ListBySubject). */
+export interface HeldBySubject {
+  readonly lease: Lease;
+  /** The peer hosts a share (its gateway said so at the grant). */
+  readonly sharing: boolean;
+}
+
+// Leases one subject is listed with: far more tabs than a person opens, and a
+// bound on what one answer (and one misbehaving gateway) can cost. A subject
+// with more keeps its newest grants.
+export const MAX_PEERS_PER_SUBJECT = 256;
 
 export interface RegisterLeaseOutcome {
   readonly lease: Lease;
@@ -27,7 +46,7 @@ export interface RegisterLeaseOutcome {
    * register call claimed it instead (so the reaper never returns it), and the
    * caller must announce its LEFT(EXPIRED) before the new REGISTERED.
    */
-  readonly expiredPredecessor?: Lease;
+  readonly expiredPredecessor?: SubjectLease;
 }
 
 export interface LeaseRefCommand {
@@ -79,7 +98,7 @@ export interface LeaseStore {
    * Ends a lease now and returns it. Rejects FENCED for a stale token and
    * NOT_FOUND when there is no live lease.
    */
-  revoke(peerId: string, fencingToken: number): Promise<Lease>;
+  revoke(peerId: string, fencingToken: number): Promise<SubjectLease>;
 
   /** The live lease of `peerId`, or null. */
   lookup(peerId: string): Promise<Lease | null>;
@@ -93,7 +112,14 @@ export interface LeaseStore {
    * LEFT was announced at revoke). Each expired lease is returned by exactly
    * one call, across every replica sharing the store.
    */
-  reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]>;
+  reapExpired(nowUnixMs: number, limit: number): Promise<SubjectLease[]>;
+
+  /**
+   * The live leases granted with `subject`'s principal, oldest grant first,
+   * at most MAX_PEERS_PER_SUBJECT (the newest). A lease that ended, or whose
+   * ID was granted again without that principal, is not listed.
+   */
+  listBySubject(subject: string): Promise<HeldBySubject[]>;
 
   /**
    * How many leases expire after `nowUnixMs`: the live ones plus revoked ones

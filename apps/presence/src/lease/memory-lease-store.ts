@@ -2,13 +2,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { KeepAliveStatus, type Lease } from '@ephemeral/protocol/presence';
 import type { Clock } from './clock';
 import { ExpiryQueue } from './expiry-queue';
+import { PrincipalDirectory } from '../principals/principal-directory';
 import type {
   BatchLookupOutcome,
+  HeldBySubject,
   KeepAliveOutcome,
   LeaseRefCommand,
   LeaseStore,
   RegisterLeaseCommand,
   RegisterLeaseOutcome,
+  SubjectLease,
 } from './lease-store';
 import { LeaseStoreError, LeaseStoreErrorReason } from './lease-store-error';
 import type { LeaseTtlPolicy } from './lease-ttl-policy';
@@ -30,6 +33,8 @@ const MS_PER_SECOND = 1_000;
 export class MemoryLeaseStore implements LeaseStore {
   private readonly leases = new Map<string, StoredLease>();
   private readonly expiries = new ExpiryQueue();
+  /** Who holds which lease (grants with a principal). */
+  private readonly principals = new PrincipalDirectory();
   private lastFencingToken = 0;
 
   constructor(
@@ -50,7 +55,7 @@ export class MemoryLeaseStore implements LeaseStore {
   async register(command: RegisterLeaseCommand): Promise<RegisterLeaseOutcome> {
     const now = this.clock.now();
     let existing = this.leases.get(command.peerId);
-    let expiredPredecessor: Lease | undefined;
+    let expiredPredecessor: SubjectLease | undefined;
 
     if (existing && existing.lease.expiresAtUnixMs <= now) {
       if (command.mode === 'resume') {
@@ -60,7 +65,8 @@ export class MemoryLeaseStore implements LeaseStore {
       // NEW on an expired, not yet reaped ID: claim the old lease here so it is
       // announced exactly once (by our caller) and the reaper skips it.
       this.leases.delete(command.peerId);
-      if (!existing.revoked) expiredPredecessor = { ...existing.lease };
+      if (!existing.revoked) expiredPredecessor = this.ended(existing.lease);
+      else this.principals.forget(existing.lease);
       existing = undefined;
     }
 
@@ -130,7 +136,7 @@ export class MemoryLeaseStore implements LeaseStore {
     });
   }
 
-  async revoke(peerId: string, fencingToken: number): Promise<Lease> {
+  async revoke(peerId: string, fencingToken: number): Promise<SubjectLease> {
     const now = this.clock.now();
     const stored = this.leases.get(peerId);
     if (!stored || stored.lease.expiresAtUnixMs <= now) throw notFound(peerId, 'no live lease');
@@ -144,7 +150,7 @@ export class MemoryLeaseStore implements LeaseStore {
     if (stored.revoked) throw notFound(peerId, 'the lease is already revoked');
     // Keep the record (and its original expiry) so RESUME can reclaim the ID.
     stored.revoked = true;
-    return { ...stored.lease };
+    return this.ended(stored.lease);
   }
 
   async lookup(peerId: string): Promise<Lease | null> {
@@ -164,8 +170,8 @@ export class MemoryLeaseStore implements LeaseStore {
     return { leases, missing };
   }
 
-  async reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]> {
-    const expired: Lease[] = [];
+  async reapExpired(nowUnixMs: number, limit: number): Promise<SubjectLease[]> {
+    const expired: SubjectLease[] = [];
     for (
       let due = this.expiries.peek();
       due && due.expiresAtUnixMs <= nowUnixMs;
@@ -182,9 +188,23 @@ export class MemoryLeaseStore implements LeaseStore {
         continue;
       }
       this.leases.delete(due.peerId);
-      if (!stored.revoked) expired.push({ ...stored.lease });
+      if (!stored.revoked) expired.push(this.ended(stored.lease));
+      else this.principals.forget(stored.lease);
     }
     return expired;
+  }
+
+  async listBySubject(subject: string): Promise<HeldBySubject[]> {
+    const now = this.clock.now();
+    const held: HeldBySubject[] = [];
+    for (const entry of this.principals.peersOf(subject)) {
+      const stored = this.leases.get(entry.peerId);
+      // Only the grant recorded, still online: an ID granted again is not
+      // this person's unless that grant said so too.
+      if (stored && stored.lease.fencingToken === entry.fencingToken && this.isOnline(stored, now))
+        held.push({ lease: { ...stored.lease }, sharing: entry.sharing });
+    }
+    return held;
   }
 
   /** One pass over the map: O(n) per scrape, fine for the one-replica embedded mode. */
@@ -212,12 +232,20 @@ export class MemoryLeaseStore implements LeaseStore {
       registeredAtUnixMs: now,
     };
     this.leases.set(command.peerId, { lease, resumeTokenSha256, revoked: false });
+    this.principals.record(lease, command.principal);
     this.expiries.push({
       expiresAtUnixMs: lease.expiresAtUnixMs,
       peerId: lease.peerId,
       fencingToken: lease.fencingToken,
     });
     return { lease: { ...lease }, resumed };
+  }
+
+  /** A copy of an ending lease with its subject, which the index then forgets. */
+  private ended(lease: Lease): SubjectLease {
+    const subject = this.principals.subjectOf(lease);
+    this.principals.forget(lease);
+    return subject === undefined ? { ...lease } : { ...lease, subject };
   }
 
   private isOnline(stored: StoredLease, now: number): boolean {

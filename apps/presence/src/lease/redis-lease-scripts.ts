@@ -12,6 +12,12 @@
  *   reg  grant time, Unix ms
  *   rth  SHA-256 of the resume token, 64 lowercase hex characters
  *   rev  "1" once revoked (kept, offline, for RESUME until exp), else "0"
+ *   sub  subject of the principal the grant carried ("" when anonymous)
+ *   shr  "1" when that peer hosts a share, else "0"
+ *   iss, dn, edo  the principal's issuer, display name and email domain
+ *   sim  this grant's member in the subject's index ("" when anonymous):
+ *        "<peerId>:<nonce>", unique per grant (ADR 0029)
+ * Leases written before those fields existed read them as "".
  *
  * Times come from the caller (ARGV "now"), never from the Redis clock, so the
  * memory and Redis stores behave the same under the same clock. The only
@@ -37,26 +43,32 @@ export const KeepAliveCode = { RENEWED: 1, NOT_FOUND: 2, FENCED: 3 } as const;
 /**
  * KEYS: lease, fencing counter, expiry index.
  * ARGV: peerId, mode ("new" | "resume"), gatewayId, ttlSeconds, nowMs,
- *       resume token hash (hex), key grace ms.
- * Reply: {"OK", gw, token, ttl, exp, reg, resumed (0|1), predecessor}
- *        predecessor = {} or {gw, tok, ttl, exp, reg} of an expired, unreaped,
+ *       resume token hash (hex), key grace ms, then the principal: subject,
+ *       sharing ("1" | "0"), issuer, display name, email domain, index member
+ *       (all "" when anonymous).
+ * Reply: {"OK", gw, token, ttl, exp, reg, resumed (0|1), predecessor, replaced}
+ *        predecessor = {} or {gw, tok, ttl, exp, reg, sub} of an expired, unreaped,
  *        unrevoked lease that this NEW claimed (its LEFT/EXPIRED is ours to tell);
+ *        replaced = {} or {sub, sim} of the record this grant overwrote (its
+ *        index member is stale now);
  *        or {outcome, message} for a refusal.
  */
 export const REGISTER_SCRIPT = `
 local peer, mode, gw = ARGV[1], ARGV[2], ARGV[3]
 local ttl, now, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
 local offered = ARGV[6]
-local cur = redis.call('HMGET', KEYS[1], 'gw', 'tok', 'ttl', 'exp', 'reg', 'rth', 'rev')
+local cur = redis.call('HMGET', KEYS[1], 'gw', 'tok', 'ttl', 'exp', 'reg', 'rth', 'rev', 'sub', 'sim')
 local exists = cur[2] ~= false
 local predecessor = {}
+local replaced = {}
+if exists then replaced = {cur[8] or '', cur[9] or ''} end
 
 if exists and tonumber(cur[4]) <= now then
   -- Expired: never revived. NEW claims it (so the reaper never returns it).
   if mode == 'resume' then return {'${ScriptOutcome.NOT_FOUND}', 'the lease has expired'} end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[3], peer)
-  if cur[7] ~= '1' then predecessor = {cur[1], cur[2], cur[3], cur[4], cur[5]} end
+  if cur[7] ~= '1' then predecessor = {cur[1], cur[2], cur[3], cur[4], cur[5], cur[8] or ''} end
   exists = false
 end
 
@@ -100,14 +112,15 @@ local exp = now + ttl * 1000
 redis.call('HSET', KEYS[1],
   'gw', gw, 'tok', string.format('%d', token), 'ttl', string.format('%d', ttl),
   'exp', string.format('%d', exp), 'reg', string.format('%d', now),
-  'rth', hash, 'rev', '0')
+  'rth', hash, 'rev', '0',
+  'sub', ARGV[8], 'shr', ARGV[9], 'iss', ARGV[10], 'dn', ARGV[11], 'edo', ARGV[12], 'sim', ARGV[13])
 -- Safety net only: the reaper deletes the key at exp; the grace keeps it
 -- there long enough for a reaper to announce it, even across clock skew.
 redis.call('PEXPIRE', KEYS[1], ttl * 1000 + grace)
 redis.call('ZADD', KEYS[3], string.format('%d', exp), peer)
 local resumed = 0
 if mode == 'resume' then resumed = 1 end
-return {'${ScriptOutcome.OK}', gw, token, ttl, exp, now, resumed, predecessor}
+return {'${ScriptOutcome.OK}', gw, token, ttl, exp, now, resumed, predecessor, replaced}
 `;
 
 /**
@@ -145,11 +158,11 @@ return out
 /**
  * KEYS: lease.
  * ARGV: fencing token, nowMs.
- * Reply: {"OK", gw, tok, ttl, exp, reg} or {outcome, message}.
+ * Reply: {"OK", gw, tok, ttl, exp, reg, sub, sim} or {outcome, message}.
  * The record stays (offline) until its original expiry, for RESUME.
  */
 export const REVOKE_SCRIPT = `
-local cur = redis.call('HMGET', KEYS[1], 'gw', 'tok', 'ttl', 'exp', 'reg', 'rev')
+local cur = redis.call('HMGET', KEYS[1], 'gw', 'tok', 'ttl', 'exp', 'reg', 'rev', 'sub', 'sim')
 if cur[2] == false or tonumber(cur[4]) <= tonumber(ARGV[2]) then
   return {'${ScriptOutcome.NOT_FOUND}', 'no live lease'}
 end
@@ -158,13 +171,14 @@ if cur[2] ~= ARGV[1] then
 end
 if cur[6] == '1' then return {'${ScriptOutcome.NOT_FOUND}', 'the lease is already revoked'} end
 redis.call('HSET', KEYS[1], 'rev', '1')
-return {'${ScriptOutcome.OK}', cur[1], cur[2], cur[3], cur[4], cur[5]}
+return {'${ScriptOutcome.OK}', cur[1], cur[2], cur[3], cur[4], cur[5], cur[7] or '', cur[8] or ''}
 `;
 
 /**
  * KEYS: expiry index.
  * ARGV: nowMs, limit, lease key prefix, most index entries to examine.
- * Reply: flat list, 6 entries per claimed lease: peer, gw, tok, ttl, exp, reg.
+ * Reply: flat list, 8 entries per claimed lease: peer, gw, tok, ttl, exp, reg,
+ * sub, sim.
  *
  * Exactly once: an entry is claimed by deleting the lease and its index entry
  * inside this script, so of several replicas racing, only the one whose
@@ -187,7 +201,7 @@ while claimed < limit and budget > 0 do
   for _, peer in ipairs(due) do
     budget = budget - 1
     local key = prefix .. peer
-    local cur = redis.call('HMGET', key, 'gw', 'tok', 'ttl', 'exp', 'reg', 'rev')
+    local cur = redis.call('HMGET', key, 'gw', 'tok', 'ttl', 'exp', 'reg', 'rev', 'sub', 'sim')
     if cur[2] == false then
       redis.call('ZREM', KEYS[1], peer)
     elseif tonumber(cur[4]) > now then
@@ -199,9 +213,28 @@ while claimed < limit and budget > 0 do
         claimed = claimed + 1
         out[#out + 1] = peer
         for f = 1, 5 do out[#out + 1] = cur[f] end
+        out[#out + 1] = cur[7] or ''
+        out[#out + 1] = cur[8] or ''
       end
     end
   end
 end
 return out
+`;
+
+/**
+ * A subject's index (one sorted set, one slot): member "<peerId>:<nonce>" per
+ * grant, score = when it was added (ms), so the oldest go first past the cap.
+ * KEYS: the index. ARGV: score, member, most members kept.
+ * Reply: the members left.
+ */
+export const SUBJECT_INDEX_ADD_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local n = redis.call('ZCARD', KEYS[1])
+local cap = tonumber(ARGV[3])
+if n > cap then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1)
+  n = cap
+end
+return n
 `;

@@ -1,13 +1,18 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 import type { ChainableCommander, Cluster, Redis, Result } from 'ioredis';
 import { KeepAliveStatus, type Lease } from '@ephemeral/protocol/presence';
 import type { Clock } from './clock';
-import type {
-  BatchLookupOutcome,
-  KeepAliveOutcome,
-  LeaseRefCommand,
-  LeaseStore,
-  RegisterLeaseCommand,
-  RegisterLeaseOutcome,
+import {
+  type BatchLookupOutcome,
+  type HeldBySubject,
+  type KeepAliveOutcome,
+  type LeaseRefCommand,
+  type LeaseStore,
+  MAX_PEERS_PER_SUBJECT,
+  type RegisterLeaseCommand,
+  type RegisterLeaseOutcome,
+  type SubjectLease,
 } from './lease-store';
 import {
   LeaseStoreError,
@@ -22,6 +27,7 @@ import {
   REGISTER_SCRIPT,
   REVOKE_SCRIPT,
   ScriptOutcome,
+  SUBJECT_INDEX_ADD_SCRIPT,
 } from './redis-lease-scripts';
 
 type ScriptArg = string | number;
@@ -34,6 +40,7 @@ declare module 'ioredis' {
     presenceLeaseKeepAlive(...args: ScriptArg[]): Result<unknown, Context>;
     presenceLeaseRevoke(...args: ScriptArg[]): Result<unknown, Context>;
     presenceLeaseReap(...args: ScriptArg[]): Result<unknown, Context>;
+    presenceSubjectIndexAdd(...args: ScriptArg[]): Result<unknown, Context>;
   }
 }
 
@@ -84,6 +91,16 @@ const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 100;
 // one script (which blocks Redis while it runs) to a few milliseconds.
 const REAP_EXAMINE_FACTOR = 4;
 const LEASE_FIELDS = ['gw', 'tok', 'ttl', 'exp', 'reg', 'rev'] as const;
+// What ListBySubject reads of a candidate: the lease, then which grant's
+// index member it is and whether it hosts a share.
+const HELD_FIELDS = [...LEASE_FIELDS, 'sim', 'shr'] as const;
+// A subject-index member without its lease is pruned by a ListBySubject only
+// once it is this old: a grant writes its member first and its lease right
+// after (ADR 0029), and a member younger than this may be a grant in flight.
+const INDEX_PRUNE_AFTER_MS = 60_000;
+// The subject indexes count as one target for the unreplicated-shard recheck
+// (a per-subject entry would grow with the subjects).
+const SUBJECT_INDEXES = 'subject-indexes';
 // Redis replies that mean "not now" rather than "wrong": loading a dataset,
 // out of memory under noeviction, a busy script, a replica or failover.
 const TRANSIENT_REPLY =
@@ -109,14 +126,23 @@ const UNREPLICATED_RECHECK_MS = 5_000;
  */
 export class RedisLeaseStore implements LeaseStore {
   private readonly shards: readonly ShardKeys[];
+  private readonly keyPrefix: string;
+  /** On a cluster: each subject's index under its own hash tag. */
+  private readonly clustered: boolean;
   private readonly keyGraceMs: number;
   private readonly replicasToAck: number;
   private readonly replicaAckTimeoutMs: number;
   private reapCursor = 0;
   private lastSlotsRefreshAt = 0;
-  private readonly unreplicatedUntil = new Map<ShardKeys, number>();
+  private readonly unreplicatedUntil = new Map<ShardKeys | string, number>();
   /** Called when a write was not confirmed by `replicasToAck` replicas in time. */
   onUnreplicated: (() => void) | undefined;
+  /**
+   * Called when a subject-index entry of an ended grant could not be removed
+   * (its slot's master was down): the entry stays, stale, until a
+   * ListBySubject of that subject prunes it. Never a missed live lease.
+   */
+  onIndexCleanupFailed: ((error: unknown) => void) | undefined;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -133,6 +159,8 @@ export class RedisLeaseStore implements LeaseStore {
       counter: `${prefix}fencing-token`,
       expiries: `${prefix}expiries`,
     }));
+    this.keyPrefix = options.keyPrefix;
+    this.clustered = options.shards !== undefined;
     this.keyGraceMs = options.keyGraceMs ?? DEFAULT_KEY_GRACE_MS;
     this.replicasToAck = options.replicasToAck ?? 0;
     this.replicaAckTimeoutMs = options.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS;
@@ -143,6 +171,17 @@ export class RedisLeaseStore implements LeaseStore {
     const now = this.clock.now();
     const ttlSeconds = this.ttlPolicy.resolve(command.requestedTtlSeconds);
     const shard = this.shardOf(command.peerId);
+    const principal = command.principal?.subject ? command.principal : undefined;
+    // Index first, lease second (ADR 0029): a failure in between leaves an
+    // index member without a lease (pruned later), never a lease the index
+    // does not know. Anonymous grants touch no index.
+    const member = principal ? `${command.peerId}:${randomBytes(6).toString('hex')}` : undefined;
+    if (principal && member) {
+      const index = this.subjectIndexKey(principal.subject);
+      await this.write(SUBJECT_INDEXES, (redis) =>
+        redis.presenceSubjectIndexAdd(1, index, now, member, MAX_PEERS_PER_SUBJECT),
+      );
+    }
     const reply = await this.write(shard, (redis) =>
       redis.presenceLeaseRegister(
         3,
@@ -156,17 +195,34 @@ export class RedisLeaseStore implements LeaseStore {
         now,
         Buffer.from(command.resumeTokenSha256).toString('hex'),
         this.keyGraceMs,
+        principal?.subject ?? '',
+        principal?.sharing ? '1' : '0',
+        principal?.issuer ?? '',
+        principal?.displayName ?? '',
+        principal?.emailDomain ?? '',
+        member ?? '',
       ),
     );
     const [outcome, ...rest] = asArray(reply);
-    if (outcome !== ScriptOutcome.OK) throw refusal(outcome, command.peerId, rest[0]);
-    const [gatewayId, token, ttl, expiresAt, registeredAt, resumed, predecessor] = rest;
+    if (outcome !== ScriptOutcome.OK) {
+      // Refused: the member added above names no grant.
+      if (principal && member) await this.unindex([[principal.subject, member]]);
+      throw refusal(outcome, command.peerId, rest[0]);
+    }
+    const [gatewayId, token, ttl, expiresAt, registeredAt, resumed, predecessor, replaced] = rest;
     const lease = toLease(command.peerId, [gatewayId, token, ttl, expiresAt, registeredAt]);
     const previous = asArray(predecessor);
+    // The record this grant overwrote (a resume, a claimed predecessor): its
+    // index member names a grant that is over.
+    const [replacedSubject, replacedMember] = asArray(replaced ?? []);
+    if (replacedSubject && replacedMember)
+      await this.unindex([[String(replacedSubject), String(replacedMember)]]);
     return {
       lease,
       resumed: resumed === 1,
-      ...(previous.length > 0 ? { expiredPredecessor: toLease(command.peerId, previous) } : {}),
+      ...(previous.length > 0
+        ? { expiredPredecessor: withSubject(toLease(command.peerId, previous), previous[5]) }
+        : {}),
     };
   }
 
@@ -213,13 +269,16 @@ export class RedisLeaseStore implements LeaseStore {
     return outcomes;
   }
 
-  async revoke(peerId: string, fencingToken: number): Promise<Lease> {
+  async revoke(peerId: string, fencingToken: number): Promise<SubjectLease> {
     const reply = await this.write(this.shardOf(peerId), (redis) =>
       redis.presenceLeaseRevoke(1, this.leaseKey(peerId), String(fencingToken), this.clock.now()),
     );
     const [outcome, ...rest] = asArray(reply);
     if (outcome !== ScriptOutcome.OK) throw refusal(outcome, peerId, rest[0]);
-    return toLease(peerId, rest);
+    const [subject, member] = [rest[5], rest[6]];
+    // Offline now: out of the subject's index (a second call, to its slot).
+    if (subject && member) await this.unindex([[String(subject), String(member)]]);
+    return withSubject(toLease(peerId, rest), subject);
   }
 
   async lookup(peerId: string): Promise<Lease | null> {
@@ -262,11 +321,12 @@ export class RedisLeaseStore implements LeaseStore {
     return { leases, missing };
   }
 
-  async reapExpired(nowUnixMs: number, limit: number): Promise<Lease[]> {
+  async reapExpired(nowUnixMs: number, limit: number): Promise<SubjectLease[]> {
     if (limit < 1) return [];
     // Shard by shard, from a rotating start so a busy shard cannot starve
     // the others, until `limit` leases are claimed.
-    const leases: Lease[] = [];
+    const leases: SubjectLease[] = [];
+    const ended: Array<[subject: string, member: string]> = [];
     let firstFailure: unknown;
     const start = this.reapCursor++ % this.shards.length;
     for (let i = 0; i < this.shards.length && leases.length < limit; i++) {
@@ -294,15 +354,71 @@ export class RedisLeaseStore implements LeaseStore {
         firstFailure ??= error;
         continue;
       }
-      for (let j = 0; j + 5 < reply.length; j += 6) {
-        leases.push(toLease(String(reply[j]), reply.slice(j + 1, j + 6)));
+      for (let j = 0; j + 7 < reply.length; j += 8) {
+        const [subject, member] = [reply[j + 6], reply[j + 7]];
+        leases.push(withSubject(toLease(String(reply[j]), reply.slice(j + 1, j + 6)), subject));
+        if (subject && member) ended.push([String(subject), String(member)]);
       }
     }
+    // The claimed leases are deleted: their index members go too, after the
+    // claim (a second call per subject slot). Best effort, see unindex.
+    await this.unindex(ended);
     // Nothing claimed and a shard failed: say so (the reaper logs and
     // counts it). With leases in hand, hand them over; the failed shard is
     // retried on the next tick.
     if (leases.length === 0 && firstFailure !== undefined) throw firstFailure;
     return leases;
+  }
+
+  /**
+   * The subject's index, then each candidate's lease (one pipeline per lease
+   * shard): listed when online and still the grant the member names.
+   * Members without such a lease are pruned once older than a grant in
+   * flight can be (INDEX_PRUNE_AFTER_MS).
+   */
+  async listBySubject(subject: string): Promise<HeldBySubject[]> {
+    const index = this.subjectIndexKey(subject);
+    const flat = await this.call(() =>
+      this.redis.zrange(index, 0, MAX_PEERS_PER_SUBJECT - 1, 'WITHSCORES'),
+    );
+    const candidates: Array<{ member: string; peerId: string; addedAt: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const member = String(flat[i]);
+      const at = member.indexOf(':');
+      if (at > 0)
+        candidates.push({ member, peerId: member.slice(0, at), addedAt: Number(flat[i + 1]) });
+    }
+    if (candidates.length === 0) return [];
+    const byShard = new Map<ShardKeys, typeof candidates>();
+    for (const candidate of candidates) {
+      const shard = this.shardOf(candidate.peerId);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), candidate]);
+    }
+    const fieldsOf = new Map<string, unknown[]>();
+    await Promise.all(
+      [...byShard].map(async ([shard, mine]) => {
+        const pipeline = this.redis.pipeline();
+        for (const { peerId } of mine) pipeline.hmget(shard.leasePrefix + peerId, ...HELD_FIELDS);
+        const replies = await this.call(() => pipeline.exec());
+        mine.forEach(({ member }, i) => {
+          const [error, fields] = replies?.[i] ?? [new Error('no reply'), null];
+          if (error) throw classify(error);
+          fieldsOf.set(member, asArray(fields));
+        });
+      }),
+    );
+    const now = this.clock.now();
+    const held: HeldBySubject[] = [];
+    const stale: Array<[subject: string, member: string]> = [];
+    for (const { member, peerId, addedAt } of candidates) {
+      const fields = fieldsOf.get(member) ?? [];
+      const lease = fields[6] === member ? this.onlineLease(peerId, fields, now) : null;
+      if (lease) held.push({ lease, sharing: fields[7] === '1' });
+      else if (fields[6] !== member && addedAt <= now - INDEX_PRUNE_AFTER_MS)
+        stale.push([subject, member]);
+    }
+    await this.unindex(stale);
+    return held;
   }
 
   /**
@@ -327,6 +443,41 @@ export class RedisLeaseStore implements LeaseStore {
     return this.shards[(Number.isNaN(n) ? 0 : n) % this.shards.length] as ShardKeys;
   }
 
+  /**
+   * The key of a subject's index. On a cluster its own hash tag, from the
+   * subject's SHA-256 (any characters, bounded length), so one subject is
+   * one slot and subjects spread over the masters.
+   */
+  private subjectIndexKey(subject: string): string {
+    const hash = createHash('sha256').update(subject, 'utf8').digest('hex');
+    return this.clustered
+      ? `${this.keyPrefix}{s:${hash.slice(0, 16)}}:subject:${hash}`
+      : `${this.keyPrefix}subject:${hash}`;
+  }
+
+  /**
+   * Removes index members of grants that ended, one call per subject slot.
+   * Best effort: a failure (the slot's master down) leaves a stale member,
+   * which ListBySubject ignores (its lease names another member or none)
+   * and prunes; the lease itself is already decided, so nothing is undone.
+   */
+  private async unindex(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (entries.length === 0) return;
+    const bySubject = new Map<string, string[]>();
+    for (const [subject, member] of entries)
+      bySubject.set(subject, [...(bySubject.get(subject) ?? []), member]);
+    await Promise.all(
+      [...bySubject].map(async ([subject, members]) => {
+        const index = this.subjectIndexKey(subject);
+        try {
+          await this.write(SUBJECT_INDEXES, (redis) => redis.zrem(index, ...members));
+        } catch (error) {
+          this.onIndexCleanupFailed?.(error);
+        }
+      }),
+    );
+  }
+
   private leaseKey(peerId: string): string {
     return this.shardOf(peerId).leasePrefix + peerId;
   }
@@ -337,7 +488,7 @@ export class RedisLeaseStore implements LeaseStore {
    * master of the script's slot).
    */
   private async write(
-    shard: ShardKeys,
+    shard: ShardKeys | string,
     command: (redis: ChainableCommander) => unknown,
   ): Promise<unknown> {
     // A shard whose WAIT timed out lately has no live replica (its master
@@ -415,6 +566,7 @@ function defineScripts(redis: Redis | Cluster): void {
   redis.defineCommand('presenceLeaseKeepAlive', { lua: KEEP_ALIVE_SCRIPT });
   redis.defineCommand('presenceLeaseRevoke', { lua: REVOKE_SCRIPT });
   redis.defineCommand('presenceLeaseReap', { lua: REAP_SCRIPT });
+  redis.defineCommand('presenceSubjectIndexAdd', { lua: SUBJECT_INDEX_ADD_SCRIPT });
 }
 
 /**
@@ -465,6 +617,11 @@ function toLease(peerId: string, fields: readonly unknown[]): Lease {
     expiresAtUnixMs: toNumber(expiresAt),
     registeredAtUnixMs: toNumber(registeredAt),
   };
+}
+
+/** The lease with its subject, when the grant carried one ("" = anonymous). */
+function withSubject(lease: Lease, subject: unknown): SubjectLease {
+  return typeof subject === 'string' && subject !== '' ? { ...lease, subject } : lease;
 }
 
 function toNumber(value: unknown): number {

@@ -1,5 +1,9 @@
 import type { Lease, Principal } from '@ephemeral/protocol/presence';
 
+import { MAX_PEERS_PER_SUBJECT } from '../lease/lease-store';
+
+export { MAX_PEERS_PER_SUBJECT };
+
 interface Held {
   readonly fencingToken: number;
   readonly principal: Principal;
@@ -12,18 +16,13 @@ export interface HeldBySubject {
   readonly sharing: boolean;
 }
 
-// Peers one subject may be listed with: far more tabs than a person opens,
-// and a bound on what one answer (and one misbehaving gateway) can cost.
-export const MAX_PEERS_PER_SUBJECT = 256;
-
 /**
- * Who holds which lease, by person (sign-in on): filled at each grant that
- * carries a principal, emptied when its lease ends. The lease store stays
- * the truth about liveness; ListBySubject checks every entry against it.
- * In this process's memory: right for one presence replica (the embedded
- * and memory-store modes); with several replicas sharing Redis, each would
- * see only its own grants, so presence offers the by-person API only with
- * the memory store (docs/sign-in.md).
+ * Who holds which lease, by person (sign-in on): the MemoryLeaseStore's
+ * index, filled at each grant that carries a principal, emptied when its
+ * lease ends. The store's own map stays the truth about liveness; its
+ * listBySubject checks every entry against it. The Redis store keeps the
+ * principal in the lease hash and a per-subject index in Redis instead
+ * (ADR 0029).
  */
 export class PrincipalDirectory {
   private readonly byPeer = new Map<string, Held>();
