@@ -7,6 +7,7 @@ import type { Logger } from '@ephemeral/logging';
 import { AuditService } from './audit/audit.service';
 import { KafkaAuditSink, NO_AUDIT_SINK } from './audit/audit-sink';
 import { JoseAccessTokenVerifier } from './auth/access-token-verifier';
+import { presencePersonShares } from './auth/person-shares';
 import { SignInSettingsController } from './auth/sign-in-settings.controller';
 import { SignInService } from './auth/sign-in.service';
 import { signalBusProvider } from './bus/signal-bus.provider';
@@ -51,6 +52,9 @@ const KEEP_ALIVE_BATCH = 500;
 // trickle of ICE candidates with one lookup, short enough (well under a lease
 // TTL) to bound the damage of a LEFT event that never arrived.
 const ONLINE_CACHE_MAX_AGE_MS = 2_000;
+// Past half of that, a hit is still served and refreshed in the background
+// (ADR 0026): a busy target never makes a signal wait for a lookup.
+const ONLINE_CACHE_REFRESH_AFTER_MS = 1_000;
 // ~100 bytes an entry: 50k entries stay under 5 MB.
 const ONLINE_CACHE_MAX_ENTRIES = 50_000;
 
@@ -130,16 +134,30 @@ export class GatewayModule {
         },
         {
           provide: OnlinePeerCache,
-          useFactory: () => new OnlinePeerCache(ONLINE_CACHE_MAX_AGE_MS, ONLINE_CACHE_MAX_ENTRIES),
+          useFactory: () =>
+            new OnlinePeerCache(
+              ONLINE_CACHE_MAX_AGE_MS,
+              ONLINE_CACHE_MAX_ENTRIES,
+              Date.now,
+              ONLINE_CACHE_REFRESH_AFTER_MS,
+            ),
         },
         { provide: TrustedProxies, useFactory: () => new TrustedProxies(config.trustedProxies) },
         { provide: OriginPolicy, useFactory: () => new OriginPolicy(config.allowedOrigins) },
         { provide: ClientAddressLimits, useFactory: () => new ClientAddressLimits(config) },
         {
           provide: SignInService,
-          useFactory: () =>
+          // Per-person share limits count the person's shares on every
+          // gateway through presence (ListBySubject, ADR 0029).
+          inject: [PRESENCE_CLIENT],
+          useFactory: (presence: PresenceClient) =>
             config.auth.mode === 'oidc'
-              ? new SignInService(config.auth, new JoseAccessTokenVerifier(config.auth.oidc))
+              ? new SignInService(
+                  config.auth,
+                  new JoseAccessTokenVerifier(config.auth.oidc),
+                  Date.now,
+                  presencePersonShares(presence, config.gatewayId, logger),
+                )
               : SignInService.off(),
         },
         {

@@ -91,7 +91,9 @@ export class SignalRouter implements OnModuleInit {
     }
     let online: boolean;
     try {
-      online = await this.isOnline(to);
+      // Not awaited when cached: the signal goes out in this same turn.
+      const answer = this.isOnline(to);
+      online = answer === true ? true : await answer;
     } catch {
       session.refuse({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -155,15 +157,31 @@ export class SignalRouter implements OnModuleInit {
     }
   }
 
-  private async isOnline(peerId: string): Promise<boolean> {
-    if (this.onlinePeers.isKnownOnline(peerId)) {
+  /**
+   * A cached "online" answers at once; a stale one (older than half the
+   * cache's age) also starts a lookup in the background, so a peer that
+   * keeps receiving signals never makes a signal wait for presence.
+   */
+  private isOnline(peerId: string): Promise<boolean> | true {
+    const cached = this.onlinePeers.check(peerId);
+    if (cached !== 'unknown') {
       this.metrics.onlinePeerCache.inc({ result: 'hit' });
+      if (cached === 'stale') {
+        // A failed refresh changes nothing: the entry ages out, and the
+        // signal after that asks presence itself (UNAVAILABLE if it is down).
+        this.lookUp(peerId).catch(() => undefined);
+      }
       return true;
     }
     this.metrics.onlinePeerCache.inc({ result: 'miss' });
-    const online = (await this.presence.lookup(peerId)) !== undefined;
-    if (online) this.onlinePeers.remember(peerId);
-    return online;
+    return this.lookUp(peerId);
+  }
+
+  private lookUp(peerId: string): Promise<boolean> {
+    return this.onlinePeers.lookup(
+      peerId,
+      async () => (await this.presence.lookup(peerId)) !== undefined,
+    );
   }
 
   /**

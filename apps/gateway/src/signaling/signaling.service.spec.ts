@@ -241,6 +241,43 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     expect(a.socket.of('error').map((e) => e.code)).toContain(ErrorCode.ERROR_CODE_PEER_NOT_FOUND);
   });
 
+  it('relays at once on a stale cached answer, refreshes it in the background, and answers PEER_NOT_FOUND once the refresh finds the target gone', async () => {
+    let now = 1_000;
+    const cache = new OnlinePeerCache(2_000, 100, () => now, 1_000);
+    const { connect, signal, presence } = setup({}, cache);
+    const a = await connect();
+    const b = await connect();
+    const lookup = jest.spyOn(presence, 'lookup');
+    signal(a.session, 10, b.peerId, candidate(0));
+    await a.session.queue.whenIdle();
+    expect(lookup).toHaveBeenCalledTimes(1);
+
+    // Stale: B's lease ended meanwhile (its LEFT event not seen yet). The
+    // signal still goes (the answer is younger than the cache's bound), and
+    // the background lookup learns B is gone.
+    now += 1_500;
+    presence.leases.get(b.peerId)!.live = false;
+    let lookedUp: () => void = () => undefined;
+    const refreshed = new Promise<void>((resolveRefreshed) => (lookedUp = resolveRefreshed));
+    lookup.mockImplementationOnce(async (peerId) => {
+      const lease = await FakePresenceClient.prototype.lookup.call(presence, peerId);
+      setImmediate(lookedUp);
+      return lease;
+    });
+    signal(a.session, 11, b.peerId, candidate(1));
+    await a.session.queue.whenIdle();
+    expect(b.socket.of('signal')).toHaveLength(2);
+    await refreshed;
+    expect(lookup).toHaveBeenCalledTimes(2);
+
+    signal(a.session, 12, b.peerId, candidate(2));
+    await a.session.queue.whenIdle();
+    expect(b.socket.of('signal')).toHaveLength(2);
+    expect(a.socket.of('error')).toEqual([
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND, seq: 12 }),
+    ]);
+  });
+
   it('answers PEER_NOT_FOUND for an offline target and publishes nothing', async () => {
     const { connect, signal, bus } = setup();
     const a = await connect();
