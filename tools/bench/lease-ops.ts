@@ -1,13 +1,19 @@
 /**
- * Lease store benchmark: the same operations against the in-memory store and
- * the Redis store (real local Redis, see tools/redis/redis.sh), in one run,
- * with the same concurrency. Prints ops/s per operation and Redis/memory.
+ * Lease store benchmark: the same operations against the in-memory store,
+ * the Redis store on one Redis (real local Redis, see tools/redis/redis.sh)
+ * and the Redis store on the local Redis Cluster (3 masters + 3 replicas,
+ * 16 shards, every write WAITing for a replica as presence runs it, ADR
+ * 0025), in one run, with the same concurrency. Prints ops/s per operation
+ * and each Redis figure over memory's. Keep-alive is lease renewals/s. A
+ * fourth column runs the cluster store without WAIT (REDIS_REPLICAS_TO_ACK=0):
+ * what waiting for the replica costs.
  *
  * This measures the store, which bounds what one presence replica can do;
  * the gRPC layer on top adds its own cost, the same for both stores.
  *
  * Usage: tools/bench/run.sh lease-ops [--leases 20000] [--concurrency 64]
- * Needs: tools/redis/redis.sh install && tools/redis/redis.sh start
+ * Needs: tools/redis/redis.sh install && tools/redis/redis.sh start &&
+ *   tools/redis/redis.sh cluster-start (REDIS_CLUSTER_NODES overrides the nodes)
  */
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -17,10 +23,18 @@ import { systemClock } from '../../apps/presence/src/lease/clock';
 import { LeaseTtlPolicy } from '../../apps/presence/src/lease/lease-ttl-policy';
 import type { LeaseStore } from '../../apps/presence/src/lease/lease-store';
 import { MemoryLeaseStore } from '../../apps/presence/src/lease/memory-lease-store';
-import { createRedisClient, redisReady } from '../../apps/presence/src/lease/redis-client';
+import {
+  createRedisClient,
+  createRedisClusterClient,
+  redisReady,
+} from '../../apps/presence/src/lease/redis-client';
 import { RedisLeaseStore } from '../../apps/presence/src/lease/redis-lease-store';
 
 const KEEP_ALIVE_BATCH = 100; // what a gateway sends per KeepAlive call, roughly
+// What presence runs on a cluster by default (REDIS_LEASE_SHARDS, REDIS_REPLICAS_TO_ACK).
+const CLUSTER_SHARDS = 16;
+const CLUSTER_REPLICAS_TO_ACK = 1;
+const CLUSTER_NODES = '127.0.0.1:17000,127.0.0.1:17001,127.0.0.1:17002';
 
 function option(name: string, fallback: number, max: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -87,28 +101,72 @@ async function main() {
 
   const logger = createLogger({ service: 'bench', instance: 'lease-ops', level: 'warn' });
   const redis = createRedisClient(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:16379', logger);
+  const cluster = createRedisClusterClient(
+    (process.env['REDIS_CLUSTER_NODES'] ?? CLUSTER_NODES).split(','),
+    undefined,
+    logger,
+  );
   const prefix = `bench:${randomUUID()}:`;
   if (!(await redisReady(redis, 5_000))) {
     throw new Error(
       'Redis is not reachable: run tools/redis/redis.sh install && tools/redis/redis.sh start',
     );
   }
+  if (!(await redisReady(cluster, 10_000))) {
+    throw new Error('the Redis Cluster is not reachable: run tools/redis/redis.sh cluster-start');
+  }
   try {
     const redisStore = new RedisLeaseStore(redis, systemClock, policy, { keyPrefix: prefix });
     const inRedis = await measure(redisStore, leases, concurrency);
-    console.log(JSON.stringify({ leases, concurrency, memory, redis: inRedis }, null, 2));
+    const clusterStore = new RedisLeaseStore(cluster, systemClock, policy, {
+      keyPrefix: prefix,
+      shards: CLUSTER_SHARDS,
+      replicasToAck: CLUSTER_REPLICAS_TO_ACK,
+    });
+    const inCluster = await measure(clusterStore, leases, concurrency);
+    // The same without WAIT: what the replica round trip costs.
+    const noWaitStore = new RedisLeaseStore(cluster, systemClock, policy, {
+      keyPrefix: `${prefix}nowait:`,
+      shards: CLUSTER_SHARDS,
+      replicasToAck: 0,
+    });
+    const noWait = await measure(noWaitStore, leases, concurrency);
+    console.log(
+      JSON.stringify(
+        { leases, concurrency, memory, redis: inRedis, cluster: inCluster, clusterNoWait: noWait },
+        null,
+        2,
+      ),
+    );
     console.log(`\n${leases} leases, ${concurrency} calls in flight (ops/s)`);
-    console.log('operation                 memory        redis   redis/memory');
+    console.log(
+      'operation                 memory        redis      cluster  cluster,no WAIT  redis/memory  cluster/memory  cluster/redis',
+    );
     for (const key of Object.keys(memory) as Array<keyof typeof memory>) {
       console.log(
-        `${key.padEnd(18)} ${memory[key].toFixed(0).padStart(12)} ${inRedis[key].toFixed(0).padStart(12)} ${(inRedis[key] / memory[key]).toFixed(3).padStart(14)}`,
+        [
+          key.padEnd(18),
+          memory[key].toFixed(0).padStart(12),
+          inRedis[key].toFixed(0).padStart(12),
+          inCluster[key].toFixed(0).padStart(12),
+          noWait[key].toFixed(0).padStart(16),
+          (inRedis[key] / memory[key]).toFixed(3).padStart(14),
+          (inCluster[key] / memory[key]).toFixed(3).padStart(15),
+          (inCluster[key] / inRedis[key]).toFixed(3).padStart(14),
+        ].join(' '),
       );
     }
   } finally {
-    // Leave nothing behind in a shared Redis.
+    // Leave nothing behind in a shared Redis or cluster.
     const keys = await redis.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
     redis.disconnect();
+    for (const node of cluster.nodes('master')) {
+      const left = await node.keys(`${prefix}*`);
+      // One key per command: keys of different slots cannot share a DEL.
+      for (const key of left) await node.unlink(key);
+    }
+    cluster.disconnect();
   }
 }
 
