@@ -11,6 +11,7 @@ import type { PeerSession } from '../signaling/peer-session';
 
 import type { AccessTokenVerifier, TokenVerdict } from './access-token-verifier';
 import type { AuthConfig, AuthPolicyConfig } from './auth-config';
+import type { PersonShares } from './person-shares';
 import { SIGN_IN_REQUIRED_REASON, SignInService } from './sign-in.service';
 
 const NOW = 1_800_000_000_000;
@@ -77,7 +78,11 @@ function fakeSession(): FakeSession {
   };
 }
 
-function service(policy: Partial<AuthPolicyConfig> = {}, now = () => NOW) {
+function service(
+  policy: Partial<AuthPolicyConfig> = {},
+  now = () => NOW,
+  personShares?: PersonShares,
+) {
   const config: AuthConfig = {
     mode: 'oidc',
     oidc: {
@@ -97,7 +102,7 @@ function service(policy: Partial<AuthPolicyConfig> = {}, now = () => NOW) {
       ...policy,
     },
   };
-  return new SignInService(config, new FakeVerifier(), now);
+  return new SignInService(config, new FakeVerifier(), now, personShares);
 }
 
 const hello = (fields: Partial<Hello> = {}): Hello => ({
@@ -186,6 +191,45 @@ describe('SignInService', () => {
       code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
       message: 'only members of sharers may share files here',
     });
+  });
+
+  it('counts the person’s shares on other gateways too, except the one resuming; presence down counts this gateway', async () => {
+    const asked: Array<[string, string]> = [];
+    let elsewhere: number | undefined = 1;
+    const auth = service({ maxSharesPerPerson: 2 }, () => NOW, {
+      elsewhere: async (subject, exceptPeerId) => {
+        asked.push([subject, exceptPeerId]);
+        return elsewhere;
+      },
+    });
+    const share = { access: ShareAccess.SHARE_ACCESS_UNSPECIFIED };
+    const resumePeerId = '11111111-1111-4111-8111-111111111111';
+    expect(
+      await auth.admitHello(fakeSession().session, 1, hello({ accessToken: 'alice', share })),
+    ).toBeUndefined();
+    // One here, one on another gateway: the limit of 2 is reached.
+    expect(
+      await auth.admitHello(
+        fakeSession().session,
+        2,
+        hello({ accessToken: 'alice', share, resumePeerId }),
+      ),
+    ).toMatchObject({ code: ErrorCode.ERROR_CODE_LIMIT_EXCEEDED, seq: 2 });
+    expect(asked).toEqual([
+      ['u-alice', ''],
+      ['u-alice', resumePeerId],
+    ]);
+    // Presence cannot say: this gateway's count alone (1 of 2) admits it.
+    elsewhere = undefined;
+    expect(
+      await auth.admitHello(fakeSession().session, 3, hello({ accessToken: 'alice', share })),
+    ).toBeUndefined();
+    // At the limit here already: presence is not asked.
+    asked.length = 0;
+    expect(
+      await auth.admitHello(fakeSession().session, 4, hello({ accessToken: 'alice', share })),
+    ).toMatchObject({ code: ErrorCode.ERROR_CODE_LIMIT_EXCEEDED });
+    expect(asked).toEqual([]);
   });
 
   it('limits the shares one person hosts at once; a closed share frees its slot', async () => {

@@ -15,6 +15,7 @@ import type { PeerSession } from '../signaling/peer-session';
 
 import type { AccessTokenVerifier, TokenFailure } from './access-token-verifier';
 import type { AuthConfig, AuthPolicyConfig, OidcVerifierConfig } from './auth-config';
+import type { PersonShares } from './person-shares';
 import type { VerifiedPrincipal } from './verified-principal';
 
 /** Who may open a share this socket hosts. */
@@ -55,8 +56,9 @@ function refusalOf(seq: number, failure: TokenFailure): FrameRefusal {
  *
  * A token that expires does not end anything that is running: the socket,
  * its lease and the browsers' data channels stay up; only new signals wait
- * for a fresh token (Authenticate). Per-person share counts are this
- * gateway's sockets (docs/sign-in.md).
+ * for a fresh token (Authenticate). A person's concurrent shares are this
+ * gateway's share sockets plus, with `personShares`, the sharing leases
+ * presence knows on the other gateways (docs/sign-in.md, ADR 0029).
  */
 export class SignInService {
   private readonly sessions = new WeakMap<PeerSession, SessionAuth>();
@@ -67,6 +69,8 @@ export class SignInService {
     private readonly config: AuthConfig,
     private readonly verifier: AccessTokenVerifier | null,
     private readonly nowMs: () => number = Date.now,
+    /** The person's shares on other gateways (presence); absent: this gateway's only. */
+    private readonly personShares?: PersonShares,
   ) {
     if (config.mode === 'oidc' && !verifier) throw new Error('AUTH_MODE=oidc needs a verifier');
   }
@@ -102,7 +106,7 @@ export class SignInService {
           seq,
         };
       }
-      const refusal = this.admitShare(seq, auth.principal, policy);
+      const refusal = await this.admitShare(seq, auth.principal, policy, hello.resumePeerId);
       if (refusal) return refusal;
       auth.share = {
         access: this.effectiveAccess(hello.share.access, policy),
@@ -258,11 +262,12 @@ export class SignInService {
     return { identity: principal.identity, expiresAtUnixMs: principal.expiresAtMs };
   }
 
-  private admitShare(
+  private async admitShare(
     seq: number,
     principal: VerifiedPrincipal,
     policy: AuthPolicyConfig,
-  ): FrameRefusal | undefined {
+    resumePeerId: string,
+  ): Promise<FrameRefusal | undefined> {
     if (policy.shareGroup && !principal.groups.includes(policy.shareGroup)) {
       return {
         code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
@@ -271,7 +276,13 @@ export class SignInService {
       };
     }
     const max = policy.maxSharesPerPerson;
-    if (max > 0 && this.liveShares(principal.identity.subject) >= max) {
+    if (max <= 0) return undefined;
+    const subject = principal.identity.subject;
+    const here = this.liveShares(subject);
+    // Presence is asked only when this gateway alone is under the limit.
+    const elsewhere =
+      here >= max ? 0 : ((await this.personShares?.elsewhere(subject, resumePeerId)) ?? 0);
+    if (here + elsewhere >= max) {
       return {
         code: ErrorCode.ERROR_CODE_LIMIT_EXCEEDED,
         message: `you already host ${max} shares, the most one person may at once; stop one first`,

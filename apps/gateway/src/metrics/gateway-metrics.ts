@@ -38,7 +38,8 @@ const UPGRADE_REFUSALS: readonly UpgradeRefusalLabel[] = ['origin', 'ip_connecti
 const SIGNAL_LIMITS = ['target_signals', 'target_bytes', 'ip'] as const;
 
 /** The presence calls the gateway makes, as `method` label values (gRPC method names). */
-export type PresenceMethodLabel = 'Register' | 'KeepAlive' | 'Revoke' | 'Lookup' | 'BatchLookup';
+export type PresenceMethodLabel =
+  'Register' | 'KeepAlive' | 'Revoke' | 'Lookup' | 'BatchLookup' | 'ListBySubject';
 
 export type KeepAliveStatusLabel = 'renewed' | 'not_found' | 'fenced' | 'failed';
 const KEEP_ALIVE_STATUSES: readonly KeepAliveStatusLabel[] = [

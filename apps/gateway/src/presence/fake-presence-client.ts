@@ -4,6 +4,8 @@ import {
   type KeepAliveResponse,
   KeepAliveStatus,
   type Lease,
+  type ListBySubjectResponse,
+  type Principal,
   type RegisterRequest,
   type RegisterResponse,
   RegisterMode,
@@ -17,6 +19,7 @@ interface FakeLease {
   lease: Lease;
   hash: string;
   live: boolean;
+  principal?: Principal;
 }
 
 /**
@@ -52,7 +55,7 @@ export class FakePresenceClient implements PresenceClient {
       expiresAtUnixMs: 0,
       registeredAtUnixMs: 0,
     };
-    this.leases.set(request.peerId, { lease, hash, live: true });
+    this.leases.set(request.peerId, { lease, hash, live: true, principal: request.principal });
     return { lease, resumed: request.mode === RegisterMode.REGISTER_MODE_RESUME };
   }
 
@@ -85,6 +88,14 @@ export class FakePresenceClient implements PresenceClient {
     this.failIfDown();
     const existing = this.leases.get(peerId);
     return existing?.live ? existing.lease : undefined;
+  }
+
+  async listBySubject(subject: string): Promise<ListBySubjectResponse> {
+    this.failIfDown();
+    const peers = [...this.leases.values()]
+      .filter((held) => held.live && held.principal?.subject === subject)
+      .map((held) => ({ lease: held.lease, sharing: held.principal?.sharing ?? false }));
+    return { peers, sharing: peers.some((peer) => peer.sharing) };
   }
 
   async batchLookup(peerIds: string[]): Promise<BatchLookupResponse> {

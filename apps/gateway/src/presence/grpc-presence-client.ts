@@ -18,6 +18,7 @@ import {
   type KeepAliveRequest,
   type KeepAliveResponse,
   type Lease,
+  type ListBySubjectResponse,
   type RegisterRequest,
   type RegisterResponse,
   type RevokeRequest,
@@ -47,7 +48,7 @@ const PRESENCE_SERVICE = 'ephemeral.presence.v1.PresenceService';
  * its own (the default pick_first would pin every call to one replica).
  *
  * Retries on UNAVAILABLE (the replica died or is draining) for the calls
- * that are safe to repeat: Lookup and BatchLookup read; KeepAlive extends
+ * that are safe to repeat: Lookup, BatchLookup and ListBySubject read; KeepAlive extends
  * leases to an absolute deadline under a fencing token, so twice is once;
  * Revoke under a fencing token answers NOT_FOUND the second time, which the
  * callers treat as done; the health Check reads. Register is left out: a
@@ -63,6 +64,7 @@ export const PRESENCE_SERVICE_CONFIG = {
       name: [
         { service: PRESENCE_SERVICE, method: 'Lookup' },
         { service: PRESENCE_SERVICE, method: 'BatchLookup' },
+        { service: PRESENCE_SERVICE, method: 'ListBySubject' },
         { service: PRESENCE_SERVICE, method: 'KeepAlive' },
         { service: PRESENCE_SERVICE, method: 'Revoke' },
         { service: 'grpc.health.v1.Health', method: 'Check' },
@@ -195,6 +197,10 @@ export class GrpcPresenceClient implements PresenceClient {
 
   keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {
     return unary(this.client.keepAlive.bind(this.client), request, KEEP_ALIVE_DEADLINE_MS);
+  }
+
+  listBySubject(subject: string): Promise<ListBySubjectResponse> {
+    return unary(this.client.listBySubject.bind(this.client), { subject }, CALL_DEADLINE_MS);
   }
 
   revoke(request: RevokeRequest): Promise<RevokeResponse> {

@@ -3,6 +3,7 @@ import type {
   KeepAliveRequest,
   KeepAliveResponse,
   Lease,
+  ListBySubjectResponse,
   RegisterRequest,
   RegisterResponse,
   RevokeRequest,
@@ -50,6 +51,14 @@ export class InstrumentedPresenceClient implements PresenceClient {
     return this.metrics.timePresenceCall(
       'BatchLookup',
       () => this.inner.batchLookup(peerIds),
+      codeOf,
+    );
+  }
+
+  listBySubject(subject: string): Promise<ListBySubjectResponse> {
+    return this.metrics.timePresenceCall(
+      'ListBySubject',
+      () => this.inner.listBySubject(subject),
       codeOf,
     );
   }

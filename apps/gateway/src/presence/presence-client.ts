@@ -3,6 +3,7 @@ import type {
   KeepAliveRequest,
   KeepAliveResponse,
   Lease,
+  ListBySubjectResponse,
   RegisterRequest,
   RegisterResponse,
   RevokeRequest,
@@ -43,6 +44,8 @@ export interface PresenceClient {
   /** The live lease of `peerId`, or undefined when it is not online. */
   lookup(peerId: string): Promise<Lease | undefined>;
   batchLookup(peerIds: string[]): Promise<BatchLookupResponse>;
+  /** The live leases a signed-in person holds, on every gateway (ADR 0029). */
+  listBySubject(subject: string): Promise<ListBySubjectResponse>;
   /** True when presence answers its gRPC health check with SERVING. */
   isServing(): Promise<boolean>;
   close(): void;
