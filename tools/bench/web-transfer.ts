@@ -77,12 +77,15 @@ function randomFile(dir: string, name: string, bytes: number): string {
 function sourceTree(root: string, count: number): number {
   let total = 0;
   for (let i = 0; i < count; i++) {
-    // ~10 files per folder, folders three levels deep: src/m<a>/p<b>/f<i>.
+    // 10 files per folder, folders three levels deep: src/m<a>/p<b>/q<c>/f<i>
+    // (10 000 files: 1000 leaf folders). Before 2026-12-02 every file had a
+    // leaf folder of its own (the path digits were the file's own).
+    const folder = Math.floor(i / 10);
     const dir = join(
       root,
-      `m${i % 10}`,
-      `p${Math.floor(i / 10) % 100}`,
-      `q${Math.floor(i / 1000)}`,
+      `m${folder % 10}`,
+      `p${Math.floor(folder / 10) % 10}`,
+      `q${Math.floor(folder / 100)}`,
     );
     mkdirSync(dir, { recursive: true });
     const size = 1024 + Math.floor(Math.random() * 15 * 1024);

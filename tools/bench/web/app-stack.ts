@@ -158,17 +158,23 @@ export async function openLink(receiver: Peer, link: string, timeoutMs = 60_000)
     .waitFor({ state: 'attached', timeout: timeoutMs });
 }
 
-/** File states on the receiver's page: how many of each. */
+/**
+ * File states on the receiver's page: how many verified, failed and
+ * cancelled (the overall section counts every file; the list renders only
+ * its first rows), plus why the first failed row shown failed.
+ */
 export function fileStates(receiver: Peer): Promise<Record<string, number>> {
   return receiver.page.evaluate(() => {
     const out: Record<string, number> = {};
-    for (const li of Array.from(document.querySelectorAll('[data-testid=file-list] li'))) {
-      const state = li.getAttribute('data-state') ?? '';
-      out[state] = (out[state] ?? 0) + 1;
-      // The first failure's text says why (it counts as 1 under its own key).
-      if (state === 'failed' && !Object.keys(out).some((k) => k.startsWith('why: ')))
-        out[`why: ${(li.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 160)}`] = 1;
+    const overall = document.querySelector('[data-testid=overall]');
+    for (const state of ['verified', 'failed', 'cancelled']) {
+      const n = Number(overall?.getAttribute(`data-${state}`) ?? 0);
+      if (n > 0) out[state] = n;
     }
+    const failed = document.querySelector('[data-testid=file-list] li[data-state=failed]');
+    // The first failure's text says why (it counts as 1 under its own key).
+    if (failed)
+      out[`why: ${(failed.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 160)}`] = 1;
     return out;
   });
 }

@@ -32,9 +32,10 @@ export class DownloadStore {
   /** The zip the last several-file download streams into (browsers without File System Access). */
   readonly archiveName = signal<string | null>(null);
   /** Whether any file is waiting or downloading (so there is something to cancel). */
-  readonly cancellable = computed(() =>
-    [...this.progress().values()].some((p) => p.state === 'queued' || p.state === 'downloading'),
-  );
+  readonly cancellable = computed(() => {
+    const { queued, downloading } = this.counts();
+    return queued + downloading > 0;
+  });
 
   /** The session has ended (the sender left, or it never connected): nothing more will arrive. */
   readonly ended = computed(() => {
@@ -44,11 +45,22 @@ export class DownloadStore {
 
   /** For a session that ended part-way: what was kept and what was not. */
   readonly outcome = computed(() => {
-    const jobs = [...this.progress().values()];
-    return {
-      verified: jobs.filter((p) => p.state === 'verified').length,
-      unfinished: jobs.filter((p) => p.state !== 'verified' && p.state !== 'cancelled').length,
+    const { verified, cancelled } = this.counts();
+    return { verified, unfinished: this.progress().size - verified - cancelled };
+  });
+
+  /** How many files are in each state, in one pass (the page and the benchmarks read it). */
+  readonly counts = computed(() => {
+    const counts: Record<FileProgress['state'], number> = {
+      queued: 0,
+      downloading: 0,
+      verifying: 0,
+      verified: 0,
+      failed: 0,
+      cancelled: 0,
     };
+    for (const p of this.progress().values()) counts[p.state]++;
+    return counts;
   });
 
   readonly overall = computed(() => {

@@ -22,6 +22,13 @@ import { FileProgress } from '../transfer/receive/download-queue';
 import { DownloadStore } from './download-store';
 import { downloadMilestones, finishedBatch } from './milestones';
 
+// The file list renders this many rows, and this many more per "Show
+// more": every state change re-renders the rows shown, and with ten
+// thousand files (tools/bench/run.sh web-transfer --case small) rendering
+// them all kept the receiver's main thread busy with style and layout
+// rather than with the files. The overall progress counts every file.
+export const LIST_PAGE_ROWS = 200;
+
 @Component({
   selector: 'es-receive-page',
   imports: [ByteSizePipe, DurationPipe, FileName, ConnectFailure, ConnectionPathView],
@@ -41,10 +48,16 @@ export class ReceivePage implements OnInit {
   protected readonly selectedEntries = computed(() =>
     this.store.files().filter((f) => this.store.selected().has(f.id)),
   );
+  /** Rows of the file list rendered now (see LIST_PAGE_ROWS). */
+  protected readonly shownCount = signal(LIST_PAGE_ROWS);
+  protected readonly shownFiles = computed(() => this.store.files().slice(0, this.shownCount()));
+  protected readonly hiddenCount = computed(
+    () => this.store.files().length - this.shownFiles().length,
+  );
   /** Every file asked for has arrived and verified: nothing left to do. */
   protected readonly allReceived = computed(() => {
-    const jobs = [...this.store.progress().values()];
-    return jobs.length > 0 && jobs.every((p) => p.state === 'verified');
+    const size = this.store.progress().size;
+    return size > 0 && this.store.counts().verified === size;
   });
   /** The sender's friendly name (from the link), shown before anything arrives. */
   protected readonly senderName = computed(
@@ -105,6 +118,10 @@ export class ReceivePage implements OnInit {
     event.preventDefault();
     // Older browsers show the prompt only when returnValue is set.
     event.returnValue = '';
+  }
+
+  protected showMore(): void {
+    this.shownCount.update((n) => n + LIST_PAGE_ROWS);
   }
 
   protected downloadAll(): void {
