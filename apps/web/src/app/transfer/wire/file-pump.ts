@@ -1,4 +1,5 @@
-import { FileSource, READ_BLOCK_BYTES, readFileBlock } from '../files/file-source';
+import { BlockReader } from '../files/block-reader';
+import { FileSource, READ_BLOCK_BYTES } from '../files/file-source';
 import { CHUNK_HEADER_BYTES, encodeChunk } from './chunk-frame';
 
 // The receiver acknowledges bytes handed to its disk writer; the sender never
@@ -75,40 +76,40 @@ export class FilePump {
     const window = this.options.windowBytes ?? FLOW_WINDOW_BYTES;
     const payloadBytes = this.options.messageBytes - CHUNK_HEADER_BYTES;
     if (payloadBytes < 1) throw new RangeError('message size too small for a chunk');
-    // A whole number of messages per read block, so no short message is sent
-    // at every block boundary.
-    const requested = this.options.readBlockBytes ?? READ_BLOCK_BYTES;
-    const block = Math.max(1, Math.floor(requested / payloadBytes)) * payloadBytes;
     if (offset < 0 || offset > size)
       throw new RangeError(`offset ${offset} outside file of ${size} bytes`);
     // RTCDataChannel.send copies the message, so one buffer serves them all.
     const scratch = new Uint8Array(this.options.messageBytes);
-    let pos = offset;
-    let next: Promise<Uint8Array> | null =
-      pos < size ? this.read(pos, Math.min(size, pos + block)) : null;
-    while (next) {
-      const bytes = await next;
-      const end = pos + bytes.length;
-      next = end < size ? this.read(end, Math.min(size, end + block)) : null;
-      // A prefetch that is abandoned (cancel, closed channel) must not turn
-      // into an unhandled rejection.
-      next?.catch(() => undefined);
-      for (let i = 0; i < bytes.length; i += payloadBytes) {
-        while (this.sent - this.acked >= window && !this.cancelled) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
+    const blocks = new BlockReader(
+      source,
+      offset,
+      size,
+      this.options.readBlockBytes ?? READ_BLOCK_BYTES,
+      payloadBytes,
+    );
+    try {
+      // The next block is read while this one is sent (at most two in memory).
+      let next = blocks.next();
+      for (let bytes = await next; bytes; bytes = await next) {
+        next = blocks.next();
+        // A read ahead that is abandoned (cancel, closed channel) must not
+        // turn into an unhandled rejection.
+        next.catch(() => undefined);
+        for (let i = 0; i < bytes.length; i += payloadBytes) {
+          while (this.sent - this.acked >= window && !this.cancelled) {
+            await new Promise<void>((resolve) => (this.wake = resolve));
+          }
+          this.throwIfCancelled();
+          const payload = bytes.subarray(i, Math.min(bytes.length, i + payloadBytes));
+          await writer.write(encodeChunk(requestId, payload, scratch));
+          this.sent += payload.length;
         }
-        this.throwIfCancelled();
-        const payload = bytes.subarray(i, Math.min(bytes.length, i + payloadBytes));
-        await writer.write(encodeChunk(requestId, payload, scratch));
-        this.sent += payload.length;
       }
-      pos = end;
+    } catch (error) {
+      blocks.cancel();
+      throw error;
     }
     return size;
-  }
-
-  private read(start: number, end: number): Promise<Uint8Array> {
-    return readFileBlock(this.options.source, start, end);
   }
 
   private throwIfCancelled(): void {
