@@ -6,7 +6,7 @@ import {
   SignalKind,
   TransferResult,
 } from '@ephemeral/protocol';
-import { gatewayUrl, SignalingClient, SocketLike } from './signaling-client';
+import { gatewayUrl, SignalingClient, SignalingClosedError, SocketLike } from './signaling-client';
 
 const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const OTHER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
@@ -157,6 +157,58 @@ describe('SignalingClient', () => {
     expect(hello.kind?.$case === 'hello' && hello.kind.value.resumeToken).toBe('tok');
     sockets[1].receive(welcome(PEER, true));
     expect(sockets[1].sent[1].kind?.$case).toBe('signal');
+    client.close();
+  });
+
+  it('stays closed when its socket opens or is welcomed after close()', async () => {
+    const sockets: FakeSocket[] = [];
+    const client = new SignalingClient('ws://x/ws', () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    });
+    const connecting = client.connect().catch((error: unknown) => error);
+    client.close();
+    sockets[0].open();
+    expect(sockets[0].sent).toEqual([]);
+    sockets[0].receive(welcome(PEER));
+    expect(client.state).toBe('closed');
+    expect(client.peerId).toBeNull();
+    expect(await connecting).toBeInstanceOf(SignalingClosedError);
+    // No timer left running: neither connect()'s timeout nor a ping interval.
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('ignores frames of a socket it replaced after a drop', async () => {
+    const sockets: FakeSocket[] = [];
+    const client = new SignalingClient('ws://x/ws', () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    });
+    const connected = client.connect();
+    sockets[0].open();
+    sockets[0].receive(welcome(PEER));
+    await connected;
+    sockets[0].drop();
+    jest.advanceTimersByTime(300);
+    expect(sockets).toHaveLength(2);
+    const errors: number[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    sockets[0].receive({
+      kind: {
+        $case: 'error',
+        value: {
+          code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
+          message: '',
+          seq: 1,
+          signalKind: SignalKind.SIGNAL_KIND_OFFER,
+          peerId: OTHER,
+        },
+      },
+    });
+    expect(errors).toEqual([]);
+    expect(client.state).toBe('reconnecting');
     client.close();
   });
 

@@ -91,6 +91,13 @@ export class SignalingTimeoutError extends Error {
   }
 }
 
+export class SignalingClosedError extends Error {
+  constructor() {
+    super('the signaling client was closed before the gateway welcomed it');
+    this.name = 'SignalingClosedError';
+  }
+}
+
 /**
  * The browser's WebSocket to the gateway: Hello/Welcome, relayed signals and
  * errors in protobuf binary frames, and transparent reconnection that keeps
@@ -105,6 +112,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   private stopped = false;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** How each connect() still waiting for its welcome is failed. */
+  private readonly pendingConnects = new Set<(error: Error) => void>();
   private stateValue: SignalingState = 'connecting';
   /** The current ICE servers and when their credentials run out (null: never). */
   private ice: {
@@ -174,26 +183,24 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     return this.stateValue;
   }
 
-  /** Opens the socket and resolves with the first Welcome. */
+  /**
+   * Opens the socket and resolves with the first Welcome; rejects when the
+   * gateway cannot be reached, does not answer in time, or close() comes first.
+   */
   connect(): Promise<Welcome> {
     return new Promise<Welcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        offLost();
-        reject(new SignalingTimeoutError());
-      }, CONNECT_TIMEOUT_MS);
-      const off = this.on('welcome', (welcome) => {
+      const settle = (outcome: () => void) => {
         clearTimeout(timer);
         off();
         offLost();
-        resolve(welcome);
-      });
-      const offLost = this.on('lost', () => {
-        clearTimeout(timer);
-        off();
-        offLost();
-        reject(new Error('could not reach the gateway'));
-      });
+        this.pendingConnects.delete(fail);
+        outcome();
+      };
+      const fail = (error: Error) => settle(() => reject(error));
+      const timer = setTimeout(() => fail(new SignalingTimeoutError()), CONNECT_TIMEOUT_MS);
+      const off = this.on('welcome', (welcome) => settle(() => resolve(welcome)));
+      const offLost = this.on('lost', () => fail(new Error('could not reach the gateway')));
+      this.pendingConnects.add(fail);
       this.open();
     });
   }
@@ -222,6 +229,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.socket?.close(1000, 'bye');
     this.socket = null;
     this.setState('closed');
+    // A connect() still waiting gets no welcome now: it ends here, and its
+    // timeout with it.
+    for (const fail of [...this.pendingConnects]) fail(new SignalingClosedError());
   }
 
   private open(): void {
@@ -235,7 +245,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     }
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
+    // Events of a socket this client let go of (closed, or replaced on a
+    // reconnect) are ignored: a welcome arriving late would otherwise reopen
+    // a closed client and start its ping timer, which nothing would stop.
     socket.onopen = () => {
+      if (this.socket !== socket) return;
       const accessToken = this.auth.accessToken();
       const hello = {
         ...(this.welcome
@@ -254,7 +268,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           .slice(),
       );
     };
-    socket.onmessage = (event) => this.onFrame(event.data);
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.onFrame(event.data);
+    };
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
