@@ -1,9 +1,8 @@
 import '@angular/localize/init'; // $localize, as main.ts loads it
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
-import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
 import { FakePageEnvironment } from '../fake-page-environment';
-import { PAGE_ENVIRONMENT } from '../page-environment';
+import { storeFixture } from '../store-fixture';
 import { DownloadStore } from '../receive/download-store';
 import { ShareStore } from '../send/share-store';
 import { fakePeerConnections } from '../transfer/rtc/fake-peer-connection';
@@ -33,19 +32,10 @@ class BlockedEnvironment extends FakePageEnvironment {
 }
 
 describe('the pages show how each connection runs, and why one could not be made', () => {
-  const injectors: EnvironmentInjector[] = [];
-  afterEach(() => injectors.splice(0).forEach((i) => i.destroyed || i.destroy()));
-
-  function make<T>(type: new () => T, env: FakePageEnvironment): T {
-    const injector = Injector.create({
-      providers: [type, { provide: PAGE_ENVIRONMENT, useValue: env }],
-    }) as EnvironmentInjector;
-    injectors.push(injector);
-    return injector.get(type);
-  }
+  const storeIn = storeFixture();
 
   async function share(env: FakePageEnvironment) {
-    const sender = make(ShareStore, env);
+    const sender = storeIn(ShareStore, env).store;
     sender.add([{ file: file('a.bin', new Uint8Array(1000)), relativePath: 'a.bin' }]);
     await eventually(() => sender.link() !== null, { description: 'share link' });
     const url = new URL(sender.link()!);
@@ -55,7 +45,7 @@ describe('the pages show how each connection runs, and why one could not be made
   it("shows the path on both pages: the receiver's relay over TCP, the sender's direct pair", async () => {
     const env = new FakePageEnvironment();
     const { sender, peerId, fragment } = await share(env);
-    const receiver = make(DownloadStore, new RelayedEnvironment(env.gateway));
+    const receiver = storeIn(DownloadStore, new RelayedEnvironment(env.gateway)).store;
     expect(receiver.connectionPath()).toBeNull();
     receiver.start(peerId, fragment);
     await eventually(() => receiver.state() === 'ready', { description: 'ready' });
@@ -72,7 +62,7 @@ describe('the pages show how each connection runs, and why one could not be made
   it('ends in a failure that says the network blocks peer connections, within the deadline', async () => {
     const env = new FakePageEnvironment();
     const { peerId, fragment } = await share(env);
-    const receiver = make(DownloadStore, new BlockedEnvironment(env.gateway));
+    const receiver = storeIn(DownloadStore, new BlockedEnvironment(env.gateway)).store;
     receiver.start(peerId, fragment);
     await eventually(() => receiver.state() === 'connection-failed', {
       description: 'connection-failed',

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
-import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
 import { FakePageEnvironment } from '../fake-page-environment';
-import { PAGE_ENVIRONMENT } from '../page-environment';
+import { storeFixture } from '../store-fixture';
 import { ShareStore } from '../send/share-store';
 import { FakeDirectory } from '../transfer/save/fake-directory';
 import { DownloadStore } from './download-store';
@@ -21,20 +20,11 @@ function file(name: string, size: number, bytes = new Uint8Array(size)): File {
 }
 
 describe('DownloadStore', () => {
-  const injectors: EnvironmentInjector[] = [];
-  afterEach(() => injectors.splice(0).forEach((i) => i.destroyed || i.destroy()));
-
-  function make<T>(type: new () => T, env: FakePageEnvironment): T {
-    const injector = Injector.create({
-      providers: [type, { provide: PAGE_ENVIRONMENT, useValue: env }],
-    }) as EnvironmentInjector;
-    injectors.push(injector);
-    return injector.get(type);
-  }
+  const storeIn = storeFixture();
 
   /** A sender sharing `files`; resolves with its link's peer ID and secret. */
   async function share(env: FakePageEnvironment, files: File[]) {
-    const sender = make(ShareStore, env);
+    const sender = storeIn(ShareStore, env).store;
     sender.add(files.map((f) => ({ file: f, relativePath: `album/${f.name}` })));
     await eventually(() => sender.link() !== null, { description: 'share link' });
     const url = new URL(sender.link()!);
@@ -43,7 +33,7 @@ describe('DownloadStore', () => {
 
   it('says a link from before certificate pinning is outdated, without connecting', () => {
     const env = new FakePageEnvironment();
-    const store = make(DownloadStore, env);
+    const store = storeIn(DownloadStore, env).store;
     store.start('00000000-0000-4000-8000-000000000001', `#${'A'.repeat(24)}`);
     expect(store.state()).toBe('outdated-link');
     expect(env.signalingClients).toEqual([]);
@@ -56,7 +46,7 @@ describe('DownloadStore', () => {
       ['00000000-0000-4000-8000-000000000001', ''],
     ]) {
       const env = new FakePageEnvironment();
-      const store = make(DownloadStore, env);
+      const store = storeIn(DownloadStore, env).store;
       store.start(peerId, secret);
       expect(store.state()).toBe('invalid-link');
       expect(env.signalingClients).toEqual([]);
@@ -68,12 +58,12 @@ describe('DownloadStore', () => {
     const a = Uint8Array.from({ length: 200_000 }, (_, i) => i % 251);
     const link = await share(env, [file('a.bin', a.length, a), file('b.bin', 10)]);
     const folder = new FakeDirectory();
-    const store = make(
+    const store = storeIn(
       DownloadStore,
       new FakePageEnvironment(env.gateway, {
         showDirectoryPicker: async () => folder as unknown as FileSystemDirectoryHandle,
       }),
-    );
+    ).store;
     store.start(link.peerId, link.secret);
     await eventually(() => store.state() === 'ready', { description: 'ready' });
     expect(store.files().map((f) => f.relativePath)).toEqual(['album/a.bin', 'album/b.bin']);
@@ -100,7 +90,7 @@ describe('DownloadStore', () => {
     const env = new FakePageEnvironment();
     // Announced as 300 MiB; never read (the download is refused first).
     const link = await share(env, [file('big.iso', 300 * MiB, new Uint8Array(0))]);
-    const store = make(DownloadStore, new FakePageEnvironment(env.gateway));
+    const store = storeIn(DownloadStore, new FakePageEnvironment(env.gateway)).store;
     store.start(link.peerId, link.secret);
     await eventually(() => store.state() === 'ready');
     await store.download(store.files());
@@ -111,14 +101,14 @@ describe('DownloadStore', () => {
   it('ignores a picker the person closed', async () => {
     const env = new FakePageEnvironment();
     const link = await share(env, [file('a.bin', 3), file('b.bin', 3)]);
-    const store = make(
+    const store = storeIn(
       DownloadStore,
       new FakePageEnvironment(env.gateway, {
         showDirectoryPicker: async () => {
           throw new DOMException('closed', 'AbortError');
         },
       }),
-    );
+    ).store;
     store.start(link.peerId, link.secret);
     await eventually(() => store.state() === 'ready');
     await store.download(store.files());

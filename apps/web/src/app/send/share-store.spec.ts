@@ -1,22 +1,11 @@
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
-import { EnvironmentInjector, Injector } from '@angular/core';
 import { eventually } from '@ephemeral/eventually';
 import { FakePageEnvironment } from '../fake-page-environment';
+import { storeFixture } from '../store-fixture';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
-import { PAGE_ENVIRONMENT } from '../page-environment';
 import { DownloadStore } from '../receive/download-store';
 import { FakeDirectory } from '../transfer/save/fake-directory';
 import { ShareStore } from './share-store';
-
-function storeIn<T>(
-  type: new () => T,
-  env: FakePageEnvironment,
-): { store: T; injector: EnvironmentInjector } {
-  const injector = Injector.create({
-    providers: [type, { provide: PAGE_ENVIRONMENT, useValue: env }],
-  }) as EnvironmentInjector;
-  return { store: injector.get(type), injector };
-}
 
 function file(name: string, bytes: Uint8Array): File {
   return {
@@ -35,12 +24,10 @@ function parts(link: string): { peerId: string; secret: string } {
 }
 
 describe('ShareStore', () => {
-  const injectors: EnvironmentInjector[] = [];
-  afterEach(() => injectors.splice(0).forEach((i) => i.destroyed || i.destroy()));
+  const storeIn = storeFixture();
 
   function sender(env = new FakePageEnvironment()) {
     const { store, injector } = storeIn(ShareStore, env);
-    injectors.push(injector);
     return { store, injector, env };
   }
 
@@ -71,8 +58,7 @@ describe('ShareStore', () => {
     const receiverEnv = new FakePageEnvironment(env.gateway, {
       showDirectoryPicker: async () => folder as unknown as FileSystemDirectoryHandle,
     });
-    const { store: receiver, injector } = storeIn(DownloadStore, receiverEnv);
-    injectors.push(injector);
+    const { store: receiver } = storeIn(DownloadStore, receiverEnv);
     const { peerId, secret } = parts(store.link()!);
     receiver.start(peerId, secret);
     await eventually(() => receiver.files().length === 1, { description: 'manifest' });
@@ -93,11 +79,7 @@ describe('ShareStore', () => {
     const { store, env } = sender();
     store.add([{ file: file('a.txt', new Uint8Array(3)), relativePath: '' }]);
     await eventually(() => store.link() !== null);
-    const { store: receiver, injector } = storeIn(
-      DownloadStore,
-      new FakePageEnvironment(env.gateway),
-    );
-    injectors.push(injector);
+    const { store: receiver } = storeIn(DownloadStore, new FakePageEnvironment(env.gateway));
     const { peerId, secret } = parts(store.link()!);
     receiver.start(peerId, secret);
     await eventually(() => receiver.state() === 'ready');
