@@ -2,19 +2,14 @@ import { CloseCode } from '@ephemeral/protocol';
 
 import {
   candidateIndex,
-  DEFAULT_KAFKA_BROKERS,
-  DEFAULT_REDIS_URL,
-  DistributedStack,
+  type DistributedStack,
   SignalingClient,
   signals,
   sleep,
 } from '@ephemeral/testing';
 
-// Short leases: if the drained gateway's lease on A were left to expire
-// instead of being taken over by the resume, presence would announce A LEFT
-// within this TTL, and the test waits longer than that for it.
-const LEASE_TTL_SECONDS = 3;
-const DRAIN_TIMEOUT_MS = 8_000;
+import { DRAIN_TIMEOUT_MS, LEASE_TTL_SECONDS, startDrainingStack } from './draining-stack';
+
 const ICE_CANDIDATES = 10;
 
 describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => {
@@ -22,15 +17,7 @@ describe('SIGTERM drain of a gateway mid-negotiation (distributed mode)', () => 
   const clients: SignalingClient[] = [];
 
   beforeAll(async () => {
-    stack = await DistributedStack.start({
-      kafkaBrokers: DEFAULT_KAFKA_BROKERS,
-      redisUrl: DEFAULT_REDIS_URL,
-      presenceEnv: { LEASE_TTL_MIN_SECONDS: '1' },
-      gatewayEnv: {
-        LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS),
-        DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
-      },
-    });
+    stack = await startDrainingStack();
   });
 
   afterAll(async () => {

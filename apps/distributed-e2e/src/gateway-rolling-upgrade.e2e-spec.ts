@@ -2,22 +2,20 @@ import { CloseCode, ErrorCode, type ServerFrame } from '@ephemeral/protocol';
 
 import {
   candidateIndex,
-  DEFAULT_KAFKA_BROKERS,
-  DEFAULT_REDIS_URL,
-  DistributedStack,
+  type DistributedStack,
   eventually,
   SignalingClient,
   signals,
   sleep,
 } from '@ephemeral/testing';
 
+import { DRAIN_TIMEOUT_MS, LEASE_TTL_SECONDS, startDrainingStack } from './draining-stack';
+
 // A rolling upgrade of the gateways as Kubernetes runs it (k8s/base/gateway:
 // maxSurge 1, maxUnavailable 0): a new gateway is started and ready before
-// an old one gets SIGTERM, one old gateway after the other. Short leases: a
-// lease the drained gateways left to expire instead of being taken over by a
-// resume would be announced LEFT within the test.
-const LEASE_TTL_SECONDS = 3;
-const DRAIN_TIMEOUT_MS = 8_000;
+// an old one gets SIGTERM, one old gateway after the other (short leases and
+// a bounded drain: draining-stack.ts).
+
 // A browser's trickle pace, under the per-sender→target limit (10/s, burst 50).
 const TRICKLE_INTERVAL_MS = 125;
 // A signal sent this close before the target's (or the sender's) gateway got
@@ -198,15 +196,7 @@ describe('rolling upgrade of two gateways with a share open (distributed mode)',
   const peers: RollingPeer[] = [];
 
   beforeAll(async () => {
-    stack = await DistributedStack.start({
-      kafkaBrokers: DEFAULT_KAFKA_BROKERS,
-      redisUrl: DEFAULT_REDIS_URL,
-      presenceEnv: { LEASE_TTL_MIN_SECONDS: '1' },
-      gatewayEnv: {
-        LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS),
-        DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
-      },
-    });
+    stack = await startDrainingStack();
   });
 
   afterAll(async () => {
