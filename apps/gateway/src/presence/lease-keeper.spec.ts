@@ -1,4 +1,8 @@
-import { KeepAliveStatus } from '@ephemeral/protocol/presence';
+import {
+  KeepAliveStatus,
+  type KeepAliveRequest,
+  type KeepAliveResponse,
+} from '@ephemeral/protocol/presence';
 import { createLogger } from '@ephemeral/logging';
 
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -120,6 +124,62 @@ describe('LeaseKeeper', () => {
       await keeper.stop();
       await jest.advanceTimersByTimeAsync(5_000);
       expect(presence.keepAlives.length).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("sends a round's batches in parallel, at most 8 KeepAlive calls at a time", async () => {
+    // A presence that answers only when told to: a slow one, under load.
+    class HeldPresence extends FakePresenceClient {
+      inFlight = 0;
+      maxInFlight = 0;
+      readonly held: Array<() => void> = [];
+      override async keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {
+        this.inFlight += 1;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        await new Promise<void>((release) => this.held.push(release));
+        this.inFlight -= 1;
+        return super.keepAlive(request);
+      }
+    }
+    const presence = new HeldPresence();
+    const keeper = keeperWith(presence, 10);
+    for (let n = 0; n < 200; n++) keeper.track(`p${n}`, n + 1, 15);
+    const round = keeper.renewAll();
+    // 20 batches; release whatever is held until the round is done (bounded).
+    let settled = false;
+    void round.then(() => (settled = true));
+    for (let step = 0; step < 100 && !settled; step++) {
+      await new Promise((resolveLater) => setImmediate(resolveLater));
+      presence.held.splice(0).forEach((release) => release());
+    }
+    await round;
+    expect(presence.maxInFlight).toBe(8);
+    expect(presence.keepAlives).toHaveLength(20);
+    expect(new Set(presence.keepAlives.flatMap((r) => r.leases.map((l) => l.peerId))).size).toBe(
+      200,
+    );
+  });
+
+  it('starts rounds a third of the TTL apart even when a round is slow', async () => {
+    jest.useFakeTimers();
+    try {
+      // Each KeepAlive takes 800 ms: with rounds counted from their end
+      // they would start at 1.0, 2.8, 4.6 s; from their start: 1, 2, 3 s.
+      class SlowPresence extends FakePresenceClient {
+        override async keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {
+          await new Promise((resolveLater) => setTimeout(resolveLater, 800));
+          return super.keepAlive(request);
+        }
+      }
+      const presence = new SlowPresence();
+      const keeper = keeperWith(presence, 10, 3);
+      keeper.track('p', 1, 3);
+      keeper.start(() => undefined);
+      await jest.advanceTimersByTimeAsync(3_900);
+      expect(presence.keepAlives.length).toBe(3);
+      await keeper.stop();
     } finally {
       jest.useRealTimers();
     }

@@ -35,9 +35,19 @@ function statusLabel(status: KeepAliveStatus): KeepAliveStatusLabel {
 }
 
 /**
+ * KeepAlive calls one round has in flight at most. A round's batches go out
+ * in parallel: one after the other, a round over 25k leases (50 batches)
+ * took 50 call latencies, and once presence answered slowly (seconds, under
+ * load) the last batches were renewed less often than their TTL and expired
+ * (measured by tools/bench/scale-run.ts).
+ */
+const MAX_KEEPALIVES_IN_FLIGHT = 8;
+
+/**
  * Keeps every lease held by this gateway alive: one round every third of the
  * shortest TTL presence granted (so two rounds can fail before a lease
- * expires) renews all of them, `batchSize` per KeepAlive call.
+ * expires), counted from the start of the previous round, renews all of them,
+ * `batchSize` per KeepAlive call, up to 8 calls at a time.
  */
 export class LeaseKeeper {
   /** peerId → fencing token of the lease we hold. */
@@ -101,45 +111,62 @@ export class LeaseKeeper {
   /** One renewal round over every lease (exposed for tests and the scheduler). */
   async renewAll(): Promise<void> {
     const snapshot = [...this.leases].map(([peerId, fencingToken]) => ({ peerId, fencingToken }));
-    for (let start = 0; start < snapshot.length; start += this.options.batchSize) {
-      const batch = snapshot.slice(start, start + this.options.batchSize);
-      try {
-        const response = await this.presence.keepAlive({
-          gatewayId: this.options.gatewayId,
-          leases: batch,
-        });
-        const sent = new Map(batch.map((ref) => [ref.peerId, ref.fencingToken]));
-        for (const result of response.results) {
-          this.metrics.keepAliveResults.inc({ status: statusLabel(result.status) });
-          const fencingToken = sent.get(result.peerId);
-          if (
-            fencingToken === undefined ||
-            result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED
-          )
-            continue;
-          // The peer may have closed or resumed with a newer lease meanwhile.
-          if (this.leases.get(result.peerId) !== fencingToken) continue;
-          const reason: LeaseLossReason =
-            result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED ? 'fenced' : 'not-found';
-          this.leases.delete(result.peerId);
-          this.onLost(result.peerId, fencingToken, reason);
-        }
-      } catch (error) {
-        this.metrics.keepAliveResults.inc({ status: 'failed' }, batch.length);
-        // Presence briefly down: the next round retries; leases survive two
-        // missed rounds before they expire.
-        this.logger.warn({ err: error, leases: batch.length }, 'lease renewal failed');
+    const batches: Array<typeof snapshot> = [];
+    for (let start = 0; start < snapshot.length; start += this.options.batchSize)
+      batches.push(snapshot.slice(start, start + this.options.batchSize));
+    let next = 0;
+    const renewNext = async (): Promise<void> => {
+      for (let batch = batches[next++]; batch !== undefined; batch = batches[next++])
+        await this.renewBatch(batch);
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(MAX_KEEPALIVES_IN_FLIGHT, batches.length) }, renewNext),
+    );
+  }
+
+  private async renewBatch(batch: Array<{ peerId: string; fencingToken: number }>): Promise<void> {
+    try {
+      const response = await this.presence.keepAlive({
+        gatewayId: this.options.gatewayId,
+        leases: batch,
+      });
+      const sent = new Map(batch.map((ref) => [ref.peerId, ref.fencingToken]));
+      for (const result of response.results) {
+        this.metrics.keepAliveResults.inc({ status: statusLabel(result.status) });
+        const fencingToken = sent.get(result.peerId);
+        if (
+          fencingToken === undefined ||
+          result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_RENEWED
+        )
+          continue;
+        // The peer may have closed or resumed with a newer lease meanwhile.
+        if (this.leases.get(result.peerId) !== fencingToken) continue;
+        const reason: LeaseLossReason =
+          result.status === KeepAliveStatus.KEEP_ALIVE_STATUS_FENCED ? 'fenced' : 'not-found';
+        this.leases.delete(result.peerId);
+        this.onLost(result.peerId, fencingToken, reason);
       }
+    } catch (error) {
+      this.metrics.keepAliveResults.inc({ status: 'failed' }, batch.length);
+      // Presence briefly down: the next round retries; leases survive two
+      // missed rounds before they expire.
+      this.logger.warn({ err: error, leases: batch.length }, 'lease renewal failed');
     }
   }
 
-  private schedule(): void {
+  /** Next round `intervalMs` after the start of the last one (at once if it took longer). */
+  private schedule(lastStartedAt?: number): void {
     if (!this.running) return;
+    const wait =
+      lastStartedAt === undefined
+        ? this.intervalMs
+        : Math.max(0, lastStartedAt + this.intervalMs - Date.now());
     this.timer = setTimeout(() => {
+      const startedAt = Date.now();
       this.round = this.renewAll().finally(() => {
         this.round = undefined;
-        this.schedule();
+        this.schedule(startedAt);
       });
-    }, this.intervalMs);
+    }, wait);
   }
 }
