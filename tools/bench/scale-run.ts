@@ -23,7 +23,7 @@
  * Usage: tools/bench/run.sh scale [--peers 100000] [--gateways 4]
  *          [--workers auto] [--ramp-rate 1000] [--peers-per-address 500]
  *          [--seconds 60] [--signal-rate auto] [--max-signals 2000000]
- *          [--idle-seconds 15]
+ *          [--idle-seconds 15] [--ramp-seconds 240]
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  * Limits (checked before it starts, see scale/system-limits.ts): every peer
  * is an open file in a gateway and in a worker (run.sh raises `ulimit -n`
@@ -51,6 +51,7 @@ import {
   type RedisNodeStats,
 } from './scale/infrastructure';
 import { LatencyHistogram } from './scale/latency-histogram';
+import { describeCalls, presenceCalls } from './scale/presence-calls';
 import { runPeerWorker } from './scale/peer-worker';
 import { CpuMeter, loadAverage, rssBytes } from './scale/proc-stats';
 import { limitProblems, readSystemLimits } from './scale/system-limits';
@@ -68,7 +69,7 @@ const SIGNALS_PER_SESSION = 23;
 // lease has been renewed since the ramp, and RSS has settled.
 const SETTLE_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 15_000;
-const WORKER_MAX_IN_FLIGHT = 200;
+const WORKER_MAX_IN_FLIGHT = 500;
 
 interface Options {
   peers: number;
@@ -80,6 +81,7 @@ interface Options {
   signalRate: number;
   maxSignals: number;
   idleSeconds: number;
+  rampSeconds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -93,6 +95,7 @@ function parseOptions(argv: string[]): Options {
     'signal-rate': 'auto',
     'max-signals': 2_000_000,
     'idle-seconds': 15,
+    'ramp-seconds': 240,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = (argv[i] ?? '').replace(/^--/, '');
@@ -123,6 +126,7 @@ function parseOptions(argv: string[]): Options {
     signalRate: Math.min(signalRate, 50_000),
     maxSignals: Math.min(num('max-signals'), 20_000_000),
     idleSeconds: Math.min(num('idle-seconds'), 120),
+    rampSeconds: Math.min(num('ramp-seconds'), 900),
   };
 }
 
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(options: Options, resources: Resources): Promise<void> {
+async function run(options: Options, resources: Resources) {
   const runStarted = Date.now();
   log('Kafka and the Redis Cluster (started if not running, left running)');
   const infrastructure = await ensureInfrastructure();
@@ -350,8 +354,9 @@ async function run(options: Options, resources: Resources): Promise<void> {
   rampCpu.start();
   const rampLoad = [loadAverage()];
   const rampStarted = performance.now();
-  // Bounded: three times the nominal ramp, plus a minute.
-  const rampDeadline = Date.now() + (options.peers / options.rampRate) * 3_000 + 60_000;
+  // Bounded: peers not connected by then are reported, not waited for.
+  const rampDeadline = Date.now() + options.rampSeconds * 1000;
+  const rampMetrics = { gateways: await scrapeGateways(), presences: await scrapePresences() };
   const connected = resources.workers.map((worker) =>
     worker.next('connected', rampDeadline - Date.now() + 60_000),
   );
@@ -386,6 +391,12 @@ async function run(options: Options, resources: Resources): Promise<void> {
   const ramps = await Promise.all(connected).finally(() => clearInterval(progress));
   const rampSeconds = (performance.now() - rampStarted) / 1000;
   const cpuRamp = rampCpu.stop();
+  const rampCalls = presenceCalls(
+    rampMetrics.gateways,
+    await scrapeGateways(),
+    rampMetrics.presences,
+    await scrapePresences(),
+  );
   rampLoad.push(loadAverage());
   const ids = ramps.flatMap((ramp) => ramp.ids);
   const gatewaysOf = new Uint8Array(ramps.flatMap((ramp) => [...ramp.gateways]));
@@ -407,6 +418,7 @@ async function run(options: Options, resources: Resources): Promise<void> {
   await sleep(SETTLE_MS);
   const idleCpu = new CpuMeter(groups);
   const presenceBefore = await scrapePresences();
+  const idleGatewaysBefore = await scrapeGateways();
   const redisBefore = await redis.stats();
   idleCpu.start();
   const idleLoad = [loadAverage()];
@@ -416,6 +428,12 @@ async function run(options: Options, resources: Resources): Promise<void> {
   const cpuIdle = idleCpu.stop();
   idleLoad.push(loadAverage());
   const presenceAfter = await scrapePresences();
+  const idleCalls = presenceCalls(
+    idleGatewaysBefore,
+    await scrapeGateways(),
+    presenceBefore,
+    presenceAfter,
+  );
   const redisAfter = await redis.stats();
   const renewalsPerSecond = (renewed(presenceAfter) - renewed(presenceBefore)) / idleSeconds;
   const gatewayRssIdle = gatewayPids.map(rssBytes);
@@ -485,7 +503,19 @@ async function run(options: Options, resources: Resources): Promise<void> {
   const presenceSignalAfter = await scrapePresences();
   const signalRenewalsPerSecond =
     (renewed(presenceSignalAfter) - renewed(presenceSignalBefore)) / signalSeconds;
+  const signalCalls = presenceCalls(
+    gatewaysBefore,
+    gatewaysAfter,
+    presenceSignalBefore,
+    presenceSignalAfter,
+  );
   const sent = after.sent - beforeSignals.sent;
+  const errors: Record<string, number> = {};
+  for (const [code, count] of Object.entries(after.errors))
+    if (count - (beforeSignals.errors[code] ?? 0) > 0)
+      errors[code] = count - (beforeSignals.errors[code] ?? 0);
+  // A signal answered with an Error frame was not delivered, but not silently lost either.
+  const answered = Object.values(errors).reduce((s, n) => s + n, 0);
   const received = after.received - beforeSignals.received;
   const consumed = gatewaysAfter.map((m, g) =>
     m.delta(gatewaysBefore[g] as MetricsSnapshot, 'ephemeral_gateway_bus_records_consumed_total', {
@@ -513,6 +543,7 @@ async function run(options: Options, resources: Resources): Promise<void> {
       seconds: Math.round(rampSeconds),
       perSecond: Math.round(ids.length / rampSeconds),
       cpuPercent: cpuRamp,
+      presenceCalls: rampCalls,
     },
     idle: {
       peersPerGateway: peersOn,
@@ -531,13 +562,15 @@ async function run(options: Options, resources: Resources): Promise<void> {
       leaseRenewalsPerSecond: Math.round(renewalsPerSecond),
       redisCommandsPerSecond: redisIdle,
       cpuPercent: cpuIdle,
+      presenceCalls: idleCalls,
     },
     signals: {
       sessions,
       sent,
       received,
-      lost: sent - received,
-      errors: after.errors,
+      answeredWithError: answered,
+      lostSilently: sent - received - answered,
+      errors,
       sentPerSecond: Math.round(sent / sendingSeconds),
       p50Ms: after.histogram.percentile(50),
       p90Ms: after.histogram.percentile(90),
@@ -548,6 +581,7 @@ async function run(options: Options, resources: Resources): Promise<void> {
       delivered,
       leaseRenewalsPerSecond: Math.round(signalRenewalsPerSecond),
       cpuPercent: cpuSignals,
+      presenceCalls: signalCalls,
     },
     end: {
       peersConnected: stillConnected,
@@ -561,51 +595,12 @@ async function run(options: Options, resources: Resources): Promise<void> {
   writeFileSync(out, JSON.stringify(result, null, 2));
   printTable(result);
   log(`JSON: ${out}`);
+  return result;
 }
 
-function printTable(r: {
-  options: Options;
-  machine: { cores: number; load: Record<string, number[]> };
-  ramp: {
-    connected: number;
-    seconds: number;
-    perSecond: number;
-    failures: Record<string, number>;
-    cpuPercent: Record<string, number>;
-  };
-  idle: {
-    peersPerGateway: number[];
-    gatewayBytesPerPeer: number[];
-    presenceBytesPerLease: number;
-    redisMasterBytesPerLease: number;
-    clientWorkerBytesPerPeer: number;
-    leasesHeld: number;
-    leaseRenewalsPerSecond: number;
-    redisCommandsPerSecond: Array<{ node: string; role: string; perSecond: number }>;
-    cpuPercent: Record<string, number>;
-  };
-  signals: {
-    sessions: number;
-    sent: number;
-    received: number;
-    lost: number;
-    errors: Record<string, number>;
-    sentPerSecond: number;
-    p50Ms: number;
-    p99Ms: number;
-    p999Ms: number;
-    addressed: number[];
-    consumed: number[];
-    delivered: number[];
-    leaseRenewalsPerSecond: number;
-    cpuPercent: Record<string, number>;
-  };
-  end: {
-    peersConnected: number[];
-    clientSocketsOpen: number;
-    closedByServer: Record<string, number>;
-  };
-}): void {
+type ScaleResult = Awaited<ReturnType<typeof run>>;
+
+function printTable(r: ScaleResult): void {
   const { ramp, idle, signals, end } = r;
   const load = Object.entries(r.machine.load)
     .map(([phase, [start, finish]]) => `${phase} ${start}→${finish}`)
@@ -621,7 +616,7 @@ function printTable(r: {
     `presence ${kib(idle.presenceBytesPerLease)} KiB RSS per lease (both replicas); Redis masters ${idle.redisMasterBytesPerLease} B per lease; client workers ${kib(idle.clientWorkerBytesPerPeer)} KiB per peer (with their baseline)`,
   );
   console.log(
-    `signals: ${signals.sessions} negotiations, ${signals.sent} sent (${signals.sentPerSecond}/s), ${signals.received} received, lost ${signals.lost}, errors ${JSON.stringify(signals.errors)}`,
+    `signals: ${signals.sessions} negotiations, ${signals.sent} sent (${signals.sentPerSecond}/s), ${signals.received} received, ${signals.answeredWithError} answered with an error ${JSON.stringify(signals.errors)}, ${signals.lostSilently} lost silently (not arrived ${DRAIN_TIMEOUT_MS / 1000} s after the end)`,
   );
   console.log(
     `latency p50 ${signals.p50Ms.toFixed(1)} ms, p99 ${signals.p99Ms.toFixed(1)} ms, p99.9 ${signals.p999Ms.toFixed(1)} ms`,
@@ -642,6 +637,14 @@ function printTable(r: {
     console.log(
       `${name.padEnd(20)} ${String(ramp.cpuPercent[name] ?? '').padStart(6)} ${String(idle.cpuPercent[name]).padStart(6)} ${String(signals.cpuPercent[name] ?? '').padStart(8)}`,
     );
+  for (const [phase, calls] of [
+    ['ramp', ramp.presenceCalls],
+    ['idle', idle.presenceCalls],
+    ['signals', signals.presenceCalls],
+  ] as const) {
+    console.log(`\npresence calls, ${phase}:`);
+    for (const line of describeCalls(calls)) console.log(`  ${line}`);
+  }
   console.log('\nRedis node          role     commands/s (idle)');
   for (const node of idle.redisCommandsPerSecond)
     console.log(
