@@ -5,7 +5,7 @@ import { AuditRecord } from '@ephemeral/protocol';
 import { errorMessage } from '@ephemeral/server-runtime';
 
 import { SignalProducer } from '../bus/signal-producer';
-import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { AuditLossReason, GatewayMetrics } from '../metrics/gateway-metrics';
 
 /** Where audit records go. */
 export interface AuditSink {
@@ -47,7 +47,7 @@ export class KafkaAuditSink implements AuditSink {
     kafka: Kafka,
     private readonly topic: string,
     private readonly logger: Logger,
-    metrics: GatewayMetrics,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.producer = new SignalProducer(kafka, topic, logger, metrics);
   }
@@ -64,19 +64,21 @@ export class KafkaAuditSink implements AuditSink {
 
   write(key: string, record: AuditRecord): void {
     if (this.inFlight >= MAX_IN_FLIGHT) {
-      this.lost(record, `${MAX_IN_FLIGHT} records already waiting for the broker`);
+      this.lost(record, 'dropped', `${MAX_IN_FLIGHT} records already waiting for the broker`);
       return;
     }
     this.inFlight += 1;
     this.producer
       .send({ key, value: Buffer.from(AuditRecord.encode(record).finish()) })
-      .catch((error: unknown) => this.lost(record, errorMessage(error)))
+      .then(() => this.metrics.auditRecordsPublished.inc())
+      .catch((error: unknown) => this.lost(record, 'failed', errorMessage(error)))
       .finally(() => {
         this.inFlight -= 1;
       });
   }
 
-  private lost(record: AuditRecord, why: string): void {
+  private lost(record: AuditRecord, reason: AuditLossReason, why: string): void {
+    this.metrics.auditRecordsLost.inc({ reason });
     this.dropped += 1;
     if (this.dropped % DROP_LOG_EVERY !== 1 && DROP_LOG_EVERY > 1 && this.dropped > 1) return;
     this.logger.warn(

@@ -13,6 +13,12 @@ export interface SignInSettings {
   audience?: string;
   /** Who may open a share: `link`, `signed-in`, or `sender-choice`. */
   open?: string;
+  /**
+   * AUDIT_SINK=kafka: send pages declare their share (Hello.share) and
+   * report transfers even with sign-in off, so the trail has them
+   * (docs/audit.md). Absent otherwise.
+   */
+  audit?: true;
 }
 
 /** `GET /auth/settings`: the portal reads AUTH_MODE and the issuer from here at start. */
@@ -22,7 +28,8 @@ export class SignInSettingsController {
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     const auth = config.auth;
-    this.settings =
+    const audit = config.audit.sink === 'kafka' ? { audit: true as const } : {};
+    const settings: SignInSettings =
       auth.mode === 'oidc'
         ? {
             mode: 'oidc',
@@ -33,6 +40,7 @@ export class SignInSettingsController {
             open: auth.policy.open,
           }
         : { mode: 'off' };
+    this.settings = { ...settings, ...audit };
   }
 
   @Get('auth/settings')

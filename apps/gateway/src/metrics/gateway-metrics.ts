@@ -37,6 +37,10 @@ const UPGRADE_REFUSALS: readonly UpgradeRefusalLabel[] = ['origin', 'ip_connecti
 /** The limits that drop signals (see PeerSession.admitSignal). */
 const SIGNAL_LIMITS = ['target_signals', 'target_bytes', 'ip'] as const;
 
+/** Why an audit record was not written (`reason` of gateway_audit_records_lost_total). */
+export type AuditLossReason = 'failed' | 'dropped';
+const AUDIT_LOSS_REASONS: readonly AuditLossReason[] = ['failed', 'dropped'];
+
 /** The presence calls the gateway makes, as `method` label values (gRPC method names). */
 export type PresenceMethodLabel =
   'Register' | 'KeepAlive' | 'Revoke' | 'Lookup' | 'BatchLookup' | 'ListBySubject';
@@ -109,6 +113,8 @@ export class GatewayMetrics {
   readonly kafkaProduceRequests: Counter;
   readonly kafkaConsumerRestarts: Counter<'consumer'>;
   readonly kafkaConsumerLag: Gauge<'consumer' | 'partition'>;
+  readonly auditRecordsPublished: Counter;
+  readonly auditRecordsLost: Counter<'reason'>;
 
   private peersConnected: Source = () => 0;
   private sessionsAwaitingHello: Source = () => 0;
@@ -229,6 +235,16 @@ export class GatewayMetrics {
       labelNames: ['consumer', 'partition'],
     });
 
+    this.auditRecordsPublished = registry.counter({
+      name: 'gateway_audit_records_published_total',
+      help: 'Audit records the broker acknowledged (AUDIT_SINK=kafka, docs/audit.md).',
+    });
+    this.auditRecordsLost = registry.counter({
+      name: 'gateway_audit_records_lost_total',
+      help: 'Audit records not written, by reason: failed (the broker did not take it in time) or dropped (too many already waiting).',
+      labelNames: ['reason'],
+    });
+
     // Known label values start at 0, so increase() sees the first event too.
     for (const kind of FRAME_KINDS) this.framesReceived.inc({ kind }, 0);
     for (const kind of [
@@ -251,6 +267,7 @@ export class GatewayMetrics {
     for (const limit of SIGNAL_LIMITS) this.signalsLimited.inc({ limit }, 0);
     for (const result of ['hit', 'miss']) this.onlinePeerCache.inc({ result }, 0);
     for (const status of KEEP_ALIVE_STATUSES) this.keepAliveResults.inc({ status }, 0);
+    for (const reason of AUDIT_LOSS_REASONS) this.auditRecordsLost.inc({ reason }, 0);
   }
 
   readPeersConnectedFrom(source: Source): void {

@@ -10,6 +10,8 @@ export interface SignInSettings {
   scopes?: string[];
   audience?: string;
   open?: string;
+  /** The gateway writes an audit trail: send pages declare their share, signed in or not. */
+  audit?: true;
 }
 
 /** Who is signed in, from the ID token (for this tab's own header only). */
@@ -83,7 +85,10 @@ export class SignInSession {
       .then(async (response) => (response.ok ? ((await response.json()) as SignInSettings) : null))
       .catch(() => null)
       .then((settings) => {
-        const loaded: SignInSettings = settings?.mode === 'oidc' ? settings : { mode: 'off' };
+        const loaded: SignInSettings =
+          settings?.mode === 'oidc'
+            ? settings
+            : { mode: 'off', ...(settings?.audit === true ? { audit: true as const } : {}) };
         this.settings.set(loaded);
         return loaded;
       });
@@ -92,6 +97,11 @@ export class SignInSession {
 
   get enabled(): boolean {
     return this.settings()?.mode === 'oidc';
+  }
+
+  /** The gateway keeps an audit trail (AUDIT_SINK=kafka), with sign-in on or off. */
+  get auditing(): boolean {
+    return this.settings()?.audit === true;
   }
 
   /** The current access token (undefined when signed out or sign-in is off). */
