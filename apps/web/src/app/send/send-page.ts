@@ -20,6 +20,12 @@ import { filesFromDrop, filesFromInput } from './dropped-files';
 import { FirstRun } from './first-run';
 import { ShareStore } from './share-store';
 
+// The shared-files list renders this many rows, and this many more per
+// "Show more": each receiver's progress re-renders the page, and with ten
+// thousand files shared (tools/bench/run.sh web-transfer --case small) laying
+// out every row on each update kept the sender's main thread busy.
+export const LIST_PAGE_ROWS = 200;
+
 @Component({
   selector: 'es-send-page',
   imports: [ByteSizePipe, FileName, FirstRun, QrCode, ConnectionPathView],
@@ -51,6 +57,16 @@ export class SendPage {
   protected readonly totalBytes = computed(() =>
     this.store.files().reduce((n, f) => n + f.size, 0),
   );
+  /** Rows of the shared-files list rendered now (see LIST_PAGE_ROWS). */
+  protected readonly shownCount = signal(LIST_PAGE_ROWS);
+  protected readonly shownFiles = computed(() => this.store.files().slice(0, this.shownCount()));
+  protected readonly hiddenCount = computed(
+    () => this.store.files().length - this.shownFiles().length,
+  );
+
+  protected showMore(): void {
+    this.shownCount.update((n) => n + LIST_PAGE_ROWS);
+  }
   protected readonly activeReceivers = computed(() =>
     this.store
       .receiverViews()

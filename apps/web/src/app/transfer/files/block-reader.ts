@@ -21,8 +21,8 @@ interface StreamableSource {
  * block (`slice().arrayBuffer()`) is garbage that V8 collects when it sees
  * fit: with five receivers of one 64 MiB file the sender's tab grew by
  * ~80–100 MB (tools/bench/run.sh web-transfer --case fanout). Elsewhere
- * (an engine without byte streams, the unit specs' fakes) each block is
- * read with `slice().arrayBuffer()`, as before.
+ * (a range of one block or less, an engine without byte streams, the unit
+ * specs' fakes) each block is read with `slice().arrayBuffer()`, as before.
  */
 export class BlockReader {
   private readonly reader: ReadableStreamBYOBReader | null;
@@ -107,7 +107,9 @@ function byobReader(
   start: number,
   end: number,
 ): ReadableStreamBYOBReader | null {
-  if (end <= start || typeof source.stream !== 'function') return null;
+  // A range of one block or less is one read either way, and a stream
+  // costs more to set up than it saves.
+  if (end - start <= STREAM_BLOCK_BYTES || typeof source.stream !== 'function') return null;
   try {
     return source.slice(start, end).stream().getReader({ mode: 'byob' });
   } catch {
