@@ -9,6 +9,8 @@ export const READ_BLOCK_BYTES = 4 * 1024 * 1024;
 export interface FileSource {
   readonly size: number;
   slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  /** The whole file (a File has it): no slice, which costs the sender a blob per small file. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** Reads bytes [start, end) of a shared file; FileReadError if it cannot (or changed size). */
@@ -19,7 +21,10 @@ export async function readFileBlock(
 ): Promise<Uint8Array> {
   let buffer: ArrayBuffer;
   try {
-    buffer = await source.slice(start, end).arrayBuffer();
+    buffer =
+      start === 0 && end === source.size && source.arrayBuffer
+        ? await source.arrayBuffer()
+        : await source.slice(start, end).arrayBuffer();
   } catch (error) {
     throw new FileReadError(`could not read bytes ${start}-${end}: ${String(error)}`);
   }
