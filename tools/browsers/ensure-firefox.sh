@@ -3,11 +3,9 @@
 # BiDi, on Debian's firefox-esr (Playwright's firefox needs its own patched
 # build, which cannot be downloaded offline). Installs it when missing.
 set -euo pipefail
-if [ -x "${FIREFOX_PATH:-/usr/bin/firefox-esr}" ]; then
-  exit 0
-fi
-echo "==> installing Debian's firefox-esr"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq firefox-esr >/dev/null
-/usr/bin/firefox-esr --version
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" firefox
+
+[[ -x "${FIREFOX_PATH:-/usr/bin/firefox-esr}" ]] && exit 0
+apt_install firefox-esr
+log "$(/usr/bin/firefox-esr --version)"

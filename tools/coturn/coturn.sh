@@ -33,9 +33,9 @@
 # The secret reaches coturn only through the rendered file (mode 0600): never
 # on a command line, never in an environment variable.
 set -euo pipefail
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" coturn
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 # COTURN_TEMPLATE_DIR: another copy of k8s/base/coturn (the suite proves a
 # broken one is refused).
 K8S_COTURN="${COTURN_TEMPLATE_DIR:-$REPO_ROOT/k8s/base/coturn}"
@@ -53,13 +53,6 @@ PID_FILE="$COTURN_DIR/coturn.pid"
 LOG_FILE="$COTURN_DIR/coturn.log"
 CERT_FILE="$COTURN_DIR/tls.crt"
 KEY_FILE="$COTURN_DIR/tls.key"
-
-log() { printf '[coturn] %s\n' "$*"; }
-die() { printf '[coturn] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=../lib/daemon.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
-# shellcheck source=../lib/apt.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 installed() {
   command -v turnserver >/dev/null && command -v turnutils_uclient >/dev/null \

@@ -38,9 +38,9 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness [90]
 #   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL [30]
 set -euo pipefail
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" kafka
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 POM="$SCRIPT_DIR/pom.xml"
 
 # One place to bump the version: the POM property.
@@ -69,11 +69,6 @@ PROVISION_CONF="$SCRIPT_DIR/provision.conf"
 # Written into server.properties; a running broker started from a config
 # without this line (an older kafka.sh: no SASL) is restarted by `start`.
 CONFIG_LAYOUT="sasl-scram-acls-1"
-
-log() { printf '[kafka] %s\n' "$*"; }
-die() { printf '[kafka] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=../lib/daemon.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
 
 need_java() {
   command -v java >/dev/null || die "java not found (the Kafka 4 broker needs Java 17+)"

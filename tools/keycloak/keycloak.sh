@@ -18,17 +18,14 @@
 #
 # Environment: KEYCLOAK_VERSION [26.7.3], KEYCLOAK_HEAP [-Xms64m -Xmx512m].
 set -euo pipefail
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" keycloak
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 KEYCLOAK_VERSION="${KEYCLOAK_VERSION:-26.7.3}"
 CACHE_DIR="$REPO_ROOT/.cache/keycloak/$KEYCLOAK_VERSION"
 HOME_DIR="$CACHE_DIR/keycloak-$KEYCLOAK_VERSION"
 INSTALLED_MARKER="$CACHE_DIR/.installed"
 REALM="ephemeral"
-
-log() { printf '[keycloak] %s\n' "$*"; }
-die() { printf '[keycloak] error: %s\n' "$*" >&2; exit 1; }
 
 install() {
   if [[ -f "$INSTALLED_MARKER" ]]; then
@@ -37,7 +34,7 @@ install() {
   fi
   command -v mvn >/dev/null || die "mvn not found; install Maven (apt-get install -y maven)"
   command -v java >/dev/null || die "java not found (Keycloak needs Java 17+)"
-  command -v unzip >/dev/null || die "unzip not found (apt-get install -y unzip)"
+  command -v unzip >/dev/null || apt_install unzip
   rm -rf "$CACHE_DIR"
   mkdir -p "$CACHE_DIR"
   local mvn_log="$CACHE_DIR/install.log"

@@ -1,5 +1,5 @@
-# Shared by tools/kafka/kafka.sh and tools/redis/redis.sh: a background
-# process tracked by a pid file. Source it after defining `log`.
+# A background process tracked by a pid file (Kafka, Redis, coturn, the
+# OpenID Providers). Sourced (preamble.sh does it), after log() is defined.
 
 # Whether pid $1 is a live process. kill -0 also succeeds on a zombie, and in a
 # container whose PID 1 reaps lazily an exited daemon stays a zombie for a

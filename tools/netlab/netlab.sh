@@ -34,9 +34,9 @@
 #   NETLAB_DIR    state: CA, certificate, coturn config/log, wrappers [.cache/netlab]
 #   NETLAB_PREFIX namespace name prefix [netlab]
 set -euo pipefail
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" netlab
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 NETLAB_DIR="${NETLAB_DIR:-$REPO_ROOT/.cache/netlab}"
 P="${NETLAB_PREFIX:-netlab}"
 NS_WAN="$P-wan"
@@ -60,16 +60,6 @@ CA_DIR="$NETLAB_DIR/ca"
 NSS_HOME="$NETLAB_DIR/chromium-home"
 ENV_FILE="$NETLAB_DIR/lab.env"
 START_TIMEOUT_S=20
-
-log() { printf '[netlab] %s\n' "$*"; }
-die() {
-  printf '[netlab] error: %s\n' "$*" >&2
-  exit 1
-}
-# shellcheck source=../lib/apt.sh
-source "$SCRIPT_DIR/../lib/apt.sh"
-# shellcheck source=../lib/daemon.sh
-source "$SCRIPT_DIR/../lib/daemon.sh"
 
 installed() {
   command -v nft >/dev/null && command -v ip >/dev/null && command -v certutil >/dev/null \

@@ -15,20 +15,14 @@
 # [http://127.0.0.1:8080/sign-in/callback], OIDC_ACCESS_TOKEN_TTL_SECONDS [300],
 # OIDC_DATA_DIR (pid and log) [.cache/oidc].
 set -euo pipefail
-
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" oidc
 
 export OIDC_PORT="${OIDC_PORT:-18080}"
 OIDC_DATA_DIR="${OIDC_DATA_DIR:-$REPO_ROOT/.cache/oidc}"
 PID_FILE="$OIDC_DATA_DIR/oidc.pid"
 LOG_FILE="$OIDC_DATA_DIR/oidc.log"
 ISSUER="http://127.0.0.1:$OIDC_PORT"
-
-log() { printf '[oidc] %s\n' "$*"; }
-die() { printf '[oidc] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=../lib/daemon.sh
-source "$SCRIPT_DIR/../lib/daemon.sh"
 
 running_pid() { daemon_pid "$PID_FILE" 'oidc-provider.mjs'; }
 

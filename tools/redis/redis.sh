@@ -27,9 +27,8 @@
 #   REDIS_CLUSTER_DIR     cluster nodes' files [.cache/redis-cluster]
 #   REDIS_CLUSTER_NODE_TIMEOUT  ms before a silent master is failed over [2000]
 set -euo pipefail
-
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" redis
 
 # 16379, not 6379: a Redis installed as a system service (CI images, the
 # Debian package's own service) often holds the default port already.
@@ -46,13 +45,6 @@ CLUSTER_SIZE=6
 PID_FILE="$REDIS_DATA_DIR/redis.pid"
 LOG_FILE="$REDIS_DATA_DIR/redis.log"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-
-log() { printf '[redis] %s\n' "$*"; }
-die() { printf '[redis] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=../lib/daemon.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
-# shellcheck source=../lib/apt.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 install() {
   if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then

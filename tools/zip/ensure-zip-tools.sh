@@ -5,11 +5,8 @@
 # missing (Debian packages unzip, python3, 7zip), so a fresh machine runs
 # that spec instead of failing it.
 set -euo pipefail
-
-log() { printf '[zip-tools] %s\n' "$*"; }
-die() { printf '[zip-tools] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=../lib/apt.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+# shellcheck source=../lib/preamble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/preamble.sh" zip-tools
 
 seven_zip() { command -v 7zz || command -v 7z || true; }
 
