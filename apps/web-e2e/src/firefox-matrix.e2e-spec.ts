@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readZip } from '@ephemeral/testing';
 import { FirefoxPeer } from './firefox-peer';
-import { ChromiumPeer, type Engine, type Peer, Peers } from './peer';
+import { ChromiumPeer, type Engine, type Peer } from './peer';
 import { filesSettled, listedFiles, receiveState, shareFrom } from './peer-pages';
-import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
+import { enginesSuite } from './share-suite';
 
 const MB = 1024 * 1024;
 
@@ -57,50 +56,40 @@ async function connectionPath(peer: Peer): Promise<{ path: string; rttMs: number
 }
 
 describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → Firefox', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const peers = new Peers();
+  const suite = enginesSuite();
+  const peers = suite.browsers;
   const launch = (engine: Engine, name: string): Promise<Peer> =>
     engine === 'chromium' ? peers.chromium(name) : peers.firefox(name);
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await peers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
 
   describe.each(DIRECTIONS)('%s → %s', (from, to) => {
     const tag = `${from[0]}${to[0]}`;
 
     it('moves several files and a folder, verified on disk; both pages show the direct path and its round trip', async () => {
       const loose = [
-        files.create(`${tag}-set/clip.bin`, 9 * MB + 7),
-        files.createText(`${tag}-set/notes.txt`, `from ${from} to ${to}\n`),
+        suite.files.create(`${tag}-set/clip.bin`, 9 * MB + 7),
+        suite.files.createText(`${tag}-set/notes.txt`, `from ${from} to ${to}\n`),
       ];
-      files.create(`${tag}-set/album/photos/one.jpg`, 3 * MB + 1);
-      files.createText(`${tag}-set/album/readme.txt`, 'a folder keeps its paths\n');
-      files.create(`${tag}-set/album/empty.bin`, 0);
+      suite.files.create(`${tag}-set/album/photos/one.jpg`, 3 * MB + 1);
+      suite.files.createText(`${tag}-set/album/readme.txt`, 'a folder keeps its paths\n');
+      suite.files.create(`${tag}-set/album/empty.bin`, 0);
       const [sender, receiver] = await Promise.all([
         launch(from, `${tag}-tx`),
         launch(to, `${tag}-rx`),
       ]);
-      const link = await shareFrom(sender, stack.origin, loose, `${files.root}/${tag}-set/album`);
+      const link = await shareFrom(
+        sender,
+        suite.stack.origin,
+        loose,
+        `${suite.files.root}/${tag}-set/album`,
+      );
       await receiver.goto(link);
       await receiveState(receiver, 'ready');
       const expected = {
-        'clip.bin': files.hashes.get(`${tag}-set/clip.bin`),
-        'notes.txt': files.hashes.get(`${tag}-set/notes.txt`),
-        'album/photos/one.jpg': files.hashes.get(`${tag}-set/album/photos/one.jpg`),
-        'album/readme.txt': files.hashes.get(`${tag}-set/album/readme.txt`),
-        'album/empty.bin': files.hashes.get(`${tag}-set/album/empty.bin`),
+        'clip.bin': suite.files.hashes.get(`${tag}-set/clip.bin`),
+        'notes.txt': suite.files.hashes.get(`${tag}-set/notes.txt`),
+        'album/photos/one.jpg': suite.files.hashes.get(`${tag}-set/album/photos/one.jpg`),
+        'album/readme.txt': suite.files.hashes.get(`${tag}-set/album/readme.txt`),
+        'album/empty.bin': suite.files.hashes.get(`${tag}-set/album/empty.bin`),
       };
       expect(await listedFiles(receiver)).toEqual(Object.keys(expected).sort());
 
@@ -119,12 +108,12 @@ describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → F
 
     it('resumes a connection dropped mid-file from where it stopped; the file verifies on disk', async () => {
       const size = 40 * MB + 3;
-      const path = files.create(`${tag}-resume/large.bin`, size);
+      const path = suite.files.create(`${tag}-resume/large.bin`, size);
       const [sender, receiver] = await Promise.all([
         launch(from, `${tag}-tx-resume`),
         launch(to, `${tag}-rx-resume`),
       ]);
-      const link = await shareFrom(sender, stack.origin, [path]);
+      const link = await shareFrom(sender, suite.stack.origin, [path]);
       await receiver.goto(link);
       await receiveState(receiver, 'ready');
       await receiver.click('[data-testid=download-all]');
@@ -139,19 +128,19 @@ describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → F
 
       expect(await filesSettled(receiver, 1, 90_000)).toEqual({ 'large.bin': 'verified' });
       expect(await hashesOnDisk(receiver, 1)).toEqual({
-        'large.bin': files.hashes.get(`${tag}-resume/large.bin`),
+        'large.bin': suite.files.hashes.get(`${tag}-resume/large.bin`),
       });
       // Resumed, not restarted: about one file's bytes crossed the wire.
       expect(await receiver.dataBytes()).toBeLessThan(size + atDrop / 2);
     });
 
     it('refuses a link with the wrong secret on both ends, and reveals no file name', async () => {
-      const secret = files.createText(`${tag}-refuse/plans.txt`, 'for the right link only');
+      const secret = suite.files.createText(`${tag}-refuse/plans.txt`, 'for the right link only');
       const [sender, receiver] = await Promise.all([
         launch(from, `${tag}-tx-refuse`),
         launch(to, `${tag}-rx-refuse`),
       ]);
-      const link = await shareFrom(sender, stack.origin, [secret]);
+      const link = await shareFrom(sender, suite.stack.origin, [secret]);
       // Another 24-character secret, the sender's fingerprint kept.
       const wrong = link.replace(/#[A-Za-z0-9_-]{24}\./, `#${'Q'.repeat(24)}.`);
       expect(wrong).not.toBe(link);

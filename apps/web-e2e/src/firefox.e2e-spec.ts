@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readZip } from '@ephemeral/testing';
-import { Peers } from './peer';
 import { filesSettled, listedFiles, receiveState, shareFrom } from './peer-pages';
-import { linkOn, ShareStack, startShareStack } from './share-stack';
+import { linkOn } from './share-stack';
+import { enginesSuite } from './share-suite';
 import { rewriteAnswers, startSignalingRelay } from './signaling-relay';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 const OTHER_FINGERPRINT = Array.from({ length: 32 }, (_, i) =>
@@ -14,35 +13,25 @@ const OTHER_FINGERPRINT = Array.from({ length: 32 }, (_, i) =>
 ).join(':');
 
 describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const peers = new Peers();
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await peers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
+  const suite = enginesSuite();
+  const peers = suite.browsers;
 
   it('Firefox sends a file and a folder to Chromium; every file on disk has the same SHA-256', async () => {
-    const big = files.create('ff-tx/big.bin', 24 * MB + 5);
-    files.create('ff-tx/album/photos/one.jpg', 3 * MB + 17);
-    files.createText('ff-tx/album/notes/readme.txt', 'hello from the folder\n');
-    files.create('ff-tx/album/empty.bin', 0);
+    const big = suite.files.create('ff-tx/big.bin', 24 * MB + 5);
+    suite.files.create('ff-tx/album/photos/one.jpg', 3 * MB + 17);
+    suite.files.createText('ff-tx/album/notes/readme.txt', 'hello from the folder\n');
+    suite.files.create('ff-tx/album/empty.bin', 0);
     const [sender, receiver] = await Promise.all([
       peers.firefox('ff-sender'),
       peers.chromium('cr-receiver'),
     ]);
 
-    const link = await shareFrom(sender, stack.origin, [big], `${files.root}/ff-tx/album`);
+    const link = await shareFrom(
+      sender,
+      suite.stack.origin,
+      [big],
+      `${suite.files.root}/ff-tx/album`,
+    );
     expect(link).toMatch(/\/s\/[0-9a-f-]{36}#[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}$/);
 
     await receiver.goto(link);
@@ -57,22 +46,27 @@ describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
     const states = await filesSettled(receiver, 4, 60_000);
     expect(Object.values(states)).toEqual(Array(4).fill('verified'));
     expect(await receiver.savedFileHashes()).toEqual({
-      'big.bin': files.hashes.get('ff-tx/big.bin'),
-      'album/photos/one.jpg': files.hashes.get('ff-tx/album/photos/one.jpg'),
-      'album/notes/readme.txt': files.hashes.get('ff-tx/album/notes/readme.txt'),
-      'album/empty.bin': files.hashes.get('ff-tx/album/empty.bin'),
+      'big.bin': suite.files.hashes.get('ff-tx/big.bin'),
+      'album/photos/one.jpg': suite.files.hashes.get('ff-tx/album/photos/one.jpg'),
+      'album/notes/readme.txt': suite.files.hashes.get('ff-tx/album/notes/readme.txt'),
+      'album/empty.bin': suite.files.hashes.get('ff-tx/album/empty.bin'),
     });
   });
 
   it('Firefox receives from Chromium: one file as itself, several as one zip, all verified on disk', async () => {
-    const movie = files.create('ff-rx/movie.bin', 20 * MB + 3);
-    files.create('ff-rx/set/photos/one.jpg', 2 * MB + 1);
-    files.createText('ff-rx/set/notes.txt', 'several files make one zip\n');
+    const movie = suite.files.create('ff-rx/movie.bin', 20 * MB + 3);
+    suite.files.create('ff-rx/set/photos/one.jpg', 2 * MB + 1);
+    suite.files.createText('ff-rx/set/notes.txt', 'several files make one zip\n');
     const [sender, receiver] = await Promise.all([
       peers.chromium('cr-sender'),
       peers.firefox('ff-receiver'),
     ]);
-    const link = await shareFrom(sender, stack.origin, [movie], `${files.root}/ff-rx/set`);
+    const link = await shareFrom(
+      sender,
+      suite.stack.origin,
+      [movie],
+      `${suite.files.root}/ff-rx/set`,
+    );
     await receiver.goto(link);
     await receiveState(receiver, 'ready');
     expect(await listedFiles(receiver)).toEqual([
@@ -85,7 +79,7 @@ describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
     await receiver.click('[data-file="movie.bin"] [data-testid=download-file]');
     expect(await filesSettled(receiver, 1, 60_000)).toMatchObject({ 'movie.bin': 'verified' });
     expect(await receiver.downloadHashes(1)).toEqual({
-      'movie.bin': files.hashes.get('ff-rx/movie.bin'),
+      'movie.bin': suite.files.hashes.get('ff-rx/movie.bin'),
     });
 
     // Then the rest (the verified file is not fetched again): one streamed
@@ -118,29 +112,29 @@ describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
         archive.files.map((f) => [f.name, createHash('sha256').update(f.data).digest('hex')]),
       ),
     ).toEqual({
-      'set/photos/one.jpg': files.hashes.get('ff-rx/set/photos/one.jpg'),
-      'set/notes.txt': files.hashes.get('ff-rx/set/notes.txt'),
+      'set/photos/one.jpg': suite.files.hashes.get('ff-rx/set/photos/one.jpg'),
+      'set/notes.txt': suite.files.hashes.get('ff-rx/set/notes.txt'),
     });
   });
 
   it('Firefox sends to Firefox: the file verifies on disk', async () => {
-    const file = files.create('ff-ff/report.pdf', 8 * MB + 11);
+    const file = suite.files.create('ff-ff/report.pdf', 8 * MB + 11);
     const [sender, receiver] = await Promise.all([
       peers.firefox('ff-sender2'),
       peers.firefox('ff-receiver2'),
     ]);
-    const link = await shareFrom(sender, stack.origin, [file]);
+    const link = await shareFrom(sender, suite.stack.origin, [file]);
     await receiver.goto(link);
     await receiveState(receiver, 'ready');
     await receiver.click('[data-testid=download-all]');
     expect(await filesSettled(receiver, 1, 60_000)).toEqual({ 'report.pdf': 'verified' });
     expect(await receiver.downloadHashes(1)).toEqual({
-      'report.pdf': files.hashes.get('ff-ff/report.pdf'),
+      'report.pdf': suite.files.hashes.get('ff-ff/report.pdf'),
     });
   });
 
   it('refuses, in Firefox, an answer whose relay added a second a=fingerprint line', async () => {
-    const secret = files.createText(
+    const secret = suite.files.createText(
       'ff-pin/top-secret-plans.txt',
       'only the sender may serve this',
     );
@@ -148,13 +142,13 @@ describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
       peers.chromium('cr-pin-sender'),
       peers.firefox('ff-pin-receiver'),
     ]);
-    const link = await shareFrom(sender, stack.origin, [secret]);
-    const honest = await startSignalingRelay(stack.origin);
+    const link = await shareFrom(sender, suite.stack.origin, [secret]);
+    const honest = await startSignalingRelay(suite.stack.origin);
     let rewritten = 0;
     // Firefox's own DTLS check passes when ANY listed fingerprint matches:
     // the app must refuse the extra line itself.
     const hostile = await startSignalingRelay(
-      stack.origin,
+      suite.stack.origin,
       rewriteAnswers((sdp) => {
         rewritten++;
         const line = /^a=fingerprint:.*$/m.exec(sdp)?.[0] ?? '';
@@ -170,7 +164,7 @@ describe('web app in Firefox (puppeteer-core over WebDriver BiDi)', () => {
         'top-secret-plans.txt': 'verified',
       });
       expect(await receiver.downloadHashes(1)).toEqual({
-        'top-secret-plans.txt': files.hashes.get('ff-pin/top-secret-plans.txt'),
+        'top-secret-plans.txt': suite.files.hashes.get('ff-pin/top-secret-plans.txt'),
       });
 
       await receiver.goto(linkOn(hostile.origin, link));

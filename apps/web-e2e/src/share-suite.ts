@@ -1,24 +1,37 @@
 import { BrowserPeers } from './browser-peer';
+import { Peers } from './peer';
 import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 /** What a browser spec of one share stack uses; valid inside its tests. */
-export interface ShareSuite {
+export interface ShareSuite<B = BrowserPeers> {
   readonly stack: ShareStack;
   readonly files: TestFiles;
-  readonly browsers: BrowserPeers;
+  readonly browsers: B;
 }
+
+/** `gatewayEnv`: read when the stack starts, so it may name what another beforeAll started. */
+type GatewayEnv = () => Record<string, string>;
 
 /**
  * Registers the usual hooks of a browser spec: one presence + gateway stack
  * and a folder of test files for the file, each test's browsers closed after
- * it, everything stopped at the end.
+ * it, everything stopped at the end. Chromium only (BrowserPeer).
  */
-/** `gatewayEnv`: read when the stack starts, so it may name what another beforeAll started. */
-export function shareSuite(gatewayEnv: () => Record<string, string> = () => ({})): ShareSuite {
+export function shareSuite(gatewayEnv: GatewayEnv = () => ({})): ShareSuite {
+  return suiteOf(new BrowserPeers(), gatewayEnv);
+}
+
+/** The same hooks for a spec whose peers run in either engine (Chromium or Firefox). */
+export function enginesSuite(gatewayEnv: GatewayEnv = () => ({})): ShareSuite<Peers> {
+  return suiteOf(new Peers(), gatewayEnv);
+}
+
+function suiteOf<B extends { closeAll(): Promise<void> }>(
+  browsers: B,
+  gatewayEnv: GatewayEnv,
+): ShareSuite<B> {
   let stack: ShareStack | undefined;
   let files: TestFiles | undefined;
-  const browsers = new BrowserPeers();
   beforeAll(async () => {
     stack = await startShareStack(gatewayEnv());
     files = new TestFiles();
