@@ -1,45 +1,39 @@
-import { randomUUID } from 'node:crypto';
-
 import { ErrorCode, type Hello, ShareAccess } from '@ephemeral/protocol';
 import {
+  DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
+  DistributedStack,
+  ensureKafka,
   ensureRedis,
   eventually,
-  GatewayStack,
-  type ServiceProcess,
   SignalingClient,
+  signals,
 } from '@ephemeral/testing';
 
 import { signIn, type Tokens } from './oidc-login';
 import { OidcProviderProcess } from './oidc-provider-process';
 
-// AUTH_MAX_SHARES_PER_PERSON holds across gateways (ADR 0029): two built
-// gateways on one presence (on the real local Redis), the same person signed
-// in through the real test OpenID Provider. Each gateway asks presence which
-// shares the person holds elsewhere (ListBySubject) before admitting one.
+// Per-person limits hold across gateways (ADR 0029), with real parts only:
+// two built gateways relaying through the real local Kafka, two presence
+// replicas sharing the real local Redis, the same person signed in through
+// the real test OpenID Provider.
+// AUTH_MAX_SHARES_PER_PERSON: each gateway asks presence which shares the
+// person holds elsewhere (ListBySubject, answered by either replica from
+// Redis) before admitting one.
+// AUTH_MAX_RECEIVERS_PER_SHARE: counted where the share answers, so
+// receivers on the other gateway count too.
 
 const AUDIENCE = 'urn:ephemeral-share:gateway';
-const RUN = randomUUID().slice(0, 8);
 
 let provider: OidcProviderProcess;
-let stack: GatewayStack;
-let second: { gateway: ServiceProcess; url: string };
+let stack: DistributedStack;
 let alice: Tokens;
 let bob: Tokens;
 const clients: SignalingClient[] = [];
 
-const gatewayEnv = (gatewayId: string): Record<string, string> => ({
-  GATEWAY_ID: `${gatewayId}-${RUN}`,
-  AUTH_MODE: 'oidc',
-  OIDC_ISSUER: provider.issuer,
-  OIDC_AUDIENCE: AUDIENCE,
-  OIDC_CLIENT_ID: 'ephemeral-portal',
-  OIDC_ALGORITHMS: 'ES256',
-  AUTH_OPEN: 'link',
-  AUTH_MAX_SHARES_PER_PERSON: '2',
-});
-
 const share = { access: ShareAccess.SHARE_ACCESS_UNSPECIFIED };
+const A = 0;
+const B = 1;
 
 async function connect(url: string): Promise<SignalingClient> {
   const client = await SignalingClient.connect(url);
@@ -69,46 +63,55 @@ async function refusedHello(url: string, hello: Partial<Hello>) {
 }
 
 beforeAll(async () => {
-  await ensureRedis();
+  await Promise.all([ensureRedis(), ensureKafka()]);
   provider = await OidcProviderProcess.start();
-  stack = await GatewayStack.start({
-    presenceEnv: {
-      LEASE_STORE: 'redis',
-      REDIS_URL: DEFAULT_REDIS_URL,
-      REDIS_KEY_PREFIX: `test:limits:${RUN}:`,
+  stack = await DistributedStack.start({
+    kafkaBrokers: DEFAULT_KAFKA_BROKERS,
+    redisUrl: DEFAULT_REDIS_URL,
+    gatewayEnv: {
+      AUTH_MODE: 'oidc',
+      OIDC_ISSUER: provider.issuer,
+      OIDC_AUDIENCE: AUDIENCE,
+      OIDC_CLIENT_ID: 'ephemeral-portal',
+      OIDC_ALGORITHMS: 'ES256',
+      AUTH_OPEN: 'link',
+      AUTH_MAX_SHARES_PER_PERSON: '2',
+      AUTH_MAX_RECEIVERS_PER_SHARE: '1',
     },
-    gatewayEnv: gatewayEnv('gateway-a'),
   });
-  const started = await GatewayStack.startGateway(stack.presencePort, gatewayEnv('gateway-b'));
-  second = { gateway: started.gateway, url: `ws://127.0.0.1:${started.port}/ws` };
   [alice, bob] = await Promise.all([
     signIn(provider.issuer, 'alice', 'alice-password'),
     signIn(provider.issuer, 'bob', 'bob-password'),
   ]);
-}, 180_000);
+}, 240_000);
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
 });
 
 afterAll(async () => {
-  await second?.gateway.stop();
   await stack?.stop();
   await provider?.stop();
 });
 
 describe('per-person limits across gateways', () => {
   it('one share on each gateway is the limit of 2: a third on either is LIMIT_EXCEEDED, with a log line; a closed one frees its place', async () => {
-    const onA = await welcomed(stack.wsUrl, { accessToken: alice.accessToken, share });
-    await welcomed(second.url, { accessToken: alice.accessToken, share });
+    const onA = await welcomed(stack.wsUrl(A), { accessToken: alice.accessToken, share });
+    await welcomed(stack.wsUrl(B), { accessToken: alice.accessToken, share });
 
-    const refusedOnA = await refusedHello(stack.wsUrl, { accessToken: alice.accessToken, share });
+    const refusedOnA = await refusedHello(stack.wsUrl(A), {
+      accessToken: alice.accessToken,
+      share,
+    });
     expect(refusedOnA.code).toBe(ErrorCode.ERROR_CODE_LIMIT_EXCEEDED);
     expect(refusedOnA.message).toMatch(/already host 2 shares/);
-    const refusedOnB = await refusedHello(second.url, { accessToken: alice.accessToken, share });
+    const refusedOnB = await refusedHello(stack.wsUrl(B), {
+      accessToken: alice.accessToken,
+      share,
+    });
     expect(refusedOnB.code).toBe(ErrorCode.ERROR_CODE_LIMIT_EXCEEDED);
     // Each gateway says why in its log, with the code.
-    for (const gateway of [stack.gateway, second.gateway]) {
+    for (const gateway of stack.gateways) {
       await gateway.waitForLogRecord(
         (record) =>
           record['code'] === 'LIMIT_EXCEEDED' &&
@@ -118,17 +121,56 @@ describe('per-person limits across gateways', () => {
     }
 
     // Someone else is not counted against her, and opening (no share) is not limited.
-    await welcomed(second.url, { accessToken: bob.accessToken, share });
-    await welcomed(second.url, { accessToken: alice.accessToken });
+    await welcomed(stack.wsUrl(B), { accessToken: bob.accessToken, share });
+    await welcomed(stack.wsUrl(B), { accessToken: alice.accessToken });
 
     // Her share on gateway A ends (its lease is revoked): B admits one again.
     await onA.close();
     await eventually(
       async () => {
-        const again = await connect(second.url);
+        const again = await connect(stack.wsUrl(B));
         await again.hello({ accessToken: alice.accessToken, share });
       },
       { timeoutMs: 20_000 },
     );
+  }, 90_000);
+
+  it('receivers per share count wherever they connect: one on the other gateway is the limit of 1', async () => {
+    const sender = await welcomed(stack.wsUrl(A), { accessToken: alice.accessToken, share });
+    const onB = await welcomed(stack.wsUrl(B), { accessToken: bob.accessToken });
+    const onA = await welcomed(stack.wsUrl(A), {});
+    const nextOffer = async () => {
+      for (let taken = 0; taken < 50; taken++) {
+        const frame = await sender.next('signal');
+        if (frame.signal?.payload?.$case === 'offer') return frame;
+      }
+      throw new Error('no offer among 50 signals');
+    };
+
+    // Bob, on the other gateway, opens the link: answered across Kafka.
+    onB.signal(sender.peerId, signals.offer());
+    expect((await nextOffer()).from).toBe(onB.peerId);
+    sender.signal(onB.peerId, signals.answer());
+    expect((await onB.next('signal', 20_000)).signal?.payload?.$case).toBe('answer');
+
+    // A second receiver, on the share's own gateway: over the limit.
+    onA.signal(sender.peerId, signals.offer());
+    expect((await nextOffer()).from).toBe(onA.peerId);
+    const seq = sender.signal(onA.peerId, signals.answer());
+    const refused = await sender.next('error');
+    expect(refused).toMatchObject({
+      code: ErrorCode.ERROR_CODE_LIMIT_EXCEEDED,
+      seq,
+      peerId: onA.peerId,
+    });
+    await stack.gateways[A]?.waitForLogRecord(
+      (record) => record['code'] === 'LIMIT_EXCEEDED' && record['targetPeerId'] === onA.peerId,
+      10_000,
+    );
+    expect(onA.pending('signal')).toBe(0);
+    // Answering Bob again (an ICE restart) is not a new receiver.
+    sender.signal(onB.peerId, signals.answer());
+    expect((await onB.next('signal', 20_000)).signal?.payload?.$case).toBe('answer');
+    expect(sender.pending('error')).toBe(0);
   }, 90_000);
 });
