@@ -135,6 +135,22 @@ const log = (message: string) =>
   console.log(`[scale ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 
+/**
+ * A scrape, again after a second when it fails: a starved process may time
+ * its metrics request out (HTTP 408) once; the run's figures should not go
+ * with it. Bounded: 5 attempts.
+ */
+async function retried<T>(scrape: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await scrape();
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(1_000);
+    }
+  }
+}
+
 /** A forked client worker and what it last said. */
 class Worker {
   readonly child: ChildProcess;
@@ -322,13 +338,13 @@ async function run(options: Options, resources: Resources) {
     return named;
   };
   const scrapeGateways = () =>
-    Promise.all(stack.gateways.map((_, g) => stack.scrapeGatewayMetrics(g)));
+    Promise.all(stack.gateways.map((_, g) => retried(() => stack.scrapeGatewayMetrics(g))));
   const scrapePresences = () =>
     Promise.all(
       stack.presences.map((presence) => {
         const port = metricsPortOf(presence);
         if (port === null) throw new Error('presence logged no metrics port');
-        return MetricsSnapshot.scrape(port);
+        return retried(() => MetricsSnapshot.scrape(port));
       }),
     );
   const renewed = (snapshots: MetricsSnapshot[]) =>
