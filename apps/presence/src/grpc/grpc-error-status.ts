@@ -6,7 +6,6 @@ import {
   LeaseStoreUnavailableError,
 } from '../lease/lease-store-error';
 import { InvalidArgumentError } from './presence-request-validation';
-import { UnimplementedError } from './unimplemented-error';
 
 export interface GrpcErrorStatus {
   readonly code: status;
@@ -34,9 +33,6 @@ export function grpcErrorStatus(error: unknown): GrpcErrorStatus {
       details: error.message,
       logFields: { field: error.field },
     };
-  }
-  if (error instanceof UnimplementedError) {
-    return { code: status.UNIMPLEMENTED, details: error.message, logFields: {} };
   }
   if (error instanceof PermissionDeniedError) {
     return { code: status.PERMISSION_DENIED, details: error.message, logFields: error.logFields };
