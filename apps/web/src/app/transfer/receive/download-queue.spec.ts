@@ -1,10 +1,17 @@
-import { FileEntry } from '@ephemeral/protocol';
+import { FileDone, FileEntry } from '@ephemeral/protocol';
 import { IncrementalHash } from '../hashing/incremental-hash';
 import { FileSink } from '../save/file-sink';
 import { MemorySink } from '../save/memory-sink';
 import { SaveTarget } from '../save/save-target';
 import { TransferClient } from '../wire/transfer-client';
-import { DownloadQueue, FileProgress, SenderConnection } from './download-queue';
+import { IncomingFile } from '../wire/incoming-file';
+import {
+  DownloadQueue,
+  FileProgress,
+  MAX_OPEN_FILES,
+  MAX_PIPELINED_FILES,
+  SenderConnection,
+} from './download-queue';
 
 /** A connection that never comes up, until the session ends (`end`). */
 class EndingConnection implements SenderConnection {
@@ -25,6 +32,60 @@ class EndingConnection implements SenderConnection {
   end(): void {
     this.ended = true;
     this.wakeWaiters();
+  }
+}
+
+/** A sender that answers fetches when told to (`serve`), counting those outstanding. */
+class FakeSender implements SenderConnection {
+  readonly endReason = 'sender-left';
+  readonly pending: Array<{ file: IncomingFile; resolve: (done: FileDone) => void }> = [];
+  mostOutstanding = 0;
+  served = 0;
+  readonly client = {
+    fetch: (file: IncomingFile) =>
+      new Promise<FileDone>((resolve) => {
+        this.pending.push({ file, resolve });
+        this.mostOutstanding = Math.max(this.mostOutstanding, this.pending.length);
+      }),
+    cancel: () => undefined,
+  } as unknown as TransferClient;
+
+  async readyClient(): Promise<TransferClient | null> {
+    return this.client;
+  }
+
+  wakeWaiters(): void {
+    // Always ready.
+  }
+
+  /** Sends every byte and the FileDone of each outstanding fetch. */
+  serve(): void {
+    for (const { file, resolve } of this.pending.splice(0)) {
+      file.append(new Uint8Array(file.size));
+      resolve({ requestId: 0, fileId: file.fileId, size: file.size, sha256: new Uint8Array(32) });
+      this.served++;
+    }
+  }
+}
+
+/** Memory sinks whose close waits for `release` (a slow disk), counting those open. */
+class SlowCloseTarget implements SaveTarget {
+  readonly kind = 'memory';
+  openNow = 0;
+  mostOpen = 0;
+  closed = 0;
+  release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+
+  async open(): Promise<FileSink> {
+    const sink = new MemorySink();
+    this.mostOpen = Math.max(this.mostOpen, ++this.openNow);
+    sink.close = async () => {
+      await this.gate;
+      this.openNow--;
+      this.closed++;
+    };
+    return sink;
   }
 }
 
@@ -114,5 +175,33 @@ describe('DownloadQueue state emits', () => {
     queue.cancelAll();
     await runMicrotasks();
     expect(emits[emits.length - 1].map((p) => p.state)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('sends the next requests while files are being closed, within both bounds', async () => {
+    const sender = new FakeSender();
+    const target = new SlowCloseTarget();
+    const queue = new DownloadQueue(sender, noHash);
+    const count = MAX_OPEN_FILES + 20;
+    queue.add(
+      Array.from({ length: count }, (_, i) => entry(i + 1)),
+      target,
+    );
+    // Serve whatever is asked for while no close can finish.
+    for (let round = 0; round < 20; round++) {
+      await runMicrotasks(5);
+      sender.serve();
+    }
+    await runMicrotasks();
+    // More files were fetched than the pipeline holds: the closes did not
+    // hold up the requests. Still bounded: open files and outstanding requests.
+    expect(sender.served).toBe(MAX_OPEN_FILES);
+    expect(target.mostOpen).toBe(MAX_OPEN_FILES);
+    expect(sender.mostOutstanding).toBeLessThanOrEqual(MAX_PIPELINED_FILES);
+    target.release();
+    for (let round = 0; round < 20 && target.closed < count; round++) {
+      await runMicrotasks(5);
+      sender.serve();
+    }
+    expect(target.closed).toBe(count);
   });
 });

@@ -50,13 +50,21 @@ const FORCED_EMIT_MS = 200;
 // Files fetched at once (pipelined): the next file's request is at the
 // sender before the last byte of the one before has arrived, so a file
 // costs no request/FileDone round trip, and disk opens and closes overlap
-// the transfer. Bounded in count (open files, outstanding requests; the
+// the transfer. Bounded in count (outstanding requests; the
 // sender queues at most MAX_QUEUED_REQUESTS) and in bytes: a file is only
 // started ahead while what remains of those running is under
 // PIPELINE_BYTES, so big files still go one at a time and the receiver's
 // memory stays bounded by one flow window per file in flight.
 export const MAX_PIPELINED_FILES = 16;
 export const PIPELINE_BYTES = 4 * 1024 * 1024;
+// Files open at once: those in the pipeline plus those whose bytes are all
+// handed to their sink and that are being verified and closed. Closing a
+// file into a folder is several browser-process round trips (a .part file,
+// a writable, the write, a name check, the move); while they run the file
+// no longer holds a place in the pipeline, so the next requests go out
+// instead of waiting for the disk. Memory: a closing small file holds its
+// bytes (at most SMALL_FILE_BYTES, 256 KiB), so at most ~12 MiB here.
+export const MAX_OPEN_FILES = 64;
 // Each pass either finishes, fails, or waits out one reconnect; the
 // connection gives up after REDIAL_ATTEMPTS, so this bound is never the
 // reason a download stops — it only makes the loop visibly finite.
@@ -70,6 +78,8 @@ interface Job {
   progress: FileProgress;
   /** The receiver cancelled it while it was being downloaded. */
   cancelRequested: boolean;
+  /** Started, and not yet all received and handed to its sink (see MAX_OPEN_FILES). */
+  inPipeline: boolean;
 }
 
 /** A job that ended in one of these will not change any more. */
@@ -116,6 +126,7 @@ export class DownloadQueue extends Emitter<QueueEvents> {
         file: null,
         meter: new RateMeter(),
         cancelRequested: false,
+        inPipeline: false,
         progress: {
           fileId: entry.id,
           state: 'queued',
@@ -173,20 +184,31 @@ export class DownloadQueue extends Emitter<QueueEvents> {
 
   /** Starts queued jobs while the pipeline has room (see MAX_PIPELINED_FILES). */
   private run(): void {
-    while (this.queue.length > 0 && this.running.size < MAX_PIPELINED_FILES) {
+    while (this.queue.length > 0 && this.running.size < MAX_OPEN_FILES) {
       const job = this.jobs.get(this.queue[0]);
       if (!job || job.progress.state !== 'queued') {
         this.queue.shift();
         continue;
       }
-      if (this.running.size > 0 && this.bytesAhead() + job.entry.size > PIPELINE_BYTES) return;
+      const pipelined = this.pipelined();
+      if (pipelined >= MAX_PIPELINED_FILES) return;
+      if (pipelined > 0 && this.bytesAhead() + job.entry.size > PIPELINE_BYTES) return;
       this.queue.shift();
       this.running.add(job);
+      job.inPipeline = true;
       void this.runJob(job).finally(() => {
+        job.inPipeline = false;
         this.running.delete(job);
         this.run();
       });
     }
+  }
+
+  /** Jobs in the pipeline (O(MAX_OPEN_FILES)). */
+  private pipelined(): number {
+    let count = 0;
+    for (const job of this.running) if (job.inPipeline) count++;
+    return count;
   }
 
   /** What the running jobs still have to receive. */
@@ -194,6 +216,13 @@ export class DownloadQueue extends Emitter<QueueEvents> {
     let bytes = 0;
     for (const job of this.running) bytes += job.entry.size - (job.file?.bytesReceived ?? 0);
     return bytes;
+  }
+
+  /** The job's bytes are all in its sink (or it stopped): its place in the pipeline is free. */
+  private leavePipeline(job: Job): void {
+    if (!job.inPipeline) return;
+    job.inPipeline = false;
+    this.run();
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -233,6 +262,9 @@ export class DownloadQueue extends Emitter<QueueEvents> {
           const done = await client.fetch(file);
           if (job.cancelRequested) break;
           this.updateJob(job, { state: 'verifying', bytes: file.bytesReceived }, true);
+          // Every byte is here; once they are in the sink the next file may start.
+          const free = () => this.leavePipeline(job);
+          file.flushed().then(free, free);
           const ok = await file.finish(done.sha256);
           await this.settleJob(job, {
             state: ok ? 'verified' : 'failed',
