@@ -5,7 +5,9 @@
  * and 4 gateways from dist/ — and N WebSocket peers from client worker
  * processes (scale/peer-worker.ts), spread over many 127.x source addresses
  * so that ephemeral ports never run out. Phases, each bounded in time:
- *   1. ramp: peers connect at a bounded rate (progress every 5 s);
+ *   1. ramp: peers connect at a bounded rate, at most --in-flight handshakes
+ *      per worker (more only piles Registers up behind a starved presence
+ *      until they miss their deadline), progress every 5 s;
  *   2. idle: the gateways keep every lease alive; measured: resident memory
  *      per peer per gateway (RSS delta / its peers), presence and Redis
  *      memory per lease, lease renewals/s on the cluster, CPU per component;
@@ -23,7 +25,7 @@
  * Usage: tools/bench/run.sh scale [--peers 100000] [--gateways 4]
  *          [--workers auto] [--ramp-rate 1000] [--peers-per-address 500]
  *          [--seconds 60] [--signal-rate auto] [--max-signals 2000000]
- *          [--idle-seconds 15] [--ramp-seconds 240]
+ *          [--idle-seconds 15] [--ramp-seconds 240] [--in-flight 100]
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  * Limits (checked before it starts, see scale/system-limits.ts): every peer
  * is an open file in a gateway and in a worker (run.sh raises `ulimit -n`
@@ -69,7 +71,6 @@ const SIGNALS_PER_SESSION = 23;
 // lease has been renewed since the ramp, and RSS has settled.
 const SETTLE_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 15_000;
-const WORKER_MAX_IN_FLIGHT = 500;
 
 interface Options {
   peers: number;
@@ -82,6 +83,7 @@ interface Options {
   maxSignals: number;
   idleSeconds: number;
   rampSeconds: number;
+  inFlight: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -96,6 +98,7 @@ function parseOptions(argv: string[]): Options {
     'max-signals': 2_000_000,
     'idle-seconds': 15,
     'ramp-seconds': 240,
+    'in-flight': 100,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = (argv[i] ?? '').replace(/^--/, '');
@@ -127,6 +130,7 @@ function parseOptions(argv: string[]): Options {
     maxSignals: Math.min(num('max-signals'), 20_000_000),
     idleSeconds: Math.min(num('idle-seconds'), 120),
     rampSeconds: Math.min(num('ramp-seconds'), 900),
+    inFlight: Math.min(Math.round(num('in-flight')), 2_000),
   };
 }
 
@@ -385,11 +389,12 @@ async function run(options: Options, resources: Resources) {
       gatewayUrls: stack.gatewayPorts.map((_, g) => stack.wsUrl(g)),
       peersPerAddress: options.peersPerAddress,
       ratePerSecond: options.rampRate / options.workers,
-      maxInFlight: WORKER_MAX_IN_FLIGHT,
+      maxInFlight: options.inFlight,
       deadlineUnixMs: rampDeadline,
     });
   });
   const progress = setInterval(() => {
+    if (stopping) return;
     const sum = resources.workers.reduce(
       (s, w) => ({
         connected: s.connected + w.progress.connected,
