@@ -2,10 +2,19 @@ import { createSHA256, type IHasher } from 'hash-wasm';
 
 /** A SHA-256 fed piece by piece (WebCrypto has no streaming digest). */
 export interface IncrementalHash {
+  /** The next bytes; the caller may reuse their memory once this returns. */
   update(bytes: Uint8Array): void;
+  /**
+   * The next bytes, whose memory the hash takes over: it may hand their
+   * buffers to another thread without a copy (detaching them here), so the
+   * caller must not touch them again.
+   */
+  take(pieces: readonly Uint8Array[]): void;
   /** Resolves when the hash has caught up enough to take more (bounds its backlog). */
   settle(): Promise<void>;
   digest(): Promise<Uint8Array>;
+  /** The result is no longer wanted (a cancelled or failed download): frees what the hash holds. */
+  drop(): void;
 }
 
 /** Makes the hash for a file of `size` bytes (lets big files hash off the main thread). */
@@ -63,6 +72,15 @@ export class InlineSha256 implements IncrementalHash {
     else this.early.push(bytes.slice());
   }
 
+  take(pieces: readonly Uint8Array[]): void {
+    if (this.result) throw new Error('hash already finished');
+    // Ours now: kept as they are until the instance is ready, not copied.
+    for (const piece of pieces) {
+      if (this.hasher) this.hasher.update(piece);
+      else this.early.push(piece);
+    }
+  }
+
   async settle(): Promise<void> {
     if (!this.hasher) await this.ready;
   }
@@ -71,11 +89,24 @@ export class InlineSha256 implements IncrementalHash {
   digest(): Promise<Uint8Array> {
     this.result ??= this.ready.then((hasher) => {
       const digest = hasher.digest('binary');
-      this.hasher = null;
-      if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(hasher);
+      this.release(hasher);
       return digest;
     });
     return this.result;
+  }
+
+  drop(): void {
+    if (this.result) return;
+    this.early = [];
+    this.result = Promise.reject(new Error('hash dropped'));
+    this.result.catch(() => undefined);
+    // Its instance goes back to the pool once it exists (reset when reused).
+    this.ready.then((hasher) => this.release(hasher)).catch(() => undefined);
+  }
+
+  private release(hasher: IHasher): void {
+    this.hasher = null;
+    if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(hasher);
   }
 }
 

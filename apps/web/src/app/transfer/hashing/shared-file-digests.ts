@@ -10,7 +10,8 @@ export async function digestFile(
   const hasher = hash(source.size);
   for (let pos = 0; pos < source.size;) {
     const end = Math.min(source.size, pos + blockBytes);
-    hasher.update(await readFileBlock(source, pos, end));
+    // A fresh buffer per block, so the hash may take it (a worker: no copy).
+    hasher.take([await readFileBlock(source, pos, end)]);
     await hasher.settle();
     pos = end;
   }

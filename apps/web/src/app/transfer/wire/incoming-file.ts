@@ -20,9 +20,12 @@ const MIN_WRITE_BYTES = 3 * 1024 * 1024;
 const MAX_COALESCED_WRITE_BYTES = 4 * 1024 * 1024;
 
 /**
- * One file being received: hashes bytes in arrival order and writes them to
- * its sink in order. It outlives a peer connection, so after a drop the next
- * connection asks for the file from `bytesReceived` and the hash continues.
+ * One file being received: writes bytes to its sink in arrival order and
+ * hashes them in the same order. A piece is handed to the hash once the
+ * write no longer needs it (copied into a batch, or written), so the hash
+ * may take its memory (a worker: zero-copy). It outlives a peer connection,
+ * so after a drop the next connection asks for the file from
+ * `bytesReceived` and the hash continues.
  */
 export class IncomingFile {
   private received = 0;
@@ -73,7 +76,6 @@ export class IncomingFile {
     if (this.finished) throw new Error('file already finished');
     if (this.failure) throw this.failure;
     if (this.received + payload.length > this.size) throw new FileOverrunError(this.size);
-    this.hasher.update(payload);
     this.received += payload.length;
     this.pending.push(payload);
     this.pendingBytes += payload.length;
@@ -112,6 +114,7 @@ export class IncomingFile {
     this.finished = true;
     this.pending = [];
     this.pendingBytes = 0;
+    this.hasher.drop();
     await this.sink.abort().catch(() => undefined);
   }
 
@@ -135,9 +138,14 @@ export class IncomingFile {
         // writes (and so the acknowledgements that open the sender's
         // window) wait for it, which bounds its backlog too.
         await this.hasher.settle();
-        const batch = this.takeBatch();
+        const { batch, parts } = this.takeBatch();
         this.pendingBytes -= batch.length;
+        // Copied into the batch: the parts are free now, and hash while it is written.
+        const copied = batch !== parts[0];
+        if (copied) this.hasher.take(parts);
         await this.sink.write(batch);
+        // Written from the part itself: free once the write resolved (FileSink).
+        if (!copied) this.hasher.take(parts);
         this.written += batch.length;
         this.onWritten?.(this.written);
       }
@@ -155,8 +163,12 @@ export class IncomingFile {
     }
   }
 
-  private takeBatch(): Uint8Array {
-    if (this.pending.length === 1) return this.pending.splice(0, 1)[0];
+  /** The next write: one part as it is, or several copied into the batch buffer. */
+  private takeBatch(): { batch: Uint8Array; parts: Uint8Array[] } {
+    if (this.pending.length === 1) {
+      const parts = this.pending.splice(0, 1);
+      return { batch: parts[0], parts };
+    }
     let count = 0;
     let bytes = 0;
     while (
@@ -167,7 +179,7 @@ export class IncomingFile {
       count++;
     }
     const parts = this.pending.splice(0, count);
-    if (count === 1) return parts[0];
+    if (count === 1) return { batch: parts[0], parts };
     this.batchBuffer ??= new Uint8Array(MAX_COALESCED_WRITE_BYTES);
     const batch = this.batchBuffer.subarray(0, bytes);
     let at = 0;
@@ -175,6 +187,6 @@ export class IncomingFile {
       batch.set(part, at);
       at += part.length;
     }
-    return batch;
+    return { batch, parts };
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * What the page and its SHA-256 worker say to each other. One worker serves
+ * every hash of the page (sender and receiver), each named by an ID the
+ * page chose. Pieces of a file travel as transferred ArrayBuffers: the
+ * page's copy is detached, nothing is copied.
+ */
+
+/** Page → worker. Messages for one ID are handled in the order sent. */
+export type ToHashWorker =
+  /** Starts hash `id` (an ID not in use). */
+  | { kind: 'start'; id: number }
+  /** The next pieces of hash `id`. */
+  | { kind: 'update'; id: number; pieces: Uint8Array[] }
+  /** The digest of everything hash `id` was given; the hash then ends. */
+  | { kind: 'digest'; id: number }
+  /** Hash `id` is no longer wanted (the download was cancelled or failed). */
+  | { kind: 'drop'; id: number };
+
+/** Worker → page. */
+export type FromHashWorker =
+  /** `bytes` more of hash `id` were hashed (the page's backlog shrinks by that). */
+  | { kind: 'hashed'; id: number; bytes: number }
+  | { kind: 'digest'; id: number; sha256: Uint8Array }
+  /** Hash `id` cannot go on (or was never started); its digest will never come. */
+  | { kind: 'failed'; id: number; message: string };
+
+/**
+ * Hashes a worker keeps open at once. The page opens one per file in flight
+ * (at most MAX_PIPELINED_FILES, 16, on a receiver, plus the sender's one at
+ * a time); more means a page that forgets to end its hashes, and is refused
+ * rather than grown without bound.
+ */
+export const MAX_OPEN_HASHES = 64;

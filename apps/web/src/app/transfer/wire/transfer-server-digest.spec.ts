@@ -1,0 +1,141 @@
+import { ControlMessage, FileEntry } from '@ephemeral/protocol';
+import { createHash } from 'node:crypto';
+
+import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
+import { generateSecret, parseSecret } from '../auth/share-secret';
+import { HashFactory, IncrementalHash, InlineSha256 } from '../hashing/incremental-hash';
+import { SharedFileDigests } from '../hashing/shared-file-digests';
+import { FakeChannel } from '../rtc/fake-channel';
+import { MemorySink } from '../save/memory-sink';
+import { IncomingFile } from './incoming-file';
+import { TransferClient } from './transfer-client';
+import { SharedFile, TransferServer } from './transfer-server';
+
+const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
+const FINGERPRINTS: ConnectionFingerprints = {
+  senderFingerprint: new Uint8Array(32).fill(0x5e),
+  receiverFingerprint: new Uint8Array(32).fill(0x7e),
+};
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+function shared(id: number, bytes: Uint8Array): SharedFile {
+  const entry: FileEntry = {
+    id,
+    name: `f${id}.bin`,
+    relativePath: `f${id}.bin`,
+    size: bytes.length,
+    type: 'application/octet-stream',
+    lastModifiedUnixMs: 0,
+  };
+  return {
+    entry,
+    source: {
+      size: bytes.length,
+      slice: (a, b) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
+    },
+  };
+}
+
+/**
+ * The sender's background hashing (SharedFileDigests, from the moment a file
+ * is added) stalled after its first block until `release()`: a big file
+ * whose hash has not finished when the receiver asks for it.
+ */
+function stalledHashing(): { hash: HashFactory; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const hash: HashFactory = () => {
+    const inner = new InlineSha256();
+    const stalled: IncrementalHash = {
+      update: (bytes) => inner.update(bytes),
+      take: (pieces) => inner.take(pieces),
+      settle: async () => {
+        await inner.settle();
+        await gate;
+      },
+      digest: () => inner.digest(),
+      drop: () => inner.drop(),
+    };
+    return stalled;
+  };
+  return { hash, release };
+}
+
+function connect(files: SharedFile[], hash: HashFactory) {
+  const secret = parseSecret(generateSecret())!;
+  const [controlS, controlR] = FakeChannel.pair('control');
+  const [dataS, dataR] = FakeChannel.pair('data');
+  const digests = new SharedFileDigests(hash);
+  // As ShareHost does: every file is hashed from the moment it is added.
+  for (const file of files) digests.digestOf(file.entry.id, file.source).catch(() => undefined);
+  const server = new TransferServer(
+    controlS,
+    dataS,
+    new ShareAuthenticator(secret, SENDER, RECEIVER),
+    () => FINGERPRINTS,
+    () => files,
+    () => 16 * 1024,
+    (file) => digests.digestOf(file.entry.id, file.source),
+  );
+  const client = new TransferClient(
+    controlR,
+    dataR,
+    new ShareAuthenticator(secret, SENDER, RECEIVER),
+    async () => FINGERPRINTS,
+  );
+  const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
+  void server.start();
+  void client.start();
+  return { client, manifest, controlS };
+}
+
+const doneMessages = (channel: FakeChannel) =>
+  channel.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'done');
+
+describe("TransferServer when the sender's hash of a file is not done", () => {
+  it('sends every byte at once; FileDone (with the digest) follows when the hash is ready', async () => {
+    const bytes = Uint8Array.from({ length: 2 * 1024 * 1024 + 5 }, (_, i) => (i * 7) % 251);
+    const { hash, release } = stalledHashing();
+    const { client, manifest, controlS } = connect([shared(1, bytes)], hash);
+    await manifest;
+    const file = new IncomingFile(1, bytes.length, new MemorySink());
+    let done = false;
+    const fetched = client.fetch(file).then((d) => ((done = true), d));
+    // Every byte arrives while the sender's hash is still stalled.
+    const deadline = Date.now() + 20_000;
+    while (file.bytesReceived < bytes.length && Date.now() < deadline) await turn();
+    expect(file.bytesReceived).toBe(bytes.length);
+    for (let i = 0; i < 10; i++) await turn();
+    expect(done).toBe(false);
+    expect(doneMessages(controlS)).toHaveLength(0);
+
+    release();
+    const fileDone = await fetched;
+    expect(Buffer.from(fileDone.sha256).toString('hex')).toBe(
+      createHash('sha256').update(bytes).digest('hex'),
+    );
+    expect(await file.finish(fileDone.sha256)).toBe(true);
+  }, 30_000);
+
+  it("sends the next requested file's bytes while an earlier file's digest is pending", async () => {
+    const first = Uint8Array.from({ length: 1536 * 1024 }, (_, i) => i % 253);
+    const second = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 3) % 241);
+    const { hash, release } = stalledHashing();
+    const { client, manifest } = connect([shared(1, first), shared(2, second)], hash);
+    await manifest;
+    const a = new IncomingFile(1, first.length, new MemorySink());
+    const b = new IncomingFile(2, second.length, new MemorySink());
+    const fetchedA = client.fetch(a);
+    const fetchedB = client.fetch(b);
+    const deadline = Date.now() + 20_000;
+    while (b.bytesReceived < second.length && Date.now() < deadline) await turn();
+    expect(a.bytesReceived).toBe(first.length);
+    expect(b.bytesReceived).toBe(second.length);
+
+    release();
+    const [doneA, doneB] = await Promise.all([fetchedA, fetchedB]);
+    expect(await a.finish(doneA.sha256)).toBe(true);
+    expect(await b.finish(doneB.sha256)).toBe(true);
+  }, 30_000);
+});
