@@ -15,10 +15,12 @@ export type SerialTask = () => Promise<void> | void;
  * growing memory. A failing task is reported and the next one still runs.
  */
 export class BoundedSerialQueue {
-  private readonly waiting: SerialTask[] = [];
+  // Replaced by a fresh empty array once drained: an array that grew keeps
+  // its backing store, and an idle connection would hold it for its life.
+  private waiting: SerialTask[] = [];
   private running = false;
   private closed = false;
-  private idleWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> | undefined;
 
   constructor(
     private readonly capacity: number,
@@ -46,7 +48,7 @@ export class BoundedSerialQueue {
   /** Resolves when nothing is running or waiting. */
   whenIdle(): Promise<void> {
     if (!this.running && this.waiting.length === 0) return Promise.resolve();
-    return new Promise((resolveIdle) => this.idleWaiters.push(resolveIdle));
+    return new Promise((resolveIdle) => (this.idleWaiters ??= []).push(resolveIdle));
   }
 
   private async drain(): Promise<void> {
@@ -59,8 +61,9 @@ export class BoundedSerialQueue {
       }
     }
     this.running = false;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
+    this.waiting = [];
+    const waiters = this.idleWaiters ?? [];
+    this.idleWaiters = undefined;
     for (const resolveIdle of waiters) resolveIdle();
   }
 }

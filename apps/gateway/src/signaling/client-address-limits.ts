@@ -19,6 +19,29 @@ interface AddressState {
   signals: TokenBucket;
 }
 
+/**
+ * One connection's share: an object with its methods on the prototype, not
+ * two closures and their scope (every idle socket holds one; ADR 0026).
+ */
+class AddressShare implements ClientAddressShare {
+  private released = false;
+
+  constructor(
+    readonly address: string,
+    private readonly state: AddressState,
+  ) {}
+
+  tryTakeSignal(): boolean {
+    return this.state.signals.tryTake();
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.state.connections -= 1;
+  }
+}
+
 // Sweep idle addresses once the map holds this many, then at twice what
 // the last sweep left: amortized O(1) per connection.
 const MIN_SWEEP_SIZE = 1_024;
@@ -59,17 +82,7 @@ export class ClientAddressLimits {
       this.addresses.set(address, state);
     }
     state.connections += 1;
-    const held = state;
-    let released = false;
-    return {
-      address,
-      tryTakeSignal: () => held.signals.tryTake(),
-      release: () => {
-        if (released) return;
-        released = true;
-        held.connections -= 1;
-      },
-    };
+    return new AddressShare(address, state);
   }
 
   /** Addresses tracked: with open connections, or closed within the refill time. */

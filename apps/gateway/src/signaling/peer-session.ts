@@ -84,9 +84,11 @@ export class PeerSession {
   readonly connId = randomBytes(4).toString('hex');
   readonly queue: BoundedSerialQueue;
   readonly rate: TokenBucket;
-  private readonly targets: TargetLimits;
-  private readonly rateDrops: SlidingWindowCounter;
-  private readonly errors: SlidingWindowCounter;
+  // Made on first use: most sockets sit idle and never signal nor err, and
+  // every idle socket would otherwise hold them all its life (ADR 0026).
+  private targets: TargetLimits | undefined;
+  private rateDrops: SlidingWindowCounter | undefined;
+  private errors: SlidingWindowCounter | undefined;
   private currentState: SessionState = 'awaiting-hello';
   private id: string | undefined;
   private token = 0;
@@ -100,26 +102,10 @@ export class PeerSession {
     private readonly metrics: GatewayMetrics,
     /** The client's IP address and its share of the per-address limits. */
     readonly client: ClientAddressShare,
-    now: Clock = Date.now,
+    private readonly now: Clock = Date.now,
   ) {
     this.logger = new SessionLogger(logger, this.connId);
     this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
-    this.targets = new TargetLimits(
-      {
-        signalsPerSecond: limits.maxSignalsPerTargetPerSecond,
-        signalsBurst: limits.maxSignalsPerTargetBurst,
-        bytesPerSecond: limits.maxSignalBytesPerTargetPerSecond,
-        bytesBurst: targetBytesBurst(limits.maxSdpBytes),
-      },
-      MAX_TRACKED_TARGETS,
-      now,
-    );
-    this.rateDrops = new SlidingWindowCounter(
-      limits.rateLimitDropsBeforeClose,
-      limits.errorWindowMs,
-      now,
-    );
-    this.errors = new SlidingWindowCounter(limits.maxErrorsBeforeClose, limits.errorWindowMs, now);
     this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, (error) => {
       this.logger.error({ err: error }, 'frame handler failed');
       this.refuse({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error', seq: 0 });
@@ -163,6 +149,16 @@ export class PeerSession {
    * limit it ran into instead (nothing taken from the address then).
    */
   admitSignal(target: string, bytes: number): SignalLimitLabel | undefined {
+    this.targets ??= new TargetLimits(
+      {
+        signalsPerSecond: this.limits.maxSignalsPerTargetPerSecond,
+        signalsBurst: this.limits.maxSignalsPerTargetBurst,
+        bytesPerSecond: this.limits.maxSignalBytesPerTargetPerSecond,
+        bytesBurst: targetBytesBurst(this.limits.maxSdpBytes),
+      },
+      MAX_TRACKED_TARGETS,
+      this.now,
+    );
     const exceeded = this.targets.tryTake(target, bytes);
     if (exceeded === 'signals') return 'target_signals';
     if (exceeded === 'bytes') return 'target_bytes';
@@ -214,10 +210,21 @@ export class PeerSession {
         },
       },
     });
+    const { limits, now } = this;
     if (refusal.code === ErrorCode.ERROR_CODE_RATE_LIMITED) {
+      this.rateDrops ??= new SlidingWindowCounter(
+        limits.rateLimitDropsBeforeClose,
+        limits.errorWindowMs,
+        now,
+      );
       if (this.rateDrops.record())
         this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded', { revoke: true });
     } else if (CLIENT_FAULTS.has(refusal.code)) {
+      this.errors ??= new SlidingWindowCounter(
+        limits.maxErrorsBeforeClose,
+        limits.errorWindowMs,
+        now,
+      );
       if (this.errors.record())
         this.close(CloseCode.TOO_MANY_ERRORS, 'too many errors', { revoke: true });
     }
