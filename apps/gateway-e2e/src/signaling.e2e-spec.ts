@@ -119,6 +119,22 @@ describe('gateway signaling (presence + gateway processes, real ws clients)', ()
     expect(await stack.isOnline(bId)).toBe(false);
   });
 
+  it('answers PEER_NOT_FOUND to a signal for a peer that left, although its "online" was cached', async () => {
+    const a = await connect();
+    const b = await connect();
+    // A burst: the first signal's lookup is cached, the rest are answered from it.
+    for (let n = 0; n < 3; n++) a.signal(b.peerId, signals.candidate(n));
+    for (let n = 0; n < 3; n++) await b.next('signal');
+
+    const bId = b.peerId;
+    await b.close();
+    // peer-left is sent once the gateway handled B's LEFT event, which ends its cache entry.
+    await a.next('peerLeft');
+    const seq = a.signal(bId, signals.candidate(9));
+    const error = await a.next('error');
+    expect(error).toMatchObject({ code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND, seq, peerId: bId });
+  });
+
   it('keeps leases alive while sockets stay open (renewed in batches)', async () => {
     const a = await connect();
     // Deliberately a sleep: past the TTL, the lease must still be there.
