@@ -188,6 +188,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
    * gateway cannot be reached, does not answer in time, or close() comes first.
    */
   connect(): Promise<Welcome> {
+    // Connected already: a receive page's socket is opened before the app
+    // starts (preconnectSignaling), and the session's connect() adopts it.
+    if (this.welcome && this.stateValue === 'open') return Promise.resolve(this.welcome);
     return new Promise<Welcome>((resolve, reject) => {
       const settle = (outcome: () => void) => {
         clearTimeout(timer);
@@ -201,7 +204,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       const off = this.on('welcome', (welcome) => settle(() => resolve(welcome)));
       const offLost = this.on('lost', () => fail(new Error('could not reach the gateway')));
       this.pendingConnects.add(fail);
-      this.open();
+      // A socket on its way (or a reconnect due) brings the welcome.
+      if (!this.socket && !this.reconnectTimer) this.open();
     });
   }
 
