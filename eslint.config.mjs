@@ -115,15 +115,13 @@ export default [
     },
   },
   {
-    // The network lab's browser suite drives the same peers, pages and test
-    // files as the browser suite (apps/web-e2e), only launched inside the lab.
-    files: ['apps/netlab-e2e/**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': moduleBoundaries(['../../web-e2e/src/*']),
-    },
-  },
-  {
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'apps/*-e2e/**/*.ts', 'tools/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.e2e-spec.ts',
+      'apps/*-e2e/**/*.ts',
+      'libs/browser-testing/**/*.ts',
+      'tools/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
     },

@@ -20,9 +20,14 @@ import { LabPeers } from '../../apps/netlab-e2e/src/lab-browsers';
 import { startLabStack } from '../../apps/netlab-e2e/src/lab-stack';
 import { NetLab, type LabMode, type LanSide } from '../../apps/netlab-e2e/src/netlab';
 import { dataPair } from '../../apps/netlab-e2e/src/rtc-probe';
-import { ChromiumPeer, type Engine } from '../../apps/web-e2e/src/peer';
-import { filesSettled, receiveState, shareFrom } from '../../apps/web-e2e/src/peer-pages';
-import { TestFiles } from '../../apps/web-e2e/src/test-files';
+import {
+  ChromiumPeer,
+  type Engine,
+  filesSettled,
+  receiveState,
+  shareFrom,
+  TestFiles,
+} from '@ephemeral/browser-testing';
 
 const MIB = 1024 * 1024;
 

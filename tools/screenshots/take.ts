@@ -20,17 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 
-import {
-  builtAppEntry,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
-  freePort,
-  ServiceProcess,
-  workspaceRoot,
-} from '@ephemeral/testing';
+import { startAppStack } from '@ephemeral/browser-testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, workspaceRoot } from '@ephemeral/testing';
 
 const OUT = join(workspaceRoot, 'docs/screenshots');
-const WEB_ROOT = join(workspaceRoot, 'dist/apps/web/browser');
 const DEVICES = {
   desktop: { width: 1100, height: 800 },
   phone: { width: 390, height: 844 },
@@ -46,36 +39,6 @@ const PICKER_STUB = `(() => {
   window.showDirectoryPicker = async () => folder();
   window.showSaveFilePicker = async (o) => (await folder()).getFileHandle((o && o.suggestedName) || 'f', { create: true });
 })();`;
-
-async function startStack(): Promise<{ origin: string; stop: () => Promise<void> }> {
-  const presencePort = await freePort();
-  const presence = await ServiceProcess.start({
-    name: 'presence',
-    entry: builtAppEntry('presence'),
-    env: { PRESENCE_HOST: '127.0.0.1', PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'info' },
-    readyWhen: /presence listening/,
-  });
-  const port = await freePort();
-  const gateway = await ServiceProcess.start({
-    name: 'gateway',
-    entry: builtAppEntry('gateway'),
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PRESENCE_URL: `127.0.0.1:${presencePort}`,
-      WEB_ROOT,
-      LOG_LEVEL: 'info',
-    },
-    readyWhen: /gateway listening/,
-  });
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      await gateway.stop('SIGTERM', 5000);
-      await presence.stop('SIGTERM', 5000);
-    },
-  };
-}
 
 /** Writes `page` as it is now in every device size and colour scheme. */
 async function shoot(page: Page, state: string): Promise<void> {
@@ -114,7 +77,7 @@ function sampleFiles(root: string): string[] {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'screenshots-'));
-  const stack = await startStack();
+  const stack = await startAppStack();
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({

@@ -1,5 +1,4 @@
-import type { Peer } from '../../web-e2e/src/peer';
-import { shareFrom } from '../../web-e2e/src/peer-pages';
+import { type Peer, shareFrom } from '@ephemeral/browser-testing';
 
 import type { LabSuite } from './lab-suite';
 

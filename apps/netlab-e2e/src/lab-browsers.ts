@@ -6,9 +6,7 @@ import { join } from 'node:path';
 
 import { eventually, freePort } from '@ephemeral/testing';
 
-import { BrowserPeer } from '../../web-e2e/src/browser-peer';
-import { FirefoxPeer } from '../../web-e2e/src/firefox-peer';
-import { ChromiumPeer, type Peer } from '../../web-e2e/src/peer';
+import { BrowserPeer, ChromiumPeer, FirefoxPeer, type Peer } from '@ephemeral/browser-testing';
 
 import type { LanSide, NetLab } from './netlab';
 import { RTC_PROBE } from './rtc-probe';

@@ -1,4 +1,4 @@
-import { TestFiles } from '../../web-e2e/src/test-files';
+import { TestFiles } from '@ephemeral/browser-testing';
 
 import { LabPeers } from './lab-browsers';
 import { LabRelay, LabStack, startLabStack } from './lab-stack';

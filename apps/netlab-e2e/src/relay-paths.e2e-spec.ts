@@ -1,4 +1,4 @@
-import { filesSettled, listedFiles, receiveState, shareFrom } from '../../web-e2e/src/peer-pages';
+import { filesSettled, listedFiles, receiveState, shareFrom } from '@ephemeral/browser-testing';
 
 import { eventually } from '@ephemeral/testing';
 

@@ -1,4 +1,4 @@
-import type { Peer } from '../../web-e2e/src/peer';
+import { type Peer } from '@ephemeral/browser-testing';
 
 /**
  * An init script: remembers every RTCPeerConnection the page makes and,

@@ -1,9 +1,14 @@
 import { INFRASTRUCTURE_TIMEOUT_MS, MetricsSnapshot } from '@ephemeral/testing';
 
-import { BrowserPeers } from './browser-peer';
-import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  BrowserPeers,
+  savedFileHashes,
+  shareFiles,
+  TestFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { DistributedShareStack, linkOn, startDistributedShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 const SENDER_GATEWAY = 0;

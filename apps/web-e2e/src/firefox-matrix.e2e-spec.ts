@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readZip } from '@ephemeral/testing';
-import { FirefoxPeer } from './firefox-peer';
-import { ChromiumPeer, type Engine, type Peer } from './peer';
-import { filesSettled, listedFiles, receiveState, shareFrom } from './peer-pages';
+import {
+  ChromiumPeer,
+  type Engine,
+  filesSettled,
+  FirefoxPeer,
+  listedFiles,
+  type Peer,
+  receiveState,
+  shareFrom,
+} from '@ephemeral/browser-testing';
 import { enginesSuite } from './share-suite';
 
 const MB = 1024 * 1024;

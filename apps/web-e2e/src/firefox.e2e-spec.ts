@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readZip } from '@ephemeral/testing';
-import { filesSettled, listedFiles, receiveState, shareFrom } from './peer-pages';
+import { filesSettled, listedFiles, receiveState, shareFrom } from '@ephemeral/browser-testing';
 import { linkOn } from './share-stack';
 import { enginesSuite } from './share-suite';
 import { rewriteAnswers, startSignalingRelay } from './signaling-relay';

@@ -1,10 +1,16 @@
 import { ClientFrame, ServerFrame } from '@ephemeral/protocol';
 import type { WebSocketRoute } from 'playwright-core';
-import { BrowserPeer, BrowserPeers } from './browser-peer';
-import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  BrowserPeer,
+  BrowserPeers,
+  savedFileHashes,
+  shareFiles,
+  TestFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
 import { rewriteAnswers, Tamper } from './signaling-relay';
-import { TestFiles } from './test-files';
 
 /**
  * A hostile relay in front of the gateway, on the receiver's signaling

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BrowserPeer, BrowserPeers } from './browser-peer';
-import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  BrowserPeer,
+  BrowserPeers,
+  shareFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { linkOn } from './share-stack';
 import { shareSuite } from './share-suite';
 

@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { expectAccessible } from './axe';
-import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import { shareFiles, waitForFilesSettled, waitForReceiveState } from '@ephemeral/browser-testing';
 import { shareSuite } from './share-suite';
 
 /** The browser's language preference, as navigator.languages reports it. */

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { expectAccessible } from './axe';
-import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import { shareFiles, waitForFilesSettled, waitForReceiveState } from '@ephemeral/browser-testing';
 import { shareSuite } from './share-suite';
 
 /** Resolves once the app's service worker controls `page` (after a reload if need be). */

@@ -2,10 +2,14 @@ import { ServerFrame, ClientFrame } from '@ephemeral/protocol';
 import { randomUUID } from 'node:crypto';
 import type { WebSocketRoute } from 'playwright-core';
 import { expectAccessible } from './axe';
-import { BrowserPeer, BrowserPeers } from './browser-peer';
-import { shareFiles, waitForReceiveState } from './pages';
+import {
+  BrowserPeer,
+  BrowserPeers,
+  shareFiles,
+  TestFiles,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 const FAKE_FINGERPRINT = Array.from({ length: 32 }, (_, i) =>

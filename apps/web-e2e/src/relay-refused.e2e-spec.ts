@@ -5,8 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, workspaceRoot } from '@ephemeral/testing';
-import { BrowserPeer, BrowserPeers } from './browser-peer';
-import { shareFiles, waitForReceiveState } from './pages';
+import {
+  BrowserPeer,
+  BrowserPeers,
+  shareFiles,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { shareSuite } from './share-suite';
 
 const run = promisify(execFile);

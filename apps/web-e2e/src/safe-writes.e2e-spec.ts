@@ -1,4 +1,9 @@
-import { savedFileHashes, shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  savedFileHashes,
+  shareFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { shareSuite } from './share-suite';
 
 /** Every file name under the receiver's download folders, `.part` files included. */

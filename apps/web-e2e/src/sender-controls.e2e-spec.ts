@@ -1,6 +1,6 @@
 import type { WebSocketRoute } from 'playwright-core';
 import { expectAccessible } from './axe';
-import { shareFiles, waitForFilesSettled, waitForReceiveState } from './pages';
+import { shareFiles, waitForFilesSettled, waitForReceiveState } from '@ephemeral/browser-testing';
 import { shareSuite } from './share-suite';
 
 const MB = 1024 * 1024;

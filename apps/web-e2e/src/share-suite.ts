@@ -1,5 +1,4 @@
-import { BrowserPeers } from './browser-peer';
-import { Peers } from './peer';
+import { BrowserPeers, Peers, TestFiles } from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
 
 /** What a browser spec of one share stack uses; valid inside its tests. */

@@ -1,17 +1,17 @@
 import { ErrorCode } from '@ephemeral/protocol';
 import { SignalingClient, signals } from '@ephemeral/testing';
 
-import { BrowserPeers } from './browser-peer';
 import {
+  BrowserPeers,
   dataBytes,
   savedFileHashes,
   shareFiles,
+  TestFiles,
   waitForDataBytes,
   waitForFilesSettled,
   waitForReceiveState,
-} from './pages';
+} from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 const FLOODERS = 10;

@@ -2,10 +2,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readZip } from '@ephemeral/testing';
 import type { Download } from 'playwright-core';
-import { BrowserPeers } from './browser-peer';
-import { shareFiles, waitForDataBytes, waitForFilesSettled, waitForReceiveState } from './pages';
+import {
+  BrowserPeers,
+  shareFiles,
+  TestFiles,
+  waitForDataBytes,
+  waitForFilesSettled,
+  waitForReceiveState,
+} from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 

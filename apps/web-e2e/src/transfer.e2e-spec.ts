@@ -1,15 +1,15 @@
-import { BrowserPeers } from './browser-peer';
 import {
+  BrowserPeers,
   cutChannels,
   dataBytes,
   savedFileHashes,
   shareFiles,
+  TestFiles,
   waitForDataBytes,
   waitForFilesSettled,
   waitForReceiveState,
-} from './pages';
+} from '@ephemeral/browser-testing';
 import { ShareStack, startShareStack } from './share-stack';
-import { TestFiles } from './test-files';
 
 const MB = 1024 * 1024;
 

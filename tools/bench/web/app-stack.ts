@@ -7,14 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  builtAppEntry,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
-  freePort,
-  ServiceProcess,
-  workspaceRoot,
-} from '@ephemeral/testing';
+import { type AppStack as SharedAppStack, startAppStack } from '@ephemeral/browser-testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@ephemeral/testing';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 
 const BENCH_CHROMIUM_ARGS = [
@@ -104,36 +98,18 @@ export async function closePeer(peer: Peer): Promise<void> {
 
 /** Presence + gateway serving the built web app on a free loopback port. */
 export class AppStack {
-  private constructor(
-    readonly origin: string,
-    private readonly services: ServiceProcess[],
-  ) {}
+  private constructor(private readonly stack: SharedAppStack) {}
 
-  static async start(): Promise<AppStack> {
-    const presencePort = await freePort();
-    const presence = await ServiceProcess.start({
-      name: 'presence',
-      entry: builtAppEntry('presence'),
-      env: { PRESENCE_PORT: String(presencePort), LOG_LEVEL: 'info' },
-      readyWhen: /presence listening/,
-    });
-    const port = await freePort();
-    const gateway = await ServiceProcess.start({
-      name: 'gateway',
-      entry: builtAppEntry('gateway'),
-      env: {
-        PORT: String(port),
-        PRESENCE_URL: `127.0.0.1:${presencePort}`,
-        WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
-        LOG_LEVEL: 'info',
-      },
-      readyWhen: /gateway listening/,
-    });
-    return new AppStack(`http://127.0.0.1:${port}`, [gateway, presence]);
+  get origin(): string {
+    return this.stack.origin;
   }
 
-  async stop(): Promise<void> {
-    for (const service of this.services) await service.stop();
+  static async start(): Promise<AppStack> {
+    return new AppStack(await startAppStack());
+  }
+
+  stop(): Promise<void> {
+    return this.stack.stop();
   }
 }
 
