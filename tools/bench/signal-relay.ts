@@ -3,7 +3,8 @@
  * loopback, one after the other in the same run, and drives them with the
  * same load:
  *   1. resident memory of the server processes per connected idle client,
- *      measured first, on fresh processes;
+ *      measured first, on fresh processes: the marginal cost once idle (see
+ *      measureIdleMemory), and from the fresh process for reference;
  *   2. relay latency (p50/p90/p99) of small ICE-candidate signals between
  *      pairs of clients at a steady offered rate, and losses;
  *   3. throughput: the offered load rises in steps (total signals/s); each
@@ -47,6 +48,8 @@ interface Options {
 
 /** Signals per second each sender offers in a throughput step. */
 const STEP_RATE_PER_SENDER = 40;
+/** How long idle clients stay connected before the memory reading that counts. */
+const IDLE_SETTLE_MS = 20_000;
 /** A step counts as sustained when all arrived and p99 stayed at or below this. */
 const SUSTAINED_P99_MS = 100;
 
@@ -223,13 +226,7 @@ async function measureThroughput(target: RelayTarget, options: Options) {
   return { sustainedPerSecond, atLeast, steps };
 }
 
-async function measureIdleMemory(target: RelayTarget, count: number) {
-  await sleep(2000);
-  const pids = target.serverPids();
-  const beforeByProcess = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid)]),
-  );
-  const before = totalRss(pids);
+async function connectIdle(target: RelayTarget, count: number): Promise<RelayClient[]> {
   const clients: RelayClient[] = [];
   // Batches of 50 keep the handshake rate realistic.
   for (let i = 0; i < count; i += 50) {
@@ -239,13 +236,48 @@ async function measureIdleMemory(target: RelayTarget, count: number) {
       )),
     );
   }
+  return clients;
+}
+
+function rssByProcess(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid)]));
+}
+
+/**
+ * Resident memory per idle client, three ways:
+ *  - `bytesPerIdleClient`, the one compared: the marginal cost, from a
+ *    quarter of the clients to all of them, each reading once they have
+ *    been idle for IDLE_SETTLE_MS. What a process costs once, whatever its
+ *    clients (JIT code, a young generation grown to its maximum for the
+ *    first burst of handshakes: ~32 MiB in a gateway), is in neither
+ *    reading; capacity is planned as a baseline plus this per client.
+ *  - `bytesPerIdleClientFromFresh`: from the fresh process to all clients
+ *    idle for IDLE_SETTLE_MS (the fixed costs divided among them).
+ *  - `bytesPerIdleClientRightAfterConnecting`: the same, 3 s after the last
+ *    connect (what this benchmark reported before ADR 0026): a heap right
+ *    after a burst of handshakes still holds their garbage.
+ * A gateway's idle peer is one whose lease is kept alive: IDLE_SETTLE_MS
+ * spans several renewal rounds (every 5 s with the default TTL).
+ */
+async function measureIdleMemory(target: RelayTarget, count: number) {
+  await sleep(2000);
+  const pids = target.serverPids();
+  const fresh = rssByProcess(pids);
+  const first = Math.floor(count / 4);
+  const clients = await connectIdle(target, first);
+  await sleep(IDLE_SETTLE_MS);
+  const quarter = rssByProcess(pids);
+  clients.push(...(await connectIdle(target, count - first)));
   await sleep(3000);
-  const after = totalRss(pids);
-  // Per process: resident bytes added per idle client.
+  const atBurst = rssByProcess(pids);
+  await sleep(IDLE_SETTLE_MS - 3000);
+  const all = rssByProcess(pids);
+  const sum = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
+  // Per process: the marginal resident bytes per idle client.
   const perProcess = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [
+    Object.keys(pids).map((name) => [
       name,
-      Math.round((rssBytes(pid) - beforeByProcess[name]) / count),
+      Math.round((all[name] - quarter[name]) / (count - first)),
     ]),
   );
   for (let i = 0; i < clients.length; i += 200) {
@@ -253,7 +285,9 @@ async function measureIdleMemory(target: RelayTarget, count: number) {
   }
   return {
     idleClients: count,
-    bytesPerIdleClient: (after - before) / count,
+    bytesPerIdleClient: (sum(all) - sum(quarter)) / (count - first),
+    bytesPerIdleClientFromFresh: (sum(all) - sum(fresh)) / count,
+    bytesPerIdleClientRightAfterConnecting: (sum(atBurst) - sum(fresh)) / count,
     bytesPerIdleClientByProcess: perProcess,
   };
 }
@@ -286,10 +320,12 @@ async function main() {
     `\nlatency: ${options.pairs} pairs × ${options.rate} signals/s for ${options.seconds} s` +
       ` (${options.pairs * options.rate}/s offered); throughput steps ${options.steps.join(', ')}/s` +
       ` for ${options.stepSeconds} s each (sustained = all delivered, p99 <= ${SUSTAINED_P99_MS} ms);` +
-      ` ${options.idle} idle clients`,
+      ` ${options.idle} idle clients (KiB: marginal, from a quarter of them to all, ${IDLE_SETTLE_MS / 1000} s idle;` +
+      ` in brackets from the fresh process, ${IDLE_SETTLE_MS / 1000} s idle / 3 s after connecting)` +
+      `; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    'target                              p50 ms  p90 ms  p99 ms  lost  delivered/s  sustained/s  KiB/idle client  p50 ratio  throughput ratio  memory ratio',
+    'target                              p50 ms  p90 ms  p99 ms  lost  delivered/s  sustained/s  KiB/idle client (fresh/3 s)  p50 ratio  p99 ratio  throughput ratio  memory ratio',
   );
   for (const { target, latency, throughput, memory } of results) {
     console.log(
@@ -301,14 +337,24 @@ async function main() {
         String(latency.lost).padStart(5),
         String(latency.deliveredPerSecond).padStart(12),
         `${throughput.atLeast ? '>=' : ''}${throughput.sustainedPerSecond}`.padStart(12),
-        (memory.bytesPerIdleClient / 1024).toFixed(1).padStart(16),
+        `${(memory.bytesPerIdleClient / 1024).toFixed(1)} (${(memory.bytesPerIdleClientFromFresh / 1024).toFixed(1)}/${(memory.bytesPerIdleClientRightAfterConnecting / 1024).toFixed(1)})`.padStart(
+          27,
+        ),
         (latency.p50Ms / base.latency.p50Ms).toFixed(2).padStart(10),
+        (latency.p99Ms / base.latency.p99Ms).toFixed(2).padStart(10),
         (throughput.sustainedPerSecond / base.throughput.sustainedPerSecond)
           .toFixed(2)
           .padStart(17),
         (memory.bytesPerIdleClient / base.memory.bytesPerIdleClient).toFixed(2).padStart(13),
       ].join(' '),
     );
+  }
+  console.log('\nmarginal KiB per idle client, by process:');
+  for (const { target, memory } of results) {
+    const byProcess = Object.entries(memory.bytesPerIdleClientByProcess)
+      .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)}`)
+      .join(', ');
+    console.log(`  ${target.padEnd(34)} ${byProcess}`);
   }
   console.log('\nthroughput steps (offered/s → delivered/s, p99 ms, lost):');
   for (const { target, throughput } of results) {
