@@ -45,7 +45,8 @@ step "install zip readers for the zip interop spec (unzip, python3, 7-Zip)" bash
 step "install coturn for the TURN suite (turnserver, turnutils_uclient)" bash tools/coturn/coturn.sh install
 # The network lab (apps/netlab-e2e): namespaces, nftables, certutil; needs root.
 step "install the network lab's tools (nftables, iproute2, certutil)" bash tools/netlab/netlab.sh install
-# apps/oidc-e2e's Keycloak spec runs its own Keycloak (Maven Central's distribution).
+# apps/oidc-e2e's and apps/web-e2e's Keycloak specs each run their own Keycloak
+# (Maven Central's distribution).
 step "install Keycloak for the sign-in suite" bash tools/keycloak/keycloak.sh install
 # Integration suites talk to a real Redis and a real Kafka broker on loopback.
 # Started here (idempotent); whatever this script started, it stops at the end.
