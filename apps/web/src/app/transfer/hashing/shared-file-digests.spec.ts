@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 
 import { FileReadError, FileSource } from '../files/file-source';
 import { inlineSha256 } from './incremental-hash';
-import { digestFile, FileRemovedError, SharedFileDigests } from './shared-file-digests';
+import {
+  digestFile,
+  FileRemovedError,
+  SharedFileDigests,
+  SMALL_DIGEST_BYTES,
+  SMALL_DIGEST_LANES,
+} from './shared-file-digests';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const reference = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -55,13 +61,39 @@ describe('SharedFileDigests', () => {
     expect(src.reads).toBe(1);
   });
 
-  it('hashes files one after another, in the order they were added', async () => {
+  it('hashes big files one after another, in the order they were added', async () => {
     const digests = new SharedFileDigests(inlineSha256);
     const order: number[] = [];
-    const a = digests.digestOf(1, source(bytesOf(3_000, 3))).then(() => order.push(1));
-    const b = digests.digestOf(2, source(bytesOf(10, 4))).then(() => order.push(2));
+    const big = SMALL_DIGEST_BYTES + 1;
+    const a = digests.digestOf(1, source(bytesOf(big + 3_000, 3))).then(() => order.push(1));
+    const b = digests.digestOf(2, source(bytesOf(big, 4))).then(() => order.push(2));
     await Promise.all([a, b]);
     expect(order).toEqual([1, 2]);
+  });
+
+  it('hashes small files several at a time, never more than SMALL_DIGEST_LANES', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    let reading = 0;
+    let most = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = (bytes: Uint8Array): FileSource => ({
+      size: bytes.length,
+      slice: (start, end) => ({
+        arrayBuffer: async () => {
+          most = Math.max(most, ++reading);
+          await gate;
+          reading--;
+          return bytes.slice(start, end).buffer;
+        },
+      }),
+    });
+    const files = Array.from({ length: SMALL_DIGEST_LANES * 2 }, (_, i) => bytesOf(100, i));
+    const all = Promise.all(files.map((bytes, i) => digests.digestOf(i + 1, slow(bytes))));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(most).toBe(SMALL_DIGEST_LANES);
+    release();
+    expect((await all).map(hex)).toEqual(files.map(reference));
   });
 
   it('skips a file removed while it waited, and says so to whoever asked', async () => {

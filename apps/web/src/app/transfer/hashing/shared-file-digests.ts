@@ -33,9 +33,21 @@ export class FileRemovedError extends Error {
  * never waits for it. A digest that failed (the file could not be read) is
  * forgotten, so the next request tries again.
  */
+// Small files are hashed this many at a time (big ones one after another):
+// each small file's digest is one read, a round trip to the browser
+// process, and a FileDone waits for its digest, so ten thousand small files
+// hashed one at a time (~5–10 ms each on this loaded machine) held up the
+// transfer (tools/bench/run.sh web-transfer --case small).
+export const SMALL_DIGEST_LANES = 8;
+export const SMALL_DIGEST_BYTES = 256 * 1024;
+
 export class SharedFileDigests {
   private readonly digests = new Map<number, Promise<Uint8Array>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly lanes: Promise<unknown>[] = Array.from({ length: SMALL_DIGEST_LANES }, () =>
+    Promise.resolve(),
+  );
+  private nextLane = 0;
 
   constructor(private readonly hash: HashFactory) {}
 
@@ -43,12 +55,16 @@ export class SharedFileDigests {
   digestOf(fileId: number, source: FileSource): Promise<Uint8Array> {
     const known = this.digests.get(fileId);
     if (known) return known;
-    const digest: Promise<Uint8Array> = this.queue.then(() => {
+    const lane = source.size <= SMALL_DIGEST_BYTES ? this.nextLane : -1;
+    if (lane >= 0) this.nextLane = (lane + 1) % SMALL_DIGEST_LANES;
+    const after = lane >= 0 ? this.lanes[lane] : this.queue;
+    const digest: Promise<Uint8Array> = after.then(() => {
       if (this.digests.get(fileId) !== digest) throw new FileRemovedError(fileId);
       return digestFile(source, this.hash);
     });
     this.digests.set(fileId, digest);
-    this.queue = digest.catch(() => undefined);
+    if (lane >= 0) this.lanes[lane] = digest.catch(() => undefined);
+    else this.queue = digest.catch(() => undefined);
     digest.catch(() => {
       if (this.digests.get(fileId) === digest) this.digests.delete(fileId);
     });
