@@ -1,55 +1,29 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readZip } from '@ephemeral/testing';
 import type { Download } from 'playwright-core';
 import {
-  BrowserPeers,
+  sha256File,
   shareFiles,
-  TestFiles,
   waitForDataBytes,
   waitForFilesSettled,
   waitForReceiveState,
 } from '@ephemeral/browser-testing';
-import { ShareStack, startShareStack } from './share-stack';
+import { shareSuite } from './share-suite';
 
 const MB = 1024 * 1024;
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
-
 describe('web app: browsers without the File System Access API', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const browsers = new BrowserPeers();
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await browsers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
+  const suite = shareSuite();
+  const browsers = suite.browsers;
 
   it('streams single files through the service worker into ordinary downloads, byte for byte', async () => {
-    const big = files.create('stream/video.bin', 60 * MB);
-    const small = files.createText('stream/notes.txt', 'streamed, not buffered\n');
+    const big = suite.files.create('stream/video.bin', 60 * MB);
+    const small = suite.files.createText('stream/notes.txt', 'streamed, not buffered\n');
     const sender = await browsers.launch('tx-stream');
     const receiver = await browsers.launch('rx-stream', 'download');
 
-    const link = await shareFiles(sender.page, stack.origin, [big, small]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [big, small]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
 
@@ -71,20 +45,25 @@ describe('web app: browsers without the File System Access API', () => {
       onDisk[download.suggestedFilename()] = await sha256File(path);
     }
     expect(onDisk).toEqual({
-      'video.bin': files.hashes.get('stream/video.bin'),
-      'notes.txt': files.hashes.get('stream/notes.txt'),
+      'video.bin': suite.files.hashes.get('stream/video.bin'),
+      'notes.txt': suite.files.hashes.get('stream/notes.txt'),
     });
   });
 
   it('streams everything, folders included, into one zip that keeps the folder paths', async () => {
-    const top = files.create('zip/top.bin', 30 * MB + 5);
-    files.create('zip/album/photos/one.jpg', 3 * MB + 17);
-    files.createText('zip/album/notes/readme.txt', 'hello from the folder\n');
-    files.create('zip/album/empty.bin', 0);
+    const top = suite.files.create('zip/top.bin', 30 * MB + 5);
+    suite.files.create('zip/album/photos/one.jpg', 3 * MB + 17);
+    suite.files.createText('zip/album/notes/readme.txt', 'hello from the folder\n');
+    suite.files.create('zip/album/empty.bin', 0);
     const sender = await browsers.launch('tx-zip');
     const receiver = await browsers.launch('rx-zip', 'download');
 
-    const link = await shareFiles(sender.page, stack.origin, [top], `${files.root}/zip/album`);
+    const link = await shareFiles(
+      sender.page,
+      suite.stack.origin,
+      [top],
+      `${suite.files.root}/zip/album`,
+    );
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
 
@@ -105,20 +84,25 @@ describe('web app: browsers without the File System Access API', () => {
       archive.files.map((f) => [f.name, createHash('sha256').update(f.data).digest('hex')]),
     );
     expect(inZip).toEqual({
-      'top.bin': files.hashes.get('zip/top.bin'),
-      'album/photos/one.jpg': files.hashes.get('zip/album/photos/one.jpg'),
-      'album/notes/readme.txt': files.hashes.get('zip/album/notes/readme.txt'),
-      'album/empty.bin': files.hashes.get('zip/album/empty.bin'),
+      'top.bin': suite.files.hashes.get('zip/top.bin'),
+      'album/photos/one.jpg': suite.files.hashes.get('zip/album/photos/one.jpg'),
+      'album/notes/readme.txt': suite.files.hashes.get('zip/album/notes/readme.txt'),
+      'album/empty.bin': suite.files.hashes.get('zip/album/empty.bin'),
     });
   });
 
   it('leaves a file cancelled mid-way out of the zip; the files after it are in it', async () => {
     const size = 120 * MB;
-    files.create('zipcancel/set/a-big.bin', size);
-    files.createText('zipcancel/set/b-after.txt', 'queued behind the big one\n');
+    suite.files.create('zipcancel/set/a-big.bin', size);
+    suite.files.createText('zipcancel/set/b-after.txt', 'queued behind the big one\n');
     const sender = await browsers.launch('tx-zip-cancel');
     const receiver = await browsers.launch('rx-zip-cancel', 'download');
-    const link = await shareFiles(sender.page, stack.origin, [], `${files.root}/zipcancel/set`);
+    const link = await shareFiles(
+      sender.page,
+      suite.stack.origin,
+      [],
+      `${suite.files.root}/zipcancel/set`,
+    );
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
 
@@ -134,7 +118,7 @@ describe('web app: browsers without the File System Access API', () => {
     const archive = readZip(readFileSync(await downloads[0].path()));
     expect(archive.files.map((f) => f.name)).toEqual(['set/b-after.txt']);
     expect(createHash('sha256').update(archive.files[0].data).digest('hex')).toBe(
-      files.hashes.get('zipcancel/set/b-after.txt'),
+      suite.files.hashes.get('zipcancel/set/b-after.txt'),
     );
   });
 });

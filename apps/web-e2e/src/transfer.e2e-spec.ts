@@ -1,48 +1,36 @@
 import {
-  BrowserPeers,
   cutChannels,
   dataBytes,
   savedFileHashes,
   shareFiles,
-  TestFiles,
   waitForDataBytes,
   waitForFilesSettled,
   waitForReceiveState,
 } from '@ephemeral/browser-testing';
-import { ShareStack, startShareStack } from './share-stack';
+import { shareSuite } from './share-suite';
 
 const MB = 1024 * 1024;
 
 describe('web app: sending files browser to browser', () => {
-  let stack: ShareStack;
-  let files: TestFiles;
-  const browsers = new BrowserPeers();
-
-  beforeAll(async () => {
-    stack = await startShareStack();
-    files = new TestFiles();
-  });
-
-  afterEach(async () => {
-    await browsers.closeAll();
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    files?.remove();
-  });
+  const suite = shareSuite();
+  const browsers = suite.browsers;
 
   const launch = (name: string) => browsers.launch(name);
 
   it('moves a 200 MB file and a folder, and every file on disk has the same SHA-256', async () => {
-    const big = files.create('big.bin', 200 * MB);
-    files.create('album/photos/one.jpg', 3 * MB + 17);
-    files.create('album/photos/two.jpg', 1 * MB);
-    files.createText('album/notes/readme.txt', 'hello from the folder\n');
-    files.create('album/empty.bin', 0);
+    const big = suite.files.create('big.bin', 200 * MB);
+    suite.files.create('album/photos/one.jpg', 3 * MB + 17);
+    suite.files.create('album/photos/two.jpg', 1 * MB);
+    suite.files.createText('album/notes/readme.txt', 'hello from the folder\n');
+    suite.files.create('album/empty.bin', 0);
     const [sender, receiver] = await Promise.all([launch('sender'), launch('receiver')]);
 
-    const link = await shareFiles(sender.page, stack.origin, [big], `${files.root}/album`);
+    const link = await shareFiles(
+      sender.page,
+      suite.stack.origin,
+      [big],
+      `${suite.files.root}/album`,
+    );
     expect(link).toMatch(/\/s\/[0-9a-f-]{36}#[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}$/);
 
     await receiver.page.goto(link);
@@ -63,17 +51,17 @@ describe('web app: sending files browser to browser', () => {
     expect(Object.values(states)).toEqual(Array(5).fill('verified'));
 
     const onDisk = await savedFileHashes(receiver.page);
-    expect(onDisk).toEqual(Object.fromEntries(files.hashes));
+    expect(onDisk).toEqual(Object.fromEntries(suite.files.hashes));
   });
 
   it('serves two receivers at once, each verified', async () => {
-    const shared = files.create('two/shared.bin', 40 * MB);
+    const shared = suite.files.create('two/shared.bin', 40 * MB);
     const [sender, first, second] = await Promise.all([
       launch('sender2'),
       launch('rx1'),
       launch('rx2'),
     ]);
-    const link = await shareFiles(sender.page, stack.origin, [shared]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [shared]);
 
     await Promise.all([first.page.goto(link), second.page.goto(link)]);
     await Promise.all([
@@ -90,7 +78,7 @@ describe('web app: sending files browser to browser', () => {
     ]);
     expect(a).toEqual({ 'shared.bin': 'verified' });
     expect(b).toEqual({ 'shared.bin': 'verified' });
-    const expected = files.hashes.get('two/shared.bin');
+    const expected = suite.files.hashes.get('two/shared.bin');
     expect(Object.values(await savedFileHashes(first.page))).toEqual([expected]);
     expect(Object.values(await savedFileHashes(second.page))).toEqual([expected]);
     // The sender sees both receivers.
@@ -103,9 +91,9 @@ describe('web app: sending files browser to browser', () => {
 
   it('resumes a dropped connection from the last byte received, and the file still verifies', async () => {
     const size = 120 * MB;
-    const path = files.create('resume/large.bin', size);
+    const path = suite.files.create('resume/large.bin', size);
     const [sender, receiver] = await Promise.all([launch('sender3'), launch('rx3')]);
-    const link = await shareFiles(sender.page, stack.origin, [path]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [path]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
@@ -119,7 +107,7 @@ describe('web app: sending files browser to browser', () => {
     const states = await waitForFilesSettled(receiver.page, 1, 90_000);
     expect(states).toEqual({ 'large.bin': 'verified' });
     expect(Object.values(await savedFileHashes(receiver.page))).toEqual([
-      files.hashes.get('resume/large.bin'),
+      suite.files.hashes.get('resume/large.bin'),
     ]);
     // Resumed, not restarted: the bytes on the wire add up to about one file
     // (4-byte chunk headers, plus at most the chunks in flight at the cut).
@@ -130,10 +118,10 @@ describe('web app: sending files browser to browser', () => {
 
   it('cancels a file mid-download: shown cancelled, nothing left on disk, the next file still verifies', async () => {
     const size = 150 * MB;
-    const big = files.create('cancel/big.bin', size);
-    const next = files.create('cancel/next.bin', 5 * MB + 3);
+    const big = suite.files.create('cancel/big.bin', size);
+    const next = suite.files.create('cancel/next.bin', 5 * MB + 3);
     const [sender, receiver] = await Promise.all([launch('sender4'), launch('rx4')]);
-    const link = await shareFiles(sender.page, stack.origin, [big, next]);
+    const link = await shareFiles(sender.page, suite.stack.origin, [big, next]);
     await receiver.page.goto(link);
     await waitForReceiveState(receiver.page, 'ready');
     await receiver.page.click('[data-testid=download-all]');
@@ -151,7 +139,7 @@ describe('web app: sending files browser to browser', () => {
     ).resolves.toContain('Cancelled');
     // The partial file was discarded; only the verified one is on disk.
     expect(await savedFileHashes(receiver.page)).toEqual({
-      'next.bin': files.hashes.get('cancel/next.bin'),
+      'next.bin': suite.files.hashes.get('cancel/next.bin'),
     });
     // The sender stopped sending: far less than the whole file crossed the wire.
     expect(await dataBytes(receiver.page)).toBeLessThan(size / 2 + 5 * MB);
