@@ -2,28 +2,19 @@ import { LeaveReason } from '@ephemeral/protocol';
 
 import {
   candidateIndex,
-  DEFAULT_KAFKA_BROKERS,
-  DEFAULT_REDIS_URL,
-  DistributedStack,
+  type DistributedStack,
   eventually,
   signals,
   sleep,
 } from '@ephemeral/testing';
 
-// Short leases so a dead gateway's peers expire within the test: presence
-// allows 1 s, the gateways ask for 2 s and renew every ~667 ms.
-const LEASE_TTL_SECONDS = 2;
+import { LEASE_TTL_SECONDS, startCrashStack } from './crash-stack';
 
 describe('kill -9 of a gateway (distributed mode)', () => {
   let stack: DistributedStack;
 
   beforeAll(async () => {
-    stack = await DistributedStack.start({
-      kafkaBrokers: DEFAULT_KAFKA_BROKERS,
-      redisUrl: DEFAULT_REDIS_URL,
-      presenceEnv: { LEASE_TTL_MIN_SECONDS: '1', LEASE_TTL_DEFAULT_SECONDS: '2' },
-      gatewayEnv: { LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS) },
-    });
+    stack = await startCrashStack();
   });
 
   afterAll(async () => {

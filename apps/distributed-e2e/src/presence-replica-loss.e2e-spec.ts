@@ -1,26 +1,16 @@
-import {
-  DEFAULT_KAFKA_BROKERS,
-  DEFAULT_REDIS_URL,
-  DistributedStack,
-  signals,
-  sleep,
-} from '@ephemeral/testing';
+import { type DistributedStack, signals, sleep } from '@ephemeral/testing';
 
-// Short leases: if keep-alives stopped reaching presence, the leases would
-// expire (and peers would be told) within the observation window below.
-const LEASE_TTL_SECONDS = 2;
+import { LEASE_TTL_SECONDS, startCrashStack } from './crash-stack';
+
+// Short leases (crash-stack.ts): if keep-alives stopped reaching presence,
+// the leases would expire (and peers would be told) within this window.
 const OBSERVE_MS = 3 * LEASE_TTL_SECONDS * 1000;
 
 describe('kill -9 of one presence replica (distributed mode)', () => {
   let stack: DistributedStack;
 
   beforeAll(async () => {
-    stack = await DistributedStack.start({
-      kafkaBrokers: DEFAULT_KAFKA_BROKERS,
-      redisUrl: DEFAULT_REDIS_URL,
-      presenceEnv: { LEASE_TTL_MIN_SECONDS: '1', LEASE_TTL_DEFAULT_SECONDS: '2' },
-      gatewayEnv: { LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS) },
-    });
+    stack = await startCrashStack();
   });
 
   afterAll(async () => {
