@@ -2,9 +2,14 @@ import { join } from 'node:path';
 
 import { freePort, GatewayStack, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
 
-import { BrowserPeers, type Page } from './browser-peer';
-import { savedFileHashes, waitForFilesSettled, waitForReceiveState } from './pages';
-import { TestFiles } from './test-files';
+import {
+  BrowserPeers,
+  savedFileHashes,
+  TestFiles,
+  waitForFilesSettled,
+  waitForReceiveState,
+  type Page,
+} from '@ephemeral/browser-testing';
 
 // Sign-in in real Chromium against the real test OpenID Provider
 // (tools/oidc/oidc-provider.mjs): its login page, authorization code with

@@ -1,4 +1,0 @@
-// Moved to libs/browser-testing; this re-export remains only for
-// sign-in.e2e-spec.ts, which still imports it here. Import
-// @ephemeral/browser-testing instead.
-export { TestFiles } from '@ephemeral/browser-testing';
