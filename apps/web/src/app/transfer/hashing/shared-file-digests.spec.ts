@@ -116,4 +116,42 @@ describe('SharedFileDigests', () => {
     src.failing = false;
     expect(hex(await digests.digestOf(1, src))).toBe(reference(file));
   });
+
+  it("takes a small file's digest from the bytes read for sending, and then does not read it", async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const file = bytesOf(5_000, 8);
+    const src = source(file);
+    const digest = digests.digestOf(1, src);
+    // The sender read the whole file before the background hasher got to it.
+    digests.hashRead(1, file);
+    expect(hex(await digest)).toBe(reference(file));
+    // The hasher's turn comes and goes without a read (a later file in every lane drains them).
+    const later = Array.from({ length: SMALL_DIGEST_LANES }, (_, i) =>
+      digests.digestOf(10 + i, source(bytesOf(10, i))),
+    );
+    await Promise.all(later);
+    expect(src.reads).toBe(0);
+    expect(hex(await digests.digestOf(1, src))).toBe(reference(file));
+  });
+
+  it('keeps the digest the hasher read when the file is edited before it is sent', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    const file = bytesOf(5_000, 9);
+    const src = source(file);
+    expect(hex(await digests.digestOf(1, src))).toBe(reference(file));
+    // Edited on disk after its digest was known: the bytes sent differ, the
+    // digest does not, so the receiver's check fails as before.
+    const edited = bytesOf(5_000, 10);
+    digests.hashRead(1, edited);
+    expect(hex(await digests.digestOf(1, src))).toBe(reference(file));
+    expect(src.reads).toBe(1);
+  });
+
+  it('ignores bytes read for a file it was not asked to hash (or that was removed)', async () => {
+    const digests = new SharedFileDigests(inlineSha256);
+    digests.hashRead(1, bytesOf(100, 1));
+    const src = source(bytesOf(100, 2));
+    expect(hex(await digests.digestOf(1, src))).toBe(reference(bytesOf(100, 2)));
+    expect(src.reads).toBe(1);
+  });
 });

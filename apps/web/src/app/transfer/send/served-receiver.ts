@@ -46,6 +46,8 @@ export interface ServedReceiverOptions {
   certificate: ShareCertificate;
   files: () => readonly SharedFile[];
   digestOf: (file: SharedFile) => Promise<Uint8Array>;
+  /** See TransferServer: a small file's bytes read to send, hashed there when not hashed yet. */
+  readForSending?: (file: SharedFile, bytes: Uint8Array) => void;
   /** Files this receiver completed on earlier connections (a reconnect keeps counting). */
   filesCompleted: number;
   createPc?: PeerConnectionFactory;
@@ -93,6 +95,7 @@ export class ServedReceiver extends Emitter<ServedReceiverEvents> {
       options.files,
       () => chunkMessageBytes(this.link.maxMessageSize),
       options.digestOf,
+      options.readForSending,
     );
     this.link.on('failed', () => this.end('failed'));
     this.server.on('authenticated', () => {

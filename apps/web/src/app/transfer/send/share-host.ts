@@ -192,6 +192,7 @@ export class ShareHost extends Emitter<HostEvents> {
       certificate,
       files: () => this.files,
       digestOf: (file) => this.digests.digestOf(file.entry.id, file.source),
+      readForSending: (file, bytes) => this.digests.hashRead(file.entry.id, bytes),
       filesCompleted: this.statuses.get(from)?.filesCompleted ?? 0,
       createPc: this.createPc,
     });

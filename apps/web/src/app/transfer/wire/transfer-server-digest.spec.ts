@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 import { generateSecret, parseSecret } from '../auth/share-secret';
 import { HashFactory, IncrementalHash, InlineSha256 } from '../hashing/incremental-hash';
-import { SharedFileDigests } from '../hashing/shared-file-digests';
+import { SharedFileDigests, SMALL_DIGEST_LANES } from '../hashing/shared-file-digests';
 import { FakeChannel } from '../rtc/fake-channel';
 import { MemorySink } from '../save/memory-sink';
 import { IncomingFile } from './incoming-file';
@@ -42,11 +42,15 @@ function shared(id: number, bytes: Uint8Array): SharedFile {
  * is added) stalled after its first block until `release()`: a big file
  * whose hash has not finished when the receiver asks for it.
  */
-function stalledHashing(): { hash: HashFactory; release: () => void } {
+function stalledHashing(stalls: (size: number) => boolean = () => true): {
+  hash: HashFactory;
+  release: () => void;
+} {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const hash: HashFactory = () => {
+  const hash: HashFactory = (size) => {
     const inner = new InlineSha256();
+    if (!stalls(size)) return inner;
     const stalled: IncrementalHash = {
       update: (bytes) => inner.update(bytes),
       take: (pieces) => inner.take(pieces),
@@ -62,7 +66,22 @@ function stalledHashing(): { hash: HashFactory; release: () => void } {
   return { hash, release };
 }
 
-function connect(files: SharedFile[], hash: HashFactory) {
+/** A small file whose reads (of any kind) are counted. */
+function counted(id: number, bytes: Uint8Array): SharedFile & { reads: () => number } {
+  let reads = 0;
+  const file = shared(id, bytes);
+  return {
+    entry: file.entry,
+    source: {
+      size: bytes.length,
+      slice: (a, b) => (reads++, file.source.slice(a, b)),
+      arrayBuffer: async () => (reads++, bytes.slice().buffer),
+    },
+    reads: () => reads,
+  };
+}
+
+function connect(files: SharedFile[], hash: HashFactory, hashReadBytes = false) {
   const secret = parseSecret(generateSecret())!;
   const [controlS, controlR] = FakeChannel.pair('control');
   const [dataS, dataR] = FakeChannel.pair('data');
@@ -77,6 +96,8 @@ function connect(files: SharedFile[], hash: HashFactory) {
     () => files,
     () => 16 * 1024,
     (file) => digests.digestOf(file.entry.id, file.source),
+    // As ShareHost does, when asked: bytes read to send are hashed there.
+    hashReadBytes ? (file, bytes) => digests.hashRead(file.entry.id, bytes) : undefined,
   );
   const client = new TransferClient(
     controlR,
@@ -137,5 +158,38 @@ describe("TransferServer when the sender's hash of a file is not done", () => {
     const [doneA, doneB] = await Promise.all([fetchedA, fetchedB]);
     expect(await a.finish(doneA.sha256)).toBe(true);
     expect(await b.finish(doneB.sha256)).toBe(true);
+  }, 30_000);
+
+  it('reads a small file once: the bytes sent are hashed when the hasher has not read it yet', async () => {
+    // Eight big-ish files, one per small-file lane, whose hashes stall: the
+    // small files queued behind them are not hashed before they are sent.
+    const BLOCKER = 7_777;
+    const blockers = Array.from({ length: SMALL_DIGEST_LANES }, (_, i) =>
+      counted(
+        i + 1,
+        Uint8Array.from({ length: BLOCKER }, (_, j) => (i + j) % 256),
+      ),
+    );
+    const small = Array.from({ length: 12 }, (_, i) =>
+      counted(
+        100 + i,
+        Uint8Array.from({ length: 1000 + i * 97 }, (_, j) => (i * 13 + j) % 251),
+      ),
+    );
+    const { hash, release } = stalledHashing((size) => size === BLOCKER);
+    const { client, manifest } = connect([...blockers, ...small], hash, true);
+    await manifest;
+    const incoming = small.map((f) => new IncomingFile(f.entry.id, f.entry.size, new MemorySink()));
+    // Every small file arrives, verified, while the background hasher is still stuck.
+    const done = await Promise.all(incoming.map((file) => client.fetch(file)));
+    for (const [i, file] of incoming.entries())
+      expect(await file.finish(done[i].sha256)).toBe(true);
+    expect(small.map((f) => f.reads())).toEqual(small.map(() => 1));
+
+    // The hasher's turn for them comes and goes without reading them again.
+    release();
+    for (let i = 0; i < 50; i++) await turn();
+    expect(blockers.map((f) => f.reads())).toEqual(blockers.map(() => 1));
+    expect(small.map((f) => f.reads())).toEqual(small.map(() => 1));
   }, 30_000);
 });

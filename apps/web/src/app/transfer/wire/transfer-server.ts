@@ -92,6 +92,8 @@ export class TransferServer extends Emitter<ServerEvents> {
     private readonly messageBytes: () => number,
     /** The whole file's SHA-256 (SharedFileDigests: computed once per shared file). */
     private readonly digestOf: (file: SharedFile) => Promise<Uint8Array>,
+    /** A whole small file's bytes, read ahead to send: hashed there if not yet (a read saved). */
+    private readonly readForSending?: (file: SharedFile, bytes: Uint8Array) => void,
   ) {
     super();
     this.control = new ControlChannel(controlChannel);
@@ -243,20 +245,34 @@ export class TransferServer extends Emitter<ServerEvents> {
     let started = 0;
     for (const request of this.queue) {
       if (started >= READ_AHEAD_FILES) return;
-      const { file, offset, size } = request;
-      if (offset !== 0 || size === 0 || size > READ_AHEAD_MAX_BYTES) continue;
+      if (!isWholeSmallFile(request)) continue;
       started++;
-      if (request.source) continue;
-      const source = file.source;
-      const bytes = source.arrayBuffer ? source.arrayBuffer() : source.slice(0, size).arrayBuffer();
-      // A read that fails is reported when the pump takes it.
-      bytes.catch(() => undefined);
-      request.source = {
-        size,
-        slice: (start, end) => source.slice(start, end),
-        arrayBuffer: () => bytes,
-      };
+      this.readWhole(request);
     }
+  }
+
+  /**
+   * Starts reading a whole small file for the pump, once; its bytes also go
+   * to `readForSending`, which hashes them if the background hasher has not
+   * read the file yet (so a small file is read once, not twice: ADR 0031).
+   */
+  private readWhole(request: Request): void {
+    if (request.source || !isWholeSmallFile(request)) return;
+    const { file, size } = request;
+    const source = file.source;
+    const bytes = source.arrayBuffer ? source.arrayBuffer() : source.slice(0, size).arrayBuffer();
+    // A read that fails (or is short) is reported when the pump takes it.
+    bytes.then(
+      (buffer) => {
+        if (buffer.byteLength === size) this.readForSending?.(file, new Uint8Array(buffer));
+      },
+      () => undefined,
+    );
+    request.source = {
+      size,
+      slice: (start, end) => source.slice(start, end),
+      arrayBuffer: () => bytes,
+    };
   }
 
   /** Starts sending the oldest queued request, if nothing is being sent. */
@@ -264,6 +280,7 @@ export class TransferServer extends Emitter<ServerEvents> {
     if (this.active || this.closed) return;
     const request = this.queue.shift();
     if (!request) return;
+    this.readWhole(request);
     this.readAhead();
     const { requestId, fileId, file, offset } = request;
     const pump = new FilePump({
@@ -348,4 +365,8 @@ export class TransferServer extends Emitter<ServerEvents> {
   private fail(code: TransferErrorCode, message: string, requestId: number): void {
     this.control.send({ kind: { $case: 'error', value: { code, message, requestId } } });
   }
+}
+
+function isWholeSmallFile({ offset, size }: Request): boolean {
+  return offset === 0 && size > 0 && size <= READ_AHEAD_MAX_BYTES;
 }
