@@ -13,6 +13,23 @@ const MAX_SHELL_ENTRIES = 80;
 const MAX_SHARED_FILES = 1000;
 const ASSET = /\.(?:js|css|svg|png|ico|webmanifest|woff2?|wasm)$/;
 const NOT_OURS = /^\/(?:__download\/|ws$|healthz|readyz|metrics|api\/)/;
+// The build's content-hashed names (main-OOZBC4HD.js, chunk-…, styles-….css):
+// what such a URL names never changes.
+const HASHED = /\/[\w.-]+-[A-Z0-9]{8}\.(?:js|css)$/;
+
+/**
+ * How the worker answers a GET: 'navigation' (network-first, cached index.html
+ * offline), 'immutable' (a hashed bundle: the cache, else the network once),
+ * 'revalidate' (an unhashed asset: the cache at once, refreshed behind it)
+ * or null (left to the network, or to the download half).
+ */
+function cachePolicy(pathname, mode) {
+  if (NOT_OURS.test(pathname)) return null;
+  if (mode === 'navigate') return 'navigation';
+  if (HASHED.test(pathname)) return 'immutable';
+  if (ASSET.test(pathname)) return 'revalidate';
+  return null;
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -48,8 +65,10 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.method !== 'GET') return;
-  if (request.mode === 'navigate') event.respondWith(navigation(request));
-  else if (ASSET.test(url.pathname)) event.respondWith(asset(request));
+  const policy = cachePolicy(url.pathname, request.mode);
+  if (policy === 'navigation') event.respondWith(navigation(request));
+  else if (policy === 'immutable') event.respondWith(immutable(event));
+  else if (policy === 'revalidate') event.respondWith(asset(request));
 });
 
 // Pages: always the network's index.html (it names the current bundles);
@@ -69,8 +88,31 @@ async function navigation(request) {
   }
 }
 
-// Bundles have hashed names, so a cached copy is never stale; the few
-// unhashed files (icons, manifest) are refreshed in the background.
+// A hashed bundle is fetched and stored once: refreshing it on every page
+// load (as this worker first did) downloaded and re-cached every bundle on
+// every start, beside the page's own loads, for a copy that cannot change.
+// The page gets the response at once; the copy is stored beside it (the
+// worker is kept alive until it is).
+async function immutable(event) {
+  const request = event.request;
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const copy = response.clone();
+    event.waitUntil(
+      cache
+        .put(request, copy)
+        .then(() => trim(cache))
+        .catch(() => undefined),
+    );
+  }
+  return response;
+}
+
+// The few unhashed files (icons, manifest) come from the cache at once and
+// are refreshed in the background.
 async function asset(request) {
   const cache = await caches.open(SHELL_CACHE);
   const cached = await cache.match(request);
@@ -127,3 +169,6 @@ async function receiveShared(request) {
   }
   return Response.redirect(`/?shared=${count}`, 303);
 }
+
+// For the unit spec (Node): the worker itself has no `module`.
+if (typeof module !== 'undefined') module.exports = { cachePolicy };
