@@ -1,6 +1,6 @@
 import { HashWorkerCore } from './hash-worker-core';
 import type { FromHashWorker, ToHashWorker } from './hash-worker-protocol';
-import type { HashWorkerLike } from './worker-sha256';
+import { HashWorkerClient, type HashWorkerLike } from './worker-sha256';
 
 /**
  * For unit specs: the real worker code (HashWorkerCore) behind a fake Worker
@@ -70,4 +70,29 @@ export class FakeHashWorker implements HashWorkerLike {
       if (!this.terminated) this.onmessage?.({ data: copy });
     });
   }
+}
+
+/** A client whose workers are FakeHashWorkers, each kept in `workers` (idle ones end after 50 ms). */
+export function fakeHashWorkerClient(maxBacklog: number): {
+  client: HashWorkerClient;
+  workers: FakeHashWorker[];
+} {
+  const workers: FakeHashWorker[] = [];
+  const client = new HashWorkerClient(
+    () => {
+      const worker = new FakeHashWorker();
+      workers.push(worker);
+      return worker;
+    },
+    maxBacklog,
+    50,
+  );
+  return { client, workers };
+}
+
+/** A data-channel message's payload: its own buffer, after the 4-byte chunk header. */
+export function dataChannelPayload(payload: Uint8Array): Uint8Array {
+  const view = new Uint8Array(new ArrayBuffer(4 + payload.length), 4);
+  view.set(payload);
+  return view;
 }

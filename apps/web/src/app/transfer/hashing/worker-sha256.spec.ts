@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { FakeHashWorker } from './fake-hash-worker';
+import { dataChannelPayload, fakeHashWorkerClient } from './fake-hash-worker';
 import { HashWorkerCore } from './hash-worker-core';
 import { FromHashWorker, MAX_OPEN_HASHES } from './hash-worker-protocol';
 import { InlineSha256 } from './incremental-hash';
@@ -16,27 +16,8 @@ const reference = (data: Uint8Array) => createHash('sha256').update(data).digest
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const MIB = 1024 * 1024;
 
-/** A data-channel message's payload: its own buffer, after a 4-byte header. */
-function message(payload: Uint8Array): Uint8Array {
-  const buffer = new ArrayBuffer(4 + payload.length);
-  const view = new Uint8Array(buffer, 4);
-  view.set(payload);
-  return view;
-}
-
-function setup(maxBacklog = 8 * MIB) {
-  const workers: FakeHashWorker[] = [];
-  const client = new HashWorkerClient(
-    () => {
-      const worker = new FakeHashWorker();
-      workers.push(worker);
-      return worker;
-    },
-    maxBacklog,
-    50,
-  );
-  return { client, workers };
-}
+const message = dataChannelPayload;
+const setup = (maxBacklog = 8 * MIB) => fakeHashWorkerClient(maxBacklog);
 
 const settled = (promise: Promise<unknown>) => {
   let state = 'pending';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { FakeHashWorker } from '../hashing/fake-hash-worker';
-import { HashWorkerClient, HashWorkerError, sha256InWorker } from '../hashing/worker-sha256';
+import { dataChannelPayload, fakeHashWorkerClient } from '../hashing/fake-hash-worker';
+import { HashWorkerError, sha256InWorker } from '../hashing/worker-sha256';
 import { MemorySink } from '../save/memory-sink';
 import { IncomingFile } from './incoming-file';
 
@@ -10,24 +10,10 @@ const MESSAGE = 65_532;
 const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** A data-channel message's payload: its own buffer, after the 4-byte chunk header. */
-function message(payload: Uint8Array): Uint8Array {
-  const view = new Uint8Array(new ArrayBuffer(4 + payload.length), 4);
-  view.set(payload);
-  return view;
-}
+const message = dataChannelPayload;
 
 function workerHash(maxBacklog = 8 * MIB) {
-  const workers: FakeHashWorker[] = [];
-  const client = new HashWorkerClient(
-    () => {
-      const worker = new FakeHashWorker();
-      workers.push(worker);
-      return worker;
-    },
-    maxBacklog,
-    50,
-  );
+  const { client, workers } = fakeHashWorkerClient(maxBacklog);
   return { hash: sha256InWorker(client), client, workers };
 }
 
