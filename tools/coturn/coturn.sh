@@ -180,7 +180,7 @@ start() {
 
   local i
   for ((i = 0; i < COTURN_START_TIMEOUT * 5; i++)); do
-    running_pid >/dev/null || fail_start "turnserver exited during start-up"
+    daemon_starting "$PID_FILE" || fail_start "turnserver exited during start-up"
     if stun_answers && tls_port_open; then
       local complaints
       complaints="$(config_complaints)"

@@ -288,7 +288,7 @@ start() {
   # Wait for the port first (cheap bash check, 1 s steps), then ask for metadata.
   local waited=0
   until port_open "$KAFKA_PORT"; do
-    if ! running_pid >/dev/null; then
+    if ! daemon_starting "$PID_FILE"; then
       tail -n 40 "$LOG_FILE" >&2
       rm -f "$PID_FILE"
       die "broker exited during start-up (log: $LOG_FILE)"

@@ -21,6 +21,16 @@ daemon_pid() {
   echo "$pid"
 }
 
+# Whether the daemon just started in the background (pid in file $1) is
+# still alive. For start-up loops only: right after `cmd &` the child may not
+# have exec'd yet, so its command line is still the calling script's and
+# daemon_pid's pattern check would report a healthy start as an exit.
+daemon_starting() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && daemon_alive "$pid"
+}
+
 # Stops the daemon of pid file $1 (pattern $2): SIGTERM, then SIGKILL after
 # $3 seconds. A daemon that is not running is fine.
 daemon_stop() {

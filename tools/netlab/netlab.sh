@@ -278,7 +278,7 @@ make_coturn() {
   echo $! >"$COTURN_PID"
   local i
   for ((i = 0; i < START_TIMEOUT_S * 5; i++)); do
-    daemon_pid "$COTURN_PID" turnserver >/dev/null || {
+    daemon_starting "$COTURN_PID" || {
       tail -n 30 "$COTURN_LOG" >&2
       die "turnserver exited during start-up"
     }
