@@ -35,6 +35,7 @@ import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.toke
 import { ClientAddressLimits } from './signaling/client-address-limits';
 import { CounterpartTracker } from './signaling/counterpart-tracker';
 import { HandshakeService } from './signaling/handshake.service';
+import { RegistrationAdmission } from './signaling/registration-admission';
 import { PeerConnectionRegistry } from './signaling/peer-connection-registry';
 import { PeerLeftNotifier } from './signaling/peer-left-notifier.service';
 import { SignalRouter } from './signaling/signal-router.service';
@@ -48,6 +49,14 @@ const MAX_COUNTERPARTS_PER_PEER = 256;
 // Leases per KeepAlive call: ~45 bytes each, so ~22 KB per request, far
 // under gRPC's 4 MiB message limit, and one slow call holds few leases.
 const KEEP_ALIVE_BATCH = 500;
+// Admission (ADR 0035). 64 Registers in flight per gateway: at presence's
+// ~1–20 ms per Register that is thousands of new peers a second, while
+// presence's queue stays short enough for KeepAlives to get through (the
+// 100k run had ~130 per gateway in flight, and renewals fell behind).
+// 1 000 may wait for a slot (a reconnect burst after a gateway drains);
+// beyond that a Hello is refused at once rather than kept waiting.
+const MAX_REGISTERS_IN_FLIGHT = 64;
+const MAX_REGISTERS_QUEUED = 1_000;
 // A positive lookup is reused for 2 s: long enough to cover an offer and its
 // trickle of ICE candidates with one lookup, short enough (well under a lease
 // TTL) to bound the damage of a LEFT event that never arrived.
@@ -126,6 +135,15 @@ export class GatewayModule {
                 requestedTtlSeconds: config.leaseTtlSeconds,
               },
               metrics,
+            ),
+        },
+        {
+          provide: RegistrationAdmission,
+          inject: [LeaseKeeper],
+          useFactory: (keeper: LeaseKeeper) =>
+            new RegistrationAdmission(
+              { maxInFlight: MAX_REGISTERS_IN_FLIGHT, maxQueued: MAX_REGISTERS_QUEUED },
+              () => keeper.renewalsBehind,
             ),
         },
         {

@@ -8,6 +8,12 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** A single frame exceeded the frame size limit. */
   MESSAGE_TOO_BIG: 1009,
+  /**
+   * RFC 6455's "Try Again Later": the gateway is busy keeping its peers'
+   * leases alive, or too many are connecting at once (ADR 0035). Reconnect
+   * with backoff.
+   */
+  TRY_AGAIN_LATER: 1013,
   /** Too many bad frames (malformed, oversize, rate limited) in a row. */
   TOO_MANY_ERRORS: 4000,
   /** Sustained flooding over the per-connection message rate. */

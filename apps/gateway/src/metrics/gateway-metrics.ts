@@ -103,6 +103,7 @@ export class GatewayMetrics {
   readonly errorsSent: Counter<'code'>;
   readonly upgradesRefused: Counter<'reason'>;
   readonly signalsLimited: Counter<'limit'>;
+  readonly registrationsShed: Counter<'reason'>;
   readonly presenceCallDuration: Histogram<'method'>;
   readonly presenceCallErrors: Counter<'method' | 'code'>;
   readonly onlinePeerCache: Counter<'result'>;
@@ -179,6 +180,11 @@ export class GatewayMetrics {
       name: 'gateway_signals_limited_total',
       help: 'Signals dropped with RATE_LIMITED by a per-target or per-IP limit, by limit (target_signals, target_bytes: one sender to one peer; ip: one client IP).',
       labelNames: ['limit'],
+    });
+    this.registrationsShed = registry.counter({
+      name: 'gateway_registrations_shed_total',
+      help: 'Hellos turned away before presence was asked (UNAVAILABLE, then close 1013), by reason (renewals_behind: the last lease renewal round ran late or failed; queue_full: too many Registers waiting). ADR 0035.',
+      labelNames: ['reason'],
     });
     this.presenceCallDuration = registry.histogram({
       name: 'gateway_presence_request_duration_seconds',
@@ -265,6 +271,8 @@ export class GatewayMetrics {
     }
     for (const reason of UPGRADE_REFUSALS) this.upgradesRefused.inc({ reason }, 0);
     for (const limit of SIGNAL_LIMITS) this.signalsLimited.inc({ limit }, 0);
+    for (const reason of ['renewals_behind', 'queue_full'])
+      this.registrationsShed.inc({ reason }, 0);
     for (const result of ['hit', 'miss']) this.onlinePeerCache.inc({ result }, 0);
     for (const status of KEEP_ALIVE_STATUSES) this.keepAliveResults.inc({ status }, 0);
     for (const reason of AUDIT_LOSS_REASONS) this.auditRecordsLost.inc({ reason }, 0);

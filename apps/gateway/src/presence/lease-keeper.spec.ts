@@ -184,4 +184,47 @@ describe('LeaseKeeper', () => {
       jest.useRealTimers();
     }
   });
+  describe('renewalsBehind (what admission control reads, ADR 0035)', () => {
+    it('is set by a round that failed a batch, and cleared by the next good round', async () => {
+      const presence = new FakePresenceClient();
+      const keeper = keeperWith(presence, 2);
+      keeper.track('p', 1, 15);
+      expect(keeper.renewalsBehind).toBe(false);
+      presence.down = true;
+      await keeper.renewAll();
+      expect(keeper.renewalsBehind).toBe(true);
+      presence.down = false;
+      await keeper.renewAll();
+      expect(keeper.renewalsBehind).toBe(false);
+    });
+
+    it('is set while a round runs longer than the interval, and after it', async () => {
+      jest.useFakeTimers();
+      try {
+        // Rounds every 1 s (TTL 3 s); a KeepAlive that takes 1.5 s.
+        let callMs = 1_500;
+        class SlowPresence extends FakePresenceClient {
+          override async keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {
+            await new Promise((resolveLater) => setTimeout(resolveLater, callMs));
+            return super.keepAlive(request);
+          }
+        }
+        const keeper = keeperWith(new SlowPresence(), 10, 3);
+        keeper.track('p', 1, 3);
+        keeper.start(() => undefined);
+        await jest.advanceTimersByTimeAsync(1_500); // round 1 started at 1 s
+        expect(keeper.renewalsBehind).toBe(false);
+        await jest.advanceTimersByTimeAsync(600); // 1.1 s into round 1
+        expect(keeper.renewalsBehind).toBe(true);
+        callMs = 100;
+        await jest.advanceTimersByTimeAsync(450); // round 1 ended late at 2.5 s
+        expect(keeper.renewalsBehind).toBe(true);
+        await jest.advanceTimersByTimeAsync(200); // round 2 (at once) ended on time
+        expect(keeper.renewalsBehind).toBe(false);
+        await keeper.stop();
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+  });
 });

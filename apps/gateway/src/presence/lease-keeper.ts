@@ -54,6 +54,9 @@ export class LeaseKeeper {
   private readonly leases = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  private roundStartedAt = 0;
+  /** The last finished round took longer than the interval, or a batch of it failed. */
+  private lastRoundLate = false;
   private running = false;
   private shortestTtlSeconds: number;
   private onLost: LeaseLossHandler = () => undefined;
@@ -75,6 +78,18 @@ export class LeaseKeeper {
 
   get size(): number {
     return this.leases.size;
+  }
+
+  /**
+   * Whether renewals are falling behind: the last round took longer than
+   * the interval or failed a batch, or the round in progress has run longer
+   * than the interval. A lease survives about two intervals without a
+   * renewal, so this says so while there is still time to act on it (the
+   * handshake stops taking new peers, ADR 0035).
+   */
+  get renewalsBehind(): boolean {
+    if (this.lastRoundLate) return true;
+    return this.round !== undefined && Date.now() - this.roundStartedAt > this.intervalMs;
   }
 
   /** Renews `peerId`'s lease from now on; `ttlSeconds` is what presence granted. */
@@ -110,6 +125,8 @@ export class LeaseKeeper {
 
   /** One renewal round over every lease (exposed for tests and the scheduler). */
   async renewAll(): Promise<void> {
+    const startedAt = Date.now();
+    let failed = false;
     const snapshot = [...this.leases].map(([peerId, fencingToken]) => ({ peerId, fencingToken }));
     const batches: Array<typeof snapshot> = [];
     for (let start = 0; start < snapshot.length; start += this.options.batchSize)
@@ -117,14 +134,18 @@ export class LeaseKeeper {
     let next = 0;
     const renewNext = async (): Promise<void> => {
       for (let batch = batches[next++]; batch !== undefined; batch = batches[next++])
-        await this.renewBatch(batch);
+        if (!(await this.renewBatch(batch))) failed = true;
     };
     await Promise.all(
       Array.from({ length: Math.min(MAX_KEEPALIVES_IN_FLIGHT, batches.length) }, renewNext),
     );
+    this.lastRoundLate = failed || Date.now() - startedAt > this.intervalMs;
   }
 
-  private async renewBatch(batch: Array<{ peerId: string; fencingToken: number }>): Promise<void> {
+  /** false when the call failed (the leases of the batch were not renewed). */
+  private async renewBatch(
+    batch: Array<{ peerId: string; fencingToken: number }>,
+  ): Promise<boolean> {
     try {
       const response = await this.presence.keepAlive({
         gatewayId: this.options.gatewayId,
@@ -146,11 +167,13 @@ export class LeaseKeeper {
         this.leases.delete(result.peerId);
         this.onLost(result.peerId, fencingToken, reason);
       }
+      return true;
     } catch (error) {
       this.metrics.keepAliveResults.inc({ status: 'failed' }, batch.length);
       // Presence briefly down: the next round retries; leases survive two
       // missed rounds before they expire.
       this.logger.warn({ err: error, leases: batch.length }, 'lease renewal failed');
+      return false;
     }
   }
 
@@ -163,6 +186,7 @@ export class LeaseKeeper {
         : Math.max(0, lastStartedAt + this.intervalMs - Date.now());
     this.timer = setTimeout(() => {
       const startedAt = Date.now();
+      this.roundStartedAt = startedAt;
       this.round = this.renewAll().finally(() => {
         this.round = undefined;
         this.schedule(startedAt);

@@ -10,6 +10,7 @@ import { SignInService } from '../auth/sign-in.service';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { TurnCredentialMinter } from '../ice/turn-credential-minter';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { LeaseKeeper } from '../presence/lease-keeper';
 import { PresenceCallError, type PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -17,6 +18,7 @@ import { PRESENCE_CLIENT } from '../presence/presence.tokens';
 import { interpretHello } from './client-frame-validator';
 import { PeerConnectionRegistry } from './peer-connection-registry';
 import type { PeerSession } from './peer-session';
+import { RegistrationAdmission, type AdmissionRefusal } from './registration-admission';
 
 // 32 random bytes: 256 bits, unguessable; base64url keeps it URL/JSON safe.
 const RESUME_TOKEN_BYTES = 32;
@@ -37,6 +39,8 @@ export class HandshakeService {
     private readonly keeper: LeaseKeeper,
     private readonly registry: PeerConnectionRegistry,
     private readonly ice: TurnCredentialMinter,
+    private readonly admission: RegistrationAdmission,
+    private readonly metrics: GatewayMetrics,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
     @Optional() private readonly audit: AuditService = AuditService.off(),
   ) {}
@@ -63,13 +67,44 @@ export class HandshakeService {
       'hello',
     );
     if (request.kind === 'new-after-refusal') session.refuse(request.refusal);
-    if (request.kind === 'resume') {
-      const outcome = await this.resume(session, seq, request.peerId, request.token);
-      if (outcome === 'refused') await this.registerNew(session, seq);
-    } else {
-      await this.registerNew(session, seq);
+    const admitted = this.admission.enter();
+    if (typeof admitted === 'string') {
+      this.turnAway(session, seq, admitted);
+      return;
+    }
+    const release = await admitted;
+    try {
+      // It may have waited for its slot: a page that left meanwhile asks nothing.
+      if (!session.isOpen) return;
+      if (request.kind === 'resume') {
+        const outcome = await this.resume(session, seq, request.peerId, request.token);
+        if (outcome === 'refused') await this.registerNew(session, seq);
+      } else {
+        await this.registerNew(session, seq);
+      }
+    } finally {
+      release();
     }
     this.auditShare(session, hello);
+  }
+
+  /**
+   * Admission refused (ADR 0035): UNAVAILABLE, then closed with 1013 (Try
+   * Again Later). The page reconnects with backoff, as when presence is down;
+   * a resume token stays valid for the lease's TTL.
+   */
+  private turnAway(session: PeerSession, seq: number, why: AdmissionRefusal): void {
+    this.metrics.registrationsShed.inc({ reason: why.replace('-', '_') });
+    session.logger.warn({ reason: why }, 'hello turned away: gateway busy');
+    session.refuse({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      message:
+        why === 'renewals-behind'
+          ? 'gateway busy keeping its peers online; reconnect later'
+          : 'gateway busy: too many peers connecting at once; reconnect later',
+      seq,
+    });
+    session.close(CloseCode.TRY_AGAIN_LATER, `busy (${why})`, { revoke: false });
   }
 
   /** A welcomed page that declared a share: the audit trail's ShareOpened. */

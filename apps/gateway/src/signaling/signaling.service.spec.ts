@@ -24,6 +24,7 @@ import { InstrumentedPresenceClient } from '../presence/instrumented-presence-cl
 import { ClientAddressLimits } from './client-address-limits';
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
+import { RegistrationAdmission } from './registration-admission';
 import { PeerConnectionRegistry } from './peer-connection-registry';
 import { PeerLeftNotifier } from './peer-left-notifier.service';
 import type { PeerSession, SessionSocket } from './peer-session';
@@ -97,6 +98,8 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     keeper,
     registry,
     new TurnCredentialMinter(config.iceServers, config.turn),
+    new RegistrationAdmission({ maxInFlight: 64, maxQueued: 1000 }, () => keeper.renewalsBehind),
+    metrics,
   );
   const router = new SignalRouter(
     config,
@@ -491,6 +494,34 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     await session.queue.whenIdle();
     expect(socket.of('error')[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, seq: 1 });
     expect(socket.closeCode).toBe(CloseCode.LEASE_LOST);
+  });
+
+  it('turns a Hello away (UNAVAILABLE, 1013) while renewals are behind, and keeps the peers it holds', async () => {
+    const { signaling, send, presence, keeper, connect, metrics } = setup();
+    const held = await connect();
+    presence.down = true;
+    await keeper.renewAll(); // a failed round: renewals are behind
+    presence.down = false;
+    const leasesBefore = presence.leases.size;
+    const socket = new FakeSocket();
+    const session = signaling.open(socket);
+    send(session, {
+      seq: 1,
+      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
+    });
+    await session.queue.whenIdle();
+    expect(socket.of('error')[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, seq: 1 });
+    expect(socket.closeCode).toBe(CloseCode.TRY_AGAIN_LATER);
+    expect(presence.leases.size).toBe(leasesBefore); // presence was not asked
+    expect(held.socket.closeCode).toBeUndefined();
+    expect(keeper.size).toBe(1);
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_registrations_shed_total{reason="renewals_behind"} 1',
+    );
+
+    await keeper.renewAll(); // caught up: admitted again
+    const next = await connect();
+    expect(next.peerId).toBeTruthy();
   });
 
   it('closes a socket whose lease was lost, without revoking', async () => {
