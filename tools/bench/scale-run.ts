@@ -422,15 +422,19 @@ async function run(options: Options, resources: Resources) {
   const ids = ramps.flatMap((ramp) => ramp.ids);
   const gatewaysOf = new Uint8Array(ramps.flatMap((ramp) => [...ramp.gateways]));
   const failures: Record<string, number> = {};
-  for (const ramp of ramps)
+  const turnedAway: Record<string, number> = {};
+  for (const ramp of ramps) {
     for (const [why, count] of Object.entries(ramp.failures))
       failures[why] = (failures[why] ?? 0) + count;
+    for (const [why, count] of Object.entries(ramp.turnedAway))
+      turnedAway[why] = (turnedAway[why] ?? 0) + count;
+  }
   const peersOn = Array.from(
     { length: options.gateways },
     (_, g) => gatewaysOf.filter((x) => x === g).length,
   );
   log(
-    `ramp done: ${ids.length} connected in ${rampSeconds.toFixed(0)} s; failures ${JSON.stringify(failures)}`,
+    `ramp done: ${ids.length} connected in ${rampSeconds.toFixed(0)} s; failures ${JSON.stringify(failures)}; attempts turned away and retried ${JSON.stringify(turnedAway)}`,
   );
   if (ids.length === 0) throw new Error('no peer connected');
 
@@ -561,6 +565,7 @@ async function run(options: Options, resources: Resources) {
     ramp: {
       connected: ids.length,
       failures,
+      turnedAway,
       seconds: Math.round(rampSeconds),
       perSecond: Math.round(ids.length / rampSeconds),
       cpuPercent: cpuRamp,
@@ -628,7 +633,7 @@ function printTable(r: ScaleResult): void {
     .join(', ');
   console.log(`\nmachine: ${r.machine.cores} cores, load average ${load}`);
   console.log(
-    `\nscale run: ${r.options.peers} peers asked, ${ramp.connected} connected in ${ramp.seconds} s (${ramp.perSecond}/s); failures ${JSON.stringify(ramp.failures)}`,
+    `\nscale run: ${r.options.peers} peers asked, ${ramp.connected} connected in ${ramp.seconds} s (${ramp.perSecond}/s); failures ${JSON.stringify(ramp.failures)}; attempts turned away and retried ${JSON.stringify(ramp.turnedAway)}`,
   );
   console.log(
     `leases held ${idle.leasesHeld} (peers + gateway slots); renewals on the cluster ${idle.leaseRenewalsPerSecond}/s idle, ${signals.leaseRenewalsPerSecond}/s during signals`,

@@ -23,6 +23,12 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 const CANDIDATES_PER_SIDE = 10;
 const BYE_AFTER_MS = 2_000;
 const TICK_MS = 50;
+// What a page retries after (ADR 0035): turned away by a busy gateway, or
+// presence unavailable. Backoff 1, 2, 4, 8 s (±25 %), at most 6 attempts.
+const RETRIED: ReadonlySet<string> = new Set(['ERROR_CODE_UNAVAILABLE', 'closed 1013']);
+const MAX_ATTEMPTS = 6;
+const retryDelayMs = (attempt: number) =>
+  Math.min(8_000, 1_000 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2);
 // An SDP of a data-channel-only offer with a few candidates' worth of
 // attributes is 2-3 KiB; the padding makes relayed bytes realistic.
 const SDP_PADDING = Array.from(
@@ -185,6 +191,10 @@ export function runPeerWorker(): void {
   const connectAll = async (command: Extract<ToWorker, { type: 'connect' }>) => {
     const startedAt = performance.now();
     const failures: Record<string, number> = {};
+    const turnedAway: Record<string, number> = {};
+    // Peers turned away (UNAVAILABLE, close 1013: ADR 0035) try again later,
+    // as a page does, until the ramp's deadline.
+    const retries: Array<{ index: number; attempt: number; at: number }> = [];
     let next = 0;
     let inFlight = 0;
     let failed = 0;
@@ -194,6 +204,12 @@ export function runPeerWorker(): void {
       () => send({ type: 'progress', connected: peers.length, failed, inFlight }),
       1_000,
     );
+    const nextAttempt = (): { index: number; attempt: number } | undefined => {
+      const due = retries.findIndex((retry) => retry.at <= Date.now());
+      if (due !== -1) return retries.splice(due, 1)[0];
+      if (next < command.count) return { index: command.firstIndex + next++, attempt: 1 };
+      return undefined;
+    };
     await new Promise<void>((finish) => {
       const tick = setInterval(() => {
         const over = Date.now() > command.deadlineUnixMs;
@@ -201,36 +217,47 @@ export function runPeerWorker(): void {
           allowance + (command.ratePerSecond * TICK_MS) / 1000,
           command.maxInFlight,
         );
-        while (!over && next < command.count && allowance >= 1 && inFlight < command.maxInFlight) {
+        while (!over && allowance >= 1 && inFlight < command.maxInFlight) {
+          const attempt = nextAttempt();
+          if (!attempt) break;
           allowance -= 1;
           inFlight += 1;
-          const index = command.firstIndex + next++;
-          void connectOne(index, command.gatewayUrls, command.peersPerAddress).then((outcome) => {
-            inFlight -= 1;
-            if (typeof outcome === 'string') {
-              failed += 1;
-              failures[outcome] = (failures[outcome] ?? 0) + 1;
-            } else {
-              peers.push(outcome);
-            }
-          });
+          void connectOne(attempt.index, command.gatewayUrls, command.peersPerAddress).then(
+            (outcome) => {
+              inFlight -= 1;
+              if (typeof outcome !== 'string') {
+                peers.push(outcome);
+              } else if (RETRIED.has(outcome) && attempt.attempt < MAX_ATTEMPTS) {
+                turnedAway[outcome] = (turnedAway[outcome] ?? 0) + 1;
+                retries.push({
+                  index: attempt.index,
+                  attempt: attempt.attempt + 1,
+                  at: Date.now() + retryDelayMs(attempt.attempt),
+                });
+              } else {
+                failed += 1;
+                failures[outcome] = (failures[outcome] ?? 0) + 1;
+              }
+            },
+          );
         }
-        if ((next >= command.count || over) && inFlight === 0) {
+        const nothingLeft = next >= command.count && retries.length === 0;
+        if ((nothingLeft || over) && inFlight === 0) {
           clearInterval(tick);
           finish();
         }
       }, TICK_MS);
     });
     clearInterval(progress);
+    if (retries.length > 0) failures['turned away until the deadline'] = retries.length;
+    if (next < command.count) failures['not started (deadline)'] = command.count - next;
     send({
       type: 'connected',
       ids: peers.map((peer) => peer.id),
       gateways: Uint8Array.from(peers.map((peer) => peer.gateway)),
-      failed: failed + (command.count - next),
-      failures:
-        next < command.count
-          ? { ...failures, 'not started (deadline)': command.count - next }
-          : failures,
+      failed: failed + retries.length + (command.count - next),
+      failures,
+      turnedAway,
       seconds: (performance.now() - startedAt) / 1000,
     });
   };

@@ -50,6 +50,8 @@ export type FromWorker =
       gateways: Uint8Array;
       failed: number;
       failures: Record<string, number>;
+      /** Attempts turned away and retried later (each peer up to 5 times). */
+      turnedAway: Record<string, number>;
       seconds: number;
     }
   | { type: 'signalDone'; sessions: number }
