@@ -1,10 +1,7 @@
-import { ClientFrame, ErrorCode, ServerFrame } from '@ephemeral/protocol';
+import { ErrorCode } from '@ephemeral/protocol';
 
-import {
-  SignalingClient,
-  type SignalingAuth,
-  type SocketLike,
-} from '../signaling/signaling-client';
+import { errorFrame, FakeSocket, welcomeFrame } from '../signaling/fake-socket';
+import { SignalingClient, type SignalingAuth } from '../signaling/signaling-client';
 
 import { describeIdentity, verifiedPeers, watchVerifiedPeers } from './verified-peers';
 
@@ -17,29 +14,6 @@ const BOB_IDENTITY = {
   email: 'bob@example.com',
   emailDomain: 'example.com',
 };
-
-class FakeSocket implements SocketLike {
-  binaryType: BinaryType = 'blob';
-  readyState = 0;
-  sent: ClientFrame[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  send(data: Uint8Array<ArrayBuffer>): void {
-    this.sent.push(ClientFrame.decode(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  receive(frame: ServerFrame): void {
-    this.onmessage?.({ data: ServerFrame.encode(frame).finish().slice().buffer });
-  }
-}
 
 class FakeAuth implements SignalingAuth {
   token: string | undefined = 'token-1';
@@ -70,20 +44,7 @@ function connected(auth: SignalingAuth) {
   const client = new SignalingClient('ws://x/ws', () => socket, 'spec', Date.now, auth);
   const welcomed = client.connect();
   socket.open();
-  socket.receive({
-    kind: {
-      $case: 'welcome',
-      value: {
-        peerId: PEER,
-        resumeToken: 't',
-        iceServers: [],
-        leaseTtlSeconds: 15,
-        iceServersValidSeconds: 0,
-        resumed: false,
-        limits: undefined,
-      },
-    },
-  });
+  socket.receive(welcomeFrame(PEER));
   return { socket, client, welcomed };
 }
 
@@ -125,42 +86,15 @@ describe('SignalingClient with sign-in', () => {
     const auth = new FakeAuth();
     const { socket, client, welcomed } = connected(auth);
     await welcomed;
-    socket.receive({
-      kind: {
-        $case: 'error',
-        value: {
-          code: ErrorCode.ERROR_CODE_UNAUTHENTICATED,
-          message: 'sign in to share files',
-          seq: 0,
-          signalKind: 0,
-          peerId: '',
-        },
-      },
-    });
-    socket.receive({
-      kind: {
-        $case: 'error',
-        value: {
-          code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
-          message: 'gone',
-          seq: 0,
-          signalKind: 0,
-          peerId: '',
-        },
-      },
-    });
-    socket.receive({
-      kind: {
-        $case: 'error',
-        value: {
-          code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
-          message: 'only members of sharers may share files here',
-          seq: 0,
-          signalKind: 0,
-          peerId: '',
-        },
-      },
-    });
+    socket.receive(
+      errorFrame(ErrorCode.ERROR_CODE_UNAUTHENTICATED, { message: 'sign in to share files' }),
+    );
+    socket.receive(errorFrame(ErrorCode.ERROR_CODE_PEER_NOT_FOUND, { message: 'gone' }));
+    socket.receive(
+      errorFrame(ErrorCode.ERROR_CODE_PERMISSION_DENIED, {
+        message: 'only members of sharers may share files here',
+      }),
+    );
     expect(auth.required).toEqual(['sign in to share files']);
     expect(auth.refusals).toEqual(['only members of sharers may share files here']);
     client.close();

@@ -1,59 +1,10 @@
+import { ErrorCode, SignalKind, TransferResult } from '@ephemeral/protocol';
 import { FakeGateway } from './fake-gateway';
-import {
-  ClientFrame,
-  ErrorCode,
-  ServerFrame,
-  SignalKind,
-  TransferResult,
-} from '@ephemeral/protocol';
-import { gatewayUrl, SignalingClient, SignalingClosedError, SocketLike } from './signaling-client';
+import { errorFrame, fakeSockets, welcomeFrame } from './fake-socket';
+import { gatewayUrl, SignalingClient, SignalingClosedError } from './signaling-client';
 
 const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const OTHER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
-
-class FakeSocket implements SocketLike {
-  binaryType: BinaryType = 'blob';
-  readyState = 0;
-  sent: ClientFrame[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  send(data: Uint8Array<ArrayBuffer>): void {
-    this.sent.push(ClientFrame.decode(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  receive(frame: ServerFrame): void {
-    this.onmessage?.({ data: ServerFrame.encode(frame).finish().slice().buffer });
-  }
-  drop(): void {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006 });
-  }
-}
-
-function welcome(peerId: string, resumed = false): ServerFrame {
-  return {
-    kind: {
-      $case: 'welcome',
-      value: {
-        peerId,
-        resumeToken: 'tok',
-        iceServers: [],
-        leaseTtlSeconds: 30,
-        iceServersValidSeconds: 0,
-        resumed,
-        limits: undefined,
-      },
-    },
-  };
-}
 
 describe('SignalingClient', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -69,27 +20,17 @@ describe('SignalingClient', () => {
       fileNames: [],
     };
     for (const hostsShare of [false, true]) {
-      const sockets: FakeSocket[] = [];
-      const client = new SignalingClient(
-        'ws://x/ws',
-        () => {
-          const s = new FakeSocket();
-          sockets.push(s);
-          return s;
-        },
-        'web/test',
-        Date.now,
-        {
-          accessToken: () => 'token',
-          hostsShare: () => hostsShare,
-          onAccessToken: () => () => undefined,
-          signInRequired: () => undefined,
-          policyRefused: () => undefined,
-        },
-      );
+      const { sockets, connect } = fakeSockets();
+      const client = new SignalingClient('ws://x/ws', connect, 'web/test', Date.now, {
+        accessToken: () => 'token',
+        hostsShare: () => hostsShare,
+        onAccessToken: () => () => undefined,
+        signInRequired: () => undefined,
+        policyRefused: () => undefined,
+      });
       const connected = client.connect();
       sockets[0].open();
-      sockets[0].receive(welcome(PEER));
+      sockets[0].receive(welcomeFrame(PEER));
       await connected;
       client.reportTransfer(report);
       const reports = sockets[0].sent.filter((f) => f.kind?.$case === 'reportTransfer');
@@ -101,16 +42,12 @@ describe('SignalingClient', () => {
   });
 
   it('says hello, resolves with the welcome and relays signals', async () => {
-    const sockets: FakeSocket[] = [];
-    const client = new SignalingClient('ws://x/ws', () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    });
+    const { sockets, connect } = fakeSockets();
+    const client = new SignalingClient('ws://x/ws', connect);
     const connected = client.connect();
     sockets[0].open();
     expect(sockets[0].sent[0].kind?.$case).toBe('hello');
-    sockets[0].receive(welcome(PEER));
+    sockets[0].receive(welcomeFrame(PEER));
     expect((await connected).peerId).toBe(PEER);
     expect(client.peerId).toBe(PEER);
 
@@ -120,32 +57,23 @@ describe('SignalingClient', () => {
 
     const errors: number[] = [];
     client.on('error', (e) => errors.push(e.code));
-    sockets[0].receive({
-      kind: {
-        $case: 'error',
-        value: {
-          code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
-          message: '',
-          seq: 1,
-          signalKind: SignalKind.SIGNAL_KIND_OFFER,
-          peerId: OTHER,
-        },
-      },
-    });
+    sockets[0].receive(
+      errorFrame(ErrorCode.ERROR_CODE_PEER_NOT_FOUND, {
+        seq: 1,
+        signalKind: SignalKind.SIGNAL_KIND_OFFER,
+        peerId: OTHER,
+      }),
+    );
     expect(errors).toEqual([ErrorCode.ERROR_CODE_PEER_NOT_FOUND]);
     client.close();
   });
 
   it('reconnects with the resume token after a drop and flushes queued signals', async () => {
-    const sockets: FakeSocket[] = [];
-    const client = new SignalingClient('ws://x/ws', () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    });
+    const { sockets, connect } = fakeSockets();
+    const client = new SignalingClient('ws://x/ws', connect);
     const connected = client.connect();
     sockets[0].open();
-    sockets[0].receive(welcome(PEER));
+    sockets[0].receive(welcomeFrame(PEER));
     await connected;
     sockets[0].drop();
     client.sendSignal(OTHER, { payload: { $case: 'bye', value: { reason: 'queued' } } });
@@ -155,23 +83,19 @@ describe('SignalingClient', () => {
     const hello = sockets[1].sent[0];
     expect(hello.kind?.$case === 'hello' && hello.kind.value.resumePeerId).toBe(PEER);
     expect(hello.kind?.$case === 'hello' && hello.kind.value.resumeToken).toBe('tok');
-    sockets[1].receive(welcome(PEER, true));
+    sockets[1].receive(welcomeFrame(PEER, true));
     expect(sockets[1].sent[1].kind?.$case).toBe('signal');
     client.close();
   });
 
   it('stays closed when its socket opens or is welcomed after close()', async () => {
-    const sockets: FakeSocket[] = [];
-    const client = new SignalingClient('ws://x/ws', () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    });
+    const { sockets, connect } = fakeSockets();
+    const client = new SignalingClient('ws://x/ws', connect);
     const connecting = client.connect().catch((error: unknown) => error);
     client.close();
     sockets[0].open();
     expect(sockets[0].sent).toEqual([]);
-    sockets[0].receive(welcome(PEER));
+    sockets[0].receive(welcomeFrame(PEER));
     expect(client.state).toBe('closed');
     expect(client.peerId).toBeNull();
     expect(await connecting).toBeInstanceOf(SignalingClosedError);
@@ -180,33 +104,24 @@ describe('SignalingClient', () => {
   });
 
   it('ignores frames of a socket it replaced after a drop', async () => {
-    const sockets: FakeSocket[] = [];
-    const client = new SignalingClient('ws://x/ws', () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    });
+    const { sockets, connect } = fakeSockets();
+    const client = new SignalingClient('ws://x/ws', connect);
     const connected = client.connect();
     sockets[0].open();
-    sockets[0].receive(welcome(PEER));
+    sockets[0].receive(welcomeFrame(PEER));
     await connected;
     sockets[0].drop();
     jest.advanceTimersByTime(300);
     expect(sockets).toHaveLength(2);
     const errors: number[] = [];
     client.on('error', (e) => errors.push(e.code));
-    sockets[0].receive({
-      kind: {
-        $case: 'error',
-        value: {
-          code: ErrorCode.ERROR_CODE_PEER_NOT_FOUND,
-          message: '',
-          seq: 1,
-          signalKind: SignalKind.SIGNAL_KIND_OFFER,
-          peerId: OTHER,
-        },
-      },
-    });
+    sockets[0].receive(
+      errorFrame(ErrorCode.ERROR_CODE_PEER_NOT_FOUND, {
+        seq: 1,
+        signalKind: SignalKind.SIGNAL_KIND_OFFER,
+        peerId: OTHER,
+      }),
+    );
     expect(errors).toEqual([]);
     expect(client.state).toBe('reconnecting');
     client.close();
