@@ -2,20 +2,11 @@ import '@angular/localize/init'; // $localize, as main.ts loads it
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
 import { eventually } from '@ephemeral/eventually';
 import { FakePageEnvironment } from '../fake-page-environment';
+import { fakeFile } from '../fake-file';
 import { storeFixture } from '../store-fixture';
 import { DownloadStore } from '../receive/download-store';
 import { ShareStore } from '../send/share-store';
 import { fakePeerConnections } from '../transfer/rtc/fake-peer-connection';
-
-function file(name: string, bytes: Uint8Array): File {
-  return {
-    name,
-    size: bytes.length,
-    type: 'application/octet-stream',
-    lastModified: 0,
-    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
-  } as unknown as File;
-}
 
 /** A receiving page whose every peer connection relays over TURN/TCP with a 42 ms round trip. */
 class RelayedEnvironment extends FakePageEnvironment {
@@ -36,7 +27,7 @@ describe('the pages show how each connection runs, and why one could not be made
 
   async function share(env: FakePageEnvironment) {
     const sender = storeIn(ShareStore, env).store;
-    sender.add([{ file: file('a.bin', new Uint8Array(1000)), relativePath: 'a.bin' }]);
+    sender.add([{ file: fakeFile('a.bin', new Uint8Array(1000)), relativePath: 'a.bin' }]);
     await eventually(() => sender.link() !== null, { description: 'share link' });
     const url = new URL(sender.link()!);
     return { sender, peerId: url.pathname.split('/').pop()!, fragment: url.hash };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
 import { eventually } from '@ephemeral/eventually';
+import { fakeFile } from '../fake-file';
 import { FakePageEnvironment } from '../fake-page-environment';
 import { storeFixture } from '../store-fixture';
 import { ShareStore } from '../send/share-store';
@@ -8,16 +9,6 @@ import { FakeDirectory } from '../transfer/save/fake-directory';
 import { DownloadStore } from './download-store';
 
 const MiB = 1024 * 1024;
-
-function file(name: string, size: number, bytes = new Uint8Array(size)): File {
-  return {
-    name,
-    size,
-    type: 'application/octet-stream',
-    lastModified: 0,
-    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
-  } as unknown as File;
-}
 
 describe('DownloadStore', () => {
   const storeIn = storeFixture();
@@ -56,7 +47,7 @@ describe('DownloadStore', () => {
   it('downloads the selected files into the picked folder, verified, with overall progress', async () => {
     const env = new FakePageEnvironment();
     const a = Uint8Array.from({ length: 200_000 }, (_, i) => i % 251);
-    const link = await share(env, [file('a.bin', a.length, a), file('b.bin', 10)]);
+    const link = await share(env, [fakeFile('a.bin', a), fakeFile('b.bin', new Uint8Array(10))]);
     const folder = new FakeDirectory();
     const store = storeIn(
       DownloadStore,
@@ -89,7 +80,7 @@ describe('DownloadStore', () => {
   it('says why a download cannot start when there is nowhere to save it', async () => {
     const env = new FakePageEnvironment();
     // Announced as 300 MiB; never read (the download is refused first).
-    const link = await share(env, [file('big.iso', 300 * MiB, new Uint8Array(0))]);
+    const link = await share(env, [fakeFile('big.iso', new Uint8Array(0), 300 * MiB)]);
     const store = storeIn(DownloadStore, new FakePageEnvironment(env.gateway)).store;
     store.start(link.peerId, link.secret);
     await eventually(() => store.state() === 'ready');
@@ -100,7 +91,10 @@ describe('DownloadStore', () => {
 
   it('ignores a picker the person closed', async () => {
     const env = new FakePageEnvironment();
-    const link = await share(env, [file('a.bin', 3), file('b.bin', 3)]);
+    const link = await share(env, [
+      fakeFile('a.bin', new Uint8Array(3)),
+      fakeFile('b.bin', new Uint8Array(3)),
+    ]);
     const store = storeIn(
       DownloadStore,
       new FakePageEnvironment(env.gateway, {

@@ -1,21 +1,12 @@
 import '@angular/compiler'; // JIT: the stores' @Injectable metadata is compiled at run time
 import { eventually } from '@ephemeral/eventually';
+import { fakeFile } from '../fake-file';
 import { FakePageEnvironment } from '../fake-page-environment';
 import { storeFixture } from '../store-fixture';
 import { parseLinkFragment } from '../transfer/auth/link-fragment';
 import { DownloadStore } from '../receive/download-store';
 import { FakeDirectory } from '../transfer/save/fake-directory';
 import { ShareStore } from './share-store';
-
-function file(name: string, bytes: Uint8Array): File {
-  return {
-    name,
-    size: bytes.length,
-    type: 'application/octet-stream',
-    lastModified: 0,
-    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
-  } as unknown as File;
-}
 
 /** The sender/receiver halves of a share link. */
 function parts(link: string): { peerId: string; secret: string } {
@@ -49,7 +40,7 @@ describe('ShareStore', () => {
 
   it('lists the added files and shows a receiver that downloads them', async () => {
     const { store, env } = sender();
-    store.add([{ file: file('a.txt', new TextEncoder().encode('hello')), relativePath: '' }]);
+    store.add([{ file: fakeFile('a.txt', new TextEncoder().encode('hello')), relativePath: '' }]);
     store.add([]);
     expect(store.files().map((f) => f.relativePath)).toEqual(['a.txt']);
     await eventually(() => store.link() !== null);
@@ -77,7 +68,7 @@ describe('ShareStore', () => {
 
   it('ends the share for its receivers when the tab is closed', async () => {
     const { store, env } = sender();
-    store.add([{ file: file('a.txt', new Uint8Array(3)), relativePath: '' }]);
+    store.add([{ file: fakeFile('a.txt', new Uint8Array(3)), relativePath: '' }]);
     await eventually(() => store.link() !== null);
     const { store: receiver } = storeIn(DownloadStore, new FakePageEnvironment(env.gateway));
     const { peerId, secret } = parts(store.link()!);
@@ -96,11 +87,11 @@ describe('ShareStore', () => {
 
   it('lists the same file added twice once, and takes it again after it was removed', () => {
     const { store } = sender();
-    const a = file('a.txt', new Uint8Array([1, 2, 3]));
+    const a = fakeFile('a.txt', new Uint8Array([1, 2, 3]));
     store.add([{ file: a, relativePath: 'a.txt' }]);
     store.add([
       { file: a, relativePath: 'a.txt' },
-      { file: file('b.txt', new Uint8Array([4])), relativePath: 'b.txt' },
+      { file: fakeFile('b.txt', new Uint8Array([4])), relativePath: 'b.txt' },
     ]);
     expect(store.files().map((f) => f.relativePath)).toEqual(['a.txt', 'b.txt']);
     // The same name in another folder is another file.

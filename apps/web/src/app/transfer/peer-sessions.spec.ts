@@ -1,4 +1,5 @@
 import { FileEntry, LeaveReason } from '@ephemeral/protocol';
+import { fakeFile } from '../fake-file';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
 import { FileProgress, MAX_OPEN_FILES } from './receive/download-queue';
@@ -43,16 +44,6 @@ class MemoryTarget implements SaveTarget {
   }
 }
 
-function file(name: string, bytes: Uint8Array): File {
-  return {
-    name,
-    size: bytes.length,
-    type: 'application/octet-stream',
-    lastModified: 0,
-    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
-  } as unknown as File;
-}
-
 /**
  * The first value `subscribe` reports (an engine event), or a rejection after
  * `timeoutMs`. Not a poll: the engines emit every change these specs wait for.
@@ -91,7 +82,7 @@ describe('ShareHost + DownloadSession over an in-memory gateway and fake peer co
     const welcome = await signaling.connect();
     host.addFiles(
       files.map(([path, bytes]) => ({
-        file: file(path.split('/').pop()!, bytes),
+        file: fakeFile(path.split('/').pop()!, bytes),
         relativePath: path,
       })),
     );

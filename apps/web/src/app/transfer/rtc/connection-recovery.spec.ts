@@ -1,5 +1,6 @@
 import { eventually } from '@ephemeral/eventually';
 import { FileEntry } from '@ephemeral/protocol';
+import { fakeFile } from '../../fake-file';
 import { FakeGateway } from '../../signaling/fake-gateway';
 import { SignalingClient } from '../../signaling/signaling-client';
 import { generateSecret, parseSecret } from '../auth/share-secret';
@@ -22,16 +23,6 @@ class MemoryTarget implements SaveTarget {
     this.sinks.set(entry.relativePath, sink);
     return sink;
   }
-}
-
-function file(name: string, bytes: Uint8Array): File {
-  return {
-    name,
-    size: bytes.length,
-    type: 'application/octet-stream',
-    lastModified: 0,
-    slice: (a: number, b: number) => ({ arrayBuffer: async () => bytes.slice(a, b).buffer }),
-  } as unknown as File;
 }
 
 /** The first value an engine event reports, or a rejection after `timeoutMs`. */
@@ -70,7 +61,9 @@ describe('connections that retry before they fail', () => {
       senderPcs.create,
     );
     const welcome = await senderSignaling.connect();
-    host.addFiles(files.map(([path, bytes]) => ({ file: file(path, bytes), relativePath: path })));
+    host.addFiles(
+      files.map(([path, bytes]) => ({ file: fakeFile(path, bytes), relativePath: path })),
+    );
     const receiverPcs = fakePeerConnections(receiverSetup);
     const session = new DownloadSession(
       new SignalingClient('ws://fake/ws', gateway.connect),
