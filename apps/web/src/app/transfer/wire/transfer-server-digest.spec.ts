@@ -1,23 +1,13 @@
 import { ControlMessage, FileEntry } from '@ephemeral/protocol';
 import { createHash } from 'node:crypto';
 
-import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
-import { generateSecret, parseSecret } from '../auth/share-secret';
 import { HashFactory, IncrementalHash, InlineSha256 } from '../hashing/incremental-hash';
 import { SharedFileDigests, SMALL_DIGEST_LANES } from '../hashing/shared-file-digests';
 import { FakeChannel } from '../rtc/fake-channel';
 import { MemorySink } from '../save/memory-sink';
 import { IncomingFile } from './incoming-file';
-import { TransferClient } from './transfer-client';
-import { SharedFile, TransferServer } from './transfer-server';
-
-const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
-const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
-const FINGERPRINTS: ConnectionFingerprints = {
-  senderFingerprint: new Uint8Array(32).fill(0x5e),
-  receiverFingerprint: new Uint8Array(32).fill(0x7e),
-};
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+import { transferPair, turn } from './transfer-pair';
+import { SharedFile } from './transfer-server';
 
 function shared(id: number, bytes: Uint8Array): SharedFile {
   const entry: FileEntry = {
@@ -82,33 +72,16 @@ function counted(id: number, bytes: Uint8Array): SharedFile & { reads: () => num
 }
 
 function connect(files: SharedFile[], hash: HashFactory, hashReadBytes = false) {
-  const secret = parseSecret(generateSecret())!;
-  const [controlS, controlR] = FakeChannel.pair('control');
-  const [dataS, dataR] = FakeChannel.pair('data');
   const digests = new SharedFileDigests(hash);
   // As ShareHost does: every file is hashed from the moment it is added.
   for (const file of files) digests.digestOf(file.entry.id, file.source).catch(() => undefined);
-  const server = new TransferServer(
-    controlS,
-    dataS,
-    new ShareAuthenticator(secret, SENDER, RECEIVER),
-    () => FINGERPRINTS,
-    () => files,
-    () => 16 * 1024,
-    (file) => digests.digestOf(file.entry.id, file.source),
+  return transferPair(files, {
+    digestOf: (file) => digests.digestOf(file.entry.id, file.source),
     // As ShareHost does, when asked: bytes read to send are hashed there.
-    hashReadBytes ? (file, bytes) => digests.hashRead(file.entry.id, bytes) : undefined,
-  );
-  const client = new TransferClient(
-    controlR,
-    dataR,
-    new ShareAuthenticator(secret, SENDER, RECEIVER),
-    async () => FINGERPRINTS,
-  );
-  const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
-  void server.start();
-  void client.start();
-  return { client, manifest, controlS };
+    readForSending: hashReadBytes
+      ? (file, bytes) => digests.hashRead(file.entry.id, bytes)
+      : undefined,
+  });
 }
 
 const doneMessages = (channel: FakeChannel) =>

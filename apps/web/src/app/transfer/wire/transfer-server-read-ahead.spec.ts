@@ -1,21 +1,10 @@
 import { FileEntry } from '@ephemeral/protocol';
 import { createHash } from 'node:crypto';
 
-import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
-import { generateSecret, parseSecret } from '../auth/share-secret';
-import { FakeChannel } from '../rtc/fake-channel';
 import { MemorySink } from '../save/memory-sink';
 import { IncomingFile } from './incoming-file';
-import { TransferClient } from './transfer-client';
-import { READ_AHEAD_FILES, SharedFile, TransferServer } from './transfer-server';
-
-const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
-const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
-const FINGERPRINTS: ConnectionFingerprints = {
-  senderFingerprint: new Uint8Array(32).fill(0x5e),
-  receiverFingerprint: new Uint8Array(32).fill(0x7e),
-};
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+import { transferPair, turn } from './transfer-pair';
+import { READ_AHEAD_FILES, SharedFile } from './transfer-server';
 
 /** Small files whose whole-file reads wait for `release()`, recording which were started. */
 function slowFiles(count: number) {
@@ -52,29 +41,10 @@ function slowFiles(count: number) {
 }
 
 function connect(files: SharedFile[], contents: ReadonlyMap<number, Uint8Array>) {
-  const secret = parseSecret(generateSecret())!;
-  const [controlS, controlR] = FakeChannel.pair('control');
-  const [dataS, dataR] = FakeChannel.pair('data');
-  const server = new TransferServer(
-    controlS,
-    dataS,
-    new ShareAuthenticator(secret, SENDER, RECEIVER),
-    () => FINGERPRINTS,
-    () => files,
-    () => 16 * 1024,
+  return transferPair(files, {
     // The digest (SharedFileDigests in the app) comes from a copy, not through the reads counted here.
-    async (file) => createHash('sha256').update(contents.get(file.entry.id)!).digest(),
-  );
-  const client = new TransferClient(
-    controlR,
-    dataR,
-    new ShareAuthenticator(secret, SENDER, RECEIVER),
-    async () => FINGERPRINTS,
-  );
-  const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
-  void server.start();
-  void client.start();
-  return { client, manifest };
+    digestOf: async (file) => createHash('sha256').update(contents.get(file.entry.id)!).digest(),
+  });
 }
 
 describe('TransferServer reading ahead', () => {

@@ -6,13 +6,11 @@ import { inlineSha256 } from '../hashing/incremental-hash';
 import { MemorySink } from '../save/memory-sink';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 import { generateSecret, parseSecret } from '../auth/share-secret';
-import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
+import { ConnectionLostError, TransferFailedError } from './transfer-client';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
 import { MAX_QUEUED_REQUESTS, SharedFile, TransferServer } from './transfer-server';
 import { eventually } from '@ephemeral/eventually';
-
-const SENDER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
-const RECEIVER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
+import { FINGERPRINTS, RECEIVER, SENDER, transferPair } from './transfer-pair';
 
 function blob(bytes: Uint8Array) {
   return {
@@ -32,40 +30,20 @@ function entry(id: number, name: string, size: number): FileEntry {
   };
 }
 
-// The DTLS fingerprints both ends applied (PeerLink supplies them in the app).
-const FINGERPRINTS: ConnectionFingerprints = {
-  senderFingerprint: new Uint8Array(32).fill(0x5e),
-  receiverFingerprint: new Uint8Array(32).fill(0x7e),
-};
-
 function connect(
   files: SharedFile[],
   senderSecret: Uint8Array,
   receiverSecret = senderSecret,
-  senderVerified: () => Promise<ConnectionFingerprints> = async () => FINGERPRINTS,
+  senderVerified?: () => Promise<ConnectionFingerprints>,
 ) {
-  const [controlS, controlR] = FakeChannel.pair('control');
-  const [dataS, dataR] = FakeChannel.pair('data');
   const digests = new SharedFileDigests(inlineSha256);
-  const server = new TransferServer(
-    controlS,
-    dataS,
-    new ShareAuthenticator(senderSecret, SENDER, RECEIVER),
-    () => FINGERPRINTS,
-    () => files,
-    () => 1024,
-    (file) => digests.digestOf(file.entry.id, file.source),
-  );
-  const client = new TransferClient(
-    controlR,
-    dataR,
-    new ShareAuthenticator(receiverSecret, SENDER, RECEIVER),
+  return transferPair(files, {
+    digestOf: (file) => digests.digestOf(file.entry.id, file.source),
+    messageBytes: 1024,
+    senderSecret,
+    receiverSecret,
     senderVerified,
-  );
-  const manifest = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
-  void server.start();
-  void client.start();
-  return { server, client, manifest, dataS, dataR, controlS, controlR };
+  });
 }
 
 const payload = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 31) % 256);
