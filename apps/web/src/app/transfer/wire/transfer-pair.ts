@@ -18,6 +18,12 @@ export const FINGERPRINTS: ConnectionFingerprints = {
 /** One macrotask: FakeChannel delivers each message on a later one. */
 export const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+function freshSecret(): Uint8Array {
+  const secret = parseSecret(generateSecret());
+  if (!secret) throw new Error('generateSecret() made a secret parseSecret() refuses');
+  return secret;
+}
+
 export interface TransferPairOptions {
   /** The whole file's SHA-256, as SharedFileDigests gives it in the app. */
   digestOf: (file: SharedFile) => Promise<Uint8Array>;
@@ -40,7 +46,7 @@ export interface TransferPairOptions {
  * receiver has the sender's manifest (after both proofs).
  */
 export function transferPair(files: SharedFile[], options: TransferPairOptions) {
-  const senderSecret = options.senderSecret ?? parseSecret(generateSecret())!;
+  const senderSecret = options.senderSecret ?? freshSecret();
   const [controlS, controlR] = FakeChannel.pair('control');
   const [dataS, dataR] = FakeChannel.pair('data');
   const server = new TransferServer(
