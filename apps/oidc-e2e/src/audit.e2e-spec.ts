@@ -34,7 +34,6 @@ import { OidcProviderProcess } from './oidc-provider-process';
 // test reads them back from the local broker as `audit-reader` — the SIEM's
 // login with its ACLs (tools/kafka/provision.conf, k8s/base/kafka/users.yaml).
 
-const AUDIENCE = 'urn:ephemeral-share:gateway';
 const AUDIT_TOPIC = 'ephemeral.audit.v1';
 const RUN = `${process.pid}-${Date.now()}`;
 // Things that must never reach the trail: they are in the signals and the
@@ -122,12 +121,7 @@ beforeAll(async () => {
   await ensureAuditProvisioned();
   provider = await OidcProviderProcess.start();
   stack = await GatewayStack.start({
-    gatewayEnv: {
-      AUTH_MODE: 'oidc',
-      OIDC_ISSUER: provider.issuer,
-      OIDC_AUDIENCE: AUDIENCE,
-      OIDC_CLIENT_ID: 'ephemeral-portal',
-      OIDC_ALGORITHMS: 'ES256',
+    gatewayEnv: provider.gatewayEnv({
       // Anonymous receivers may open links: their records carry a peer ID only.
       AUTH_OPEN: 'link',
       KAFKA_BROKERS: DEFAULT_KAFKA_BROKERS,
@@ -136,7 +130,7 @@ beforeAll(async () => {
       // A small budget, so the test can reach it.
       AUDIT_REPORTS_BURST: '4',
       AUDIT_REPORTS_PER_MINUTE: '1',
-    },
+    }),
   });
   [alice, bob] = await Promise.all([
     signIn(provider.issuer, 'alice', 'alice-password'),

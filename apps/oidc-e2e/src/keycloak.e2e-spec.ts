@@ -5,6 +5,7 @@ import { ErrorCode } from '@ephemeral/protocol';
 import {
   freePort,
   GatewayStack,
+  oidcGatewayEnv,
   ServiceProcess,
   SignalingClient,
   signals,
@@ -18,7 +19,6 @@ import { refresh, signIn } from './oidc-login';
 // sign-in through Keycloak's own login page, tokens verified by the built
 // gateway with its default algorithms (Keycloak signs with RS256).
 
-const AUDIENCE = 'urn:ephemeral-share:gateway';
 // Keycloak starts in 70-170 s on a busy 2-core box (ADR 0022 §7).
 const KEYCLOAK_START_MS = 400_000;
 // The portal's default scopes (OIDC_SCOPES); the groups claim is the realm's mapper.
@@ -52,14 +52,7 @@ beforeAll(async () => {
   const line = await keycloak.waitForLine(/^KEYCLOAK_ISSUER=/);
   issuer = line.slice('KEYCLOAK_ISSUER='.length).trim();
   stack = await GatewayStack.start({
-    gatewayEnv: {
-      AUTH_MODE: 'oidc',
-      OIDC_ISSUER: issuer,
-      OIDC_AUDIENCE: AUDIENCE,
-      OIDC_CLIENT_ID: 'ephemeral-portal',
-      AUTH_SHARE_GROUP: 'sharers',
-      AUTH_OPEN: 'signed-in',
-    },
+    gatewayEnv: oidcGatewayEnv(issuer, { AUTH_SHARE_GROUP: 'sharers', AUTH_OPEN: 'signed-in' }),
   });
 }, KEYCLOAK_START_MS + 60_000);
 

@@ -23,8 +23,6 @@ import { OidcProviderProcess } from './oidc-provider-process';
 // AUTH_MAX_RECEIVERS_PER_SHARE: counted where the share answers, so
 // receivers on the other gateway count too.
 
-const AUDIENCE = 'urn:ephemeral-share:gateway';
-
 let provider: OidcProviderProcess;
 let stack: DistributedStack;
 let alice: Tokens;
@@ -68,16 +66,11 @@ beforeAll(async () => {
   stack = await DistributedStack.start({
     kafkaBrokers: DEFAULT_KAFKA_BROKERS,
     redisUrl: DEFAULT_REDIS_URL,
-    gatewayEnv: {
-      AUTH_MODE: 'oidc',
-      OIDC_ISSUER: provider.issuer,
-      OIDC_AUDIENCE: AUDIENCE,
-      OIDC_CLIENT_ID: 'ephemeral-portal',
-      OIDC_ALGORITHMS: 'ES256',
+    gatewayEnv: provider.gatewayEnv({
       AUTH_OPEN: 'link',
       AUTH_MAX_SHARES_PER_PERSON: '2',
       AUTH_MAX_RECEIVERS_PER_SHARE: '1',
-    },
+    }),
   });
   [alice, bob] = await Promise.all([
     signIn(provider.issuer, 'alice', 'alice-password'),

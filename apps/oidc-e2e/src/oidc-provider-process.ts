@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 
-import { ServiceProcess, workspaceRoot } from '@ephemeral/testing';
+import {
+  GATEWAY_AUDIENCE,
+  oidcGatewayEnv,
+  ServiceProcess,
+  workspaceRoot,
+} from '@ephemeral/testing';
 
 export interface ProviderOptions {
   audience?: string;
@@ -21,7 +26,7 @@ export class OidcProviderProcess {
       entry: join(workspaceRoot, 'tools/oidc/oidc-provider.mjs'),
       env: {
         OIDC_PORT: '0',
-        OIDC_AUDIENCE: options.audience ?? 'urn:ephemeral-share:gateway',
+        OIDC_AUDIENCE: options.audience ?? GATEWAY_AUDIENCE,
         OIDC_ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds ?? 300),
         OIDC_REDIRECT_URIS: (options.redirectUris ?? ['http://127.0.0.1/sign-in/callback']).join(
           ',',
@@ -31,6 +36,14 @@ export class OidcProviderProcess {
     });
     const line = await process.waitForLine(/^OIDC_ISSUER=/);
     return new OidcProviderProcess(process, line.slice('OIDC_ISSUER='.length).trim());
+  }
+
+  /**
+   * A gateway's environment for sign-in with this provider (see
+   * oidcGatewayEnv): it accepts only ES256, what tools/oidc signs with.
+   */
+  gatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return oidcGatewayEnv(this.issuer, { OIDC_ALGORITHMS: 'ES256', ...extra });
   }
 
   async stop(): Promise<void> {

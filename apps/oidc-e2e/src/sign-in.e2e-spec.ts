@@ -16,7 +16,6 @@ import { OidcProviderProcess } from './oidc-provider-process';
 // page; the built gateway verifies them against the provider's discovery
 // document and JWKS; presence leases the IDs. No token is made up here.
 
-const AUDIENCE = 'urn:ephemeral-share:gateway';
 const TURN_SECRET = 'a-turn-secret-of-some-length';
 
 let provider: OidcProviderProcess;
@@ -27,17 +26,6 @@ let shortProvider: OidcProviderProcess;
 let stack: GatewayStack;
 const extraGateways: ServiceProcess[] = [];
 const clients: SignalingClient[] = [];
-
-function oidcEnv(issuer: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    AUTH_MODE: 'oidc',
-    OIDC_ISSUER: issuer,
-    OIDC_AUDIENCE: AUDIENCE,
-    OIDC_CLIENT_ID: 'ephemeral-portal',
-    OIDC_ALGORITHMS: 'ES256',
-    ...extra,
-  };
-}
 
 async function extraGateway(env: Record<string, string>): Promise<string> {
   const { gateway, port } = await GatewayStack.startGateway(stack.presencePort, env);
@@ -94,7 +82,7 @@ beforeAll(async () => {
     OidcProviderProcess.start({ accessTokenTtlSeconds: 3 }),
   ]);
   stack = await GatewayStack.start({
-    gatewayEnv: oidcEnv(provider.issuer, {
+    gatewayEnv: provider.gatewayEnv({
       AUTH_OPEN: 'sender-choice',
       AUTH_SHARE_GROUP: 'sharers',
       AUTH_MAX_SHARES_PER_PERSON: '2',
@@ -133,7 +121,7 @@ describe('sign-in against a real OpenID Provider', () => {
       issuer: provider.issuer,
       clientId: 'ephemeral-portal',
       scopes: ['openid', 'profile', 'email'],
-      audience: AUDIENCE,
+      audience: 'urn:ephemeral-share:gateway',
       open: 'sender-choice',
     });
   });
@@ -225,7 +213,7 @@ describe('sign-in against a real OpenID Provider', () => {
 
   it('refuses a token issued for another audience', async () => {
     const url = await extraGateway(
-      oidcEnv(provider.issuer, { OIDC_AUDIENCE: 'urn:ephemeral-share:someone-else' }),
+      provider.gatewayEnv({ OIDC_AUDIENCE: 'urn:ephemeral-share:someone-else' }),
     );
     const error = await refusedHello(url, { accessToken: alice.accessToken });
     expect(error.code).toBe(ErrorCode.ERROR_CODE_UNAUTHENTICATED);
@@ -304,7 +292,7 @@ describe('sign-in against a real OpenID Provider', () => {
 
   it('an expired token stops new signals only; the socket stays up and a refreshed token resumes them', async () => {
     const url = await extraGateway(
-      oidcEnv(shortProvider.issuer, { OIDC_CLOCK_SKEW_SECONDS: '0', AUTH_OPEN: 'signed-in' }),
+      shortProvider.gatewayEnv({ OIDC_CLOCK_SKEW_SECONDS: '0', AUTH_OPEN: 'signed-in' }),
     );
     const sharer = await signIn(shortProvider.issuer, 'alice', 'alice-password');
     const opener = await signIn(shortProvider.issuer, 'bob', 'bob-password');
@@ -356,7 +344,7 @@ describe('sign-in against a real OpenID Provider', () => {
   });
 
   it('where sign-in is required an anonymous visitor is refused at Hello', async () => {
-    const url = await extraGateway(oidcEnv(provider.issuer, { AUTH_OPEN: 'signed-in' }));
+    const url = await extraGateway(provider.gatewayEnv({ AUTH_OPEN: 'signed-in' }));
     const error = await refusedHello(url, {});
     expect(error).toMatchObject({
       code: ErrorCode.ERROR_CODE_UNAUTHENTICATED,
