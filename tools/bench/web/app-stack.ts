@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { type AppStack as SharedAppStack, startAppStack } from '@ephemeral/browser-testing';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@ephemeral/testing';
@@ -104,8 +104,16 @@ export class AppStack {
     return this.stack.origin;
   }
 
+  /**
+   * `BENCH_WEB_ROOT` serves another build of the web app than
+   * dist/apps/web/browser (one built with `--output-path`): two builds
+   * measured one after the other, unaffected by a rebuild of dist/ meanwhile.
+   */
   static async start(): Promise<AppStack> {
-    return new AppStack(await startAppStack());
+    const webRoot = process.env['BENCH_WEB_ROOT'];
+    return new AppStack(
+      await startAppStack(webRoot ? { gatewayEnv: { WEB_ROOT: resolve(webRoot) } } : {}),
+    );
   }
 
   stop(): Promise<void> {

@@ -1,22 +1,34 @@
 /**
  * Where a receiver's connection setup spends its time (open link → file
- * list shown), read from the page without changing the app: an init script
- * timestamps the navigation, the app's first render, the gateway socket,
- * the peer connection's milestones and the control channel's messages, and
- * the file list's first row. Each mark is milliseconds since the page's
- * navigation started (performance.now()).
+ * list shown), read from the page: an init script timestamps the
+ * navigation, the app's first render, the gateway socket, the peer
+ * connection's milestones and the control channel's messages, and the file
+ * list's first row; the app's own User Timing marks (`es:*`,
+ * apps/web/src/app/timing/setup-mark.ts) say when main.ts ran, the app
+ * bootstrapped, the receive page started and the first dial began. Each
+ * mark is milliseconds since the page's navigation started
+ * (performance.now()); the harness adds what lies outside the page (the
+ * navigation's start after page.goto, the list's detection after it was
+ * shown).
  */
 import { Page } from 'playwright-core';
 
 /** The marks, in the order a setup passes them. */
 export const SETUP_MARKS = [
   'html', // the document's response ended
+  'dom-interactive', // the document parsed (its module scripts not run yet)
+  'main-fetched', // main-….js's response ended (its modulepreloaded chunks come beside it)
+  'main', // es:main — main.ts runs: the initial bundle is evaluated
   'scripts', // the last script the page loaded ended
   'app-rendered', // the app's root element got its first child (Angular bootstrapped)
+  'bootstrapped', // es:bootstrapped — bootstrapApplication resolved
+  'receive-page', // es:receive-page — the receive page's ngOnInit
   'ws-created',
   'ws-open',
   'welcome', // the gateway's first frame (Welcome)
-  'pc-created',
+  'dial', // es:dial — the download session's first dial
+  'pc-new', // new RTCPeerConnection() called
+  'pc-created', // …returned
   'offer-sent', // setLocalDescription(offer) resolved
   'answer-applied', // setRemoteDescription(answer) called
   'ice-connected',
@@ -44,6 +56,14 @@ export const SETUP_TIMELINE = `(() => {
   window.WebSocket.prototype = WS.prototype;
   Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
   const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = new Proxy(PC, {
+    construct(target, args, newTarget) {
+      mark('pc-new');
+      const pc = Reflect.construct(target, args, newTarget);
+      mark('pc-created');
+      return pc;
+    },
+  });
   const proto = PC.prototype;
   const setLocal = proto.setLocalDescription;
   proto.setLocalDescription = function (...args) {
@@ -53,7 +73,6 @@ export const SETUP_TIMELINE = `(() => {
   proto.setRemoteDescription = function (...args) { mark('answer-applied'); return setRemote.apply(this, args); };
   const create = proto.createDataChannel;
   proto.createDataChannel = function (...args) {
-    mark('pc-created');
     if (!this.__watched) {
       this.__watched = true;
       this.addEventListener('iceconnectionstatechange', () => {
@@ -83,38 +102,69 @@ export const SETUP_TIMELINE = `(() => {
 })();`;
 
 /** The page's marks, with the navigation's own from Navigation/Resource Timing. */
-export async function readSetupTimeline(page: Page): Promise<Partial<Record<SetupMark, number>>> {
+export async function readSetupTimeline(
+  page: Page,
+): Promise<Partial<Record<SetupMark | 'time-origin', number>>> {
   return page.evaluate(() => {
     const w = window as unknown as { __setup?: Record<string, number> };
     const marks: Record<string, number> = { ...(w.__setup ?? {}) };
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-    if (nav) marks['html'] = nav.responseEnd;
+    if (nav) {
+      marks['html'] = nav.responseEnd;
+      marks['dom-interactive'] = nav.domInteractive;
+    }
     const scripts = performance
       .getEntriesByType('resource')
       .map((e) => e as PerformanceResourceTiming)
       .filter((e) => e.initiatorType === 'script');
     if (scripts.length > 0) marks['scripts'] = Math.max(...scripts.map((e) => e.responseEnd));
+    const main = performance
+      .getEntriesByType('resource')
+      .find((e) => /\/main-[\w]+\.js$/.test(e.name)) as PerformanceResourceTiming | undefined;
+    if (main) marks['main-fetched'] = main.responseEnd;
+    // The app's own marks: the first of each name (a redial marks again).
+    for (const entry of performance.getEntriesByType('mark')) {
+      const name = entry.name.startsWith('es:') ? entry.name.slice(3) : null;
+      if (name && !(name in marks)) marks[name] = entry.startTime;
+    }
+    marks['time-origin'] = performance.timeOrigin;
     return marks;
   });
 }
 
-/** Lines of "mark: p50 (step from the one before)" over every open. */
-export function summariseTimelines(timelines: Array<Partial<Record<SetupMark, number>>>): string {
+/** A mark the harness adds: when it saw the list (its wait in the page returned), since navigation start. */
+export type TimelineMark = SetupMark | 'detected';
+
+/**
+ * Lines of "mark: p50 (step from the one before)" over every open, in the
+ * order of their p50s (the app's marks and the outside ones interleave
+ * differently as the start-up changes).
+ */
+export function summariseTimelines(
+  timelines: Array<Partial<Record<TimelineMark, number>>>,
+): string {
   const median = (values: number[]) => {
     const s = [...values].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
-  const lines: string[] = [];
+  const names: TimelineMark[] = [...SETUP_MARKS, 'detected'];
+  const rows = names
+    .map((name) => ({
+      name,
+      values: timelines.map((t) => t[name]).filter((v): v is number => v !== undefined),
+    }))
+    .filter((row) => row.values.length > 0)
+    .map((row) => ({ name: row.name, at: median(row.values), seen: row.values.length }))
+    .sort((a, b) => a.at - b.at);
   let previous = 0;
-  for (const name of SETUP_MARKS) {
-    const values = timelines.map((t) => t[name]).filter((v): v is number => v !== undefined);
-    if (values.length === 0) continue;
-    const at = median(values);
-    lines.push(
-      `    ${name.padEnd(15)} p50 ${at.toFixed(0).padStart(5)} ms  (+${(at - previous).toFixed(0)})`,
-    );
-    previous = at;
-  }
-  return lines.join('\n');
+  return rows
+    .map(({ name, at, seen }) => {
+      const line =
+        `    ${name.padEnd(15)} p50 ${at.toFixed(0).padStart(5)} ms  (+${(at - previous).toFixed(0)})` +
+        (seen < timelines.length ? `  [${seen} of ${timelines.length} opens]` : '');
+      previous = at;
+      return line;
+    })
+    .join('\n');
 }
