@@ -5,6 +5,7 @@ import { inlineSha256 } from './transfer/hashing/incremental-hash';
 import { ShareCertificate } from './transfer/auth/share-certificate';
 import { fakeCertificate, fakePeerConnections } from './transfer/rtc/fake-peer-connection';
 import { PickerWindow } from './transfer/receive/choose-save-target';
+import type { DownloadSession } from './transfer/receive/download-session';
 
 /** A page on `https://share.test` whose gateway and peer connections are in memory. */
 export class FakePageEnvironment implements PageEnvironment {
@@ -18,6 +19,8 @@ export class FakePageEnvironment implements PageEnvironment {
   readonly receiverHash = inlineSha256;
   /** Every signaling client the stores made, so a spec can see them. */
   readonly signalingClients: SignalingClient[] = [];
+  /** A session "main.ts started" for a link, for the store to take (takeStartedDownload). */
+  startedDownload: { senderId: string; fragment: string; session: DownloadSession } | null = null;
   private readonly pageHideListeners = new Set<() => void>();
 
   constructor(
@@ -29,6 +32,14 @@ export class FakePageEnvironment implements PageEnvironment {
     const client = new SignalingClient('ws://fake/ws', this.gateway.connect);
     this.signalingClients.push(client);
     return client;
+  }
+
+  takeStartedDownload(senderId: string, fragment: string): DownloadSession | null {
+    const taken = this.startedDownload;
+    this.startedDownload = null;
+    return taken && taken.senderId === senderId && taken.fragment === fragment
+      ? taken.session
+      : null;
   }
 
   async createCertificate(): Promise<ShareCertificate> {

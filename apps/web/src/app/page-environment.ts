@@ -4,6 +4,7 @@ import type { ShareCertificate } from './transfer/auth/share-certificate';
 import type { HashFactory } from './transfer/hashing/incremental-hash';
 import type { PeerConnectionFactory } from './transfer/rtc/peer-connection';
 import type { PickerWindow } from './transfer/receive/choose-save-target';
+import type { DownloadSession } from './transfer/receive/download-session';
 import type { ServiceWorkerSaveTarget } from './transfer/save/service-worker-save-target';
 
 /**
@@ -22,6 +23,12 @@ export interface PageEnvironment {
    */
   readonly secureContext: boolean;
   createSignaling(): SignalingClient;
+  /**
+   * The download session this page started for `senderId` and `fragment`
+   * before the app was bootstrapped (main.ts, ADR 0034), handed over once;
+   * null when there is none for that link (the store then starts its own).
+   */
+  takeStartedDownload(senderId: string, fragment: string): DownloadSession | null;
   /** The sender's DTLS certificate for a new share. */
   createCertificate(): Promise<ShareCertificate>;
   readonly createPeerConnection: PeerConnectionFactory;

@@ -115,28 +115,37 @@ export class DownloadStore {
       return;
     }
     this.senderName.set(friendlyName(senderId));
-    const signaling = this.env.createSignaling();
-    const session = new DownloadSession(
-      signaling,
-      senderId,
-      link.secret,
-      link.fingerprint,
-      this.env.createPeerConnection,
-      this.env.receiverHash,
-    );
+    // On a page opened at this link, main.ts started the session before the
+    // app (ADR 0034): it may be dialling, or past its manifest, already.
+    const started = this.env.takeStartedDownload(senderId, fragment);
+    const session =
+      started ??
+      new DownloadSession(
+        this.env.createSignaling(),
+        senderId,
+        link.secret,
+        link.fingerprint,
+        this.env.createPeerConnection,
+        this.env.receiverHash,
+      );
     this.session = session;
-    session.on('state', () => this.failureCause.set(session.failureCause));
-    session.on('state', (state) => {
+    const showState = (state: DownloadState) => {
+      this.failureCause.set(session.failureCause);
       this.state.set(state);
-      const myId = signaling.peerId;
+      const myId = session.myPeerId;
       if (myId) this.myName.set(friendlyName(myId));
-    });
+    };
+    session.on('state', showState);
     session.on('manifest', (files) => this.files.set(files));
     session.on('progress', (list) => {
       this.progress.set(new Map(list.map((p) => [p.fileId, p])));
       for (const p of list) this.settleText(p);
     });
-    void session.start();
+    if (started) {
+      // What it reached before this store listened (no download is queued yet).
+      if (session.manifest.length > 0) this.files.set([...session.manifest]);
+      showState(session.state);
+    } else void session.start();
     // Only needed without the File System Access API; registered up front so
     // the click does not wait for it.
     if (!this.env.pickers.showSaveFilePicker) this.streamTarget = this.env.registerStreamTarget();

@@ -19,6 +19,7 @@ import { FileName } from '../format/file-name';
 import { notify } from '../share/notify';
 import { isTextSnippet } from '../share/text-snippet';
 import { FileProgress } from '../transfer/receive/download-queue';
+import { markSetup } from '../timing/setup-mark';
 import { DownloadStore } from './download-store';
 import { downloadMilestones, finishedBatch } from './milestones';
 
@@ -108,6 +109,7 @@ export class ReceivePage implements OnInit {
   }
 
   ngOnInit(): void {
+    markSetup('receive-page');
     // The secret is read from the fragment, which the browser never sends.
     this.store.start(this.peerId(), location.hash);
   }

@@ -282,6 +282,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       if (!this.stopped) this.scheduleReconnect();
     };
     socket.onerror = () => undefined;
+    // A socket opened before this client (a receive page's early socket,
+    // ADR 0034) may be open already, its open event gone by: say Hello now.
+    if (socket.readyState === OPEN) socket.onopen?.({});
   }
 
   private onFrame(data: unknown): void {

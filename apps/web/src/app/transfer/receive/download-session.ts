@@ -9,6 +9,7 @@ import {
 } from '@ephemeral/protocol';
 import { Emitter } from '../../events/emitter';
 import { SignalingClient } from '../../signaling/signaling-client';
+import { markSetup } from '../../timing/setup-mark';
 import { ShareAuthenticator } from '../auth/share-authenticator';
 import { HashFactory, inlineSha256 } from '../hashing/incremental-hash';
 import { ConnectFailureCause, ConnectionDiagnostics } from '../rtc/connection-diagnostics';
@@ -118,6 +119,11 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
     return this.manifestValue;
   }
 
+  /** This page's own peer ID, once the gateway welcomed it. */
+  get myPeerId(): string | null {
+    return this.signaling.peerId;
+  }
+
   get client(): TransferClient | null {
     return this.clientValue;
   }
@@ -190,6 +196,7 @@ export class DownloadSession extends Emitter<SessionEvents> implements SenderCon
   }
 
   private async dial(): Promise<void> {
+    markSetup('dial');
     // TURN credentials are short-lived; a page open for long needs new ones.
     await this.signaling.freshIceServers();
     const myId = this.signaling.peerId;
