@@ -3,6 +3,7 @@ import { ByteStreamOpener, FileSink } from '../save/file-sink';
 import { MemorySink } from '../save/memory-sink';
 import { chooseSaveTarget } from '../receive/choose-save-target';
 import { readZip } from '@ephemeral/testing/zip-reader';
+import { COALESCED_WRITE_BYTES } from './coalescing-output';
 import { DEFAULT_ZIP_NAME, ZipSaveTarget, zipNameFor } from './zip-save-target';
 
 let nextId = 1;
@@ -127,7 +128,9 @@ describe('ZipSaveTarget', () => {
   });
 
   it('lets an abort wait for a write still held by backpressure', async () => {
-    const file = entry('x/slow.bin', 100);
+    // Bigger than a gathered write (COALESCED_WRITE_BYTES), so it goes to the download as it is.
+    const size = COALESCED_WRITE_BYTES + 1000;
+    const file = entry('x/slow.bin', size);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const inner = new MemorySink();
@@ -142,16 +145,48 @@ describe('ZipSaveTarget', () => {
       }),
     });
     const sink = await target.open(file);
-    const write = sink.write(bytes(50, 1));
+    const write = sink.write(bytes(size, 1));
     const abort = sink.abort();
     release();
     await Promise.all([write, abort]);
+    // Settled (as the session does next): nothing else is open, so the descriptor goes out too.
+    await target.settle(file, false);
     // Header, data, then the descriptor: in that order.
     const out = inner.contents();
     const view = new DataView(out.buffer);
     expect(view.getUint32(0, true)).toBe(0x04034b50);
     expect(view.getUint32(out.length - 16, true)).toBe(0x08074b50);
-    expect(view.getUint32(out.length - 4, true)).toBe(50);
+    expect(view.getUint32(out.length - 4, true)).toBe(size);
+  });
+
+  it('gathers many small files into few download writes, and sends them once nothing else is open', async () => {
+    const files = Array.from({ length: 200 }, (_, i) => entry(`tree/d${i % 7}/f${i}.txt`, 900));
+    const extra = entry('tree/later.txt', 5);
+    const streams = new Streams();
+    const target = new ZipSaveTarget([...files, extra], streams);
+    // Opened ahead, as the session's pipeline does: each entry waits for the one before.
+    const sinks = await Promise.all(files.map((f) => target.open(f)));
+    await Promise.all(
+      files.map(async (file, i) => {
+        await sinks[i].write(bytes(file.size, i + 1));
+        await sinks[i].close();
+        await target.settle(file, true);
+      }),
+    );
+    const { sink } = streams.opened[0];
+    // 200 × (header, bytes, descriptor) would be 600 writes.
+    expect(sink.parts.length).toBeLessThan(5);
+    // The last open entry settled: its bytes are in the download although the archive is not complete.
+    expect(sink.closed).toBe(false);
+    const written = sink.contents();
+    const descriptorAt = written.length - 16;
+    expect(new DataView(written.buffer).getUint32(descriptorAt, true)).toBe(0x08074b50);
+    expect(new DataView(written.buffer).getUint32(written.length - 4, true)).toBe(900);
+    await save(target, extra, bytes(5, 9));
+    const archive = readZip(sink.contents());
+    expect(archive.files).toHaveLength(201);
+    for (const [i, file] of archive.files.slice(0, 200).entries())
+      expect(Buffer.from(file.data)).toEqual(Buffer.from(bytes(900, i + 1)));
   });
 
   it('completes once every file is settled, including ones it never opened', async () => {

@@ -3,6 +3,7 @@ import { ByteStreamOpener, FileSink } from '../save/file-sink';
 import { safePathSegments } from '../save/safe-path';
 import type { SaveTarget } from '../save/save-target';
 import { UniqueNames } from '../save/unique-names';
+import { CoalescingOutput } from './coalescing-output';
 import { ZipEntry, ZipWriter, ZipWriterOptions } from './zip-writer';
 
 export const DEFAULT_ZIP_NAME = 'ephemeral-share.zip';
@@ -38,14 +39,23 @@ function archivePaths(entries: readonly FileEntry[]): Map<number, string> {
   return paths;
 }
 
+/** The download a zip streams into, and what writes it. */
+interface Archive {
+  sink: FileSink;
+  /** Gathers the writer's small writes (see COALESCED_WRITE_BYTES). */
+  output: CoalescingOutput;
+  writer: ZipWriter;
+}
+
 /**
  * Streams several files into ONE zip download, keeping their folder paths:
  * for browsers without the File System Access API, which can stream only
  * whole downloads (through the service worker), not write into a folder.
  *
  * The session opens the entries one after another; each file's bytes pass
- * straight through (CRC-32 on the way) into the download, so memory stays
- * bounded and the download's backpressure reaches the sender.
+ * through (CRC-32 on the way) into the download, small writes gathered into
+ * writes of up to COALESCED_WRITE_BYTES, so memory stays bounded and the
+ * download's backpressure reaches the sender.
  *
  * A file that fails or is cancelled part-way cannot be taken back out of a
  * download that is already streaming. Its entry is ended where it stopped
@@ -63,7 +73,7 @@ export class ZipSaveTarget implements SaveTarget {
   private readonly paths: Map<number, string>;
   private readonly unsettled: Set<number>;
   private readonly opened = new Map<number, ZipEntry>();
-  private archive: Promise<{ writer: ZipWriter; sink: FileSink }> | null = null;
+  private archive: Promise<Archive> | null = null;
   private saved = 0;
   private done = false;
   // Entries and settlements are applied one at a time, in order.
@@ -73,6 +83,8 @@ export class ZipSaveTarget implements SaveTarget {
   // the one opened before it is settled.
   private lastOpenedSettled: Promise<void> = Promise.resolve();
   private readonly settledSignals = new Map<number, () => void>();
+  /** Entries opened and not yet settled: while there are any, more bytes are coming. */
+  private waiting = 0;
 
   constructor(
     entries: readonly FileEntry[],
@@ -91,6 +103,7 @@ export class ZipSaveTarget implements SaveTarget {
     // empty file), so a file that fails before any byte leaves no trace.
     let zipEntry: ZipEntry | null = null;
     let aborted = false;
+    this.waiting++;
     const previousSettled = this.lastOpenedSettled;
     this.lastOpenedSettled = new Promise<void>((resolve) =>
       this.settledSignals.set(entry.id, resolve),
@@ -134,8 +147,12 @@ export class ZipSaveTarget implements SaveTarget {
     return this.serial(async () => {
       const signal = this.settledSignals.get(entry.id);
       this.settledSignals.delete(entry.id);
+      if (signal) this.waiting--;
       try {
         await this.settleNow(entry, saved);
+        // Nothing else is open, so nothing follows soon: the gathered bytes
+        // go to the download now (before the next entry may begin).
+        if (this.waiting === 0 && !this.done) await (await this.openedArchive())?.output.flush();
       } finally {
         // The entry opened after this one may begin now.
         signal?.();
@@ -157,9 +174,10 @@ export class ZipSaveTarget implements SaveTarget {
 
   private async begin(entry: FileEntry): Promise<ZipEntry> {
     if (this.done) throw new Error(`${this.archiveName} is already complete`);
-    this.archive ??= this.streams
-      .openStream(this.archiveName, 'application/zip')
-      .then((sink) => ({ sink, writer: new ZipWriter((b) => sink.write(b), this.options) }));
+    this.archive ??= this.streams.openStream(this.archiveName, 'application/zip').then((sink) => {
+      const output = new CoalescingOutput((b) => sink.write(b));
+      return { sink, output, writer: new ZipWriter((b) => output.write(b), this.options) };
+    });
     const { writer } = await this.archive;
     return writer.begin({
       name: this.paths.get(entry.id) ?? `file-${entry.id}`,
@@ -172,13 +190,14 @@ export class ZipSaveTarget implements SaveTarget {
     this.done = true;
     const archive = await this.openedArchive();
     if (!archive) return;
-    const { writer, sink } = archive;
+    const { writer, output, sink } = archive;
     if (this.saved === 0) {
       await sink.abort();
       return;
     }
     try {
       await writer.finish();
+      await output.flush();
       await sink.close();
     } catch (error) {
       await sink.abort().catch(() => undefined);
@@ -187,7 +206,7 @@ export class ZipSaveTarget implements SaveTarget {
   }
 
   /** The archive if it was started and its download opened, else null. */
-  private async openedArchive(): Promise<{ writer: ZipWriter; sink: FileSink } | null> {
+  private async openedArchive(): Promise<Archive | null> {
     return this.archive ? this.archive.catch(() => null) : null;
   }
 
