@@ -273,6 +273,46 @@ describe('TransferServer + TransferClient with many files', () => {
     expect([...doneIds].sort((a, b) => a - b)).toEqual(files.map((f) => f.entry.id));
   });
 
+  it('acknowledges the last byte of each request once, whether written before or after FileDone', async () => {
+    const files = many(12);
+    const { client, manifest, controlR } = connect(files, secret);
+    await manifest;
+    // Half the sinks write at once (the last byte is written before its
+    // FileDone arrives), half only later (after it).
+    let gateOpen = false;
+    const held: Array<() => void> = [];
+    const sinks = files.map((_, i) => {
+      const sink = new MemorySink();
+      if (i % 2 === 1) {
+        const write = sink.write.bind(sink);
+        sink.write = async (data) => {
+          if (!gateOpen) await new Promise<void>((resolve) => held.push(resolve));
+          await write(data);
+        };
+      }
+      return sink;
+    });
+    const incoming = files.map((f, i) => new IncomingFile(f.entry.id, f.entry.size, sinks[i]));
+    const dones = await Promise.all(incoming.map((file) => client.fetch(file)));
+    gateOpen = true;
+    for (const release of held) release();
+    const results = await Promise.all(incoming.map((file, i) => file.finish(dones[i].sha256)));
+    expect(results.every(Boolean)).toBe(true);
+    await eventually(() => {
+      const finals = controlR.sent
+        .map((m) => ControlMessage.decode(m).kind)
+        .filter((k) => k?.$case === 'progress');
+      expect(finals).toHaveLength(files.length);
+    });
+    const acked = controlR.sent
+      .map((m) => ControlMessage.decode(m).kind)
+      .flatMap((k) => (k?.$case === 'progress' ? [k.value] : []));
+    expect(new Set(acked.map((p) => p.requestId)).size).toBe(files.length);
+    expect(acked.map((p) => p.bytesReceived).sort((a, b) => a - b)).toEqual(
+      files.map((f) => f.entry.size),
+    );
+  });
+
   it('cancels one pipelined file and still delivers the others', async () => {
     const big = new Uint8Array(3_000_000);
     const small = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
