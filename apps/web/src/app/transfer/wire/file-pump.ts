@@ -78,8 +78,12 @@ export class FilePump {
     if (payloadBytes < 1) throw new RangeError('message size too small for a chunk');
     if (offset < 0 || offset > size)
       throw new RangeError(`offset ${offset} outside file of ${size} bytes`);
-    // RTCDataChannel.send copies the message, so one buffer serves them all.
-    const scratch = new Uint8Array(this.options.messageBytes);
+    // RTCDataChannel.send copies the message, so one buffer serves them all;
+    // no bigger than this file's bytes need (a pump per small file: ten
+    // thousand 1–16 KiB files allocated 64 KiB each).
+    const scratch = new Uint8Array(
+      Math.min(this.options.messageBytes, CHUNK_HEADER_BYTES + (size - offset)),
+    );
     const blocks = new BlockReader(
       source,
       offset,
