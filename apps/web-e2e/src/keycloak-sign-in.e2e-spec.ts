@@ -3,13 +3,21 @@ import { join } from 'node:path';
 
 import {
   BrowserPeers,
-  type Page,
   savedFileHashes,
   TestFiles,
   waitForFilesSettled,
   waitForReceiveState,
 } from '@ephemeral/browser-testing';
-import { freePort, GatewayStack, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
+import {
+  freePort,
+  GatewayStack,
+  oidcGatewayEnv,
+  PORTAL_CLIENT_ID,
+  ServiceProcess,
+  workspaceRoot,
+} from '@ephemeral/testing';
+
+import { type LoginPage, signIn, waitForVerifiedPeer } from './sign-in-pages';
 
 // Sign-in in real Chromium through Keycloak's own login page (tools/keycloak:
 // the Maven Central distribution, the test realm with the users and groups
@@ -17,11 +25,9 @@ import { freePort, GatewayStack, ServiceProcess, workspaceRoot } from '@ephemera
 // request from the page (CORS), Keycloak's RS256 access tokens checked by the
 // gateway, and the verified names on both ends of a share.
 
-const AUDIENCE = 'urn:ephemeral-share:gateway';
 // Keycloak starts in 70-170 s on a busy 2-core box (ADR 0022 §7).
 const KEYCLOAK_START_MS = 400_000;
 const REALM = 'ephemeral';
-const CLIENT_ID = 'ephemeral-portal';
 // Only for this run's in-memory Keycloak on loopback: the admin REST API
 // gives the realm's client this run's portal origin.
 const ADMIN = { username: 'e2e-admin', password: 'e2e-admin-password' };
@@ -52,10 +58,10 @@ async function adminToken(base: string): Promise<string> {
 async function allowPortalOrigin(base: string, origin: string): Promise<void> {
   const headers = { authorization: `Bearer ${await adminToken(base)}` };
   const clientsUrl = `${base}/admin/realms/${REALM}/clients`;
-  const found = await fetch(`${clientsUrl}?clientId=${CLIENT_ID}`, { headers });
+  const found = await fetch(`${clientsUrl}?clientId=${PORTAL_CLIENT_ID}`, { headers });
   if (!found.ok) throw new Error(`Keycloak clients lookup: ${found.status}`);
   const [client] = (await found.json()) as ClientRepresentation[];
-  if (!client) throw new Error(`Keycloak realm ${REALM} has no client ${CLIENT_ID}`);
+  if (!client) throw new Error(`Keycloak realm ${REALM} has no client ${PORTAL_CLIENT_ID}`);
   const updated = await fetch(`${clientsUrl}/${client.id}`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': 'application/json' },
@@ -75,6 +81,7 @@ describe('web app: sign-in through Keycloak', () => {
   let stack: GatewayStack;
   let origin: string;
   let files: TestFiles;
+  let login: LoginPage;
   const browsers = new BrowserPeers();
 
   beforeAll(async () => {
@@ -102,19 +109,21 @@ describe('web app: sign-in through Keycloak', () => {
     await keycloak.waitForLine(/Created temporary admin user/, 60_000);
     await allowPortalOrigin(new URL(issuer).origin, origin);
     stack = await GatewayStack.start({
-      gatewayEnv: {
+      gatewayEnv: oidcGatewayEnv(issuer, {
         PORT: String(port),
         WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
-        AUTH_MODE: 'oidc',
-        OIDC_ISSUER: issuer,
-        OIDC_AUDIENCE: AUDIENCE,
-        OIDC_CLIENT_ID: CLIENT_ID,
         // Keycloak's default client scopes; its groups claim is the realm's mapper.
         OIDC_SCOPES: 'openid profile email',
         AUTH_OPEN: 'signed-in',
         AUTH_SHARE_GROUP: 'sharers',
-      },
+      }),
     });
+    login = {
+      origin,
+      loginUrl: `${issuer}/protocol/openid-connect/auth`,
+      submit: '#kc-login',
+      navigationTimeoutMs: 30_000,
+    };
     files = new TestFiles();
   }, KEYCLOAK_START_MS + 60_000);
 
@@ -128,34 +137,12 @@ describe('web app: sign-in through Keycloak', () => {
     files?.remove();
   });
 
-  /** Through Keycloak's login page; back on the page sign-in started from. */
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.click('[data-testid=sign-in]');
-    await page.waitForURL((url) => url.href.startsWith(`${issuer}/protocol/openid-connect/auth`), {
-      timeout: 30_000,
-    });
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#kc-login');
-    // The callback page exchanges the code, shows who is signed in and then
-    // routes back to where sign-in started: wait for that last step too.
-    await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith('/sign-in'), {
-      timeout: 30_000,
-    });
-    await page.locator('[data-testid=signed-in-as]').waitFor({ timeout: 20_000 });
-  }
-
-  const verifiedPeer = (page: Page, text: string) =>
-    page
-      .locator('[data-testid=verified-peer]', { hasText: text })
-      .waitFor({ state: 'visible', timeout: 30_000 });
-
   it('two people signed in on Keycloak’s login page see each other’s verified names and the file arrives verified', async () => {
     const file = files.create('keycloak-report.bin', 2 * 1024 * 1024 + 7);
     const [alice, bob] = await Promise.all([browsers.launch('alice'), browsers.launch('bob')]);
 
     await alice.page.goto(`${origin}/`);
-    await signIn(alice.page, 'alice', 'alice-password');
+    await signIn(alice.page, login, 'alice', 'alice-password');
     expect(await alice.page.textContent('[data-testid=signed-in-as]')).toContain(
       'Alice Archer (alice@example.com)',
     );
@@ -166,11 +153,11 @@ describe('web app: sign-in through Keycloak', () => {
     // Bob opens the link, signs in on Keycloak from there and comes back to it.
     await bob.page.goto(link);
     await bob.page.locator('[data-testid=sign-in]').waitFor({ timeout: 20_000 });
-    await signIn(bob.page, 'bob', 'bob-password');
+    await signIn(bob.page, login, 'bob', 'bob-password');
     expect(bob.page.url()).toBe(link);
     await waitForReceiveState(bob.page, 'ready');
-    await verifiedPeer(bob.page, 'Shared by Alice Archer (alice@example.com)');
-    await verifiedPeer(alice.page, 'Bob Martin (bob@example.com) opened the link');
+    await waitForVerifiedPeer(bob.page, 'Shared by Alice Archer (alice@example.com)');
+    await waitForVerifiedPeer(alice.page, 'Bob Martin (bob@example.com) opened the link');
     await bob.page.click('[data-testid=download-all]');
     expect(Object.values(await waitForFilesSettled(bob.page, 1, 60_000))).toEqual(['verified']);
     expect(await savedFileHashes(bob.page)).toEqual(Object.fromEntries(files.hashes));

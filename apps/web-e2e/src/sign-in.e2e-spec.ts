@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 
-import { freePort, GatewayStack, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
+import {
+  freePort,
+  GATEWAY_AUDIENCE,
+  GatewayStack,
+  oidcGatewayEnv,
+  ServiceProcess,
+  workspaceRoot,
+} from '@ephemeral/testing';
 
 import {
   BrowserPeers,
@@ -8,8 +15,9 @@ import {
   TestFiles,
   waitForFilesSettled,
   waitForReceiveState,
-  type Page,
 } from '@ephemeral/browser-testing';
+
+import { type LoginPage, signIn, waitForVerifiedPeer } from './sign-in-pages';
 
 // Sign-in in real Chromium against the real test OpenID Provider
 // (tools/oidc/oidc-provider.mjs): its login page, authorization code with
@@ -17,7 +25,6 @@ import {
 // share to go on, and the gateway checking every token (docs/sign-in.md).
 
 const ACCESS_TOKEN_TTL_SECONDS = 15;
-const AUDIENCE = 'urn:ephemeral-share:gateway';
 
 describe('web app: enterprise sign-in', () => {
   let provider: ServiceProcess;
@@ -25,6 +32,7 @@ describe('web app: enterprise sign-in', () => {
   let stack: GatewayStack;
   let origin: string;
   let files: TestFiles;
+  let login: LoginPage;
   const browsers = new BrowserPeers();
 
   beforeAll(async () => {
@@ -35,7 +43,7 @@ describe('web app: enterprise sign-in', () => {
       entry: join(workspaceRoot, 'tools/oidc/oidc-provider.mjs'),
       env: {
         OIDC_PORT: '0',
-        OIDC_AUDIENCE: AUDIENCE,
+        OIDC_AUDIENCE: GATEWAY_AUDIENCE,
         OIDC_ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS),
         OIDC_REDIRECT_URIS: `${origin}/sign-in/callback`,
       },
@@ -43,20 +51,17 @@ describe('web app: enterprise sign-in', () => {
     });
     issuer = (await provider.waitForLine(/^OIDC_ISSUER=/)).slice('OIDC_ISSUER='.length).trim();
     stack = await GatewayStack.start({
-      gatewayEnv: {
+      gatewayEnv: oidcGatewayEnv(issuer, {
         PORT: String(port),
         WEB_ROOT: join(workspaceRoot, 'dist/apps/web/browser'),
-        AUTH_MODE: 'oidc',
-        OIDC_ISSUER: issuer,
-        OIDC_AUDIENCE: AUDIENCE,
-        OIDC_CLIENT_ID: 'ephemeral-portal',
         OIDC_SCOPES: 'openid profile email groups',
         OIDC_ALGORITHMS: 'ES256',
         OIDC_CLOCK_SKEW_SECONDS: '0',
         AUTH_OPEN: 'signed-in',
         AUTH_SHARE_GROUP: 'sharers',
-      },
+      }),
     });
+    login = { origin, loginUrl: issuer, submit: '#sign-in', navigationTimeoutMs: 20_000 };
     files = new TestFiles();
   }, 60_000);
 
@@ -70,26 +75,6 @@ describe('web app: enterprise sign-in', () => {
     files?.remove();
   });
 
-  /** Through the provider's real login page; back on the page sign-in started from. */
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.click('[data-testid=sign-in]');
-    await page.waitForURL((url) => url.href.startsWith(issuer), { timeout: 15_000 });
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#sign-in');
-    // The callback page exchanges the code, shows who is signed in and then
-    // routes back to where sign-in started: wait for that last step too.
-    await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith('/sign-in'), {
-      timeout: 20_000,
-    });
-    await page.locator('[data-testid=signed-in-as]').waitFor({ timeout: 20_000 });
-  }
-
-  const verifiedPeer = (page: Page, text: string) =>
-    page
-      .locator('[data-testid=verified-peer]', { hasText: text })
-      .waitFor({ state: 'visible', timeout: 30_000 });
-
   it('two signed-in people see each other’s verified names; an anonymous visitor is told to sign in; a share outlives its first token', async () => {
     const file = files.create('report.bin', 3 * 1024 * 1024 + 5);
     const [alice, bob, visitor, carol] = await Promise.all([
@@ -100,7 +85,7 @@ describe('web app: enterprise sign-in', () => {
     ]);
 
     await alice.page.goto(`${origin}/`);
-    await signIn(alice.page, 'alice', 'alice-password');
+    await signIn(alice.page, login, 'alice', 'alice-password');
     const signedInAt = Date.now();
     expect(await alice.page.textContent('[data-testid=signed-in-as]')).toContain(
       'Alice Archer (alice@example.com)',
@@ -119,11 +104,11 @@ describe('web app: enterprise sign-in', () => {
     // Bob opens the link, signs in from there and comes back to it.
     await bob.page.goto(link);
     await bob.page.locator('[data-testid=sign-in]').waitFor({ timeout: 15_000 });
-    await signIn(bob.page, 'bob', 'bob-password');
+    await signIn(bob.page, login, 'bob', 'bob-password');
     expect(bob.page.url()).toBe(link);
     await waitForReceiveState(bob.page, 'ready');
-    await verifiedPeer(bob.page, 'Shared by Alice Archer (alice@example.com)');
-    await verifiedPeer(alice.page, 'Bob Martin (bob@example.com) opened the link');
+    await waitForVerifiedPeer(bob.page, 'Shared by Alice Archer (alice@example.com)');
+    await waitForVerifiedPeer(alice.page, 'Bob Martin (bob@example.com) opened the link');
     await bob.page.click('[data-testid=download-all]');
     expect(Object.values(await waitForFilesSettled(bob.page, 1, 60_000))).toEqual(['verified']);
     expect(await savedFileHashes(bob.page)).toEqual(Object.fromEntries(files.hashes));
@@ -136,9 +121,9 @@ describe('web app: enterprise sign-in', () => {
       { timeout: (ACCESS_TOKEN_TTL_SECONDS + 10) * 1000, polling: 500 },
     );
     await carol.page.goto(link);
-    await signIn(carol.page, 'carol', 'carol-password');
+    await signIn(carol.page, login, 'carol', 'carol-password');
     await waitForReceiveState(carol.page, 'ready');
-    await verifiedPeer(alice.page, 'Carol Diaz (carol@example.org) opened the link');
+    await waitForVerifiedPeer(alice.page, 'Carol Diaz (carol@example.org) opened the link');
     await carol.page.click('[data-testid=download-all]');
     expect(Object.values(await waitForFilesSettled(carol.page, 1, 60_000))).toEqual(['verified']);
   }, 240_000);
@@ -146,7 +131,7 @@ describe('web app: enterprise sign-in', () => {
   it('someone outside the share group is told they may not share', async () => {
     const bob = await browsers.launch('bob-sender');
     await bob.page.goto(`${origin}/`);
-    await signIn(bob.page, 'bob', 'bob-password');
+    await signIn(bob.page, login, 'bob', 'bob-password');
     // The send page's Hello with his token is refused before any share exists.
     const refused = bob.page.locator('[data-testid=sign-in-refused]');
     await refused.waitFor({ timeout: 20_000 });
