@@ -54,7 +54,9 @@ import { startProfiler } from './web/page-profiler';
 import { CpuMeter, treeRssBytes } from './web/proc-tree';
 import { Limits, rawCeiling, SideCosts } from './web/raw-ceiling';
 import {
+  readSenderTimeline,
   readSetupTimeline,
+  SENDER_TIMELINE,
   SETUP_TIMELINE,
   summariseTimelines,
   TimelineMark,
@@ -464,6 +466,7 @@ async function setupCase(
   const [sender, receiver] = await Promise.all([launch('setup-tx'), launch('setup-rx', 'picker')]);
   console.log(`setup: ${opens} opens of one link…`);
   await receiver.context.addInitScript(SETUP_TIMELINE);
+  await sender.context.addInitScript(SENDER_TIMELINE);
   try {
     const link = await share(sender, stack.origin, [path]);
     // Three clocks per open: the harness's (page.goto → it saw the list),
@@ -486,7 +489,11 @@ async function setupCase(
       const { 'time-origin': origin, ...timeline } = await readSetupTimeline(page);
       if (origin !== undefined) {
         beforeNavigation.push(origin - startedEpoch);
-        timelines.push({ ...timeline, detected: performance.timeOrigin + detected - origin });
+        timelines.push({
+          ...timeline,
+          ...(await readSenderTimeline(sender.page, origin)),
+          detected: performance.timeOrigin + detected - origin,
+        });
       } else timelines.push(timeline);
       if (timeline['list-shown'] !== undefined) inPage.push(timeline['list-shown']);
       await page.close();

@@ -39,6 +39,64 @@ export const SETUP_MARKS = [
   'manifest', // the next control message after the proof
   'list-shown',
 ] as const;
+
+/** The sender page's marks for the same open (SENDER_TIMELINE), in the receiver's clock. */
+export const SENDER_MARKS = [
+  'tx-offer', // the sender applies the receiver's offer (setRemoteDescription called)
+  'tx-pc-new', // its new RTCPeerConnection for that receiver
+  'tx-answer', // setLocalDescription(answer) resolved: the answer goes to the gateway
+] as const;
+export type SenderMark = (typeof SENDER_MARKS)[number];
+
+/**
+ * For the sender's page: the epoch time (ms) of each mark of every peer
+ * connection it makes, in `window.__senderSetup` (one entry per receiver
+ * connection), so the harness can place the offer → answer step's parts on
+ * the receiver's timeline (both pages run on this machine's clock).
+ */
+export const SENDER_TIMELINE = `(() => {
+  const opens = (window.__senderSetup = []);
+  const now = () => performance.timeOrigin + performance.now();
+  const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = new Proxy(PC, {
+    construct(target, args, newTarget) {
+      const marks = { 'tx-pc-new': now() };
+      opens.push(marks);
+      const pc = Reflect.construct(target, args, newTarget);
+      pc.__marks = marks;
+      return pc;
+    },
+  });
+  const proto = PC.prototype;
+  const setRemote = proto.setRemoteDescription;
+  proto.setRemoteDescription = function (...args) {
+    if (this.__marks && !this.__marks['tx-offer']) this.__marks['tx-offer'] = now();
+    return setRemote.apply(this, args);
+  };
+  const setLocal = proto.setLocalDescription;
+  proto.setLocalDescription = function (...args) {
+    return setLocal.apply(this, args).then((v) => {
+      if (this.__marks && !this.__marks['tx-answer']) this.__marks['tx-answer'] = now();
+      return v;
+    });
+  };
+})();`;
+
+/** The sender's marks of its latest peer connection, as ms since `origin` (the receiver's timeOrigin). */
+export async function readSenderTimeline(
+  page: Page,
+  origin: number,
+): Promise<Partial<Record<SenderMark, number>>> {
+  const latest = await page.evaluate(() => {
+    const opens = (window as unknown as { __senderSetup?: Array<Record<string, number>> })
+      .__senderSetup;
+    return opens && opens.length > 0 ? opens[opens.length - 1] : {};
+  });
+  const marks: Partial<Record<SenderMark, number>> = {};
+  for (const name of SENDER_MARKS)
+    if (latest[name] !== undefined) marks[name] = latest[name] - origin;
+  return marks;
+}
 export type SetupMark = (typeof SETUP_MARKS)[number];
 
 export const SETUP_TIMELINE = `(() => {
@@ -133,7 +191,7 @@ export async function readSetupTimeline(
 }
 
 /** A mark the harness adds: when it saw the list (its wait in the page returned), since navigation start. */
-export type TimelineMark = SetupMark | 'detected';
+export type TimelineMark = SetupMark | SenderMark | 'detected';
 
 /**
  * Lines of "mark: p50 (step from the one before)" over every open, in the
@@ -148,7 +206,7 @@ export function summariseTimelines(
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
-  const names: TimelineMark[] = [...SETUP_MARKS, 'detected'];
+  const names: TimelineMark[] = [...SETUP_MARKS, ...SENDER_MARKS, 'detected'];
   const rows = names
     .map((name) => ({
       name,
