@@ -8,7 +8,7 @@ import { ClientFrame, ServerFrame } from '@ephemeral/protocol';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { TurnCredentialMinter } from '../ice/turn-credential-minter';
 
-import { withGatewayRedaction, withoutFragment } from './gateway-log-redaction';
+import { censorSecrets, withGatewayRedaction, withoutFragment } from './gateway-log-redaction';
 
 const TOKEN = 'R'.repeat(43);
 const TURN_SECRET = 'turn-shared-secret-for-the-spec';
@@ -112,6 +112,16 @@ describe('gateway log redaction', () => {
       metadata: { 'retry-after': ['1'] },
     });
     expect(plain['err']).toBe('a plain reason');
+  });
+
+  it('copies only what holds a secret, and never changes what was logged', () => {
+    const plain = { connId: 'c0ffee00', peerId: 'p', nested: { seq: 1, list: [{ kind: 'x' }] } };
+    expect(censorSecrets(plain)).toBe(plain);
+    const deep = { a: { b: [{ c: { sdp: SDP, keep: 1 } }] }, other: { seq: 2 } };
+    const censored = censorSecrets(deep) as typeof deep;
+    expect(censored.a.b[0].c).toEqual({ sdp: '[redacted]', keep: 1 });
+    expect(censored.other).toBe(deep.other);
+    expect(deep.a.b[0].c.sdp).toBe(SDP);
   });
 
   it('cuts the fragment off URL fields only', () => {

@@ -6,9 +6,11 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+const ignoreFailures = { taskFailed: () => undefined };
+
 describe('BoundedSerialQueue', () => {
   it('runs tasks one at a time in push order, even when earlier ones are slower', async () => {
-    const queue = new BoundedSerialQueue(10, () => undefined);
+    const queue = new BoundedSerialQueue(10, ignoreFailures);
     const order: string[] = [];
     const slow = deferred();
     queue.push(async () => {
@@ -26,7 +28,7 @@ describe('BoundedSerialQueue', () => {
   });
 
   it('throws QueueFullError instead of growing past its capacity', () => {
-    const queue = new BoundedSerialQueue(2, () => undefined);
+    const queue = new BoundedSerialQueue(2, ignoreFailures);
     const blocker = deferred();
     queue.push(() => blocker.promise); // running, not waiting
     queue.push(() => undefined);
@@ -38,7 +40,7 @@ describe('BoundedSerialQueue', () => {
 
   it('reports a failing task and still runs the next', async () => {
     const errors: unknown[] = [];
-    const queue = new BoundedSerialQueue(5, (error) => errors.push(error));
+    const queue = new BoundedSerialQueue(5, { taskFailed: (error) => errors.push(error) });
     let ran = false;
     queue.push(() => {
       throw new Error('boom');
@@ -52,7 +54,7 @@ describe('BoundedSerialQueue', () => {
   });
 
   it('drops waiting tasks on close', async () => {
-    const queue = new BoundedSerialQueue(5, () => undefined);
+    const queue = new BoundedSerialQueue(5, ignoreFailures);
     const blocker = deferred();
     let ran = false;
     queue.push(() => blocker.promise);

@@ -9,6 +9,15 @@ export class QueueFullError extends Error {
 export type SerialTask = () => Promise<void> | void;
 
 /**
+ * Told of a task that threw. An object with a method rather than a
+ * callback, so an owner that lives as long as its queue (a PeerSession)
+ * needs no closure of its own for it (ADR 0032).
+ */
+export interface TaskFailureSink {
+  taskFailed(error: unknown): void;
+}
+
+/**
  * Runs one connection's frame handlers one at a time, in arrival order, so
  * signals to a peer keep their order although presence lookups are async.
  * Bounded: a client that outpaces the handlers gets QueueFullError instead of
@@ -24,7 +33,7 @@ export class BoundedSerialQueue {
 
   constructor(
     private readonly capacity: number,
-    private readonly onTaskError: (error: unknown) => void,
+    private readonly failures: TaskFailureSink,
   ) {}
 
   get size(): number {
@@ -57,7 +66,7 @@ export class BoundedSerialQueue {
       try {
         await task();
       } catch (error) {
-        this.onTaskError(error);
+        this.failures.taskFailed(error);
       }
     }
     this.running = false;

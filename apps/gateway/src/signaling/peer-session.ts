@@ -5,7 +5,7 @@ import type { Logger } from '@ephemeral/logging';
 
 import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics';
 
-import { BoundedSerialQueue } from './bounded-serial-queue';
+import { BoundedSerialQueue, type TaskFailureSink } from './bounded-serial-queue';
 import type { ClientAddressShare } from './client-address-limits';
 import type { FrameRefusal } from './frame-refusal';
 import { SessionLogger } from './session-logger';
@@ -74,7 +74,7 @@ const CLIENT_FAULTS = new Set<ErrorCode>([
  * One client WebSocket: its identity once welcomed, its limits, its serial
  * frame queue, and the one way to send it frames, errors and close it.
  */
-export class PeerSession {
+export class PeerSession implements TaskFailureSink {
   /**
    * Correlates every log line of this connection (`connId`), from the open,
    * before the peer ID exists, to the close; `peerId` joins it at Welcome.
@@ -93,6 +93,7 @@ export class PeerSession {
   private id: string | undefined;
   private token = 0;
   private revoke = true;
+  private handshakeDeadline: NodeJS.Timeout | undefined;
   readonly logger: SessionLogger;
 
   constructor(
@@ -106,10 +107,35 @@ export class PeerSession {
   ) {
     this.logger = new SessionLogger(logger, this.connId);
     this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
-    this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, (error) => {
-      this.logger.error({ err: error }, 'frame handler failed');
-      this.refuse({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error', seq: 0 });
-    });
+    this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, this);
+  }
+
+  /** A frame handler threw (the queue's TaskFailureSink): the client hears INTERNAL. */
+  taskFailed(error: unknown): void {
+    this.logger.error({ err: error }, 'frame handler failed');
+    this.refuse({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error', seq: 0 });
+  }
+
+  /**
+   * Closes the connection with HANDSHAKE_TIMEOUT unless it is welcomed (or
+   * closed) within `ms`. The timer is cleared at Welcome, not left to fire
+   * on a welcomed socket: a timer pending for seconds outlives young-
+   * generation collections and ends up as old-generation garbage, per
+   * connection (ADR 0032).
+   */
+  armHandshakeDeadline(ms: number): void {
+    this.handshakeDeadline = setTimeout(() => {
+      this.handshakeDeadline = undefined;
+      if (this.currentState === 'awaiting-hello')
+        this.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello in time', { revoke: true });
+    }, ms);
+    this.handshakeDeadline.unref();
+  }
+
+  private clearHandshakeDeadline(): void {
+    if (this.handshakeDeadline === undefined) return;
+    clearTimeout(this.handshakeDeadline);
+    this.handshakeDeadline = undefined;
   }
 
   get state(): SessionState {
@@ -141,6 +167,7 @@ export class PeerSession {
     this.token = fencingToken;
     this.currentState = 'ready';
     this.logger.peerId = peerId;
+    this.clearHandshakeDeadline();
   }
 
   /**
@@ -249,5 +276,6 @@ export class PeerSession {
   markClosed(): void {
     this.currentState = 'closed';
     this.queue.close();
+    this.clearHandshakeDeadline();
   }
 }

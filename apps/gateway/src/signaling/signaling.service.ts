@@ -82,12 +82,7 @@ export class SignalingService {
       session.close(CloseCode.GOING_AWAY, 'gateway shutting down', { revoke: false });
       return session;
     }
-    const timer = setTimeout(() => {
-      if (session.state === 'awaiting-hello') {
-        session.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello in time', { revoke: true });
-      }
-    }, this.config.handshakeTimeoutMs);
-    timer.unref();
+    session.armHandshakeDeadline(this.config.handshakeTimeoutMs);
     return session;
   }
 
