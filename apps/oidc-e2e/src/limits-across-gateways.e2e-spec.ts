@@ -1,4 +1,4 @@
-import { ErrorCode, type Hello, ShareAccess } from '@ephemeral/protocol';
+import { ErrorCode, ShareAccess } from '@ephemeral/protocol';
 import {
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_REDIS_URL,
@@ -6,12 +6,12 @@ import {
   ensureKafka,
   ensureRedis,
   eventually,
-  SignalingClient,
   signals,
 } from '@ephemeral/testing';
 
 import { signIn, type Tokens } from './oidc-login';
 import { OidcProviderProcess } from './oidc-provider-process';
+import { OpenedClients } from './opened-clients';
 
 // Per-person limits hold across gateways (ADR 0029), with real parts only:
 // two built gateways relaying through the real local Kafka, two presence
@@ -27,38 +27,13 @@ let provider: OidcProviderProcess;
 let stack: DistributedStack;
 let alice: Tokens;
 let bob: Tokens;
-const clients: SignalingClient[] = [];
+const clients = new OpenedClients();
 
 const share = { access: ShareAccess.SHARE_ACCESS_UNSPECIFIED };
 const A = 0;
 const B = 1;
 
-async function connect(url: string): Promise<SignalingClient> {
-  const client = await SignalingClient.connect(url);
-  clients.push(client);
-  return client;
-}
-
-async function welcomed(url: string, hello: Partial<Hello>): Promise<SignalingClient> {
-  const client = await connect(url);
-  await client.hello(hello);
-  return client;
-}
-
-/** Sends Hello and expects an Error in answer (no Welcome). */
-async function refusedHello(url: string, hello: Partial<Hello>) {
-  const client = await connect(url);
-  client.send({
-    seq: 1,
-    kind: {
-      $case: 'hello',
-      value: { resumePeerId: '', resumeToken: '', clientVersion: 'oidc-e2e', ...hello },
-    },
-  });
-  const error = await client.next('error');
-  expect(client.pending('welcome')).toBe(0);
-  return error;
-}
+const { connect, welcomed, refusedHello } = clients;
 
 beforeAll(async () => {
   await Promise.all([ensureRedis(), ensureKafka()]);
@@ -79,7 +54,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await clients.closeAll();
 });
 
 afterAll(async () => {

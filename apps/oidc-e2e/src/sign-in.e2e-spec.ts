@@ -1,4 +1,4 @@
-import { ErrorCode, type Hello, ShareAccess } from '@ephemeral/protocol';
+import { ErrorCode, ShareAccess } from '@ephemeral/protocol';
 import type { ListBySubjectResponse } from '@ephemeral/protocol/presence';
 import {
   eventually,
@@ -10,6 +10,7 @@ import {
 
 import { refresh, signIn, type Tokens } from './oidc-login';
 import { OidcProviderProcess } from './oidc-provider-process';
+import { OpenedClients } from './opened-clients';
 
 // Sign-in end to end with real parts only: the test OpenID Provider
 // (tools/oidc, oidc-provider) issues real signed tokens through its login
@@ -25,7 +26,7 @@ let otherProvider: OidcProviderProcess;
 let shortProvider: OidcProviderProcess;
 let stack: GatewayStack;
 const extraGateways: ServiceProcess[] = [];
-const clients: SignalingClient[] = [];
+const clients = new OpenedClients();
 
 async function extraGateway(env: Record<string, string>): Promise<string> {
   const { gateway, port } = await GatewayStack.startGateway(stack.presencePort, env);
@@ -33,32 +34,7 @@ async function extraGateway(env: Record<string, string>): Promise<string> {
   return `ws://127.0.0.1:${port}/ws`;
 }
 
-async function connect(url: string): Promise<SignalingClient> {
-  const client = await SignalingClient.connect(url);
-  clients.push(client);
-  return client;
-}
-
-async function welcomed(url: string, hello: Partial<Hello>): Promise<SignalingClient> {
-  const client = await connect(url);
-  await client.hello(hello);
-  return client;
-}
-
-/** Sends Hello and expects an Error in answer (no Welcome). */
-async function refusedHello(url: string, hello: Partial<Hello>) {
-  const client = await connect(url);
-  client.send({
-    seq: 1,
-    kind: {
-      $case: 'hello',
-      value: { resumePeerId: '', resumeToken: '', clientVersion: 'oidc-e2e', ...hello },
-    },
-  });
-  const error = await client.next('error');
-  expect(client.pending('welcome')).toBe(0);
-  return error;
-}
+const { connect, welcomed, refusedHello } = clients;
 
 /** The next relayed offer, past the candidates that arrived before it. */
 async function nextOffer(client: SignalingClient) {
@@ -98,7 +74,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await clients.closeAll();
 });
 
 afterAll(async () => {
