@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 
 import {
@@ -15,24 +12,22 @@ import {
   ensureKafka,
   eventually,
   GatewayStack,
-  kafkaAdminSasl,
-  kafkaCredentialsDir,
   kafkaServiceEnv,
   freePort,
   kafkaServiceSasl,
   metricsPortOf,
   MetricsSnapshot,
-  provisionKafka,
   SignalingClient,
   signals,
 } from '@ephemeral/testing';
+
+import { AUDIT_TOPIC, ensureAuditProvisioned } from './audit-topic';
 
 // The audit trail without sign-in (AUTH_MODE off, AUDIT_SINK=kafka): the
 // built gateway writes the records of anonymous pages — who is the peer ID
 // it assigned, no identity — and counts what it wrote on /metrics. Read back
 // from the local broker as `audit-reader`, as a SIEM would.
 
-const AUDIT_TOPIC = 'ephemeral.audit.v1';
 const RUN = `${process.pid}-${Date.now()}`;
 
 let stack: GatewayStack;
@@ -52,20 +47,7 @@ const eventsOf = (sharePeerId: string) =>
 
 beforeAll(async () => {
   await ensureKafka();
-  const admin = new Kafka({
-    clientId: `audit-anonymous-admin-${RUN}`,
-    brokers: [DEFAULT_KAFKA_BROKERS],
-    sasl: kafkaAdminSasl(),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const topics = await admin.listTopics();
-    const readerPassword = join(kafkaCredentialsDir(), 'audit-reader.password');
-    if (!topics.includes(AUDIT_TOPIC) || !existsSync(readerPassword)) await provisionKafka();
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureAuditProvisioned(`audit-anonymous-admin-${RUN}`);
   stack = await GatewayStack.start({
     gatewayEnv: {
       GATEWAY_ID: `gateway-audit-anonymous-${RUN}`,

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 
 import {
@@ -16,16 +13,14 @@ import {
   ensureKafka,
   eventually,
   GatewayStack,
-  kafkaAdminSasl,
-  kafkaCredentialsDir,
   kafkaServiceEnv,
   kafkaServiceSasl,
-  provisionKafka,
   SignalingClient,
   signals,
 } from '@ephemeral/testing';
 
 import { signIn, type Tokens } from './oidc-login';
+import { AUDIT_TOPIC, ensureAuditProvisioned } from './audit-topic';
 import { OidcProviderProcess } from './oidc-provider-process';
 
 // The audit trail end to end with real parts: the test OpenID Provider signs
@@ -34,7 +29,6 @@ import { OidcProviderProcess } from './oidc-provider-process';
 // test reads them back from the local broker as `audit-reader` — the SIEM's
 // login with its ACLs (tools/kafka/provision.conf, k8s/base/kafka/users.yaml).
 
-const AUDIT_TOPIC = 'ephemeral.audit.v1';
 const RUN = `${process.pid}-${Date.now()}`;
 // Things that must never reach the trail: they are in the signals and the
 // reports this test sends. (Addresses: the issuer's URL is 127.0.0.1 too, so
@@ -57,24 +51,6 @@ async function welcomed(hello: Parameters<SignalingClient['hello']>[0]) {
   clients.push(client);
   await client.hello(hello);
   return client;
-}
-
-/** The audit topic and the audit-reader login exist on the shared broker (applied without a restart). */
-async function ensureAuditProvisioned(): Promise<void> {
-  const admin = new Kafka({
-    clientId: `audit-e2e-admin-${RUN}`,
-    brokers: [DEFAULT_KAFKA_BROKERS],
-    sasl: kafkaAdminSasl(),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const topics = await admin.listTopics();
-    const readerPassword = join(kafkaCredentialsDir(), 'audit-reader.password');
-    if (!topics.includes(AUDIT_TOPIC) || !existsSync(readerPassword)) await provisionKafka();
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function recordsOf(sharePeerId: string) {
@@ -118,7 +94,7 @@ function reportFrame(
 
 beforeAll(async () => {
   await ensureKafka();
-  await ensureAuditProvisioned();
+  await ensureAuditProvisioned(`audit-e2e-admin-${RUN}`);
   provider = await OidcProviderProcess.start();
   stack = await GatewayStack.start({
     gatewayEnv: provider.gatewayEnv({
