@@ -35,6 +35,7 @@ import { PRESENCE_CLIENT, PRESENCE_EVENT_SOURCE } from './presence/presence.toke
 import { ClientAddressLimits } from './signaling/client-address-limits';
 import { CounterpartTracker } from './signaling/counterpart-tracker';
 import { HandshakeService } from './signaling/handshake.service';
+import { LookupAdmission } from './signaling/lookup-admission';
 import { RegistrationAdmission } from './signaling/registration-admission';
 import { PeerConnectionRegistry } from './signaling/peer-connection-registry';
 import { PeerLeftNotifier } from './signaling/peer-left-notifier.service';
@@ -57,6 +58,11 @@ const KEEP_ALIVE_BATCH = 500;
 // beyond that a Hello is refused at once rather than kept waiting.
 const MAX_REGISTERS_IN_FLIGHT = 64;
 const MAX_REGISTERS_QUEUED = 1_000;
+// 256 Lookups in flight per gateway (ADR 0036): a Lookup is one Redis read,
+// so at presence's ~1–2 ms per call that is over 100k signals/s of cache
+// misses per gateway, while the third 100k run's unbounded path had
+// thousands waiting seconds each and starved the renewals.
+const MAX_LOOKUPS_IN_FLIGHT = 256;
 // A positive lookup is reused for 2 s: long enough to cover an offer and its
 // trickle of ICE candidates with one lookup, short enough (well under a lease
 // TTL) to bound the damage of a LEFT event that never arrived.
@@ -145,6 +151,12 @@ export class GatewayModule {
               { maxInFlight: MAX_REGISTERS_IN_FLIGHT, maxQueued: MAX_REGISTERS_QUEUED },
               () => keeper.renewalsBehind,
             ),
+        },
+        {
+          provide: LookupAdmission,
+          inject: [LeaseKeeper],
+          useFactory: (keeper: LeaseKeeper) =>
+            new LookupAdmission(MAX_LOOKUPS_IN_FLIGHT, () => keeper.renewalsBehind),
         },
         {
           provide: CounterpartTracker,

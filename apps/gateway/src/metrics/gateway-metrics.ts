@@ -104,6 +104,7 @@ export class GatewayMetrics {
   readonly upgradesRefused: Counter<'reason'>;
   readonly signalsLimited: Counter<'limit'>;
   readonly registrationsShed: Counter<'reason'>;
+  readonly signalsShed: Counter<'reason'>;
   readonly presenceCallDuration: Histogram<'method'>;
   readonly presenceCallErrors: Counter<'method' | 'code'>;
   readonly onlinePeerCache: Counter<'result'>;
@@ -184,6 +185,11 @@ export class GatewayMetrics {
     this.registrationsShed = registry.counter({
       name: 'gateway_registrations_shed_total',
       help: 'Hellos turned away before presence was asked (UNAVAILABLE, then close 1013), by reason (renewals_behind: the last lease renewal round ran late or failed; queue_full: too many Registers waiting). ADR 0035.',
+      labelNames: ['reason'],
+    });
+    this.signalsShed = registry.counter({
+      name: 'gateway_signals_shed_total',
+      help: 'Signals answered UNAVAILABLE because their presence Lookup was not made, by reason (renewals_behind: the last lease renewal round ran late or failed; too_many_lookups: the Lookups in flight are at their bound). ADR 0036.',
       labelNames: ['reason'],
     });
     this.presenceCallDuration = registry.histogram({
@@ -273,6 +279,8 @@ export class GatewayMetrics {
     for (const limit of SIGNAL_LIMITS) this.signalsLimited.inc({ limit }, 0);
     for (const reason of ['renewals_behind', 'queue_full'])
       this.registrationsShed.inc({ reason }, 0);
+    for (const reason of ['renewals_behind', 'too_many_lookups'])
+      this.signalsShed.inc({ reason }, 0);
     for (const result of ['hit', 'miss']) this.onlinePeerCache.inc({ result }, 0);
     for (const status of KEEP_ALIVE_STATUSES) this.keepAliveResults.inc({ status }, 0);
     for (const reason of AUDIT_LOSS_REASONS) this.auditRecordsLost.inc({ reason }, 0);

@@ -20,6 +20,7 @@ import { PRESENCE_CLIENT } from '../presence/presence.tokens';
 
 import { validatePeerSignal } from './client-frame-validator';
 import { CounterpartTracker } from './counterpart-tracker';
+import { LookupAdmission, LookupShedError } from './lookup-admission';
 import { PeerConnectionRegistry } from './peer-connection-registry';
 import { type PeerSession, type SignalLimitLabel, targetBytesBurst } from './peer-session';
 
@@ -44,6 +45,7 @@ export class SignalRouter implements OnModuleInit {
     private readonly metrics: GatewayMetrics,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
     @Optional() private readonly audit: AuditService = AuditService.off(),
+    @Optional() private readonly lookups: LookupAdmission = LookupAdmission.unbounded(),
   ) {
     metrics.busPublishErrors.inc({ bus: config.signalBus }, 0);
   }
@@ -94,10 +96,12 @@ export class SignalRouter implements OnModuleInit {
       // Not awaited when cached: the signal goes out in this same turn.
       const answer = this.isOnline(to);
       online = answer === true ? true : await answer;
-    } catch {
+    } catch (error) {
+      const shed = error instanceof LookupShedError;
+      if (shed) this.metrics.signalsShed.inc({ reason: error.reason.replace(/-/g, '_') });
       session.refuse({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
-        message: `${kindName} (seq ${seq}) to ${to} not sent: presence is unavailable; retry`,
+        message: `${kindName} (seq ${seq}) to ${to} not sent: presence is ${shed ? 'busy' : 'unavailable'}; retry`,
         seq,
         signalKind,
         peerId: to,
@@ -178,10 +182,17 @@ export class SignalRouter implements OnModuleInit {
   }
 
   private lookUp(peerId: string): Promise<boolean> {
-    return this.onlinePeers.lookup(
-      peerId,
-      async () => (await this.presence.lookup(peerId)) !== undefined,
-    );
+    return this.onlinePeers.lookup(peerId, async () => {
+      // Inside the cache's lookup: signals that join a Lookup already in
+      // flight for the same peer take no slot of their own.
+      const release = this.lookups.enter();
+      if (typeof release === 'string') throw new LookupShedError(release);
+      try {
+        return (await this.presence.lookup(peerId)) !== undefined;
+      } finally {
+        release();
+      }
+    });
   }
 
   /**

@@ -24,6 +24,7 @@ import { InstrumentedPresenceClient } from '../presence/instrumented-presence-cl
 import { ClientAddressLimits } from './client-address-limits';
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
+import { LookupAdmission } from './lookup-admission';
 import { RegistrationAdmission } from './registration-admission';
 import { PeerConnectionRegistry } from './peer-connection-registry';
 import { PeerLeftNotifier } from './peer-left-notifier.service';
@@ -109,6 +110,9 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     counterparts,
     onlinePeers,
     metrics,
+    undefined,
+    undefined,
+    new LookupAdmission(2, () => keeper.renewalsBehind),
   );
   const notifier = new PeerLeftNotifier(instrumented, logger, registry, counterparts, onlinePeers);
   const signaling = new SignalingService(
@@ -522,6 +526,63 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     await keeper.renewAll(); // caught up: admitted again
     const next = await connect();
     expect(next.peerId).toBeTruthy();
+  });
+
+  it('answers a signal UNAVAILABLE without asking presence while renewals are behind, and relays again once they catch up', async () => {
+    const { connect, signal, presence, keeper, metrics } = setup();
+    const a = await connect();
+    const b = await connect();
+    presence.down = true;
+    await keeper.renewAll(); // a failed round: renewals are behind
+    presence.down = false;
+    const lookup = jest.spyOn(presence, 'lookup');
+    signal(a.session, 2, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    expect(lookup).not.toHaveBeenCalled();
+    expect(a.socket.of('error')[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      seq: 2,
+      peerId: b.peerId,
+    });
+    expect(a.socket.of('error')[0].message).toContain('presence is busy');
+    expect(b.socket.of('signal')).toHaveLength(0);
+    expect(a.socket.closeCode).toBeUndefined(); // a shed signal keeps the connection
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_signals_shed_total{reason="renewals_behind"} 1',
+    );
+
+    await keeper.renewAll(); // caught up
+    signal(a.session, 3, b.peerId, offer);
+    await a.session.queue.whenIdle();
+    expect(b.socket.of('signal')).toHaveLength(1);
+  });
+
+  it('sheds a signal whose Lookup would be over the bound, and not one that joins a Lookup in flight', async () => {
+    const { connect, signal, presence, metrics } = setup({}, new OnlinePeerCache(60_000, 100));
+    const a = await connect();
+    const b = await connect();
+    const c = await connect();
+    const d = await connect();
+    const e = await connect();
+    presence.lookupDelayMs = () => 50;
+    // Four senders, so the Lookups run at once (each sender's queue is serial).
+    // b and c take the two slots, a second signal to b joins b's Lookup, d is shed.
+    signal(a.session, 2, b.peerId, offer);
+    signal(e.session, 2, c.peerId, offer);
+    signal(c.session, 2, b.peerId, offer);
+    await Promise.resolve();
+    signal(b.session, 2, d.peerId, offer);
+    await Promise.all([a, b, c, e].map((x) => x.session.queue.whenIdle()));
+    expect(b.socket.of('signal')).toHaveLength(2);
+    expect(c.socket.of('signal')).toHaveLength(1);
+    expect(d.socket.of('signal')).toHaveLength(0);
+    expect(b.socket.of('error')[0]).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      peerId: d.peerId,
+    });
+    expect(await metrics.registry.metrics()).toContain(
+      'ephemeral_gateway_signals_shed_total{reason="too_many_lookups"} 1',
+    );
   });
 
   it('closes a socket whose lease was lost, without revoking', async () => {
