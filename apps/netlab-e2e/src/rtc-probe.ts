@@ -5,7 +5,10 @@ import { type Peer } from '@ephemeral/browser-testing';
  * every 250 ms while one is open, which candidate pair it selected and the
  * bytes that pair carried, so a test can read the path after the app
  * closed the connection. Chromium names the pair in its transport stats
- * (selectedCandidatePairId), Firefox flags it (`selected`).
+ * (selectedCandidatePairId), Firefox flags it (`selected`). A reader takes
+ * one more sample first (`__netlab.sample`): the timer alone can miss the
+ * last 250 ms of a transfer that is still open, which over TURN/TCP was
+ * ~75 KB of a 7 MB file in one CI run.
  */
 export const RTC_PROBE = `(() => {
   const Native = window.RTCPeerConnection;
@@ -13,7 +16,8 @@ export const RTC_PROBE = `(() => {
   const pairs = {};
   // Every ICE connection state any connection went through, in order.
   const iceStates = [];
-  window.__netlab = { pcs, pairs, iceStates };
+  const netlab = { pcs, pairs, iceStates };
+  window.__netlab = netlab;
   window.RTCPeerConnection = new Proxy(Native, {
     construct(target, args, newTarget) {
       const pc = Reflect.construct(target, args, newTarget);
@@ -49,6 +53,7 @@ export const RTC_PROBE = `(() => {
       };
     }
   };
+  netlab.sample = sample;
   setInterval(() => { sample().catch(() => undefined); }, 250);
 })();`;
 
@@ -72,13 +77,17 @@ export interface ProbedPair {
   rttMs: number | null;
 }
 
-/** Every candidate pair the page's connections selected so far. */
+/** Every candidate pair the page's connections selected so far, sampled once more now. */
 export function selectedPairs(peer: Peer): Promise<ProbedPair[]> {
-  return peer.evaluate(() =>
-    Object.values(
-      (window as unknown as { __netlab: { pairs: Record<string, unknown> } }).__netlab.pairs,
-    ),
-  ) as Promise<ProbedPair[]>;
+  return peer.evaluate(async () => {
+    const netlab = (
+      window as unknown as {
+        __netlab: { pairs: Record<string, unknown>; sample: () => Promise<void> };
+      }
+    ).__netlab;
+    await netlab.sample();
+    return Object.values(netlab.pairs);
+  }) as Promise<ProbedPair[]>;
 }
 
 /** The pair that carried the most bytes one way: the one the file went over. */
