@@ -2,6 +2,7 @@ import { ErrorCode, SignalKind, TransferResult } from '@ephemeral/protocol';
 import { FakeGateway } from './fake-gateway';
 import { errorFrame, fakeSockets, welcomeFrame } from './fake-socket';
 import { gatewayUrl, SignalingClient, SignalingClosedError } from './signaling-client';
+import { MAX_UNAVAILABLE_RESENDS, UNAVAILABLE_RESEND_BASE_MS } from './unavailable-resend';
 
 const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const OTHER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
@@ -65,6 +66,41 @@ describe('SignalingClient', () => {
       }),
     );
     expect(errors).toEqual([ErrorCode.ERROR_CODE_PEER_NOT_FOUND]);
+    client.close();
+  });
+
+  it('sends a signal the gateway could not route again, and reports UNAVAILABLE only once its resends are spent', async () => {
+    const { sockets, connect } = fakeSockets();
+    const client = new SignalingClient('ws://x/ws', connect);
+    const connected = client.connect();
+    sockets[0].open();
+    sockets[0].receive(welcomeFrame(PEER));
+    await connected;
+    const errors: number[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    const signals = () =>
+      sockets[0].sent.flatMap((f) => (f.kind?.$case === 'signal' ? [f.seq] : []));
+    const shed = (seq: number) =>
+      sockets[0].receive(
+        errorFrame(ErrorCode.ERROR_CODE_UNAVAILABLE, {
+          seq,
+          signalKind: SignalKind.SIGNAL_KIND_OFFER,
+          peerId: OTHER,
+        }),
+      );
+
+    const seq = client.sendSignal(OTHER, { payload: { $case: 'bye', value: { reason: 'x' } } });
+    for (let resend = 1; resend <= MAX_UNAVAILABLE_RESENDS; resend++) {
+      shed(seq);
+      expect(errors).toEqual([]);
+      jest.advanceTimersByTime(UNAVAILABLE_RESEND_BASE_MS * 2 ** resend);
+      expect(signals()).toEqual(Array(resend + 1).fill(seq));
+    }
+    shed(seq);
+    expect(errors).toEqual([ErrorCode.ERROR_CODE_UNAVAILABLE]);
+    // Other errors were never held back.
+    sockets[0].receive(errorFrame(ErrorCode.ERROR_CODE_PEER_NOT_FOUND, { seq, peerId: OTHER }));
+    expect(errors).toEqual([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_PEER_NOT_FOUND]);
     client.close();
   });
 

@@ -11,6 +11,7 @@ import {
   Welcome,
 } from '@ephemeral/protocol';
 import { Emitter } from '../events/emitter';
+import { UnavailableResend } from './unavailable-resend';
 
 /** The part of WebSocket the client uses; unit specs pass a fake. */
 export interface SocketLike {
@@ -108,6 +109,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   private welcome: Welcome | null = null;
   private seq = 0;
   private queue: Uint8Array<ArrayBuffer>[] = [];
+  /** Signals the gateway could not route right now go again (ERROR_CODE_UNAVAILABLE). */
+  private readonly resend = new UnavailableResend((bytes) => this.sendBytes(bytes));
   private attempts = 0;
   private stopped = false;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -209,10 +212,16 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     });
   }
 
-  /** Sends a signal to `to`; returns the frame's seq (echoed in any error). */
+  /**
+   * Sends a signal to `to`; returns the frame's seq (echoed in any error).
+   * One the gateway answers with UNAVAILABLE is sent again, and later ones
+   * to the same peer wait behind it (UnavailableResend); only when its
+   * resends are spent does the error reach listeners.
+   */
   sendSignal(to: string, signal: Signal): number {
     const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
-    this.sendFrame({ seq, kind: { $case: 'signal', value: { to, from: '', signal } } });
+    const bytes = encodeFrame({ seq, kind: { $case: 'signal', value: { to, from: '', signal } } });
+    if (this.resend.sending(seq, to, bytes)) this.sendBytes(bytes);
     return seq;
   }
 
@@ -230,6 +239,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   close(): void {
     this.stopped = true;
     this.clearTimers();
+    this.resend.dispose();
     this.socket?.close(1000, 'bye');
     this.socket = null;
     this.setState('closed');
@@ -266,11 +276,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         ...(accessToken ? { accessToken } : {}),
         ...(this.auth.hostsShare() ? { share: { access: 0 } } : {}),
       };
-      socket.send(
-        ClientFrame.encode({ seq: 0, kind: { $case: 'hello', value: hello } })
-          .finish()
-          .slice(),
-      );
+      socket.send(encodeFrame({ seq: 0, kind: { $case: 'hello', value: hello } }));
     };
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onFrame(event.data);
@@ -325,6 +331,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       }
       case 'error':
         if (
+          kind.value.code === ErrorCode.ERROR_CODE_UNAVAILABLE &&
+          this.resend.unavailable(kind.value.seq)
+        ) {
+          break;
+        }
+        if (
           kind.value.code === ErrorCode.ERROR_CODE_UNAUTHENTICATED ||
           kind.value.code === ErrorCode.ERROR_CODE_TOKEN_EXPIRED
         ) {
@@ -363,7 +375,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 
   private sendFrame(frame: ClientFrame): void {
-    const bytes = ClientFrame.encode(frame).finish().slice();
+    this.sendBytes(encodeFrame(frame));
+  }
+
+  private sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.socket && this.socket.readyState === OPEN && this.stateValue === 'open') {
       this.socket.send(bytes);
       return;
@@ -432,4 +447,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 /** The gateway's WebSocket URL for this page (same origin, path /ws). */
 export function gatewayUrl(location: { protocol: string; host: string }): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}
+
+function encodeFrame(frame: ClientFrame): Uint8Array<ArrayBuffer> {
+  return ClientFrame.encode(frame).finish().slice();
 }
