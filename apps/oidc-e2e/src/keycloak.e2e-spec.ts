@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-
 import { ErrorCode } from '@ephemeral/protocol';
 import {
-  freePort,
   GatewayStack,
+  KEYCLOAK_START_MS,
   oidcGatewayEnv,
   ServiceProcess,
   SignalingClient,
   signals,
-  workspaceRoot,
+  startKeycloak,
 } from '@ephemeral/testing';
 
 import { refresh, signIn } from './oidc-login';
@@ -19,8 +16,6 @@ import { refresh, signIn } from './oidc-login';
 // sign-in through Keycloak's own login page, tokens verified by the built
 // gateway with its default algorithms (Keycloak signs with RS256).
 
-// Keycloak starts in 70-170 s on a busy 2-core box (ADR 0022 §7).
-const KEYCLOAK_START_MS = 400_000;
 // The portal's default scopes (OIDC_SCOPES); the groups claim is the realm's mapper.
 const SCOPE = 'openid profile email';
 
@@ -37,20 +32,7 @@ async function welcomed(hello: Parameters<SignalingClient['hello']>[0]) {
 }
 
 beforeAll(async () => {
-  const script = join(workspaceRoot, 'tools/keycloak/keycloak.sh');
-  execFileSync('bash', [script, 'install'], { stdio: 'ignore' });
-  const [httpPort, managementPort] = [await freePort(), await freePort()];
-  keycloak = await ServiceProcess.start({
-    name: 'keycloak',
-    entry: script,
-    interpreter: 'bash',
-    args: ['run', String(httpPort), String(managementPort)],
-    processGroup: true,
-    readyWhen: /^KEYCLOAK_ISSUER=/,
-    readyTimeoutMs: KEYCLOAK_START_MS,
-  });
-  const line = await keycloak.waitForLine(/^KEYCLOAK_ISSUER=/);
-  issuer = line.slice('KEYCLOAK_ISSUER='.length).trim();
+  ({ process: keycloak, issuer } = await startKeycloak());
   stack = await GatewayStack.start({
     gatewayEnv: oidcGatewayEnv(issuer, { AUTH_SHARE_GROUP: 'sharers', AUTH_OPEN: 'signed-in' }),
   });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
@@ -11,9 +10,11 @@ import {
 import {
   freePort,
   GatewayStack,
+  KEYCLOAK_START_MS,
   oidcGatewayEnv,
   PORTAL_CLIENT_ID,
   ServiceProcess,
+  startKeycloak,
   workspaceRoot,
 } from '@ephemeral/testing';
 
@@ -25,8 +26,6 @@ import { type LoginPage, signIn, waitForVerifiedPeer } from './sign-in-pages';
 // request from the page (CORS), Keycloak's RS256 access tokens checked by the
 // gateway, and the verified names on both ends of a share.
 
-// Keycloak starts in 70-170 s on a busy 2-core box (ADR 0022 §7).
-const KEYCLOAK_START_MS = 400_000;
 const REALM = 'ephemeral';
 // Only for this run's in-memory Keycloak on loopback: the admin REST API
 // gives the realm's client this run's portal origin.
@@ -85,28 +84,9 @@ describe('web app: sign-in through Keycloak', () => {
   const browsers = new BrowserPeers();
 
   beforeAll(async () => {
-    const script = join(workspaceRoot, 'tools/keycloak/keycloak.sh');
-    execFileSync('bash', [script, 'install'], { stdio: 'ignore' });
-    const [httpPort, managementPort, port] = [await freePort(), await freePort(), await freePort()];
+    ({ process: keycloak, issuer } = await startKeycloak(ADMIN));
+    const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
-    keycloak = await ServiceProcess.start({
-      name: 'keycloak',
-      entry: script,
-      interpreter: 'bash',
-      args: ['run', String(httpPort), String(managementPort)],
-      env: {
-        KC_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
-        KC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      },
-      processGroup: true,
-      readyWhen: /^KEYCLOAK_ISSUER=/,
-      readyTimeoutMs: KEYCLOAK_START_MS,
-    });
-    issuer = (await keycloak.waitForLine(/^KEYCLOAK_ISSUER=/))
-      .slice('KEYCLOAK_ISSUER='.length)
-      .trim();
-    // Keycloak logs it as it makes the admin user, which may trail the listener.
-    await keycloak.waitForLine(/Created temporary admin user/, 60_000);
     await allowPortalOrigin(new URL(issuer).origin, origin);
     stack = await GatewayStack.start({
       gatewayEnv: oidcGatewayEnv(issuer, {

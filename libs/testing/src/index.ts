@@ -42,3 +42,4 @@ export { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 export { readZip, type ZipArchive, type ZipFileRecord } from './zip-reader';
 export { makeTestPki, type TestCertificate, type TestPki } from './test-pki';
 export { GATEWAY_AUDIENCE, oidcGatewayEnv, PORTAL_CLIENT_ID } from './oidc-gateway-env';
+export { KEYCLOAK_START_MS, startKeycloak, type StartedKeycloak } from './keycloak';

@@ -133,19 +133,34 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
   const send = (session: PeerSession, frame: ClientFrame) =>
     signaling.receive(session, ClientFrame.encode(frame).finish(), true);
 
+  /** A new socket says Hello (resuming `resume` when given); settled when the gateway has answered. */
+  async function hello(
+    options: { seq?: number; resume?: { peerId: string; token: string }; clientIp?: string } = {},
+  ): Promise<{ socket: FakeSocket; session: PeerSession }> {
+    const socket = new FakeSocket();
+    const session = signaling.open(socket, options.clientIp);
+    send(session, {
+      seq: options.seq ?? 1,
+      kind: {
+        $case: 'hello',
+        value: {
+          resumePeerId: options.resume?.peerId ?? '',
+          resumeToken: options.resume?.token ?? '',
+          clientVersion: '',
+        },
+      },
+    });
+    await session.queue.whenIdle();
+    return { socket, session };
+  }
+
   async function connect(clientIp?: string): Promise<{
     socket: FakeSocket;
     session: PeerSession;
     peerId: string;
     token: string;
   }> {
-    const socket = new FakeSocket();
-    const session = signaling.open(socket, clientIp);
-    send(session, {
-      seq: 1,
-      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
-    });
-    await session.queue.whenIdle();
+    const { socket, session } = await hello({ clientIp });
     const [welcome] = socket.of('welcome');
     return { socket, session, peerId: welcome.peerId, token: welcome.resumeToken };
   }
@@ -164,6 +179,7 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
     signaling,
     notifier,
     send,
+    hello,
     connect,
     signal,
   };
@@ -447,37 +463,22 @@ describe('SignalingService (in-process bus, fake presence)', () => {
   });
 
   it('resumes an ID with its token, and refuses a wrong token with a fresh ID', async () => {
-    const { connect, signaling, send, presence } = setup();
+    const { connect, hello, signaling, presence } = setup();
     const a = await connect();
     signaling.closed(a.session, 1006);
     expect(presence.revoked.map((r) => r.peerId)).toEqual([a.peerId]);
 
-    const again = new FakeSocket();
-    const session = signaling.open(again);
-    send(session, {
-      seq: 1,
-      kind: {
-        $case: 'hello',
-        value: { resumePeerId: a.peerId, resumeToken: a.token, clientVersion: '' },
-      },
-    });
-    await session.queue.whenIdle();
+    const { socket: again } = await hello({ resume: { peerId: a.peerId, token: a.token } });
     expect(again.of('welcome')[0]).toMatchObject({
       peerId: a.peerId,
       resumed: true,
       resumeToken: a.token,
     });
 
-    const thief = new FakeSocket();
-    const thiefSession = signaling.open(thief);
-    send(thiefSession, {
+    const { socket: thief } = await hello({
       seq: 4,
-      kind: {
-        $case: 'hello',
-        value: { resumePeerId: a.peerId, resumeToken: 'B'.repeat(43), clientVersion: '' },
-      },
+      resume: { peerId: a.peerId, token: 'B'.repeat(43) },
     });
-    await thiefSession.queue.whenIdle();
     expect(thief.of('error')[0]).toMatchObject({
       code: ErrorCode.ERROR_CODE_RESUME_REJECTED,
       seq: 4,
@@ -487,33 +488,21 @@ describe('SignalingService (in-process bus, fake presence)', () => {
   });
 
   it('answers UNAVAILABLE and closes LEASE_LOST when presence is down at hello', async () => {
-    const { signaling, send, presence } = setup();
+    const { hello, presence } = setup();
     presence.down = true;
-    const socket = new FakeSocket();
-    const session = signaling.open(socket);
-    send(session, {
-      seq: 1,
-      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
-    });
-    await session.queue.whenIdle();
+    const { socket } = await hello();
     expect(socket.of('error')[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, seq: 1 });
     expect(socket.closeCode).toBe(CloseCode.LEASE_LOST);
   });
 
   it('turns a Hello away (UNAVAILABLE, 1013) while renewals are behind, and keeps the peers it holds', async () => {
-    const { signaling, send, presence, keeper, connect, metrics } = setup();
+    const { hello, presence, keeper, connect, metrics } = setup();
     const held = await connect();
     presence.down = true;
     await keeper.renewAll(); // a failed round: renewals are behind
     presence.down = false;
     const leasesBefore = presence.leases.size;
-    const socket = new FakeSocket();
-    const session = signaling.open(socket);
-    send(session, {
-      seq: 1,
-      kind: { $case: 'hello', value: { resumePeerId: '', resumeToken: '', clientVersion: '' } },
-    });
-    await session.queue.whenIdle();
+    const { socket } = await hello();
     expect(socket.of('error')[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, seq: 1 });
     expect(socket.closeCode).toBe(CloseCode.TRY_AGAIN_LATER);
     expect(presence.leases.size).toBe(leasesBefore); // presence was not asked

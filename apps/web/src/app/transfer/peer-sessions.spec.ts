@@ -1,62 +1,17 @@
 import { FileEntry, LeaveReason } from '@ephemeral/protocol';
 import { fakeFile } from '../fake-file';
+import { nextEvent } from '../events/next-event';
 import { FakeGateway } from '../signaling/fake-gateway';
 import { SignalingClient } from '../signaling/signaling-client';
 import { FileProgress, MAX_OPEN_FILES } from './receive/download-queue';
 import { DownloadSession, DownloadState } from './receive/download-session';
 import { fakeCertificate, fakePeerConnections } from './rtc/fake-peer-connection';
-import { FileSink } from './save/file-sink';
 import { MemorySink } from './save/memory-sink';
-import { SaveTarget } from './save/save-target';
+import { MemoryTarget } from './save/memory-target';
 import { generateSecret, parseSecret } from './auth/share-secret';
 import { ShareHost } from './send/share-host';
 import { readZip } from '@ephemeral/testing/zip-reader';
 import { ZipSaveTarget } from './zip/zip-save-target';
-
-class MemoryTarget implements SaveTarget {
-  readonly kind = 'memory';
-  readonly sinks = new Map<string, MemorySink>();
-  readonly opened: string[] = [];
-  /** Paths whose sink stalls on its first write (a disk that stopped), until `release`. */
-  readonly stall = new Set<string>();
-  readonly stalled = new Map<string, () => void>();
-  release: () => void = () => undefined;
-  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
-
-  async open(entry: FileEntry): Promise<FileSink> {
-    const sink = new MemorySink();
-    this.sinks.set(entry.relativePath, sink);
-    this.opened.push(entry.relativePath);
-    if (this.stall.has(entry.relativePath)) {
-      const write = sink.write.bind(sink);
-      sink.write = async (data) => {
-        this.stalled.get(entry.relativePath)?.();
-        await this.gate;
-        return write(data);
-      };
-    }
-    return sink;
-  }
-
-  /** Resolves once `path`'s sink is stalled in its first write (the file is mid-way). */
-  stalledIn(path: string): Promise<void> {
-    return new Promise((resolve) => this.stalled.set(path, resolve));
-  }
-}
-
-/**
- * The first value `subscribe` reports (an engine event), or a rejection after
- * `timeoutMs`. Not a poll: the engines emit every change these specs wait for.
- */
-function nextEvent<T>(subscribe: (done: (value: T) => void) => void, timeoutMs = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-    subscribe((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
 
 describe('ShareHost + DownloadSession over an in-memory gateway and fake peer connections', () => {
   const cleanups: Array<() => void> = [];

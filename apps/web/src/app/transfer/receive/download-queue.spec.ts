@@ -2,6 +2,7 @@ import { FileDone, FileEntry } from '@ephemeral/protocol';
 import { IncrementalHash } from '../hashing/incremental-hash';
 import { FileSink } from '../save/file-sink';
 import { MemorySink } from '../save/memory-sink';
+import { MemoryTarget } from '../save/memory-target';
 import { SaveTarget } from '../save/save-target';
 import { TransferClient } from '../wire/transfer-client';
 import { IncomingFile } from '../wire/incoming-file';
@@ -86,13 +87,6 @@ class SlowCloseTarget implements SaveTarget {
       this.closed++;
     };
     return sink;
-  }
-}
-
-class MemoryTarget implements SaveTarget {
-  readonly kind = 'memory';
-  async open(): Promise<FileSink> {
-    return new MemorySink();
   }
 }
 

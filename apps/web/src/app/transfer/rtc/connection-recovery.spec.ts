@@ -1,6 +1,7 @@
 import { eventually } from '@ephemeral/eventually';
 import { FileEntry } from '@ephemeral/protocol';
 import { fakeFile } from '../../fake-file';
+import { nextEvent } from '../../events/next-event';
 import { FakeGateway } from '../../signaling/fake-gateway';
 import { SignalingClient } from '../../signaling/signaling-client';
 import { generateSecret, parseSecret } from '../auth/share-secret';
@@ -10,31 +11,9 @@ import {
   DownloadState,
   FIRST_CONNECT_DEADLINE_MS,
 } from '../receive/download-session';
-import { MemorySink } from '../save/memory-sink';
-import { SaveTarget } from '../save/save-target';
+import { MemoryTarget } from '../save/memory-target';
 import { ShareHost } from '../send/share-host';
 import { FakePeerConnection, fakeCertificate, fakePeerConnections } from './fake-peer-connection';
-
-class MemoryTarget implements SaveTarget {
-  readonly kind = 'memory';
-  readonly sinks = new Map<string, MemorySink>();
-  async open(entry: FileEntry): Promise<MemorySink> {
-    const sink = new MemorySink();
-    this.sinks.set(entry.relativePath, sink);
-    return sink;
-  }
-}
-
-/** The first value an engine event reports, or a rejection after `timeoutMs`. */
-function nextEvent<T>(subscribe: (done: (value: T) => void) => void, timeoutMs = 8000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-    subscribe((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
 
 const TURN_URL = 'turn:turn.example.test:3478?transport=udp';
 
@@ -157,10 +136,12 @@ describe('connections that retry before they fail', () => {
     await session.start();
     const entries = await manifest;
     const target = new MemoryTarget();
-    const settled = nextEvent<FileProgress[]>((done) =>
-      session.on('progress', (list) => {
-        if (list[0]?.state === 'verified' || list[0]?.state === 'failed') done(list);
-      }),
+    const settled = nextEvent<FileProgress[]>(
+      (done) =>
+        session.on('progress', (list) => {
+          if (list[0]?.state === 'verified' || list[0]?.state === 'failed') done(list);
+        }),
+      8000,
     );
     // The path goes while the file is being fetched.
     session.download(entries, target);
