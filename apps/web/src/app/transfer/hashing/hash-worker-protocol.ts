@@ -25,9 +25,10 @@ export type FromHashWorker =
   | { kind: 'failed'; id: number; message: string };
 
 /**
- * Hashes a worker keeps open at once. The page opens one per file in flight
- * (at most MAX_PIPELINED_FILES, 16, on a receiver, plus the sender's one at
- * a time); more means a page that forgets to end its hashes, and is refused
- * rather than grown without bound.
+ * Hashes a worker keeps open at once. The page opens one per open file of
+ * 1 MiB or more (at most MAX_OPEN_FILES, 64, on a receiver, and far fewer:
+ * PIPELINE_BYTES lets only a few big files run at once; the sender's one
+ * at a time); more means a page that forgets to end its hashes, and is
+ * refused rather than grown without bound.
  */
 export const MAX_OPEN_HASHES = 64;

@@ -25,12 +25,16 @@ export type HashFactory = (size: number) => IncrementalHash;
 // one per file ran out of WebAssembly memory after ~125 small files
 // ("WebAssembly.instantiate(): Out of memory", measured with
 // tools/bench/run.sh web-transfer --case small). Finished hashers are
-// reset and reused instead. Up to this many wait idle: more than the files a
-// receiver has in flight at once (MAX_PIPELINED_FILES, 16), since files
-// finish and start in bursts, and an instance dropped from a full pool is
-// garbage only V8 knows when to collect (a pool of 8 still made 8 new
-// instances per burst of 16 and failed files after ~400).
-export const MAX_IDLE_HASHERS = 32;
+// reset and reused instead. The pool holds as many as a receiver can have
+// hashing at once: every open file (MAX_OPEN_FILES, 64: those in the
+// pipeline and those being verified and closed) holds one until its digest.
+// A smaller pool turns each burst above it into instances only V8 knows
+// when to collect: a pool of 8 failed files after ~400 of them; a pool of
+// 32 failed ~30 of 1000 once the pipeline was deep enough to keep ~48 files
+// open (and could have with 16 pipelined whenever closing on disk lagged).
+// The worker's pool is this one too; it only ever holds the few big files'
+// hashers it made, so both stay well under the ~125 a renderer allows.
+export const MAX_IDLE_HASHERS = 64;
 const idleHashers: IHasher[] = [];
 
 /**
