@@ -18,9 +18,11 @@ export const MAX_QUEUED_REQUESTS = 64;
 // the sender serves one request after another, and each file read is a
 // round trip to the browser process (~5–10 ms on this loaded machine), which
 // made reading the bottleneck of ten thousand small files
-// (tools/bench/run.sh web-transfer --case small). Memory: at most
-// READ_AHEAD_FILES × READ_AHEAD_MAX_BYTES (2 MiB) per receiver.
-export const READ_AHEAD_FILES = 8;
+// (tools/bench/run.sh web-transfer --case small). Half the receiver's
+// pipeline (MAX_PIPELINED_FILES, 48), as 8 was of 16. Memory: at most
+// READ_AHEAD_FILES × READ_AHEAD_MAX_BYTES (6 MiB) per receiver, and only
+// while it fetches files of 256 KiB or less.
+export const READ_AHEAD_FILES = 24;
 export const READ_AHEAD_MAX_BYTES = 256 * 1024;
 
 interface Request {

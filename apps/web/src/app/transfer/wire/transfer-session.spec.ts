@@ -8,6 +8,7 @@ import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authen
 import { generateSecret, parseSecret } from '../auth/share-secret';
 import { ConnectionLostError, TransferFailedError } from './transfer-client';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
+import { MAX_PIPELINED_FILES } from '../receive/download-queue';
 import { MAX_QUEUED_REQUESTS, SharedFile, TransferServer } from './transfer-server';
 import { eventually } from '@ephemeral/eventually';
 import { FINGERPRINTS, RECEIVER, SENDER, transferPair } from './transfer-pair';
@@ -362,7 +363,8 @@ describe('TransferServer + TransferClient with many files', () => {
     const { manifest, controlR, controlS } = connect(files, secret);
     await manifest;
     // A peer that floods requests for a file (not the app's client, which
-    // keeps at most MAX_PIPELINED_FILES outstanding).
+    // keeps at most MAX_PIPELINED_FILES outstanding: never refused).
+    expect(MAX_PIPELINED_FILES).toBeLessThan(MAX_QUEUED_REQUESTS);
     for (let i = 0; i < MAX_QUEUED_REQUESTS + 10; i++) {
       controlR.send(
         ControlMessage.encode({
