@@ -66,14 +66,18 @@ export async function eventually<T>(
     if (outcome.passed) return outcome.value as Exclude<T, false>;
     lastFailure = outcome.failure;
     const left = deadline - Date.now();
-    if (left <= 0) {
+    // An attempt abandoned as pending was given the time to the deadline (or
+    // intervalMs past it): time is up, even where the timer fired a
+    // millisecond before Date.now() reached the deadline (Node's timers and
+    // its wall clock round differently, and that made a second attempt).
+    if (left <= 0 || outcome.pending) {
       throw new EventuallyTimeoutError(description, timeoutMs, attempts, lastFailure);
     }
     await pause(Math.min(intervalMs, left));
   }
 }
 
-type Outcome<T> = { passed: true; value: T } | { passed: false; failure: unknown };
+type Outcome<T> = { passed: true; value: T } | { passed: false; failure: unknown; pending?: true };
 
 const STILL_PENDING = Symbol('still pending');
 
@@ -94,6 +98,7 @@ async function attempt<T>(check: () => T | PromiseLike<T>, budgetMs: number): Pr
       return {
         passed: false,
         failure: new Error(`an attempt was still pending after ${budgetMs} ms`),
+        pending: true,
       };
     }
     if (value === false) return { passed: false, failure: new Error('the check returned false') };
