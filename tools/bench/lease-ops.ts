@@ -6,7 +6,9 @@
  * 0025), in one run, with the same concurrency. Prints ops/s per operation
  * and each Redis figure over memory's. Keep-alive is lease renewals/s. A
  * fourth column runs the cluster store without WAIT (REDIS_REPLICAS_TO_ACK=0):
- * what waiting for the replica costs.
+ * what waiting for the replica costs. Last, lookups while keep-alives run
+ * on the cluster with WAIT, with the reads on the writes' connections and
+ * on their own (RedisLeaseStoreOptions.readClient), side by side.
  *
  * This measures the store, which bounds what one presence replica can do;
  * the gRPC layer on top adds its own cost, the same for both stores.
@@ -93,6 +95,63 @@ async function measure(store: LeaseStore, leases: number, concurrency: number) {
   };
 }
 
+/**
+ * Lookups while keep-alives run: `leases` leases registered, then keep-alive
+ * batches (`concurrency` in flight) for as long as `lookups` lookups take
+ * (`concurrency` in flight too). What presence does under load: renewals
+ * with WAIT and a gateway's Lookups at once. Returns both rates and the
+ * lookups' mean latency.
+ */
+async function mixed(store: LeaseStore, leases: number, concurrency: number, lookups: number) {
+  const hash = createHash('sha256').update('bench').digest();
+  const ids = Array.from({ length: leases }, () => randomUUID());
+  const tokens = new Array<number>(leases);
+  await rate(leases, concurrency, async (i) => {
+    const { lease } = await store.register({
+      peerId: ids[i],
+      gatewayId: 'bench-gw',
+      requestedTtlSeconds: 60,
+      mode: 'new',
+      resumeTokenSha256: hash,
+    });
+    tokens[i] = lease.fencingToken;
+  });
+  let renewing = true;
+  let renewedCalls = 0;
+  const batches = Math.ceil(leases / KEEP_ALIVE_BATCH);
+  const started = process.hrtime.bigint();
+  const renewals = Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      // Bounded: stops with the lookups, or after 1000 rounds of batches.
+      for (let b = worker; renewing && b < batches * 1000; b += concurrency) {
+        const at = (b % batches) * KEEP_ALIVE_BATCH;
+        await store.keepAlive(
+          'bench-gw',
+          ids.slice(at, at + KEEP_ALIVE_BATCH).map((peerId, k) => ({
+            peerId,
+            fencingToken: tokens[at + k],
+          })),
+        );
+        renewedCalls++;
+      }
+    }),
+  );
+  let latencyNs = 0n;
+  const lookup = await rate(lookups, concurrency, async (i) => {
+    const at = process.hrtime.bigint();
+    await store.lookup(ids[i % leases]);
+    latencyNs += process.hrtime.bigint() - at;
+  });
+  renewing = false;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await renewals;
+  return {
+    lookup,
+    lookupMeanMs: Number(latencyNs / BigInt(lookups)) / 1e6,
+    keepAliveLeases: (renewedCalls * KEEP_ALIVE_BATCH) / seconds,
+  };
+}
+
 async function main() {
   const leases = option('leases', 20_000, 200_000);
   const concurrency = option('concurrency', 64, 1024);
@@ -131,9 +190,37 @@ async function main() {
       replicasToAck: 0,
     });
     const noWait = await measure(noWaitStore, leases, concurrency);
+    // Lookups during renewals, with WAIT: on the writes' connections (as
+    // presence did before ADR 0036's last change) and on their own.
+    const reads = createRedisClusterClient(
+      (process.env['REDIS_CLUSTER_NODES'] ?? CLUSTER_NODES).split(','),
+      undefined,
+      logger,
+    );
+    if (!(await redisReady(reads, 10_000)))
+      throw new Error('the second cluster client is not ready');
+    const mixedStore = (suffix: string, readClient?: typeof reads) =>
+      new RedisLeaseStore(cluster, systemClock, policy, {
+        keyPrefix: `${prefix}${suffix}:`,
+        shards: CLUSTER_SHARDS,
+        replicasToAck: CLUSTER_REPLICAS_TO_ACK,
+        ...(readClient ? { readClient } : {}),
+      });
+    const lookups = leases * 2;
+    const sharedMixed = await mixed(mixedStore('mixed-shared'), leases, concurrency, lookups);
+    const splitMixed = await mixed(mixedStore('mixed-split', reads), leases, concurrency, lookups);
+    reads.disconnect();
     console.log(
       JSON.stringify(
-        { leases, concurrency, memory, redis: inRedis, cluster: inCluster, clusterNoWait: noWait },
+        {
+          leases,
+          concurrency,
+          memory,
+          redis: inRedis,
+          cluster: inCluster,
+          clusterNoWait: noWait,
+          lookupsDuringRenewals: { sharedConnection: sharedMixed, ownConnection: splitMixed },
+        },
         null,
         2,
       ),
@@ -156,6 +243,28 @@ async function main() {
         ].join(' '),
       );
     }
+    console.log(`\nlookups during renewals, cluster with WAIT (${concurrency} of each in flight)`);
+    console.log(
+      'reads on                  lookups/s  lookup mean ms  renewals/s   (own / shared: lookups, renewals)',
+    );
+    for (const [name, row] of [
+      ["the writes' connection", sharedMixed],
+      ['their own connection', splitMixed],
+    ] as const) {
+      console.log(
+        [
+          name.padEnd(22),
+          row.lookup.toFixed(0).padStart(12),
+          row.lookupMeanMs.toFixed(2).padStart(15),
+          row.keepAliveLeases.toFixed(0).padStart(11),
+        ].join(' '),
+      );
+    }
+    console.log(
+      `own / shared: lookups ${(splitMixed.lookup / sharedMixed.lookup).toFixed(2)}, renewals ${(
+        splitMixed.keepAliveLeases / sharedMixed.keepAliveLeases
+      ).toFixed(2)}`,
+    );
   } finally {
     // Leave nothing behind in a shared Redis or cluster.
     const keys = await redis.keys(`${prefix}*`);

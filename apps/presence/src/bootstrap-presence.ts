@@ -56,17 +56,27 @@ async function createLeaseStore(
 ): Promise<LeaseStore | undefined> {
   if (!config.redis) return undefined;
   const { cluster } = config.redis;
-  const redis = cluster
-    ? createRedisClusterClient(
-        cluster.nodes,
-        config.redis.url,
-        logger.child({ component: 'redis' }),
-      )
-    : createRedisClient(config.redis.url, logger.child({ component: 'redis' }));
-  closers.push(async () => {
-    await redis.quit().catch(() => redis.disconnect());
-  });
-  if (!(await redisReady(redis, REDIS_BOOT_WAIT_MS))) {
+  const redisConfig = config.redis;
+  const connect = (role: string) =>
+    cluster
+      ? createRedisClusterClient(
+          cluster.nodes,
+          redisConfig.url,
+          logger.child({ component: 'redis', role }),
+        )
+      : createRedisClient(redisConfig.url, logger.child({ component: 'redis', role }));
+  const redis = connect('writes');
+  // With WAIT (a cluster with replicas) the reads get connections of their
+  // own, so lookups never queue behind a write's WAIT (RedisLeaseStoreOptions).
+  const reads = cluster && cluster.replicasToAck > 0 ? connect('reads') : undefined;
+  const clients = reads ? [redis, reads] : [redis];
+  for (const client of clients) {
+    closers.push(async () => {
+      await client.quit().catch(() => client.disconnect());
+    });
+  }
+  const ready = await Promise.all(clients.map((client) => redisReady(client, REDIS_BOOT_WAIT_MS)));
+  if (ready.includes(false)) {
     logger.warn(
       { redis: redactedRedisUrl(config.redis.url), waitedMs: REDIS_BOOT_WAIT_MS },
       'redis not reachable yet: listening anyway, lease calls answer UNAVAILABLE until it is',
@@ -82,6 +92,7 @@ async function createLeaseStore(
           keyPrefix: config.redis.keyPrefix,
           shards: cluster.shards,
           replicasToAck: cluster.replicasToAck,
+          ...(reads ? { readClient: reads } : {}),
         }
       : { keyPrefix: config.redis.keyPrefix },
   );

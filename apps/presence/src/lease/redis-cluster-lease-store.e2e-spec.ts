@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 
 import { Cluster } from 'ioredis';
 
+import { eventually } from '@ephemeral/eventually';
 import { createLogger } from '@ephemeral/logging';
 import { KeepAliveStatus, type Lease } from '@ephemeral/protocol/presence';
 
@@ -201,6 +202,74 @@ describe('RedisLeaseStore on a Redis Cluster, shared by replicas', () => {
     expect(reaped.sort()).toEqual([...healthy].sort());
     // Nothing left to claim but the broken shard: the failure is reported.
     await expect(store.reapExpired(clock.now(), 1_000)).rejects.toThrow();
+  });
+
+  it('answers a lookup at once on its own connection while a write waits for a stalled replica', async () => {
+    const prefix = `${RUN_PREFIX}${randomUUID()}:`;
+    const [writes, reads] = [await connect(), await connect()];
+    const policy = new LeaseTtlPolicy(30, 1, 120);
+    // WAIT gives up after 800 ms: the replica below is stopped for less
+    // than the 2 s node timeout, so the cluster never marks it failed.
+    const storeWith = (readClient?: Cluster) =>
+      new RedisLeaseStore(writes, systemClock, policy, {
+        keyPrefix: prefix,
+        shards: SHARDS,
+        replicasToAck: 1,
+        replicaAckTimeoutMs: 800,
+        ...(readClient ? { readClient } : {}),
+      });
+    // Two stores: a WAIT that timed out makes a store skip WAIT on that
+    // shard for a while, so each half of the test has its own.
+    const [shared, split] = [storeWith(), storeWith(reads)];
+    const onShard0 = () => {
+      for (;;) {
+        const id = randomUUID();
+        if (Number.parseInt(id.slice(0, 8), 16) % SHARDS === 0) return id;
+      }
+    };
+    const held = onShard0();
+    await split.register(registerCommand({ peerId: held }));
+
+    // Shard 0's master's replica stops acknowledging.
+    const slot = Number(await writes.cluster('KEYSLOT', `${prefix}{0}:expiries`));
+    // A node an earlier run killed and restarted is listed once it has synced.
+    const replicaPort = await eventually(
+      async () => {
+        const slotMap = await writes.cluster('SLOTS');
+        const owner = slotMap.find(([from, to]) => slot >= from && slot <= to);
+        return owner?.[3]?.[1] ?? false;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, description: `a replica listed for slot ${slot}` },
+    );
+    const pid = Number(
+      readFileSync(resolve(CLUSTER_DIR, String(replicaPort), 'redis.pid'), 'utf8'),
+    );
+    process.kill(pid, 'SIGSTOP');
+    try {
+      /** A Register and, behind it, a lookup of `held`: how long the lookup took, and whether the Register was done by then. */
+      const race = async (store: RedisLeaseStore) => {
+        let registered = false;
+        const registering = store
+          .register(registerCommand({ peerId: onShard0() }))
+          .then(() => (registered = true));
+        const started = Date.now();
+        const lease = await store.lookup(held);
+        const lookupMs = Date.now() - started;
+        const registeredFirst = registered;
+        await registering;
+        return { lease, lookupMs, registeredFirst };
+      };
+      // One connection: the lookup waits behind the Register's WAIT (800 ms).
+      const sharedRace = await race(shared);
+      expect(sharedRace.lease?.peerId).toBe(held);
+      expect(sharedRace.lookupMs).toBeGreaterThanOrEqual(500);
+      // Its own connection: answered while the Register still waits.
+      const splitRace = await race(split);
+      expect(splitRace.lease?.peerId).toBe(held);
+      expect(splitRace.registeredFirst).toBe(false);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
   });
 
   it('loses no lease, revives none and never issues a smaller token when a master is killed mid-run', async () => {
