@@ -74,9 +74,10 @@ export interface RedisLeaseStoreOptions {
    * A second client (its own connections) for the plain reads: Lookup,
    * BatchLookup and the held-lease count. WAIT blocks the connection it is
    * sent on until the replicas answer, so on one connection every lookup
-   * queues behind the writes' WAITs; with 16k renewals/s that was the
-   * Lookups' wait at 100k peers (ADR 0036). Unset: reads share the writes'
-   * client. The caller owns (and closes) it.
+   * queues behind the writes' WAITs (tools/bench/run.sh lease-ops, lookups
+   * during renewals: 1.14× the lookups and the renewals on their own; ADR
+   * 0036). Unset: reads share the writes' client. The caller owns (and
+   * closes) it.
    */
   readonly readClient?: Redis | Cluster;
 }
