@@ -61,7 +61,8 @@ async function rate(
   return count / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function measure(store: LeaseStore, leases: number, concurrency: number) {
+/** Registers `leases` new leases, `concurrency` at a time: their IDs, tokens and the rate. */
+async function registered(store: LeaseStore, leases: number, concurrency: number) {
   const hash = createHash('sha256').update('bench').digest();
   const ids = Array.from({ length: leases }, () => randomUUID());
   const tokens = new Array<number>(leases);
@@ -75,6 +76,11 @@ async function measure(store: LeaseStore, leases: number, concurrency: number) {
     });
     tokens[i] = lease.fencingToken;
   });
+  return { ids, tokens, register };
+}
+
+async function measure(store: LeaseStore, leases: number, concurrency: number) {
+  const { ids, tokens, register } = await registered(store, leases, concurrency);
   const batches = Math.ceil(leases / KEEP_ALIVE_BATCH);
   const keepAliveCalls = await rate(batches, concurrency, (b) =>
     store.keepAlive(
@@ -103,19 +109,7 @@ async function measure(store: LeaseStore, leases: number, concurrency: number) {
  * lookups' mean latency.
  */
 async function mixed(store: LeaseStore, leases: number, concurrency: number, lookups: number) {
-  const hash = createHash('sha256').update('bench').digest();
-  const ids = Array.from({ length: leases }, () => randomUUID());
-  const tokens = new Array<number>(leases);
-  await rate(leases, concurrency, async (i) => {
-    const { lease } = await store.register({
-      peerId: ids[i],
-      gatewayId: 'bench-gw',
-      requestedTtlSeconds: 60,
-      mode: 'new',
-      resumeTokenSha256: hash,
-    });
-    tokens[i] = lease.fencingToken;
-  });
+  const { ids, tokens } = await registered(store, leases, concurrency);
   let renewing = true;
   let renewedCalls = 0;
   const batches = Math.ceil(leases / KEEP_ALIVE_BATCH);

@@ -20,8 +20,8 @@ export type LookupRelease = () => void;
  * presence and 11 s at the gateways, renewals fell from 17k/s to 7k/s, and
  * 62 414 held peers lost their leases. A signal whose target is in the
  * online cache never asks (no slot needed); one that must ask either gets a
- * slot at once or is answered UNAVAILABLE at once (a receiver whose offer
- * was shed gets no answer and redials on its usual schedule). No queue: a
+ * slot at once or is answered UNAVAILABLE at once (the web app resends it
+ * after a jittered pause, signaling/unavailable-resend.ts). No queue: a
  * queued signal is an offer whose page has usually given up by the time
  * presence answers.
  */

@@ -7,6 +7,17 @@ import { MAX_UNAVAILABLE_RESENDS, UNAVAILABLE_RESEND_BASE_MS } from './unavailab
 const PEER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 const OTHER = '6fa459ea-ee8a-4ca4-894e-db77e160355e';
 
+/** A client whose first socket opened and was welcomed as PEER. */
+async function welcomed() {
+  const { sockets, connect } = fakeSockets();
+  const client = new SignalingClient('ws://x/ws', connect);
+  const connected = client.connect();
+  sockets[0].open();
+  sockets[0].receive(welcomeFrame(PEER));
+  await connected;
+  return { sockets, client };
+}
+
 describe('SignalingClient', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -70,12 +81,7 @@ describe('SignalingClient', () => {
   });
 
   it('sends a signal the gateway could not route again, and reports UNAVAILABLE only once its resends are spent', async () => {
-    const { sockets, connect } = fakeSockets();
-    const client = new SignalingClient('ws://x/ws', connect);
-    const connected = client.connect();
-    sockets[0].open();
-    sockets[0].receive(welcomeFrame(PEER));
-    await connected;
+    const { sockets, client } = await welcomed();
     const errors: number[] = [];
     client.on('error', (e) => errors.push(e.code));
     const signals = () =>
@@ -105,12 +111,7 @@ describe('SignalingClient', () => {
   });
 
   it('reconnects with the resume token after a drop and flushes queued signals', async () => {
-    const { sockets, connect } = fakeSockets();
-    const client = new SignalingClient('ws://x/ws', connect);
-    const connected = client.connect();
-    sockets[0].open();
-    sockets[0].receive(welcomeFrame(PEER));
-    await connected;
+    const { sockets, client } = await welcomed();
     sockets[0].drop();
     client.sendSignal(OTHER, { payload: { $case: 'bye', value: { reason: 'queued' } } });
     jest.advanceTimersByTime(300);
@@ -140,12 +141,7 @@ describe('SignalingClient', () => {
   });
 
   it('ignores frames of a socket it replaced after a drop', async () => {
-    const { sockets, connect } = fakeSockets();
-    const client = new SignalingClient('ws://x/ws', connect);
-    const connected = client.connect();
-    sockets[0].open();
-    sockets[0].receive(welcomeFrame(PEER));
-    await connected;
+    const { sockets, client } = await welcomed();
     sockets[0].drop();
     jest.advanceTimersByTime(300);
     expect(sockets).toHaveLength(2);
