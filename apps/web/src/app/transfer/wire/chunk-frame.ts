@@ -1,8 +1,13 @@
-// Data-channel framing: every binary message is a 4-byte big-endian request
-// ID followed by file bytes. The ID lets the receiver drop stray chunks of a
-// request it cancelled; the offset is implicit because the channel is ordered
-// and reliable.
+// Data-channel framing (transfer.proto, "Data messages"): a chunk is a
+// 4-byte big-endian request ID followed by file bytes. The ID lets the
+// receiver drop stray chunks of a request it cancelled; the offset is
+// implicit because the channel is ordered and reliable. A packed message
+// carries several chunks (ChunkPacker): ID 0, then each chunk behind its
+// 4-byte length.
 export const CHUNK_HEADER_BYTES = 4;
+/** In place of a request ID: a packed message. Request IDs start at 1. */
+export const PACKED_CHUNKS_ID = 0;
+export const PACK_LENGTH_BYTES = 4;
 
 // 64 KiB messages measured fastest between two headless Chromium processes
 // here (about 40 MB/s); the negotiated SCTP limit (262144 in Chromium) would
@@ -56,4 +61,35 @@ export function decodeChunk(message: ArrayBuffer | Uint8Array): DecodedChunk | n
     false,
   );
   return { requestId, payload: bytes.subarray(CHUNK_HEADER_BYTES) };
+}
+
+/** Whether a data message is packed (see PACKED_CHUNKS_ID). */
+export function isPacked(message: Uint8Array): boolean {
+  return message.length >= CHUNK_HEADER_BYTES && readUint32(message, 0) === PACKED_CHUNKS_ID;
+}
+
+/**
+ * The chunks of a packed message, in order; null when it is malformed (an
+ * entry shorter than a chunk header, running past the message, or itself
+ * packed): then which request its bytes belonged to cannot be known.
+ */
+export function unpackChunks(message: Uint8Array): DecodedChunk[] | null {
+  if (!isPacked(message)) return null;
+  const chunks: DecodedChunk[] = [];
+  let at = CHUNK_HEADER_BYTES;
+  while (at < message.length) {
+    if (at + PACK_LENGTH_BYTES > message.length) return null;
+    const length = readUint32(message, at);
+    at += PACK_LENGTH_BYTES;
+    if (length < CHUNK_HEADER_BYTES || at + length > message.length) return null;
+    const chunk = decodeChunk(message.subarray(at, at + length));
+    if (!chunk || chunk.requestId === PACKED_CHUNKS_ID) return null;
+    chunks.push(chunk);
+    at += length;
+  }
+  return chunks.length > 0 ? chunks : null;
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, false);
 }

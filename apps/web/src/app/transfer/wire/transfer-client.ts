@@ -1,5 +1,13 @@
-import { FileDone, FileEntry, Role, TransferError, TransferErrorCode } from '@ephemeral/protocol';
-import { decodeChunk } from './chunk-frame';
+import {
+  ControlMessage,
+  FileDone,
+  FileEntry,
+  Role,
+  TransferError,
+  TransferErrorCode,
+  TransferFeature,
+} from '@ephemeral/protocol';
+import { DecodedChunk, decodeChunk, isPacked, unpackChunks } from './chunk-frame';
 import { ControlChannel, whenOpen } from '../rtc/control-channel';
 import { DataChannelLike, messageBytes } from '../rtc/data-channel';
 import { Emitter } from '../../events/emitter';
@@ -10,6 +18,12 @@ import { ManifestAssembler } from './manifest-parts';
 // Acknowledge written bytes every 256 KiB: often enough that the sender's
 // 8 MiB flow window never runs dry, rare enough to cost nothing.
 export const ACK_EVERY_BYTES = 256 * 1024;
+
+/** What this receiver decodes, listed in its SecretProof (transfer.proto). */
+export const RECEIVER_FEATURES: readonly TransferFeature[] = [
+  TransferFeature.TRANSFER_FEATURE_CONTROL_BATCH,
+  TransferFeature.TRANSFER_FEATURE_PACKED_CHUNKS,
+];
 
 /** The sender answered a request with an error. */
 export class TransferFailedError extends Error {
@@ -153,11 +167,22 @@ export class TransferClient extends Emitter<ClientEvents> {
   }
 
   private onControl(data: unknown): void {
-    const message = ControlChannel.decode(data);
-    if (!message?.kind || this.closed) return;
+    for (const message of ControlChannel.decodeAll(data)) this.onMessage(message);
+  }
+
+  private onMessage(message: ControlMessage): void {
+    if (!message.kind || this.closed) return;
     const kind = message.kind;
     switch (kind.$case) {
       case 'challenge':
+        // The sender decodes batches: this end's requests and
+        // acknowledgements may go out gathered (older senders list nothing).
+        if (
+          !this.challenged &&
+          kind.value.features.includes(TransferFeature.TRANSFER_FEATURE_CONTROL_BATCH)
+        ) {
+          this.control.enableBatching();
+        }
         void this.answerChallenge(kind.value.nonce);
         break;
       case 'manifest': {
@@ -210,15 +235,53 @@ export class TransferClient extends Emitter<ClientEvents> {
     }
     if (this.closed) return;
     const mac = this.auth.connectionProof({ ...fingerprints, nonce });
-    this.control.send({ kind: { $case: 'proof', value: { role: Role.ROLE_RECEIVER, mac } } });
+    this.control.send({
+      kind: {
+        $case: 'proof',
+        value: { role: Role.ROLE_RECEIVER, mac, features: [...RECEIVER_FEATURES] },
+      },
+    });
     this.proofSent = true;
   }
 
   private onData(data: unknown): void {
     const bytes = messageBytes(data);
-    const chunk = bytes && decodeChunk(bytes);
-    const active = chunk && this.requests.get(chunk.requestId);
-    if (!chunk || !active) return;
+    if (!bytes || this.closed) return;
+    if (!isPacked(bytes)) {
+      const chunk = decodeChunk(bytes);
+      if (chunk) this.onChunk(chunk);
+      return;
+    }
+    const chunks = unpackChunks(bytes);
+    if (!chunks) {
+      this.malformedPack(bytes.length);
+      return;
+    }
+    for (const chunk of chunks) this.onChunk(chunk);
+  }
+
+  /**
+   * Bytes this end cannot place: whichever requests they belonged to can no
+   * longer complete, so every one in flight fails (the download queue shows
+   * the error and may retry) instead of waiting forever.
+   */
+  private malformedPack(length: number): void {
+    console.warn(`transfer: malformed packed data message (${length} bytes); failing its requests`);
+    const error = new TransferFailedError({
+      code: TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION,
+      message: 'malformed packed data message',
+      requestId: 0,
+    });
+    for (const active of [...this.requests.values()]) {
+      this.end(active);
+      this.control.send({ kind: { $case: 'cancel', value: { requestId: active.requestId } } });
+      active.reject(error);
+    }
+  }
+
+  private onChunk(chunk: DecodedChunk): void {
+    const active = this.requests.get(chunk.requestId);
+    if (!active) return;
     try {
       active.file.append(chunk.payload);
     } catch (error) {

@@ -1,8 +1,10 @@
-import { FileEntry } from '@ephemeral/protocol';
+import { ControlMessage, FileEntry } from '@ephemeral/protocol';
 
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 import { generateSecret, parseSecret } from '../auth/share-secret';
+import { ControlChannel } from '../rtc/control-channel';
 import { FakeChannel } from '../rtc/fake-channel';
+import { DecodedChunk, decodeChunk, isPacked, unpackChunks } from './chunk-frame';
 import { TransferClient } from './transfer-client';
 import { SharedFile, TransferServer } from './transfer-server';
 
@@ -69,4 +71,18 @@ export function transferPair(files: SharedFile[], options: TransferPairOptions) 
   void server.start();
   void client.start();
   return { server, client, manifest, controlS, controlR, dataS, dataR };
+}
+
+/** Every control message `channel` sent, in order, batches opened. */
+export function sentControl(channel: FakeChannel): ControlMessage[] {
+  return channel.sent.flatMap((message) => ControlChannel.decodeAll(message));
+}
+
+/** Every chunk `channel` sent, in order, packed messages opened. */
+export function sentChunks(channel: FakeChannel): DecodedChunk[] {
+  return channel.sent.flatMap((message) => {
+    const chunks = isPacked(message) ? unpackChunks(message) : [decodeChunk(message)];
+    if (!chunks || chunks.some((c) => !c)) throw new Error('a malformed data message was sent');
+    return chunks as DecodedChunk[];
+  });
 }

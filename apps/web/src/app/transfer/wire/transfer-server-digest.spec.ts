@@ -1,4 +1,4 @@
-import { ControlMessage, FileEntry } from '@ephemeral/protocol';
+import { FileEntry } from '@ephemeral/protocol';
 import { createHash } from 'node:crypto';
 
 import { HashFactory, IncrementalHash, InlineSha256 } from '../hashing/incremental-hash';
@@ -6,7 +6,7 @@ import { SharedFileDigests, SMALL_DIGEST_LANES } from '../hashing/shared-file-di
 import { FakeChannel } from '../rtc/fake-channel';
 import { MemorySink } from '../save/memory-sink';
 import { IncomingFile } from './incoming-file';
-import { transferPair, turn } from './transfer-pair';
+import { sentControl, transferPair, turn } from './transfer-pair';
 import { SharedFile } from './transfer-server';
 
 function shared(id: number, bytes: Uint8Array): SharedFile {
@@ -85,7 +85,7 @@ function connect(files: SharedFile[], hash: HashFactory, hashReadBytes = false) 
 }
 
 const doneMessages = (channel: FakeChannel) =>
-  channel.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'done');
+  sentControl(channel).filter((m) => m.kind?.$case === 'done');
 
 describe("TransferServer when the sender's hash of a file is not done", () => {
   it('sends every byte at once; FileDone (with the digest) follows when the hash is ready', async () => {

@@ -1,15 +1,27 @@
-import { FileEntry, Role, TransferErrorCode } from '@ephemeral/protocol';
+import {
+  ControlMessage,
+  FileEntry,
+  Role,
+  TransferErrorCode,
+  TransferFeature,
+} from '@ephemeral/protocol';
 import { manifestParts } from './manifest-parts';
 import { ControlChannel, whenOpen } from '../rtc/control-channel';
 import { DataChannelLike } from '../rtc/data-channel';
 import { Emitter } from '../../events/emitter';
 import { FileReadError, FileSource } from '../files/file-source';
 import { FilePump, PumpCancelledError } from './file-pump';
+import { ChunkPacker } from './chunk-packer';
 import { FileRemovedError } from '../hashing/shared-file-digests';
 import { PacedWriter } from '../rtc/paced-writer';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 
 const NONCE_BYTES = 32;
+/** What this sender decodes and sends, offered in its ConnectionChallenge (transfer.proto). */
+export const SENDER_FEATURES: readonly TransferFeature[] = [
+  TransferFeature.TRANSFER_FEATURE_CONTROL_BATCH,
+  TransferFeature.TRANSFER_FEATURE_PACKED_CHUNKS,
+];
 // Requests a receiver may have queued at once (pipelined, see FileRequest);
 // the app's receiver keeps at most MAX_PIPELINED_FILES outstanding, and a
 // peer asking for more is refused rather than growing this side's queue.
@@ -72,6 +84,7 @@ type ServerEvents = {
 export class TransferServer extends Emitter<ServerEvents> {
   private readonly control: ControlChannel;
   private readonly writer: PacedWriter;
+  private readonly packer: ChunkPacker;
   private authenticated = false;
   private proofChecked = false;
   // Fresh per connection: a proof made for another one cannot verify here.
@@ -100,6 +113,7 @@ export class TransferServer extends Emitter<ServerEvents> {
     super();
     this.control = new ControlChannel(controlChannel);
     this.writer = new PacedWriter(dataChannel);
+    this.packer = new ChunkPacker(this.writer, () => this.messageBytes());
     controlChannel.addEventListener('message', (event) => this.onControl(event.data));
     controlChannel.addEventListener('close', () => this.close());
     dataChannel.addEventListener('close', () => this.close());
@@ -108,7 +122,9 @@ export class TransferServer extends Emitter<ServerEvents> {
   /** Once the channels are open, challenges the receiver to prove the secret for this connection. */
   async start(): Promise<void> {
     await Promise.all([whenOpen(this.control.channel), whenOpen(this.dataChannel)]);
-    this.control.send({ kind: { $case: 'challenge', value: { nonce: this.nonce } } });
+    this.control.send({
+      kind: { $case: 'challenge', value: { nonce: this.nonce, features: [...SENDER_FEATURES] } },
+    });
   }
 
   /** Files were added or removed: tell an authenticated receiver. */
@@ -140,8 +156,11 @@ export class TransferServer extends Emitter<ServerEvents> {
   }
 
   private onControl(data: unknown): void {
-    const message = ControlChannel.decode(data);
-    if (!message?.kind || this.closed) return;
+    for (const message of ControlChannel.decodeAll(data)) this.onMessage(message);
+  }
+
+  private onMessage(message: ControlMessage): void {
+    if (!message.kind || this.closed) return;
     const kind = message.kind;
     if (kind.$case === 'proof') {
       // One proof per connection: no second guess.
@@ -155,6 +174,7 @@ export class TransferServer extends Emitter<ServerEvents> {
         this.auth.verifyConnectionProof({ ...fingerprints, nonce: this.nonce }, kind.value.mac)
       ) {
         this.authenticated = true;
+        this.useFeatures(kind.value.features);
         this.sendManifest();
         this.emit('authenticated');
       } else {
@@ -211,7 +231,26 @@ export class TransferServer extends Emitter<ServerEvents> {
     }
   }
 
+  /** What the receiver listed it decodes, used from now on (older receivers list none). */
+  private useFeatures(features: readonly TransferFeature[]): void {
+    if (features.includes(TransferFeature.TRANSFER_FEATURE_CONTROL_BATCH)) {
+      this.control.enableBatching();
+    }
+    if (features.includes(TransferFeature.TRANSFER_FEATURE_PACKED_CHUNKS)) {
+      this.packer.enablePacking();
+    }
+  }
+
   private serve(requestId: number, fileId: number, offset: number): void {
+    if (requestId === 0) {
+      // 0 marks a packed data message and an error that ends no request.
+      this.fail(
+        TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION,
+        'request ID 0 is reserved',
+        0,
+      );
+      return;
+    }
     const file = this.files().find((f) => f.entry.id === fileId);
     if (!file) {
       this.fail(
@@ -290,7 +329,7 @@ export class TransferServer extends Emitter<ServerEvents> {
       source: request.source ?? file.source,
       offset,
       messageBytes: this.messageBytes(),
-      writer: this.writer,
+      writer: this.packer,
     });
     this.pump = pump;
     this.active = request;

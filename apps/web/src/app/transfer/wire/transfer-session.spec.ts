@@ -1,17 +1,25 @@
 import { ControlMessage, FileEntry, TransferErrorCode } from '@ephemeral/protocol';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FakeChannel } from '../rtc/fake-channel';
+import { isPacked } from './chunk-frame';
 import { IncomingFile } from './incoming-file';
 import { inlineSha256 } from '../hashing/incremental-hash';
 import { MemorySink } from '../save/memory-sink';
 import { ConnectionFingerprints, ShareAuthenticator } from '../auth/share-authenticator';
 import { generateSecret, parseSecret } from '../auth/share-secret';
-import { ConnectionLostError, TransferFailedError } from './transfer-client';
+import { ConnectionLostError, TransferClient, TransferFailedError } from './transfer-client';
 import { SharedFileDigests } from '../hashing/shared-file-digests';
 import { MAX_PIPELINED_FILES } from '../receive/download-queue';
 import { MAX_QUEUED_REQUESTS, SharedFile, TransferServer } from './transfer-server';
 import { eventually } from '@ephemeral/eventually';
-import { FINGERPRINTS, RECEIVER, SENDER, transferPair } from './transfer-pair';
+import {
+  FINGERPRINTS,
+  RECEIVER,
+  SENDER,
+  sentChunks,
+  sentControl,
+  transferPair,
+} from './transfer-pair';
 
 function blob(bytes: Uint8Array) {
   return {
@@ -45,6 +53,31 @@ function connect(
     receiverSecret,
     senderVerified,
   });
+}
+
+/** `count` files of 100, 101, … bytes. */
+const many = (count: number): SharedFile[] =>
+  Array.from({ length: count }, (_, i) => {
+    const bytes = Uint8Array.from({ length: 100 + i }, (_, j) => (i + j) % 256);
+    return { entry: entry(i + 1, `f${i}.txt`, bytes.length), source: blob(bytes) };
+  });
+
+/** Fetches every file of `files` at once; resolves with each one's check. */
+async function fetchAll(client: TransferClient, files: SharedFile[]) {
+  const sinks = files.map(() => new MemorySink());
+  const incoming = files.map((f, i) => new IncomingFile(f.entry.id, f.entry.size, sinks[i]));
+  const dones = await Promise.all(incoming.map((file) => client.fetch(file)));
+  return Promise.all(incoming.map((file, i) => file.finish(dones[i].sha256)));
+}
+
+/** Rewrites the handshake message of `kind` that `channel` sends, as an older peer would send it. */
+function withoutFeatures(channel: FakeChannel, kind: 'challenge' | 'proof'): void {
+  const send = channel.send.bind(channel);
+  channel.send = (data) => {
+    const message = ControlMessage.decode(data);
+    if (message.kind?.$case === kind) message.kind.value.features = [];
+    send(ControlMessage.encode(message).finish().slice());
+  };
 }
 
 const payload = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 31) % 256);
@@ -100,7 +133,7 @@ describe('TransferServer + TransferClient', () => {
     expect(await file.finish(done.sha256)).toBe(true);
     expect(Buffer.from(sink.contents())).toEqual(Buffer.from(payload));
     // Second connection sent only the remainder.
-    const dataBytes = second.dataS.sent.reduce((n, m) => n + m.length - 4, 0);
+    const dataBytes = sentChunks(second.dataS).reduce((n, c) => n + c.payload.length, 0);
     expect(dataBytes).toBe(payload.length - resumedAt);
     expect(Buffer.from(sha256(sink.contents()))).toEqual(Buffer.from(done.sha256));
   });
@@ -139,6 +172,7 @@ describe('TransferServer + TransferClient', () => {
     const files = [{ entry: entry(1, 'secret-name.bin', 10), source: blob(new Uint8Array(10)) }];
     const first = connect(files, secret);
     await first.manifest;
+    // The proof is never batched: its bytes are one message.
     const recorded = first.controlR.sent.find(
       (m) => ControlMessage.decode(m).kind?.$case === 'proof',
     );
@@ -161,7 +195,7 @@ describe('TransferServer + TransferClient', () => {
     await new Promise<void>((resolve) => controlR.addEventListener('message', () => resolve()));
     controlR.send(recorded as Uint8Array<ArrayBuffer>);
     await refused;
-    const sent = controlS.sent.map((m) => ControlMessage.decode(m).kind?.$case);
+    const sent = sentControl(controlS).map((m) => m.kind?.$case);
     expect(sent).toEqual(['challenge', 'error']);
   });
 
@@ -171,7 +205,7 @@ describe('TransferServer + TransferClient', () => {
       throw new Error('not the pinned certificate');
     });
     await new Promise<void>((resolve) => client.on('authFailed', resolve));
-    expect(controlR.sent.map((m) => ControlMessage.decode(m).kind?.$case)).toEqual([]);
+    expect(sentControl(controlR).map((m) => m.kind?.$case)).toEqual([]);
   });
 });
 
@@ -221,7 +255,7 @@ describe('TransferServer when the receiver cancels', () => {
     expect(await cancelled).toBe(1);
     await new Promise((r) => setTimeout(r, 50));
     // Only what was already on its way when the cancel arrived: far from all of it.
-    const dataBytes = dataS.sent.reduce((n, m) => n + m.length - 4, 0);
+    const dataBytes = sentChunks(dataS).reduce((n, c) => n + c.payload.length, 0);
     expect(dataBytes).toBeLessThan(big.length / 2);
     expect(sent).toEqual([]);
   });
@@ -229,11 +263,6 @@ describe('TransferServer when the receiver cancels', () => {
 
 describe('TransferServer + TransferClient with many files', () => {
   const secret = parseSecret(generateSecret())!;
-  const many = (count: number): SharedFile[] =>
-    Array.from({ length: count }, (_, i) => {
-      const bytes = Uint8Array.from({ length: 100 + i }, (_, j) => (i + j) % 256);
-      return { entry: entry(i + 1, `f${i}.txt`, bytes.length), source: blob(bytes) };
-    });
 
   it('sends a manifest too big for one message in parts and emits it once, whole', async () => {
     const files = many(4000);
@@ -242,7 +271,7 @@ describe('TransferServer + TransferClient with many files', () => {
     client.on('manifest', (m) => emitted.push(m));
     const list = await manifest;
     expect(list.map((f) => f.id)).toEqual(files.map((f) => f.entry.id));
-    const parts = controlS.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'manifest');
+    const parts = sentControl(controlS).filter((m) => m.kind?.$case === 'manifest');
     expect(parts.length).toBeGreaterThan(1);
     // One emit for all the parts.
     expect(emitted).toHaveLength(1);
@@ -261,14 +290,12 @@ describe('TransferServer + TransferClient with many files', () => {
       const expected = await files[i].source.slice(0, files[i].entry.size).arrayBuffer();
       expect(Buffer.from(sink.contents())).toEqual(Buffer.from(expected));
     }
-    const requests = controlR.sent.filter(
-      (m) => ControlMessage.decode(m).kind?.$case === 'request',
-    );
+    const requests = sentControl(controlR).filter((m) => m.kind?.$case === 'request');
     expect(requests).toHaveLength(20);
     // One FileDone per request; each follows its file's digest, and small
     // files are hashed several at a time, so not necessarily in order.
-    const doneIds = controlS.sent
-      .map((m) => ControlMessage.decode(m).kind)
+    const doneIds = sentControl(controlS)
+      .map((m) => m.kind)
       .filter((k) => k?.$case === 'done')
       .map((k) => (k?.$case === 'done' ? k.value.fileId : 0));
     expect([...doneIds].sort((a, b) => a - b)).toEqual(files.map((f) => f.entry.id));
@@ -300,13 +327,13 @@ describe('TransferServer + TransferClient with many files', () => {
     const results = await Promise.all(incoming.map((file, i) => file.finish(dones[i].sha256)));
     expect(results.every(Boolean)).toBe(true);
     await eventually(() => {
-      const finals = controlR.sent
-        .map((m) => ControlMessage.decode(m).kind)
+      const finals = sentControl(controlR)
+        .map((m) => m.kind)
         .filter((k) => k?.$case === 'progress');
       expect(finals).toHaveLength(files.length);
     });
-    const acked = controlR.sent
-      .map((m) => ControlMessage.decode(m).kind)
+    const acked = sentControl(controlR)
+      .map((m) => m.kind)
       .flatMap((k) => (k?.$case === 'progress' ? [k.value] : []));
     expect(new Set(acked.map((p) => p.requestId)).size).toBe(files.length);
     expect(acked.map((p) => p.bytesReceived).sort((a, b) => a - b)).toEqual(
@@ -374,12 +401,11 @@ describe('TransferServer + TransferClient with many files', () => {
           .slice(),
       );
     }
-    const errors = () =>
-      controlS.sent.filter((m) => ControlMessage.decode(m).kind?.$case === 'error').length;
+    const errors = () => sentControl(controlS).filter((m) => m.kind?.$case === 'error').length;
     await eventually(() => expect(errors()).toBe(9));
     open();
     await eventually(() => {
-      const kinds = controlS.sent.map((m) => ControlMessage.decode(m).kind);
+      const kinds = sentControl(controlS).map((m) => m.kind);
       const refused = kinds.filter(
         (k) =>
           k?.$case === 'error' &&
@@ -390,5 +416,90 @@ describe('TransferServer + TransferClient with many files', () => {
       expect(refused.length).toBe(9);
       expect(refused.length + done.length).toBe(MAX_QUEUED_REQUESTS + 10);
     });
+  });
+});
+
+describe('TransferServer + TransferClient: batches and packed chunks', () => {
+  const secret = parseSecret(generateSecret())!;
+  const countKinds = (channel: FakeChannel) =>
+    channel.sent.map((m) => ControlMessage.decode(m).kind?.$case);
+
+  it('sends many small files in a fraction of the messages, every file verified', async () => {
+    const files = many(60);
+    const { client, manifest, controlR, controlS, dataS } = connect(files, secret);
+    await manifest;
+    expect((await fetchAll(client, files)).every(Boolean)).toBe(true);
+    // Every chunk and every per-file message still went, each once...
+    expect(sentChunks(dataS).map((c) => c.payload.length)).toEqual(files.map((f) => f.entry.size));
+    expect(sentControl(controlR).filter((m) => m.kind?.$case === 'request')).toHaveLength(60);
+    expect(sentControl(controlS).filter((m) => m.kind?.$case === 'done')).toHaveLength(60);
+    // ...in packs (1 KiB messages: 4 files of ~130 bytes each at least) and batches.
+    expect(dataS.sent.length).toBeLessThanOrEqual(60 / 4);
+    expect(countKinds(controlR)).toContain('batch');
+    expect(countKinds(controlS)).toContain('batch');
+    expect(controlR.sent.length + controlS.sent.length).toBeLessThan(60);
+  });
+
+  it('sends an older receiver, which lists no features, one message per chunk and per control', async () => {
+    const files = many(30);
+    const { client, manifest, controlR, controlS, dataS } = connect(files, secret);
+    withoutFeatures(controlR, 'proof');
+    await manifest;
+    expect((await fetchAll(client, files)).every(Boolean)).toBe(true);
+    expect(dataS.sent.every((m) => !isPacked(m))).toBe(true);
+    expect(dataS.sent).toHaveLength(30);
+    expect(countKinds(controlS)).not.toContain('batch');
+    // The receiver still batches: its sender listed them.
+    expect(countKinds(controlR)).toContain('batch');
+  });
+
+  it('sends an older sender, which lists no features, no batch', async () => {
+    const files = many(30);
+    const { client, manifest, controlR, controlS } = connect(files, secret);
+    withoutFeatures(controlS, 'challenge');
+    await manifest;
+    expect((await fetchAll(client, files)).every(Boolean)).toBe(true);
+    expect(countKinds(controlR)).not.toContain('batch');
+    expect(countKinds(controlR).filter((k) => k === 'request')).toHaveLength(30);
+  });
+
+  it('fails the requests in flight on a malformed pack, with a protocol error', async () => {
+    const files = many(3);
+    const { client, manifest, dataS } = connect(files, secret);
+    await manifest;
+    // The sender's data channel delivers a pack whose entry runs past its end.
+    const send = dataS.send.bind(dataS);
+    dataS.send = (data) => {
+      if (!isPacked(data)) return send(data);
+      const broken = data.slice();
+      new DataView(broken.buffer).setUint32(4, 0xffff, false);
+      send(broken);
+    };
+    const fetched = fetchAll(client, files);
+    await expect(fetched).rejects.toBeInstanceOf(TransferFailedError);
+    await fetched.catch((error: TransferFailedError) =>
+      expect(error.error.code).toBe(TransferErrorCode.TRANSFER_ERROR_CODE_PROTOCOL_VIOLATION),
+    );
+    expect(client.outstanding).toBe(0);
+  });
+
+  it('refuses request ID 0, which marks a packed message', async () => {
+    const files = many(1);
+    const { manifest, controlR, controlS } = connect(files, secret);
+    await manifest;
+    controlR.send(
+      ControlMessage.encode({
+        kind: { $case: 'request', value: { requestId: 0, fileId: 1, offset: 0 } },
+      })
+        .finish()
+        .slice(),
+    );
+    await eventually(() =>
+      expect(
+        sentControl(controlS).some(
+          (m) => m.kind?.$case === 'error' && m.kind.value.message === 'request ID 0 is reserved',
+        ),
+      ).toBe(true),
+    );
   });
 });
