@@ -15,6 +15,12 @@ import {
 import { enginesSuite } from './share-suite';
 
 const MB = 1024 * 1024;
+/**
+ * Small files in the folder (1–16 KiB): several go in one packed data
+ * message and their requests, FileDones and acknowledgements in batches
+ * (ADR 0037), so each pair of engines decodes the other's.
+ */
+const SMALL_FILES = 30;
 
 /** Every pair of engines with Firefox on at least one end (Chromium → Chromium is the rest of the suite). */
 const DIRECTIONS: ReadonlyArray<[Engine, Engine]> = [
@@ -79,6 +85,10 @@ describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → F
       suite.files.create(`${tag}-set/album/photos/one.jpg`, 3 * MB + 1);
       suite.files.createText(`${tag}-set/album/readme.txt`, 'a folder keeps its paths\n');
       suite.files.create(`${tag}-set/album/empty.bin`, 0);
+      const small = Array.from({ length: SMALL_FILES }, (_, i) => `album/src/f${i}.txt`);
+      small.forEach((path, i) =>
+        suite.files.create(`${tag}-set/${path}`, 1024 + ((i * 7919) % (15 * 1024))),
+      );
       const [sender, receiver] = await Promise.all([
         launch(from, `${tag}-tx`),
         launch(to, `${tag}-rx`),
@@ -97,6 +107,7 @@ describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → F
         'album/photos/one.jpg': suite.files.hashes.get(`${tag}-set/album/photos/one.jpg`),
         'album/readme.txt': suite.files.hashes.get(`${tag}-set/album/readme.txt`),
         'album/empty.bin': suite.files.hashes.get(`${tag}-set/album/empty.bin`),
+        ...Object.fromEntries(small.map((p) => [p, suite.files.hashes.get(`${tag}-set/${p}`)])),
       };
       expect(await listedFiles(receiver)).toEqual(Object.keys(expected).sort());
 
@@ -108,8 +119,9 @@ describe('the browser matrix on loopback: Chromium ↔ Firefox and Firefox → F
       }
 
       await receiver.click('[data-testid=download-all]');
-      const states = await filesSettled(receiver, 5, 90_000);
-      expect(Object.values(states)).toEqual(Array(5).fill('verified'));
+      const count = 5 + SMALL_FILES;
+      const states = await filesSettled(receiver, count, 90_000);
+      expect(Object.values(states)).toEqual(Array(count).fill('verified'));
       expect(await hashesOnDisk(receiver, 1)).toEqual(expected);
     });
 
