@@ -95,6 +95,8 @@ export class TransferServer extends Emitter<ServerEvents> {
   /** Requests whose bytes were sent (or are being sent), until every byte is acknowledged. */
   private readonly unconfirmed = new Map<number, Request>();
   private closed = false;
+  private indexed: readonly SharedFile[] | null = null;
+  private byId = new Map<number, SharedFile>();
 
   constructor(
     controlChannel: DataChannelLike,
@@ -129,6 +131,7 @@ export class TransferServer extends Emitter<ServerEvents> {
 
   /** Files were added or removed: tell an authenticated receiver. */
   manifestChanged(): void {
+    this.indexed = null;
     if (!this.authenticated) return;
     this.sendManifest();
     const present = new Set(this.files().map((f) => f.entry.id));
@@ -231,6 +234,20 @@ export class TransferServer extends Emitter<ServerEvents> {
     }
   }
 
+  /**
+   * A shared file by ID, from a map rebuilt only after the list changed
+   * (manifestChanged; ShareHost changes its list in place): a find() per
+   * request was quadratic in a share of ten thousand small files.
+   */
+  private fileById(fileId: number): SharedFile | undefined {
+    const files = this.files();
+    if (files !== this.indexed) {
+      this.indexed = files;
+      this.byId = new Map(files.map((f) => [f.entry.id, f]));
+    }
+    return this.byId.get(fileId);
+  }
+
   /** What the receiver listed it decodes, used from now on (older receivers list none). */
   private useFeatures(features: readonly TransferFeature[]): void {
     if (features.includes(TransferFeature.TRANSFER_FEATURE_CONTROL_BATCH)) {
@@ -251,7 +268,7 @@ export class TransferServer extends Emitter<ServerEvents> {
       );
       return;
     }
-    const file = this.files().find((f) => f.entry.id === fileId);
+    const file = this.fileById(fileId);
     if (!file) {
       this.fail(
         TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND,

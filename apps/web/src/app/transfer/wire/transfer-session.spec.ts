@@ -209,6 +209,30 @@ describe('TransferServer + TransferClient', () => {
   });
 });
 
+describe('TransferServer when the sender changes its list', () => {
+  it('serves a file added after the receiver connected, and refuses one removed', async () => {
+    const secret = parseSecret(generateSecret())!;
+    const files = many(2);
+    const { client, manifest, server } = connect(files, secret);
+    await manifest;
+    // A first request indexes the list; ShareHost then changes it in place.
+    expect((await fetchAll(client, [files[0]])).every(Boolean)).toBe(true);
+    const updated = new Promise<FileEntry[]>((resolve) => client.on('manifest', resolve));
+    const added = many(3)[2];
+    files.push(added);
+    const removed = files.splice(0, 1)[0];
+    server.manifestChanged();
+    expect((await updated).map((f) => f.id)).toEqual([2, 3]);
+    expect((await fetchAll(client, [added])).every(Boolean)).toBe(true);
+    const gone = client.fetch(
+      new IncomingFile(removed.entry.id, removed.entry.size, new MemorySink()),
+    );
+    await expect(gone).rejects.toMatchObject({
+      error: { code: TransferErrorCode.TRANSFER_ERROR_CODE_FILE_NOT_FOUND },
+    });
+  });
+});
+
 describe('TransferServer when the sender removes a file mid-transfer', () => {
   it("fails the receiver's request instead of leaving it waiting", async () => {
     const secret = parseSecret(generateSecret())!;
