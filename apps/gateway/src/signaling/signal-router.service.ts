@@ -144,7 +144,7 @@ export class SignalRouter implements OnModuleInit {
       });
       return;
     }
-    this.metrics.signalsRelayed.inc({ kind: kindName });
+    this.metrics.signalRelayed(kindName);
     this.counterparts.add(senderId, to);
     session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
   }
@@ -169,7 +169,7 @@ export class SignalRouter implements OnModuleInit {
   private isOnline(peerId: string): Promise<boolean> | true {
     const cached = this.onlinePeers.check(peerId);
     if (cached !== 'unknown') {
-      this.metrics.onlinePeerCache.inc({ result: 'hit' });
+      this.metrics.onlinePeerChecked('hit');
       if (cached === 'stale') {
         // A failed refresh changes nothing: the entry ages out, and the
         // signal after that asks presence itself (UNAVAILABLE if it is down).
@@ -177,7 +177,7 @@ export class SignalRouter implements OnModuleInit {
       }
       return true;
     }
-    this.metrics.onlinePeerCache.inc({ result: 'miss' });
+    this.metrics.onlinePeerChecked('miss');
     return this.lookUp(peerId);
   }
 
