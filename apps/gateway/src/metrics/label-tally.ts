@@ -6,7 +6,7 @@ import type { Counter } from '@ephemeral/metrics';
  * is scraped (its collect callback calls flushInto). prom-client's inc()
  * builds a key string from the labels object, validates it and looks it up
  * in a dictionary on every call: the four per relayed signal took 3–6 % of
- * the gateway's busy CPU at 4 000 signals/s (ADR 0037). A Map keyed by the
+ * the gateway's busy CPU at 4 000 signals/s (ADR 0038). A Map keyed by the
  * label value (a constant string, its hash cached) costs a fraction of it.
  */
 export class LabelTally<Label extends string> {

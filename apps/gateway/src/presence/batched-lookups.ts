@@ -13,7 +13,7 @@ interface Waiter {
  * (ADR 0026), one per busy target and second. Asked one by one, each was a
  * unary gRPC call whose client-side cost (call set-up, metadata, HTTP/2
  * stream) was 8–10 % of the gateway's busy CPU at 4 000 signals/s over 100 targets
- * (ADR 0037); gathered over `windowMs`, a few calls a second carry them.
+ * (ADR 0038); gathered over `windowMs`, a few calls a second carry them.
  *
  * A check waits at most `windowMs` before its call starts, or less when
  * `maxBatch` checks wait. It resolves with whether its peer is online and

@@ -5,7 +5,7 @@
  * candidates go to the same peer, so the pair that was used last is the one
  * used again nearly always. Re-inserting it (a delete, an add, and a lookup
  * of the reverse link) was ~3 % of the gateway's busy CPU at 4 000
- * signals/s; comparing with the last one is a field read (ADR 0037).
+ * signals/s; comparing with the last one is a field read (ADR 0038).
  */
 class Counterparts extends Set<string> {
   mostRecent: string | undefined;
