@@ -1,6 +1,7 @@
 // Prometheus metrics for the server processes: one registry per process with
 // naming rules enforced, and the /metrics exposition server.
 export {
+  type CounterSpec,
   type GaugeSpec,
   type HistogramSpec,
   METRIC_PREFIX,

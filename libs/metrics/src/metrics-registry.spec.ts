@@ -35,6 +35,22 @@ describe('MetricsRegistry', () => {
     expect(await registry.metrics()).toContain('ephemeral_items 5');
   });
 
+  it('lets a counter add what was counted elsewhere at scrape time', async () => {
+    const registry = new MetricsRegistry({ nodeDefaults: false });
+    let pending = 2;
+    registry.counter({
+      name: 'hits_total',
+      help: 'Hits.',
+      collect: (counter) => {
+        counter.inc(pending);
+        pending = 0;
+      },
+    });
+    expect(await registry.metrics()).toContain('ephemeral_hits_total 2');
+    pending = 3;
+    expect(await registry.metrics()).toContain('ephemeral_hits_total 5');
+  });
+
   it('includes the Node.js process metrics by default', async () => {
     const text = await new MetricsRegistry().metrics();
     expect(text).toContain('process_cpu_user_seconds_total');

@@ -22,6 +22,15 @@ export interface MetricSpec<Label extends string> {
   readonly labelNames?: readonly Label[];
 }
 
+export interface CounterSpec<Label extends string> extends MetricSpec<Label> {
+  /**
+   * Called at every scrape before the counter is read, to add what was
+   * counted elsewhere since the last one (a hot path that keeps its counts
+   * in plain numbers: the gateway's relay tallies).
+   */
+  readonly collect?: (counter: Counter<Label>) => void;
+}
+
 export interface GaugeSpec<Label extends string> extends MetricSpec<Label> {
   /**
    * Called at every scrape to set the gauge from its source (a queue length,
@@ -73,16 +82,24 @@ export class MetricsRegistry {
     return this.registry.metrics();
   }
 
-  counter<Label extends string = never>(spec: MetricSpec<Label>): Counter<Label> {
+  counter<Label extends string = never>(spec: CounterSpec<Label>): Counter<Label> {
     const name = this.checkedName(spec, 'counter');
     if (!name.endsWith('_total')) {
       throw new MetricDefinitionError(`counter ${name}: the name must end in _total`);
     }
+    const collect = spec.collect;
     return new Counter<Label>({
       name,
       help: spec.help,
       labelNames: spec.labelNames ?? [],
       registers: [this.registry],
+      ...(collect
+        ? {
+            collect(this: Counter<Label>) {
+              collect(this);
+            },
+          }
+        : {}),
     });
   }
 

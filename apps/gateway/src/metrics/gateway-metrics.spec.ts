@@ -51,6 +51,29 @@ describe('GatewayMetrics', () => {
     expect(text).toContain('ephemeral_gateway_signal_relay_latency_seconds_count 2');
   });
 
+  it('counts relay-path events in tallies that every scrape adds to the counters', async () => {
+    const metrics = GatewayMetrics.unscraped();
+    metrics.frameReceived('signal');
+    metrics.frameReceived('signal');
+    metrics.frameReceived('undecoded');
+    metrics.signalRelayed('candidate');
+    metrics.onlinePeerChecked('hit');
+    metrics.onlinePeerChecked('miss');
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('ephemeral_gateway_frames_received_total{kind="signal"} 2');
+    expect(text).toContain('ephemeral_gateway_frames_received_total{kind="undecoded"} 1');
+    expect(text).toContain('ephemeral_gateway_signals_relayed_total{kind="candidate"} 1');
+    expect(text).toContain('ephemeral_gateway_signals_relayed_total{kind="offer"} 0');
+    expect(text).toContain('ephemeral_gateway_online_peer_cache_requests_total{result="hit"} 1');
+    expect(text).toContain('ephemeral_gateway_online_peer_cache_requests_total{result="miss"} 1');
+    // A second scrape adds only what came since the first.
+    metrics.frameReceived('signal');
+    text = await metrics.registry.metrics();
+    expect(text).toContain('ephemeral_gateway_frames_received_total{kind="signal"} 3');
+    expect(text).toContain('ephemeral_gateway_frames_received_total{kind="undecoded"} 1');
+    expect(text).toContain('ephemeral_gateway_signals_relayed_total{kind="candidate"} 1');
+  });
+
   it('times presence calls and counts failures by method and code', async () => {
     const metrics = GatewayMetrics.unscraped();
     await metrics.timePresenceCall(
@@ -79,6 +102,7 @@ describe('GatewayMetrics', () => {
   it('names labels from the protocol enums, and bounds close codes', () => {
     expect(errorCodeLabel(ErrorCode.ERROR_CODE_MALFORMED_FRAME)).toBe('MALFORMED_FRAME');
     expect(signalKindLabel(SignalKind.SIGNAL_KIND_CANDIDATE)).toBe('candidate');
+    expect(signalKindLabel(SignalKind.SIGNAL_KIND_UNSPECIFIED)).toBe('unspecified');
     expect(closeCodeLabel(CloseCode.GOING_AWAY)).toBe('1001');
     expect(closeCodeLabel(1006)).toBe('1006');
     expect(closeCodeLabel(4321)).toBe('other');

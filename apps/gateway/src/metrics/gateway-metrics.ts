@@ -7,6 +7,8 @@ import {
 } from '@ephemeral/protocol';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from '@ephemeral/metrics';
 
+import { LabelTally } from './label-tally';
+
 // Relay latency, seconds: from the sending gateway stamping the record to the
 // target gateway writing it to the socket. In-process it is tens of
 // microseconds; through Kafka (acks=all, a 50 ms idle fetch wait) a few
@@ -72,11 +74,23 @@ export function errorCodeLabel(code: ErrorCode): string {
   return errorCodeToJSON(code).replace(/^ERROR_CODE_/, '');
 }
 
-/** `offer` for SignalKind.SIGNAL_KIND_OFFER. */
-export function signalKindLabel(kind: SignalKind): string {
+function signalKindName(kind: SignalKind): string {
   return signalKindToJSON(kind)
     .replace(/^SIGNAL_KIND_/, '')
     .toLowerCase();
+}
+
+// Made once: two regular expressions and a lower-casing per call were on
+// every relayed signal's path, twice (route and delivery).
+const SIGNAL_KIND_LABELS: ReadonlyMap<SignalKind, string> = new Map(
+  Object.values(SignalKind)
+    .filter((kind): kind is SignalKind => typeof kind === 'number')
+    .map((kind) => [kind, signalKindName(kind)]),
+);
+
+/** `offer` for SignalKind.SIGNAL_KIND_OFFER. */
+export function signalKindLabel(kind: SignalKind): string {
+  return SIGNAL_KIND_LABELS.get(kind) ?? signalKindName(kind);
 }
 
 export function closeCodeLabel(code: number): string {
@@ -118,6 +132,12 @@ export class GatewayMetrics {
   readonly auditRecordsPublished: Counter;
   readonly auditRecordsLost: Counter<'reason'>;
 
+  // The relay path's counts (LabelTally): added to the counters above at scrape time.
+  private readonly framesReceivedTally = new LabelTally('kind');
+  private readonly signalsRelayedTally = new LabelTally('kind');
+  private readonly signalsDeliveredTally = new LabelTally('kind');
+  private readonly onlinePeerCacheTally = new LabelTally('result');
+
   private peersConnected: Source = () => 0;
   private sessionsAwaitingHello: Source = () => 0;
   private leasesHeld: Source = () => 0;
@@ -151,16 +171,19 @@ export class GatewayMetrics {
       name: 'gateway_frames_received_total',
       help: 'WebSocket messages received from clients, by frame kind (undecoded: dropped by the rate limiter before decoding, or refused by the decoder).',
       labelNames: ['kind'],
+      collect: (counter) => this.framesReceivedTally.flushInto(counter),
     });
     this.signalsRelayed = registry.counter({
       name: 'gateway_signals_relayed_total',
       help: 'Signals from local clients accepted by the signal bus (published), by signal kind.',
       labelNames: ['kind'],
+      collect: (counter) => this.signalsRelayedTally.flushInto(counter),
     });
     this.signalsDelivered = registry.counter({
       name: 'gateway_signals_delivered_total',
       help: 'Signals from the bus written to a local client socket, by signal kind.',
       labelNames: ['kind'],
+      collect: (counter) => this.signalsDeliveredTally.flushInto(counter),
     });
     this.relayLatency = registry.histogram({
       name: 'gateway_signal_relay_latency_seconds',
@@ -207,6 +230,7 @@ export class GatewayMetrics {
       name: 'gateway_online_peer_cache_requests_total',
       help: 'Online checks before relaying a signal, answered by the positive cache (hit) or by a presence Lookup (miss).',
       labelNames: ['result'],
+      collect: (counter) => this.onlinePeerCacheTally.flushInto(counter),
     });
     registry.gauge({
       name: 'gateway_leases_held',
@@ -315,9 +339,24 @@ export class GatewayMetrics {
     }
   }
 
+  /** A client's WebSocket message, by frame kind (`undecoded` when it was not decoded). */
+  frameReceived(kind: string): void {
+    this.framesReceivedTally.add(kind);
+  }
+
+  /** A local client's signal was accepted by the bus. */
+  signalRelayed(kindLabel: string): void {
+    this.signalsRelayedTally.add(kindLabel);
+  }
+
+  /** An online check before relaying: answered by the cache, or by a presence Lookup. */
+  onlinePeerChecked(result: 'hit' | 'miss'): void {
+    this.onlinePeerCacheTally.add(result);
+  }
+
   /** A record from the bus was written to a local socket. */
   signalDelivered(kind: SignalKind, sentAtUnixMs: number, nowMs = Date.now()): void {
-    this.signalsDelivered.inc({ kind: signalKindLabel(kind) });
+    this.signalsDeliveredTally.add(signalKindLabel(kind));
     // Gateways' clocks may differ by a little: never observe a negative time.
     if (sentAtUnixMs > 0) this.relayLatency.observe(Math.max(0, nowMs - sentAtUnixMs) / 1000);
   }

@@ -27,6 +27,26 @@ describe('CounterpartTracker', () => {
     expect(tracker.localPeersOf('y')).toEqual([]);
   });
 
+  it('links a pair again after it was forgotten, although it was the most recent', () => {
+    const tracker = new CounterpartTracker(2);
+    tracker.add('a', 'x');
+    tracker.add('a', 'x');
+    tracker.forgetPeer('x');
+    tracker.add('a', 'x');
+    expect(tracker.counterpartsOf('a')).toEqual(['x']);
+    expect(tracker.localPeersOf('x')).toEqual(['a']);
+    tracker.forgetLocal('a');
+    tracker.add('a', 'x');
+    expect(tracker.localPeersOf('x')).toEqual(['a']);
+    // Evicted as the least recently used, then used again.
+    tracker.add('a', 'y');
+    tracker.add('a', 'z');
+    expect(tracker.localPeersOf('x')).toEqual([]);
+    tracker.add('a', 'x');
+    expect(tracker.counterpartsOf('a')).toEqual(['z', 'x']);
+    expect(tracker.localPeersOf('x')).toEqual(['a']);
+  });
+
   it('forgets a peer that left everywhere, and a closed local peer only as a local', () => {
     const tracker = new CounterpartTracker(10);
     tracker.add('a', 'x');

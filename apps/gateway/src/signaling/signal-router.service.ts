@@ -14,6 +14,7 @@ import { SIGNAL_BUS, type SignalBus } from '../bus/signal-bus';
 import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics, signalKindLabel } from '../metrics/gateway-metrics';
+import { BatchedLookups } from '../presence/batched-lookups';
 import { OnlinePeerCache } from '../presence/online-peer-cache';
 import type { PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -23,6 +24,14 @@ import { CounterpartTracker } from './counterpart-tracker';
 import { LookupAdmission, LookupShedError } from './lookup-admission';
 import { PeerConnectionRegistry } from './peer-connection-registry';
 import { type PeerSession, type SignalLimitLabel, targetBytesBurst } from './peer-session';
+
+// A stale cached "online" is refreshed in the background (isOnline), with
+// the other refreshes asked within this window, in one BatchLookup
+// (BatchedLookups). The entry stays servable meanwhile: the cache refreshes
+// at half its age bound (1 s of 2 s), so 100 ms never lets one expire.
+const REFRESH_WINDOW_MS = 100;
+// Well under presence's 1 000 IDs per BatchLookup.
+const MAX_REFRESH_BATCH = 500;
 
 /**
  * Routes signals: from a local client onto the bus (after presence says the
@@ -35,6 +44,12 @@ import { type PeerSession, type SignalLimitLabel, targetBytesBurst } from './pee
  */
 @Injectable()
 export class SignalRouter implements OnModuleInit {
+  private readonly refreshes = new BatchedLookups(
+    (peerIds) => this.lookUpMany(peerIds),
+    REFRESH_WINDOW_MS,
+    MAX_REFRESH_BATCH,
+  );
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
@@ -144,7 +159,7 @@ export class SignalRouter implements OnModuleInit {
       });
       return;
     }
-    this.metrics.signalsRelayed.inc({ kind: kindName });
+    this.metrics.signalRelayed(kindName);
     this.counterparts.add(senderId, to);
     session.logger.debug({ targetPeerId: to, signalKind: kindName, seq }, 'signal published');
   }
@@ -169,15 +184,17 @@ export class SignalRouter implements OnModuleInit {
   private isOnline(peerId: string): Promise<boolean> | true {
     const cached = this.onlinePeers.check(peerId);
     if (cached !== 'unknown') {
-      this.metrics.onlinePeerCache.inc({ result: 'hit' });
+      this.metrics.onlinePeerChecked('hit');
       if (cached === 'stale') {
         // A failed refresh changes nothing: the entry ages out, and the
         // signal after that asks presence itself (UNAVAILABLE if it is down).
-        this.lookUp(peerId).catch(() => undefined);
+        this.onlinePeers
+          .lookup(peerId, () => this.refreshes.isOnline(peerId))
+          .catch(() => undefined);
       }
       return true;
     }
-    this.metrics.onlinePeerCache.inc({ result: 'miss' });
+    this.metrics.onlinePeerChecked('miss');
     return this.lookUp(peerId);
   }
 
@@ -193,6 +210,18 @@ export class SignalRouter implements OnModuleInit {
         release();
       }
     });
+  }
+
+  /** The background refreshes' BatchLookup: one Lookup slot for the whole call. */
+  private async lookUpMany(peerIds: string[]): Promise<ReadonlySet<string>> {
+    const release = this.lookups.enter();
+    if (typeof release === 'string') throw new LookupShedError(release);
+    try {
+      const { leases } = await this.presence.batchLookup(peerIds);
+      return new Set(leases.map((lease) => lease.peerId));
+    } finally {
+      release();
+    }
   }
 
   /**

@@ -271,27 +271,29 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     const a = await connect();
     const b = await connect();
     const lookup = jest.spyOn(presence, 'lookup');
+    const batchLookup = jest.spyOn(presence, 'batchLookup');
     signal(a.session, 10, b.peerId, candidate(0));
     await a.session.queue.whenIdle();
     expect(lookup).toHaveBeenCalledTimes(1);
 
     // Stale: B's lease ended meanwhile (its LEFT event not seen yet). The
     // signal still goes (the answer is younger than the cache's bound), and
-    // the background lookup learns B is gone.
+    // the background refresh (a BatchLookup, after its window) learns B is gone.
     now += 1_500;
     presence.leases.get(b.peerId)!.live = false;
     let lookedUp: () => void = () => undefined;
     const refreshed = new Promise<void>((resolveRefreshed) => (lookedUp = resolveRefreshed));
-    lookup.mockImplementationOnce(async (peerId) => {
-      const lease = await FakePresenceClient.prototype.lookup.call(presence, peerId);
+    batchLookup.mockImplementationOnce(async (peerIds) => {
+      const answer = await FakePresenceClient.prototype.batchLookup.call(presence, peerIds);
       setImmediate(lookedUp);
-      return lease;
+      return answer;
     });
     signal(a.session, 11, b.peerId, candidate(1));
     await a.session.queue.whenIdle();
     expect(b.socket.of('signal')).toHaveLength(2);
     await refreshed;
-    expect(lookup).toHaveBeenCalledTimes(2);
+    expect(batchLookup).toHaveBeenCalledWith([b.peerId]);
+    expect(lookup).toHaveBeenCalledTimes(1);
 
     signal(a.session, 12, b.peerId, candidate(2));
     await a.session.queue.whenIdle();

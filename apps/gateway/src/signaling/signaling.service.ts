@@ -90,7 +90,7 @@ export class SignalingService {
   receive(session: PeerSession, bytes: Uint8Array, isBinary: boolean): void {
     if (session.state === 'closed') return;
     if (!session.rate.tryTake()) {
-      this.metrics.framesReceived.inc({ kind: 'undecoded' });
+      this.metrics.frameReceived('undecoded');
       session.refuse({
         code: ErrorCode.ERROR_CODE_RATE_LIMITED,
         message: `over ${this.config.maxMessagesPerSecond} frames per second; frame dropped`,
@@ -100,13 +100,13 @@ export class SignalingService {
     }
     const decoded = decodeClientFrame(bytes, isBinary, this.config.maxFrameBytes);
     if (!decoded.ok) {
-      this.metrics.framesReceived.inc({ kind: 'undecoded' });
+      this.metrics.frameReceived('undecoded');
       session.refuse(decoded.refusal);
       return;
     }
     const frame = decoded.frame;
     // decodeClientFrame refuses frames without a kind, so kind is set.
-    if (frame.kind) this.metrics.framesReceived.inc({ kind: frame.kind.$case });
+    if (frame.kind) this.metrics.frameReceived(frame.kind.$case);
     try {
       session.queue.push(() => this.dispatch(session, frame));
     } catch (error) {
