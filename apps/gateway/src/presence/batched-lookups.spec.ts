@@ -1,19 +1,25 @@
 import { BatchedLookups } from './batched-lookups';
 
+/** BatchedLookups whose calls are recorded in `calls`; `offline` peers are answered offline. */
+function recorded(windowMs: number, maxBatch: number, offline: readonly string[] = []) {
+  const calls: string[][] = [];
+  const batches = new BatchedLookups(
+    async (peerIds) => {
+      calls.push(peerIds);
+      return new Set(peerIds.filter((id) => !offline.includes(id)));
+    },
+    windowMs,
+    maxBatch,
+  );
+  return { calls, batches };
+}
+
 describe('BatchedLookups', () => {
   afterEach(() => jest.useRealTimers());
 
   it('asks once for every check made within the window, and answers each', async () => {
     jest.useFakeTimers();
-    const calls: string[][] = [];
-    const batches = new BatchedLookups(
-      async (peerIds) => {
-        calls.push(peerIds);
-        return new Set(peerIds.filter((id) => id !== 'b'));
-      },
-      100,
-      10,
-    );
+    const { calls, batches } = recorded(100, 10, ['b']);
     const a = batches.isOnline('a');
     const b = batches.isOnline('b');
     jest.advanceTimersByTime(99);
@@ -33,15 +39,7 @@ describe('BatchedLookups', () => {
 
   it('starts the call at once when maxBatch checks wait', async () => {
     jest.useFakeTimers();
-    const calls: string[][] = [];
-    const batches = new BatchedLookups(
-      async (peerIds) => {
-        calls.push(peerIds);
-        return new Set(peerIds);
-      },
-      100,
-      2,
-    );
+    const { calls, batches } = recorded(100, 2);
     const checks = [batches.isOnline('a'), batches.isOnline('b')];
     expect(calls).toEqual([['a', 'b']]);
     await expect(Promise.all(checks)).resolves.toEqual([true, true]);

@@ -48,7 +48,7 @@ export class ControlChannel {
   }
 
   /** Sends what is waiting for the next task now. */
-  flush(): void {
+  private flush(): void {
     if (this.pending.length === 0) return;
     const messages = this.pending.splice(0);
     if (this.channel.readyState !== 'open') return;

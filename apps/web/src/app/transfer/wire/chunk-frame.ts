@@ -56,11 +56,7 @@ export interface DecodedChunk {
 export function decodeChunk(message: ArrayBuffer | Uint8Array): DecodedChunk | null {
   const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
   if (bytes.length < CHUNK_HEADER_BYTES) return null;
-  const requestId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
-    0,
-    false,
-  );
-  return { requestId, payload: bytes.subarray(CHUNK_HEADER_BYTES) };
+  return { requestId: readUint32(bytes, 0), payload: bytes.subarray(CHUNK_HEADER_BYTES) };
 }
 
 /** Whether a data message is packed (see PACKED_CHUNKS_ID). */

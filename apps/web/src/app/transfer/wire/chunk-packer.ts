@@ -60,7 +60,7 @@ export class ChunkPacker implements ChunkWriter {
   }
 
   /** Sends the pack being gathered, if any; resolves once the channel took it. */
-  flush(): Promise<void> {
+  private flush(): Promise<void> {
     const pack = this.pack;
     if (!pack) return this.tail;
     this.pack = null;
