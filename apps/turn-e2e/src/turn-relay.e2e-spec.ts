@@ -9,6 +9,10 @@ import { EchoPeer, uclient } from './uclient';
 
 // One address inside each IPv4 range turnserver.conf denies (and its edges),
 // plus the cluster ranges of k8s/base/coturn/kustomization.yaml.
+/** How far past a credential's expiry second the test waits before relying on
+ * coturn's time(2) having reached it (a kernel tick is 1–10 ms). */
+const COARSE_CLOCK_MARGIN_MS = 100;
+
 const DENIED_IPV4 = [
   '0.0.0.0',
   '0.255.255.255',
@@ -192,8 +196,12 @@ describe('coturn with the turnserver.conf k8s ships: not an open proxy', () => {
       const credential = lab.credential(expiresAt);
       const client = await udpClient();
       expect(await client.allocate(credential)).toMatchObject({ ok: true });
-      // Wait for the clock, not a fixed time: the expiry has passed.
-      await eventually(() => nowSeconds() > expiresAt, {
+      // Wait for the clock, not a fixed time: the expiry has passed. coturn
+      // reads time(2), which Linux serves from its coarse clock, up to one
+      // kernel tick (1–10 ms) behind Date.now(); at 4 ms past the second it
+      // still read the expiry second and allocated (1 run in 6). So wait until
+      // the expiry is a margin well beyond a tick in the past.
+      await eventually(() => Date.now() >= (expiresAt + 1) * 1000 + COARSE_CLOCK_MARGIN_MS, {
         timeoutMs: 5_000,
         description: 'the credential expired',
       });
