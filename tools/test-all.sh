@@ -64,6 +64,7 @@ step "start Redis (loopback)" bash -c 'tools/redis/redis.sh install && tools/red
 step "start a Redis Cluster (3 masters, 3 replicas, loopback)" bash tools/redis/redis.sh cluster-start
 step "start Kafka (KRaft, loopback)" bash -c 'tools/kafka/kafka.sh install && tools/kafka/kafka.sh start'
 
+step "tools/ensure-deps.sh: installs only when the lockfile changed, never through a link" bash tools/test/ensure-deps-check.sh
 step "protocol: buf lint + generated code is current" bash tools/protocol/check-generated.sh
 # The module-boundaries lint rule needs the project graph: nx computes it.
 step "k8s manifests + Dockerfile lint (offline)" bash tools/k8s/validate.sh
