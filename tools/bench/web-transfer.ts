@@ -541,6 +541,7 @@ async function hugeCase(
   work: string,
   gib: number,
   command: string,
+  profile: boolean,
 ): Promise<void> {
   const bytes = gib * GIB;
   const big = randomFile(work, 'huge.bin', bytes);
@@ -557,6 +558,13 @@ async function hugeCase(
     let tab = tab0;
     let tree = tree0;
     let tx = tx0;
+    const cpuTx = new CpuMeter(sender.profile);
+    const cpuRx = new CpuMeter(receiver.profile);
+    const profilers = profile
+      ? await Promise.all([startProfiler(sender.page), startProfiler(receiver.page)])
+      : [];
+    cpuTx.start();
+    cpuRx.start();
     const started = Date.now();
     await receiver.page.click('[data-testid=download-all]');
     const states = await waitSettled(receiver, 2, 60_000 + (bytes / 2e6) * 1000, () => {
@@ -565,6 +573,11 @@ async function hugeCase(
       tx = Math.max(tx, treeRssBytes(sender.profile));
     });
     const seconds = (Date.now() - started) / 1000;
+    const cpu = { sender: cpuTx.stop(profile ? 12 : 6), receiver: cpuRx.stop(profile ? 12 : 6) };
+    if (profilers.length === 2) {
+      console.log('  sender page, main thread, top self time:\n' + (await profilers[0]()));
+      console.log('  receiver page, main thread, top self time:\n' + (await profilers[1]()));
+    }
     const zipPath = await (await download).path();
     // The ZIP64 end of central directory record (signature 0x06064b50) sits
     // 56 + 20 + 22 bytes before the end of an archive without a comment.
@@ -577,17 +590,27 @@ async function hugeCase(
     table(
       `${gib} GiB file + 4 KiB file, zipped into a browser download`,
       command,
-      ['result', 'MB/s', 'zip', 'receiver memory growth', 'sender memory growth'],
+      [
+        'result',
+        'MB/s',
+        'CPU-s/GiB sender / receiver',
+        'zip',
+        'receiver memory growth',
+        'sender memory growth',
+      ],
       [
         [
           verified(states, 2),
           mb(bytes / seconds),
+          `${(cpu.sender.seconds / gib).toFixed(1)} / ${(cpu.receiver.seconds / gib).toFixed(1)}`,
           `${mb(size)} MB, ZIP64 end record: ${zip64 ? 'yes' : 'NO'}`,
           `tab +${mb(tab - tab0)} MB, tree +${mb(tree - tree0)} MB`,
           `tree +${mb(tx - tx0)} MB`,
         ],
       ],
     );
+    console.log(topThreads('sender threads', cpu.sender.threads, gib));
+    console.log(topThreads('receiver threads', cpu.receiver.threads, gib));
   } finally {
     await Promise.all([closePeer(sender), closePeer(receiver)]);
     rmSync(big);
@@ -643,7 +666,8 @@ async function main(): Promise<void> {
       if (name === 'fanout')
         await fanoutCase(stack, work, quick ? 64 : Math.min(mib, 256), receivers, command);
       if (name === 'setup') await setupCase(stack, work, opens, command);
-      if (name === 'huge') await hugeCase(stack, work, hugeGib, command);
+      if (name === 'huge')
+        await hugeCase(stack, work, hugeGib, command, args.includes('--profile'));
       if (name === 'constrained') {
         const limit = {
           sender: CpuLimit.create('tx', fraction),
