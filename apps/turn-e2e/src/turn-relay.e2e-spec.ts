@@ -7,12 +7,12 @@ import { COTURN_SETUP_TIMEOUT_MS, CoturnLab, nowSeconds } from './coturn-lab';
 import { TurnClient, type TurnAnswer } from './turn-client';
 import { EchoPeer, uclient } from './uclient';
 
-// One address inside each IPv4 range turnserver.conf denies (and its edges),
-// plus the cluster ranges of k8s/base/coturn/kustomization.yaml.
 /** How far past a credential's expiry second the test waits before relying on
  * coturn's time(2) having reached it (a kernel tick is 1–10 ms). */
 const COARSE_CLOCK_MARGIN_MS = 100;
 
+// One address inside each IPv4 range turnserver.conf denies (and its edges),
+// plus the cluster ranges of k8s/base/coturn/kustomization.yaml.
 const DENIED_IPV4 = [
   '0.0.0.0',
   '0.255.255.255',
