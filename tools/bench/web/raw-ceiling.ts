@@ -8,14 +8,19 @@ import { Page } from 'playwright-core';
 
 import { closePeer, launch } from './app-stack';
 import { CpuLimit } from './cpu-limit';
-import { CpuMeter } from './proc-tree';
+import { CpuMeter, treeRssBytes } from './proc-tree';
 
 export interface SideCosts {
   /** Bytes per second. */
   rate: number;
   sender: { seconds: number; threads: Array<[string, number]> };
   receiver: { seconds: number; threads: Array<[string, number]> };
+  /** Peak resident growth during the transfer: the receiver's renderers and whole tree, the sender's tree. */
+  memory: { receiverTab: number; receiverTree: number; senderTree: number };
 }
+
+// How often the raw phase samples resident memory (as the app runs do).
+const MEMORY_SAMPLE_MS = 500;
 
 /** CPU limits for both sides (the constrained-CPU case). */
 export interface Limits {
@@ -144,6 +149,17 @@ export async function rawCeiling(bytes: number, limit?: Limits): Promise<SideCos
     // the phase), plus an overall deadline far above any sane rate (4 MB/s).
     limit?.sender.apply(a.profile);
     limit?.receiver.apply(b.profile);
+    const before = {
+      receiverTab: treeRssBytes(b.profile, 'renderer'),
+      receiverTree: treeRssBytes(b.profile),
+      senderTree: treeRssBytes(a.profile),
+    };
+    const peak = { ...before };
+    const sampler = setInterval(() => {
+      peak.receiverTab = Math.max(peak.receiverTab, treeRssBytes(b.profile, 'renderer'));
+      peak.receiverTree = Math.max(peak.receiverTree, treeRssBytes(b.profile));
+      peak.senderTree = Math.max(peak.senderTree, treeRssBytes(a.profile));
+    }, MEMORY_SAMPLE_MS);
     cpuA.start();
     cpuB.start();
     const deadlineMs = 60_000 + (bytes / 4e6) * 1000;
@@ -204,8 +220,17 @@ export async function rawCeiling(bytes: number, limit?: Limits): Promise<SideCos
       `transferring ${bytes} B`,
       () => Promise.all([received, sent]),
       deadlineMs,
-    );
-    return { rate, sender: cpuA.stop(), receiver: cpuB.stop() };
+    ).finally(() => clearInterval(sampler));
+    return {
+      rate,
+      sender: cpuA.stop(),
+      receiver: cpuB.stop(),
+      memory: {
+        receiverTab: peak.receiverTab - before.receiverTab,
+        receiverTree: peak.receiverTree - before.receiverTree,
+        senderTree: peak.senderTree - before.senderTree,
+      },
+    };
   } finally {
     await Promise.all([closePeer(a), closePeer(b)]);
   }
