@@ -172,9 +172,7 @@ describe('web app: what the sender and the receiver see of each other', () => {
       0,
     );
     // The sender's panel says the receiver is done, in words.
-    await sender.page
-      .locator(`[data-testid=receivers] li[data-receiver-name="${myName}"][data-finished=true]`)
-      .waitFor({ timeout: 15_000 });
+    await waitForFinishedRow(sender.page, myName);
     await expect(row.innerText()).resolves.toContain('✓ Has every file');
     await expect(row.locator('[data-testid=files-done]').innerText()).resolves.toBe(
       '2 of 2 files done',
@@ -251,3 +249,31 @@ describe('web app: what the sender and the receiver see of each other', () => {
     expect(await intro.count()).toBe(0);
   });
 });
+
+/**
+ * Waits for the sender's row of receiver `name` to say it has every file. A
+ * timeout says what every row showed instead (state, count, text): this
+ * wait failed once in CI (2026-12-03) and passed on every rerun.
+ */
+async function waitForFinishedRow(page: Page, name: string): Promise<void> {
+  const rows = '[data-testid=receivers] li';
+  try {
+    await page
+      .locator(`${rows}[data-receiver-name="${name}"][data-finished=true]`)
+      .waitFor({ timeout: 15_000 });
+  } catch (error) {
+    const shown = await page
+      .locator(rows)
+      .evaluateAll((items) =>
+        items.map(
+          (li) =>
+            `${li.getAttribute('data-receiver-name')}: state=${li.getAttribute('data-state')}` +
+            ` finished=${li.getAttribute('data-finished')} "${(li.textContent ?? '').replace(/\s+/g, ' ').trim()}"`,
+        ),
+      )
+      .catch(() => ['(could not read the rows)']);
+    throw new Error(`${name}'s row never said it has every file; rows: ${shown.join(' | ')}`, {
+      cause: error,
+    });
+  }
+}
