@@ -45,6 +45,37 @@ describe('BlockReader', () => {
     expect(seen.slice(0, -2).every((b) => b.byteLength === 0)).toBe(true);
   });
 
+  it('starts every stream read in a task after the last one resolved, never back to back', async () => {
+    // A byte stream that answers each read at once, and notes for each pull
+    // whether a task queued during the previous pull has run since.
+    let previousPullsTask: { ran: boolean } | null = null;
+    const fresh: boolean[] = [];
+    const size = 6 * STREAM_BLOCK_BYTES;
+    const source = {
+      size,
+      stream: () => new Blob([]).stream(),
+      slice: () => ({
+        stream: () =>
+          new ReadableStream({
+            type: 'bytes',
+            pull: (controller) => {
+              if (previousPullsTask) fresh.push(previousPullsTask.ran);
+              const task = { ran: false };
+              setImmediate(() => (task.ran = true));
+              previousPullsTask = task;
+              const request = controller.byobRequest;
+              if (!request?.view) throw new Error('expected a BYOB read');
+              request.respond(request.view.byteLength);
+            },
+          }),
+      }),
+    } as unknown as FileSource;
+    const bytes = await readAll(new BlockReader(source, 0, size));
+    expect(bytes.length).toBe(size);
+    expect(fresh.length).toBeGreaterThanOrEqual(5);
+    expect(fresh.every(Boolean)).toBe(true);
+  });
+
   it('fails with FileReadError when the file is shorter than it was', async () => {
     const data = pattern(3000);
     const shrunk: FileSource & { stream(): ReadableStream<Uint8Array> } = {

@@ -1,3 +1,5 @@
+import { nextTaskTurn } from '../scheduling/next-task';
+
 import { FileReadError, FileSource, READ_BLOCK_BYTES, readFileBlock } from './file-source';
 
 // Where the browser streams a Blob into caller-owned memory (a "BYOB"
@@ -77,6 +79,14 @@ export class BlockReader {
     let filled = 0;
     try {
       while (filled < want) {
+        // Each read starts in a task of its own. On Chromium 156 a BYOB blob
+        // stream read back to back (the next read from the last one's promise
+        // continuation, as a worker hashing a file does) stops delivering for
+        // good after 2.6–6.5 GB: five ways of reading a 10 GiB file all
+        // stalled there, and the same reads each after a MessageChannel task
+        // read all of it, at 0.74 GB/s (ADR 0027, 2026-12-03). A send paced by
+        // the network never met it; a hash read at full speed did.
+        await nextTaskTurn();
         const { value, done } = await this.reader.read(
           new Uint8Array(buffer, filled, want - filled),
         );

@@ -1,3 +1,5 @@
+import { BlockReader } from '../files/block-reader';
+
 import { FromHashWorker, MAX_OPEN_HASHES, ToHashWorker } from './hash-worker-protocol';
 import { IncrementalHash, InlineSha256 } from './incremental-hash';
 
@@ -32,11 +34,15 @@ export class HashWorkerCore {
       return;
     }
     const { id } = message;
-    if (message.kind === 'start') {
+    if (message.kind === 'start' || message.kind === 'file') {
       if (this.open.has(id)) this.fail(id, `hash ${id} is already open`);
       else if (this.open.size >= MAX_OPEN_HASHES)
         this.failed(id, `more than ${MAX_OPEN_HASHES} hashes open`);
-      else this.open.set(id, this.create());
+      else {
+        const hash = this.create();
+        this.open.set(id, hash);
+        if (message.kind === 'file') void this.hashFile(id, hash, message.file);
+      }
       return;
     }
     const hash = this.open.get(id);
@@ -76,6 +82,44 @@ export class HashWorkerCore {
     }
   }
 
+  /**
+   * Reads `file` into this worker's own two buffers (BlockReader, reused for
+   * the whole file) and hashes it, the next block read in the task after
+   * this one is hashed (BlockReader starts each read in a task of its own:
+   * read back to back, Chromium's byte stream stalled after a few GB). A
+   * sender's file was read on the page and each block moved here, a fresh
+   * buffer per block left for this thread's garbage collector, which runs
+   * seldom in a worker that allocates little else: the sender's tab grew by
+   * ~150 MB during a 1 GiB transfer whose hash was still running
+   * (tools/bench/run.sh web-transfer --case large; ADR 0027). A `drop` ends
+   * the reading at the next block.
+   */
+  private async hashFile(id: number, hash: IncrementalHash, file: Blob): Promise<void> {
+    const blocks = new BlockReader(file, 0, file.size);
+    try {
+      await hash.settle();
+      let next = blocks.next();
+      for (let block = await next; block; block = await next) {
+        // Into the other buffer: this block's memory is reused only by the
+        // read after that one, and update() has copied it by then.
+        next = blocks.next();
+        next.catch(() => undefined);
+        if (this.open.get(id) !== hash) {
+          blocks.cancel();
+          return;
+        }
+        hash.update(block);
+      }
+      if (this.open.get(id) !== hash) return;
+      this.open.delete(id);
+      const sha256 = await hash.digest();
+      this.post({ kind: 'digest', id, sha256 }, [sha256.buffer]);
+    } catch (error) {
+      blocks.cancel();
+      if (this.open.get(id) === hash) this.fail(id, describe(error));
+    }
+  }
+
   /** Ends hash `id` (if open) and says why. */
   private fail(id: number, why: string): void {
     const hash = this.open.get(id);
@@ -101,6 +145,9 @@ function parseMessage(data: unknown): ToHashWorker | null {
   if (id === null) return null;
   const { kind, pieces } = data as { kind?: unknown; pieces?: unknown };
   if (kind === 'start' || kind === 'digest' || kind === 'drop') return { kind, id };
+  const { file } = data as { file?: unknown };
+  if (kind === 'file' && typeof Blob !== 'undefined' && file instanceof Blob)
+    return { kind, id, file };
   if (
     kind === 'update' &&
     Array.isArray(pieces) &&

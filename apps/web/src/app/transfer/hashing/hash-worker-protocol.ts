@@ -2,7 +2,8 @@
  * What the page and its SHA-256 worker say to each other. One worker serves
  * every hash of the page (sender and receiver), each named by an ID the
  * page chose. Pieces of a file travel as transferred ArrayBuffers: the
- * page's copy is detached, nothing is copied.
+ * page's copy is detached, nothing is copied. A file the page has whole (a
+ * shared File) is sent as itself, and the worker reads it.
  */
 
 /** Page → worker. Messages for one ID are handled in the order sent. */
@@ -14,7 +15,12 @@ export type ToHashWorker =
   /** The digest of everything hash `id` was given; the hash then ends. */
   | { kind: 'digest'; id: number }
   /** Hash `id` is no longer wanted (the download was cancelled or failed). */
-  | { kind: 'drop'; id: number };
+  | { kind: 'drop'; id: number }
+  /**
+   * Starts hash `id` of a whole file, which the worker reads itself (a Blob
+   * is cloned by reference, not by its bytes); answered with its digest.
+   */
+  | { kind: 'file'; id: number; file: Blob };
 
 /** Worker → page. */
 export type FromHashWorker =

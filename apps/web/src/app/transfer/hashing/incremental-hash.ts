@@ -18,7 +18,16 @@ export interface IncrementalHash {
 }
 
 /** Makes the hash for a file of `size` bytes (lets big files hash off the main thread). */
-export type HashFactory = (size: number) => IncrementalHash;
+export interface HashFactory {
+  (size: number): IncrementalHash;
+  /**
+   * The digest of a whole file the page holds (a shared File), where this
+   * factory can read it somewhere better than the page (a worker reading it
+   * into its own reused memory); null where it cannot, and the caller reads
+   * the file and feeds a hash from this factory.
+   */
+  readonly wholeFile?: (file: Blob) => Promise<Uint8Array> | null;
+}
 
 // hash-wasm gives every hasher its own WebAssembly instance and memory, and
 // V8 reclaims those only with a full garbage collection: a page that made

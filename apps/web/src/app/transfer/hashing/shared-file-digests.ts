@@ -7,6 +7,9 @@ export async function digestFile(
   hash: HashFactory,
   blockBytes = READ_BLOCK_BYTES,
 ): Promise<Uint8Array> {
+  // A File the hash can read itself (the worker): no block passes through here.
+  const whole = isBlob(source) ? hash.wholeFile?.(source) : null;
+  if (whole) return whole;
   const hasher = hash(source.size);
   for (let pos = 0; pos < source.size;) {
     const end = Math.min(source.size, pos + blockBytes);
@@ -16,6 +19,10 @@ export async function digestFile(
     pos = end;
   }
   return hasher.digest();
+}
+
+function isBlob(source: FileSource): source is FileSource & Blob {
+  return typeof Blob !== 'undefined' && source instanceof Blob;
 }
 
 export class FileRemovedError extends Error {

@@ -193,9 +193,13 @@ describe('HashWorkerCore', () => {
     worker.handle({ kind: 'start', id: 7 });
     worker.handle({ kind: 'update', id: 7, pieces: ['not bytes'] });
     worker.handle({ kind: 'update', pieces: [] });
+    worker.handle({ kind: 'file', id: 8, file: 'not a Blob' });
     worker.handle(null);
     worker.handle('digest');
-    expect(out).toEqual([{ kind: 'failed', id: 7, message: 'malformed message' }]);
+    expect(out).toEqual([
+      { kind: 'failed', id: 7, message: 'malformed message' },
+      { kind: 'failed', id: 8, message: 'malformed message' },
+    ]);
     // Hash 7 ended with that failure.
     expect(worker.openHashes).toBe(0);
   });
@@ -237,5 +241,88 @@ describe('sha256InWorker', () => {
     expect(workers).toHaveLength(0);
     expect(factory(WORKER_MIN_BYTES)).toBeInstanceOf(WorkerSha256);
     expect(workers).toHaveLength(1);
+  });
+
+  it('has the worker read a whole big file itself: the page sends the Blob, no bytes', async () => {
+    const { client, workers } = setup();
+    const factory = sha256InWorker(client);
+    // 5 MiB: a byte stream read into the worker's two reused buffers; 1.5 MiB: one read.
+    for (const size of [5 * MIB + 123, 1.5 * MIB]) {
+      const data = randomBytes(size);
+      const digest = factory.wholeFile?.(new Blob([data]));
+      expect(digest).toBeInstanceOf(Promise);
+      expect(hex(await (digest as Promise<Uint8Array>))).toBe(reference(data));
+    }
+    expect(workers).toHaveLength(1);
+    expect(workers[0].received.map((m) => m.kind)).toEqual(['file', 'file']);
+    expect(workers[0].transferred).toEqual([]);
+    expect(workers[0].core.openHashes).toBe(0);
+    // Small files are hashed inline by the caller.
+    expect(factory.wholeFile?.(new Blob([new Uint8Array(WORKER_MIN_BYTES - 1)]))).toBeNull();
+  });
+
+  it('stops reading a whole file that was dropped, and fails one that cannot be read', async () => {
+    // A 10 MiB file (five 2 MiB reads) as a byte stream that counts its
+    // reads, holds every read after the first until `open()`, and sees its cancel.
+    const feed = { pulls: 0, cancelled: false };
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const dropped = new Blob([new Uint8Array(10 * MIB)]);
+    Object.defineProperty(dropped, 'slice', {
+      value: () => ({
+        stream: () =>
+          new ReadableStream({
+            type: 'bytes',
+            pull: async (controller) => {
+              feed.pulls += 1;
+              if (feed.pulls > 1) await gate;
+              const request = controller.byobRequest;
+              if (!request?.view) throw new Error('expected a BYOB read');
+              request.respond(request.view.byteLength);
+            },
+            cancel: () => {
+              feed.cancelled = true;
+            },
+          }),
+      }),
+    });
+    const dropOut: FromHashWorker[] = [];
+    const reading = new HashWorkerCore((m) => dropOut.push(m));
+    reading.handle({ kind: 'file', id: 1, file: dropped });
+    const begun = Date.now() + 5000;
+    while (feed.pulls < 2 && Date.now() < begun) await turn();
+    // The first block is hashed and the second being read: the page gives the hash up.
+    reading.handle({ kind: 'drop', id: 1 });
+    expect(reading.openHashes).toBe(0);
+    open();
+    const stops = Date.now() + 3000;
+    while (!feed.cancelled && Date.now() < stops) await turn();
+    expect(feed.cancelled).toBe(true);
+    expect(feed.pulls).toBeLessThan(5);
+    expect(dropOut).toEqual([]);
+    // A Blob whose bytes are gone (its stream errors, as a file deleted from disk does).
+    const broken = new Blob([new Uint8Array(3 * MIB)]);
+    Object.defineProperty(broken, 'slice', {
+      value: () => ({
+        stream: () =>
+          new ReadableStream({
+            type: 'bytes',
+            pull: (controller) => controller.error(new Error('NotReadableError')),
+          }),
+      }),
+    });
+    const out: FromHashWorker[] = [];
+    const core = new HashWorkerCore((m) => out.push(m));
+    core.handle({ kind: 'file', id: 2, file: broken });
+    const until = Date.now() + 5000;
+    while (out.length === 0 && Date.now() < until) await turn();
+    expect(out).toEqual([
+      {
+        kind: 'failed',
+        id: 2,
+        message: expect.stringMatching(/could not read bytes 0-\d+: .*NotReadableError/),
+      },
+    ]);
+    expect(core.openHashes).toBe(0);
   });
 });

@@ -78,6 +78,16 @@ export class HashWorkerClient {
     return new WorkerSha256(this, this.begin());
   }
 
+  /** The digest of a whole file, read by the worker itself (nothing of it passes through the page). */
+  digestFile(file: Blob): Promise<Uint8Array> {
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.open.set(id, { failure: null, digest: { resolve, reject } });
+      this.clearIdle();
+      this.send({ kind: 'file', id, file }, []);
+    });
+  }
+
   /** @internal (WorkerSha256) */
   begin(): number {
     const id = this.nextId++;
@@ -278,9 +288,17 @@ export class WorkerSha256 implements IncrementalHash {
 // thousand messages. Bigger files are where the CPU goes.
 export const WORKER_MIN_BYTES = 1024 * 1024;
 
-/** Files of WORKER_MIN_BYTES or more hash in `client`'s worker, smaller ones inline. */
+/**
+ * Files of WORKER_MIN_BYTES or more hash in `client`'s worker, smaller ones
+ * inline; such a file the page holds whole is read by the worker itself.
+ */
 export function sha256InWorker(client: HashWorkerClient): HashFactory {
-  return (size) => (size >= WORKER_MIN_BYTES ? client.hash() : new InlineSha256());
+  return Object.assign(
+    (size: number) => (size >= WORKER_MIN_BYTES ? client.hash() : new InlineSha256()),
+    {
+      wholeFile: (file: Blob) => (file.size >= WORKER_MIN_BYTES ? client.digestFile(file) : null),
+    },
+  );
 }
 
 function describe(error: unknown): string {

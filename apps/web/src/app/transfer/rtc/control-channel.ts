@@ -1,6 +1,6 @@
 import { ControlMessage } from '@ephemeral/protocol';
 import { DataChannelLike, messageBytes } from './data-channel';
-import { nextTask } from './next-task';
+import { nextTask } from '../scheduling/next-task';
 
 // Control messages are tiny (a manifest of thousands of files is still well
 // under the 256 KiB SCTP limit); anything bigger is refused unparsed.

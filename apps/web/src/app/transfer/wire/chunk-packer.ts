@@ -1,6 +1,6 @@
 import { CHUNK_HEADER_BYTES, PACK_LENGTH_BYTES } from './chunk-frame';
 import type { ChunkWriter } from './file-pump';
-import { nextTask } from '../rtc/next-task';
+import { nextTask } from '../scheduling/next-task';
 
 /**
  * Sends chunk messages, and once the receiver listed

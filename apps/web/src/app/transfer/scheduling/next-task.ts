@@ -41,3 +41,8 @@ function port(): MessagePort {
   sender = channel.port2;
   return sender;
 }
+
+/** Resolves in a later task (see {@link nextTask}). */
+export function nextTaskTurn(): Promise<void> {
+  return new Promise((resolve) => nextTask(resolve));
+}
