@@ -51,8 +51,12 @@ export class SignalingClient {
   private seq = 0;
   readonly closed: Promise<CloseInfo>;
   welcome: Welcome | undefined;
-  /** Called with every server frame as it arrives (benchmarks time frames here). */
-  onFrame: ((frame: ServerKind) => void) | undefined;
+  /**
+   * Called with every server frame as it arrives (benchmarks time frames
+   * here); returning true takes it, and it is not kept for next() (a
+   * benchmark client that keeps nothing: ADR 0038).
+   */
+  onFrame: ((frame: ServerKind) => boolean | void) | undefined;
 
   private constructor(private readonly socket: WebSocket) {
     this.closed = new Promise((resolveClosed) => {
@@ -66,7 +70,7 @@ export class SignalingClient {
       if (!isBinary) throw new Error(`gateway sent a text frame: ${data.toString('utf8')}`);
       const kind = ServerFrame.decode(data).kind;
       if (!kind) return;
-      this.onFrame?.(kind);
+      if (this.onFrame?.(kind) === true) return;
       this.unread.push(kind);
       this.notify();
     });

@@ -24,10 +24,14 @@ export async function connectRelayClient(wsUrl: string): Promise<RelayClient> {
         },
       }),
     onReceive: (handler) => {
+      // Every frame is taken here: a SignalingClient keeps untaken frames
+      // for next(), and ~200 kept per client grew this process's heap, whose
+      // collections then showed up as relay latency (ADR 0038).
       client.onFrame = (frame) => {
-        if (frame.$case !== 'signal') return;
+        if (frame.$case !== 'signal') return true;
         const payload = frame.value.signal?.payload;
         if (payload?.$case === 'candidate') handler(payload.value.usernameFragment);
+        return true;
       };
     },
     close: async () => {
