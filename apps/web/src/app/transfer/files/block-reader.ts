@@ -82,7 +82,7 @@ export class BlockReader {
         // Each read starts in a task of its own. On Chromium 156 a BYOB blob
         // stream read back to back (the next read from the last one's promise
         // continuation, as a worker hashing a file does) stops delivering for
-        // good after 2.6–6.5 GB: five ways of reading a 10 GiB file all
+        // good after 2.6–6.5 GB: every BYOB variant tried on a 10 GiB file
         // stalled there, and the same reads each after a MessageChannel task
         // read all of it, at 0.74 GB/s (ADR 0027, 2026-12-03). A send paced by
         // the network never met it; a hash read at full speed did.

@@ -29,6 +29,15 @@ const settled = (promise: Promise<unknown>) => {
 };
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A Blob of `size` whose slices stream from `source` (a byte stream, as the worker reads them). */
+function blobStreamingFrom(size: number, source: Omit<UnderlyingByteSource, 'type'>): Blob {
+  const blob = new Blob([new Uint8Array(size)]);
+  Object.defineProperty(blob, 'slice', {
+    value: () => ({ stream: () => new ReadableStream({ ...source, type: 'bytes' }) }),
+  });
+  return blob;
+}
+
 describe('HashWorkerClient + HashWorkerCore', () => {
   it('is the plain SHA-256 of everything given, as sha256sum prints it', async () => {
     const { client, workers } = setup();
@@ -267,24 +276,17 @@ describe('sha256InWorker', () => {
     const feed = { pulls: 0, cancelled: false };
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const dropped = new Blob([new Uint8Array(10 * MIB)]);
-    Object.defineProperty(dropped, 'slice', {
-      value: () => ({
-        stream: () =>
-          new ReadableStream({
-            type: 'bytes',
-            pull: async (controller) => {
-              feed.pulls += 1;
-              if (feed.pulls > 1) await gate;
-              const request = controller.byobRequest;
-              if (!request?.view) throw new Error('expected a BYOB read');
-              request.respond(request.view.byteLength);
-            },
-            cancel: () => {
-              feed.cancelled = true;
-            },
-          }),
-      }),
+    const dropped = blobStreamingFrom(10 * MIB, {
+      pull: async (controller) => {
+        feed.pulls += 1;
+        if (feed.pulls > 1) await gate;
+        const request = controller.byobRequest;
+        if (!request?.view) throw new Error('expected a BYOB read');
+        request.respond(request.view.byteLength);
+      },
+      cancel: () => {
+        feed.cancelled = true;
+      },
     });
     const dropOut: FromHashWorker[] = [];
     const reading = new HashWorkerCore((m) => dropOut.push(m));
@@ -301,15 +303,8 @@ describe('sha256InWorker', () => {
     expect(feed.pulls).toBeLessThan(5);
     expect(dropOut).toEqual([]);
     // A Blob whose bytes are gone (its stream errors, as a file deleted from disk does).
-    const broken = new Blob([new Uint8Array(3 * MIB)]);
-    Object.defineProperty(broken, 'slice', {
-      value: () => ({
-        stream: () =>
-          new ReadableStream({
-            type: 'bytes',
-            pull: (controller) => controller.error(new Error('NotReadableError')),
-          }),
-      }),
+    const broken = blobStreamingFrom(3 * MIB, {
+      pull: (controller) => controller.error(new Error('NotReadableError')),
     });
     const out: FromHashWorker[] = [];
     const core = new HashWorkerCore((m) => out.push(m));
