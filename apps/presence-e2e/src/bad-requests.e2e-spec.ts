@@ -63,6 +63,75 @@ describe('presence bad requests (real server, real gRPC client)', () => {
     ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 
+  it('RegisterBatch refuses each bad registration on its own, and grants the others', async () => {
+    const taken = registerRequest();
+    await register(taken);
+    const good = [registerRequest(), registerRequest()];
+    const { outcomes } = await unaryCall(presence.presence.registerBatch.bind(presence.presence), {
+      registrations: [
+        good[0],
+        registerRequest({ peerId: 'not-a-uuid' }),
+        registerRequest({ peerId: taken.peerId }),
+        // Resumed with another token's hash.
+        registerRequest({
+          peerId: taken.peerId,
+          mode: RegisterMode.REGISTER_MODE_RESUME,
+          resumeTokenSha256: Buffer.alloc(32, 1),
+        }),
+        good[1],
+      ],
+    });
+    expect(outcomes.map((o) => o.outcome?.$case)).toEqual([
+      'granted',
+      'refused',
+      'refused',
+      'refused',
+      'granted',
+    ]);
+    const refusals = outcomes.flatMap((o) =>
+      o.outcome?.$case === 'refused' ? [o.outcome.value] : [],
+    );
+    expect(refusals).toEqual([
+      { code: status.INVALID_ARGUMENT, message: expect.stringMatching(/^peer_id: /) },
+      { code: status.ALREADY_EXISTS, message: expect.any(String) },
+      { code: status.PERMISSION_DENIED, message: expect.any(String) },
+    ]);
+    // Outcomes 0 and 4 answer the good registrations.
+    for (const [request, { outcome }] of [
+      [good[0], outcomes[0]],
+      [good[1], outcomes[4]],
+    ] as const) {
+      const granted = outcome?.$case === 'granted' ? outcome.value.lease : undefined;
+      expect(granted?.peerId).toBe(request.peerId);
+      const found = await unaryCall(presence.presence.lookup.bind(presence.presence), {
+        peerId: request.peerId,
+      });
+      expect(found.lease).toEqual(granted);
+    }
+    await presence.process.waitForLogRecord(
+      (r) =>
+        r['method'] === 'RegisterBatch' &&
+        r['code'] === 'INVALID_ARGUMENT' &&
+        r['index'] === 1 &&
+        r['field'] === 'peer_id',
+    );
+  });
+
+  it('an oversized RegisterBatch is INVALID_ARGUMENT and grants nothing', async () => {
+    const registrations = Array.from({ length: 1_001 }, () => registerRequest());
+    await expect(
+      unaryCall(presence.presence.registerBatch.bind(presence.presence), { registrations }),
+    ).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^registrations: at most 1000/),
+    });
+    await expect(
+      unaryCall(presence.presence.lookup.bind(presence.presence), {
+        peerId: registrations[0].peerId,
+      }),
+    ).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
   it('a Watch with an invalid peer filter ends with INVALID_ARGUMENT', async () => {
     const watcher = new PresenceWatcher(presence.presence, { peerIds: ['nope'] });
     expect(await watcher.ended).toMatchObject({ code: status.INVALID_ARGUMENT });

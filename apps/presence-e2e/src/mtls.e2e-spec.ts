@@ -118,6 +118,37 @@ describe('presence over mTLS (real process, certificates from tools/tls/make-tes
     await expect(register(b, 'gateway-a')).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
     });
+    // In a batch, the registration naming gateway-a is refused alone.
+    const mine = randomUUID();
+    const { outcomes } = await unaryCall(b.registerBatch.bind(b), {
+      registrations: [
+        {
+          peerId: randomUUID(),
+          gatewayId: 'gateway-a',
+          ttlSeconds: 30,
+          mode: RegisterMode.REGISTER_MODE_NEW,
+          resumeTokenSha256: Buffer.alloc(32),
+        },
+        {
+          peerId: mine,
+          gatewayId: 'gateway-b',
+          ttlSeconds: 30,
+          mode: RegisterMode.REGISTER_MODE_NEW,
+          resumeTokenSha256: Buffer.alloc(32),
+        },
+      ],
+    });
+    expect(outcomes[0].outcome).toEqual({
+      $case: 'refused',
+      value: {
+        code: status.PERMISSION_DENIED,
+        message: 'gateway_id: the client certificate is for gateway-b, not gateway-a',
+      },
+    });
+    expect(outcomes[1].outcome).toMatchObject({
+      $case: 'granted',
+      value: { lease: { peerId: mine, gatewayId: 'gateway-b' } },
+    });
     // Under its own name B gets no further: the lease is not B's.
     const { results } = await keepAlive(b, 'gateway-b', lease!);
     expect(results).toEqual([

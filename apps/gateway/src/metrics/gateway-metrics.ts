@@ -45,7 +45,13 @@ const AUDIT_LOSS_REASONS: readonly AuditLossReason[] = ['failed', 'dropped'];
 
 /** The presence calls the gateway makes, as `method` label values (gRPC method names). */
 export type PresenceMethodLabel =
-  'Register' | 'KeepAlive' | 'Revoke' | 'Lookup' | 'BatchLookup' | 'ListBySubject';
+  | 'Register'
+  | 'RegisterBatch'
+  | 'KeepAlive'
+  | 'Revoke'
+  | 'Lookup'
+  | 'BatchLookup'
+  | 'ListBySubject';
 
 export type KeepAliveStatusLabel = 'renewed' | 'not_found' | 'fenced' | 'failed';
 const KEEP_ALIVE_STATUSES: readonly KeepAliveStatusLabel[] = [
@@ -337,6 +343,14 @@ export class GatewayMetrics {
     } finally {
       end();
     }
+  }
+
+  /**
+   * A presence refusal that came as a value, not a failed call: one
+   * registration of a RegisterBatch, counted as the Register it stands for.
+   */
+  presenceRefusal(method: PresenceMethodLabel, code: string): void {
+    this.presenceCallErrors.inc({ method, code });
   }
 
   /** A client's WebSocket message, by frame kind (`undecoded` when it was not decoded). */

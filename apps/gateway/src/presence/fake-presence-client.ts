@@ -13,7 +13,11 @@ import {
   type RevokeResponse,
 } from '@ephemeral/protocol/presence';
 
-import { PresenceCallError, type PresenceClient } from './presence-client';
+import {
+  PresenceCallError,
+  type PresenceClient,
+  type RegisterBatchOutcome,
+} from './presence-client';
 
 interface FakeLease {
   lease: Lease;
@@ -31,6 +35,8 @@ export class FakePresenceClient implements PresenceClient {
   readonly leases = new Map<string, FakeLease>();
   readonly revoked: RevokeRequest[] = [];
   readonly keepAlives: KeepAliveRequest[] = [];
+  /** The size of every RegisterBatch call, in order. */
+  readonly registerBatches: number[] = [];
   keepAliveStatus = new Map<string, KeepAliveStatus>();
   down = false;
   lookupDelayMs: (peerId: string) => number = () => 0;
@@ -57,6 +63,19 @@ export class FakePresenceClient implements PresenceClient {
     };
     this.leases.set(request.peerId, { lease, hash, live: true, principal: request.principal });
     return { lease, resumed: request.mode === RegisterMode.REGISTER_MODE_RESUME };
+  }
+
+  async registerBatch(requests: RegisterRequest[]): Promise<RegisterBatchOutcome[]> {
+    this.failIfDown();
+    this.registerBatches.push(requests.length);
+    return Promise.all(
+      requests.map((request) =>
+        this.register(request).catch((error: unknown) => {
+          if (error instanceof PresenceCallError) return error;
+          throw error;
+        }),
+      ),
+    );
   }
 
   async keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {

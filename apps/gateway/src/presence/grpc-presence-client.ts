@@ -27,7 +27,12 @@ import {
 import { TlsFileWatcher } from '@ephemeral/server-runtime';
 
 import type { PresenceTlsConfig } from '../config/presence-tls-config';
-import { PresenceCallError, type PresenceClient, type PresenceFailure } from './presence-client';
+import {
+  PresenceCallError,
+  type PresenceClient,
+  type PresenceFailure,
+  type RegisterBatchOutcome,
+} from './presence-client';
 
 // Deadlines. Presence answers from memory in well under a millisecond on a
 // LAN; 2 s means "presence is in trouble", not "presence is slow". KeepAlive
@@ -106,8 +111,8 @@ const HealthClientConstructor = makeGenericClientConstructor(
   'Health',
 ) as unknown as new (...args: ConstructorParameters<typeof PresenceServiceClient>) => HealthClient;
 
-function failureOf(error: ServiceError): PresenceFailure {
-  switch (error.code) {
+function failureOf(code: status): PresenceFailure {
+  switch (code) {
     case status.NOT_FOUND:
       return 'not-found';
     case status.ALREADY_EXISTS:
@@ -144,7 +149,7 @@ function unary<Req, Res>(call: UnaryCall<Req, Res>, request: Req, ms: number): P
       if (error) {
         reject(
           new PresenceCallError(
-            failureOf(error),
+            failureOf(error.code),
             error.details || error.message,
             status[error.code] as string | undefined,
           ),
@@ -193,6 +198,31 @@ export class GrpcPresenceClient implements PresenceClient {
 
   register(request: RegisterRequest): Promise<RegisterResponse> {
     return unary(this.client.register.bind(this.client), request, CALL_DEADLINE_MS);
+  }
+
+  async registerBatch(requests: RegisterRequest[]): Promise<RegisterBatchOutcome[]> {
+    const { outcomes } = await unary(
+      this.client.registerBatch.bind(this.client),
+      { registrations: requests },
+      CALL_DEADLINE_MS,
+    );
+    if (outcomes.length !== requests.length)
+      throw new PresenceCallError(
+        'other',
+        `RegisterBatch answered ${outcomes.length} outcomes for ${requests.length} registrations`,
+      );
+    return outcomes.map(({ outcome }): RegisterBatchOutcome => {
+      if (outcome?.$case === 'granted') return outcome.value;
+      if (outcome?.$case === 'refused') {
+        const code = outcome.value.code as status;
+        return new PresenceCallError(
+          failureOf(code),
+          outcome.value.message,
+          status[code] as string | undefined,
+        );
+      }
+      return new PresenceCallError('other', 'RegisterBatch answered an empty outcome');
+    });
   }
 
   keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse> {

@@ -32,6 +32,9 @@ export class PresenceCallError extends Error {
   }
 }
 
+/** One registration's answer in a batch: granted, or refused as Register would refuse it. */
+export type RegisterBatchOutcome = RegisterResponse | PresenceCallError;
+
 /**
  * The presence calls the gateway makes, with generated request/response
  * types. Calls reject with PresenceCallError. The gRPC implementation is
@@ -39,6 +42,13 @@ export class PresenceCallError extends Error {
  */
 export interface PresenceClient {
   register(request: RegisterRequest): Promise<RegisterResponse>;
+  /**
+   * Many registrations in one call (RegisterBatch): outcome `i` is what
+   * `register(requests[i])` would have resolved with, or the
+   * PresenceCallError it would have rejected with. Rejects only when the
+   * call itself fails.
+   */
+  registerBatch(requests: RegisterRequest[]): Promise<RegisterBatchOutcome[]>;
   keepAlive(request: KeepAliveRequest): Promise<KeepAliveResponse>;
   revoke(request: RevokeRequest): Promise<RevokeResponse>;
   /** The live lease of `peerId`, or undefined when it is not online. */

@@ -2,15 +2,18 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Optional } from '@nestjs/common';
 
+import type { Logger } from '@ephemeral/logging';
+
 import { CloseCode, ErrorCode, type Hello } from '@ephemeral/protocol';
 import { RegisterMode, type Lease } from '@ephemeral/protocol/presence';
 
 import { AuditService } from '../audit/audit.service';
 import { SignInService } from '../auth/sign-in.service';
-import { GATEWAY_CONFIG } from '../config/gateway-config.tokens';
+import { GATEWAY_CONFIG, GATEWAY_LOGGER } from '../config/gateway-config.tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { TurnCredentialMinter } from '../ice/turn-credential-minter';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { BatchedRegistrations } from '../presence/batched-registrations';
 import { LeaseKeeper } from '../presence/lease-keeper';
 import { PresenceCallError, type PresenceClient } from '../presence/presence-client';
 import { PRESENCE_CLIENT } from '../presence/presence.tokens';
@@ -30,12 +33,22 @@ function sha256(text: string): Uint8Array {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
+/**
+ * Registrations per RegisterBatch call at most. The admission bounds
+ * Registers in flight (64 in the module), so a burst fills a batch or two.
+ */
+const MAX_REGISTER_BATCH = 64;
+
 /** Answers Hello: leases a new or resumed peer ID from presence and sends Welcome. */
 @Injectable()
 export class HandshakeService {
+  /** Handshakes of one event-loop turn share one presence call (ADR 0039). */
+  private readonly registrations: BatchedRegistrations;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(PRESENCE_CLIENT) private readonly presence: PresenceClient,
+    @Inject(GATEWAY_LOGGER) logger: Logger,
     private readonly keeper: LeaseKeeper,
     private readonly registry: PeerConnectionRegistry,
     private readonly ice: TurnCredentialMinter,
@@ -43,7 +56,9 @@ export class HandshakeService {
     private readonly metrics: GatewayMetrics,
     @Optional() private readonly signIn: SignInService = SignInService.off(),
     @Optional() private readonly audit: AuditService = AuditService.off(),
-  ) {}
+  ) {
+    this.registrations = new BatchedRegistrations(presence, logger, MAX_REGISTER_BATCH);
+  }
 
   async handleHello(session: PeerSession, seq: number, hello: Hello): Promise<void> {
     if (session.state !== 'awaiting-hello') {
@@ -123,7 +138,7 @@ export class HandshakeService {
     token: string,
   ): Promise<'done' | 'refused'> {
     try {
-      const response = await this.presence.register({
+      const response = await this.registrations.register({
         peerId,
         gatewayId: this.config.gatewayId,
         ttlSeconds: this.config.leaseTtlSeconds,
@@ -163,7 +178,7 @@ export class HandshakeService {
       const peerId = randomUUID();
       const token = randomBytes(RESUME_TOKEN_BYTES).toString('base64url');
       try {
-        const response = await this.presence.register({
+        const response = await this.registrations.register({
           peerId,
           gatewayId: this.config.gatewayId,
           ttlSeconds: this.config.leaseTtlSeconds,

@@ -96,6 +96,7 @@ function setup(env: Record<string, string> = {}, onlinePeers: OnlinePeerCache = 
   const handshake = new HandshakeService(
     config,
     instrumented,
+    logger,
     keeper,
     registry,
     new TurnCredentialMinter(config.iceServers, config.turn),
@@ -195,6 +196,21 @@ describe('SignalingService (in-process bus, fake presence)', () => {
     expect(a.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await presence.lookup(a.peerId)).toBeDefined();
     expect(keeper.size).toBe(1);
+  });
+
+  it('leases Hellos that arrive together in one RegisterBatch call, each its own ID', async () => {
+    const { hello, presence, keeper } = setup();
+    presence.leases.clear();
+    const clients = await Promise.all(Array.from({ length: 5 }, () => hello()));
+    const ids = clients.map(({ socket }) => socket.of('welcome')[0]?.peerId);
+    expect(new Set(ids).size).toBe(5);
+    for (const id of ids) expect(presence.leases.get(id!)?.live).toBe(true);
+    expect(presence.registerBatches).toEqual([5]);
+    expect(keeper.size).toBe(5);
+    // A lone Hello later goes as a plain Register.
+    await hello();
+    expect(presence.registerBatches).toEqual([5]);
+    expect(keeper.size).toBe(6);
   });
 
   it('relays a signal with `from` stamped, and remembers both as counterparts', async () => {

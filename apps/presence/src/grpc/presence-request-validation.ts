@@ -5,6 +5,7 @@ import {
   type ListBySubjectRequest,
   type LookupRequest,
   type Principal,
+  type RegisterBatchRequest,
   RegisterMode,
   type RegisterRequest,
   type RevokeRequest,
@@ -62,6 +63,15 @@ export function parseRegisterRequest(request: RegisterRequest): RegisterLeaseCom
     resumeTokenSha256: hash,
     principal: parsePrincipal(request.principal),
   };
+}
+
+/**
+ * Only the batch's size: each registration is validated when it is granted,
+ * so a bad one is refused alone (INVALID_ARGUMENT in its outcome).
+ */
+export function parseRegisterBatchRequest(request: RegisterBatchRequest): RegisterRequest[] {
+  requireBatchSize(request.registrations.length, 'registrations');
+  return request.registrations;
 }
 
 export function parseKeepAliveRequest(request: KeepAliveRequest): {

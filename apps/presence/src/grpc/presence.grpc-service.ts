@@ -2,6 +2,9 @@ import { type ServerWritableStream, Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from '@ephemeral/logging';
 import type {
   PresenceServiceServer,
+  RegisterOutcome,
+  RegisterRequest,
+  RegisterResponse,
   WatchRequest,
   WatchResponse,
 } from '@ephemeral/protocol/presence';
@@ -19,11 +22,12 @@ import {
   parseKeepAliveRequest,
   parseListBySubjectRequest,
   parseLookupRequest,
+  parseRegisterBatchRequest,
   parseRegisterRequest,
   parseRevokeRequest,
   parseWatchRequest,
 } from './presence-request-validation';
-import { unaryCallHandler } from './unary-call-handler';
+import { logRefusal, unaryCallHandler } from './unary-call-handler';
 
 export interface PresenceGrpcServiceDeps {
   readonly registry: LeaseRegistry;
@@ -44,22 +48,33 @@ export interface PresenceGrpcServiceDeps {
 export function createPresenceGrpcService(deps: PresenceGrpcServiceDeps): PresenceServiceServer {
   const { registry, logger, access } = deps;
   return {
-    register: unaryCallHandler('Register', logger, async (request, call) => {
+    register: unaryCallHandler('Register', logger, (request, call) =>
+      grant(request, access.callerOf(call), deps),
+    ),
+
+    registerBatch: unaryCallHandler('RegisterBatch', logger, async (request, call) => {
       const caller = access.callerOf(call);
-      const command = parseRegisterRequest(request);
-      access.requireActingAs(caller, command.gatewayId);
-      const { lease, resumed } = await registry.register(command);
-      logger.info(
-        {
-          peerId: lease.peerId,
-          gatewayId: lease.gatewayId,
-          fencingToken: lease.fencingToken,
-          ttlSeconds: lease.ttlSeconds,
-          resumed,
-        },
-        'lease granted',
+      const registrations = parseRegisterBatchRequest(request);
+      // Each registration is granted or refused on its own, as Register
+      // would; the stores run them concurrently (Redis pipelines them).
+      const outcomes = await Promise.all(
+        registrations.map(async (registration, index): Promise<RegisterOutcome> => {
+          try {
+            return {
+              outcome: { $case: 'granted', value: await grant(registration, caller, deps) },
+            };
+          } catch (error) {
+            const refusal = logRefusal(logger, 'RegisterBatch', error, { index });
+            return {
+              outcome: {
+                $case: 'refused',
+                value: { code: refusal.code, message: refusal.details },
+              },
+            };
+          }
+        }),
       );
-      return { lease, resumed };
+      return { outcomes };
     }),
 
     keepAlive: unaryCallHandler('KeepAlive', logger, async (request, call) => {
@@ -124,6 +139,28 @@ export function createPresenceGrpcService(deps: PresenceGrpcServiceDeps): Presen
 
     watch: (call) => watch(call, deps),
   };
+}
+
+/** One registration, as Register and each item of RegisterBatch grant it; throws a refusal. */
+async function grant(
+  request: RegisterRequest,
+  caller: Caller,
+  { registry, logger, access }: PresenceGrpcServiceDeps,
+): Promise<RegisterResponse> {
+  const command = parseRegisterRequest(request);
+  access.requireActingAs(caller, command.gatewayId);
+  const { lease, resumed } = await registry.register(command);
+  logger.info(
+    {
+      peerId: lease.peerId,
+      gatewayId: lease.gatewayId,
+      fencingToken: lease.fencingToken,
+      ttlSeconds: lease.ttlSeconds,
+      resumed,
+    },
+    'lease granted',
+  );
+  return { lease, resumed };
 }
 
 /**

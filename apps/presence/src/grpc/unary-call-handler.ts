@@ -1,7 +1,7 @@
 import { type handleUnaryCall, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { Logger } from '@ephemeral/logging';
 import { callAlreadyOver } from './call-deadline';
-import { grpcErrorStatus } from './grpc-error-status';
+import { type GrpcErrorStatus, grpcErrorStatus } from './grpc-error-status';
 
 /**
  * Adapts an async handler to grpc-js: skips the work when the call is already
@@ -27,18 +27,7 @@ export function unaryCallHandler<Request, Response>(
       .then(
         (response) => callback(null, response),
         (error: unknown) => {
-          const refusal = grpcErrorStatus(error);
-          if (refusal.code === status.INTERNAL) {
-            logger.error({ method, code: 'INTERNAL', err: error }, `${method} failed`);
-          } else {
-            // NOT_FOUND is everyday traffic (the gateway looks up peers that
-            // left); the other refusals point at a misbehaving caller.
-            const level = refusal.code === status.NOT_FOUND ? 'info' : 'warn';
-            logger[level](
-              { method, code: status[refusal.code], ...refusal.logFields },
-              `${method} refused: ${refusal.details}`,
-            );
-          }
+          const refusal = logRefusal(logger, method, error);
           callback({ code: refusal.code, details: refusal.details });
         },
       )
@@ -47,4 +36,30 @@ export function unaryCallHandler<Request, Response>(
         logger.error({ method, err: error }, `${method} could not answer`);
       });
   };
+}
+
+/**
+ * The status for `error`, logged as one structured line: INTERNAL as an
+ * error with its cause, a refusal as a warning (NOT_FOUND as info).
+ * `fields` adds context, such as a batch item's index.
+ */
+export function logRefusal(
+  logger: Logger,
+  method: string,
+  error: unknown,
+  fields: Record<string, unknown> = {},
+): GrpcErrorStatus {
+  const refusal = grpcErrorStatus(error);
+  if (refusal.code === status.INTERNAL) {
+    logger.error({ method, code: 'INTERNAL', ...fields, err: error }, `${method} failed`);
+  } else {
+    // NOT_FOUND is everyday traffic (the gateway looks up peers that
+    // left); the other refusals point at a misbehaving caller.
+    const level = refusal.code === status.NOT_FOUND ? 'info' : 'warn';
+    logger[level](
+      { method, code: status[refusal.code], ...fields, ...refusal.logFields },
+      `${method} refused: ${refusal.details}`,
+    );
+  }
+  return refusal;
 }

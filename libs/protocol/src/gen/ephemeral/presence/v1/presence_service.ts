@@ -148,6 +148,28 @@ export interface RegisterResponse {
   resumed: boolean;
 }
 
+export interface RegisterBatchRequest {
+  registrations: RegisterRequest[];
+}
+
+/**
+ * Why one registration of a batch was not granted: the gRPC status code
+ * (google.rpc.Code) and message Register would have answered for it alone.
+ */
+export interface RegisterRefusal {
+  code: number;
+  message: string;
+}
+
+export interface RegisterOutcome {
+  outcome: { $case: "granted"; value: RegisterResponse } | { $case: "refused"; value: RegisterRefusal } | undefined;
+}
+
+export interface RegisterBatchResponse {
+  /** outcomes[i] answers registrations[i]. */
+  outcomes: RegisterOutcome[];
+}
+
 export interface LeaseRef {
   peerId: string;
   fencingToken: number;
@@ -623,6 +645,334 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     const message = createBaseRegisterResponse();
     message.lease = (object.lease !== undefined && object.lease !== null) ? Lease.fromPartial(object.lease) : undefined;
     message.resumed = object.resumed ?? false;
+    return message;
+  },
+};
+
+function createBaseRegisterBatchRequest(): RegisterBatchRequest {
+  return { registrations: [] };
+}
+
+export const RegisterBatchRequest: MessageFns<RegisterBatchRequest> = {
+  encode(message: RegisterBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.registrations) {
+      RegisterRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.registrations.push(RegisterRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterBatchRequest {
+    return {
+      registrations: globalThis.Array.isArray(object?.registrations)
+        ? object.registrations.map((e: any) => RegisterRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RegisterBatchRequest): unknown {
+    const obj: any = {};
+    if (message.registrations?.length) {
+      obj.registrations = message.registrations.map((e) => RegisterRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterBatchRequest>, I>>(base?: I): RegisterBatchRequest {
+    return RegisterBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterBatchRequest>, I>>(object: I): RegisterBatchRequest {
+    const message = createBaseRegisterBatchRequest();
+    message.registrations = object.registrations?.map((e) => RegisterRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegisterRefusal(): RegisterRefusal {
+  return { code: 0, message: "" };
+}
+
+export const RegisterRefusal: MessageFns<RegisterRefusal> = {
+  encode(message: RegisterRefusal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterRefusal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterRefusal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterRefusal {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RegisterRefusal): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterRefusal>, I>>(base?: I): RegisterRefusal {
+    return RegisterRefusal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterRefusal>, I>>(object: I): RegisterRefusal {
+    const message = createBaseRegisterRefusal();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterOutcome(): RegisterOutcome {
+  return { outcome: undefined };
+}
+
+export const RegisterOutcome: MessageFns<RegisterOutcome> = {
+  encode(message: RegisterOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.outcome?.$case) {
+      case "granted":
+        RegisterResponse.encode(message.outcome.value, writer.uint32(10).fork()).join();
+        break;
+      case "refused":
+        RegisterRefusal.encode(message.outcome.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcome = { $case: "granted", value: RegisterResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = { $case: "refused", value: RegisterRefusal.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterOutcome {
+    return {
+      outcome: isSet(object.granted)
+        ? { $case: "granted", value: RegisterResponse.fromJSON(object.granted) }
+        : isSet(object.refused)
+        ? { $case: "refused", value: RegisterRefusal.fromJSON(object.refused) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: RegisterOutcome): unknown {
+    const obj: any = {};
+    if (message.outcome?.$case === "granted") {
+      obj.granted = RegisterResponse.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === "refused") {
+      obj.refused = RegisterRefusal.toJSON(message.outcome.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterOutcome>, I>>(base?: I): RegisterOutcome {
+    return RegisterOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterOutcome>, I>>(object: I): RegisterOutcome {
+    const message = createBaseRegisterOutcome();
+    switch (object.outcome?.$case) {
+      case "granted": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "granted", value: RegisterResponse.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "refused": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "refused", value: RegisterRefusal.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseRegisterBatchResponse(): RegisterBatchResponse {
+  return { outcomes: [] };
+}
+
+export const RegisterBatchResponse: MessageFns<RegisterBatchResponse> = {
+  encode(message: RegisterBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      RegisterOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(RegisterOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterBatchResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => RegisterOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RegisterBatchResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => RegisterOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterBatchResponse>, I>>(base?: I): RegisterBatchResponse {
+    return RegisterBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterBatchResponse>, I>>(object: I): RegisterBatchResponse {
+    const message = createBaseRegisterBatchResponse();
+    message.outcomes = object.outcomes?.map((e) => RegisterOutcome.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1919,11 +2269,12 @@ export const WatchResponse: MessageFns<WatchResponse> = {
  * app).
  *
  * With mTLS (docs/security.md, "Presence mTLS") the caller is the gateway
- * named by its client certificate's subject CN: Register and KeepAlive must
- * name that gateway_id, Revoke must come from the lease's holder
- * (PERMISSION_DENIED otherwise), and Lookup, BatchLookup and Watch show a
- * lease's fencing_token to its holder only (0 to anyone else). Watch streams
- * per caller are capped (RESOURCE_EXHAUSTED).
+ * named by its client certificate's subject CN: Register (and each
+ * registration of a RegisterBatch) and KeepAlive must name that gateway_id,
+ * Revoke must come from the lease's holder (PERMISSION_DENIED otherwise),
+ * and Lookup, BatchLookup and Watch show a lease's fencing_token to its
+ * holder only (0 to anyone else). Watch streams per caller are capped
+ * (RESOURCE_EXHAUSTED).
  */
 export type PresenceServiceService = typeof PresenceServiceService;
 export const PresenceServiceService = {
@@ -1941,6 +2292,23 @@ export const PresenceServiceService = {
     requestDeserialize: (value: Buffer): RegisterRequest => RegisterRequest.decode(value),
     responseSerialize: (value: RegisterResponse): Buffer => Buffer.from(RegisterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisterResponse => RegisterResponse.decode(value),
+  },
+  /**
+   * Grant many leases in one call, each exactly as Register would (a
+   * gateway's handshakes that arrive together, ADR 0039). One outcome per
+   * registration, in request order; one refused does not refuse the others.
+   * The call itself fails only for what concerns all of it: more than 1000
+   * registrations (INVALID_ARGUMENT), its deadline, presence unavailable.
+   */
+  registerBatch: {
+    path: "/ephemeral.presence.v1.PresenceService/RegisterBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterBatchRequest): Buffer => Buffer.from(RegisterBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterBatchRequest => RegisterBatchRequest.decode(value),
+    responseSerialize: (value: RegisterBatchResponse): Buffer =>
+      Buffer.from(RegisterBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterBatchResponse => RegisterBatchResponse.decode(value),
   },
   /** Renew many leases of one gateway in one call; per-lease results. */
   keepAlive: {
@@ -2017,6 +2385,14 @@ export interface PresenceServiceServer extends UntypedServiceImplementation {
    * lease is never revived.
    */
   register: handleUnaryCall<RegisterRequest, RegisterResponse>;
+  /**
+   * Grant many leases in one call, each exactly as Register would (a
+   * gateway's handshakes that arrive together, ADR 0039). One outcome per
+   * registration, in request order; one refused does not refuse the others.
+   * The call itself fails only for what concerns all of it: more than 1000
+   * registrations (INVALID_ARGUMENT), its deadline, presence unavailable.
+   */
+  registerBatch: handleUnaryCall<RegisterBatchRequest, RegisterBatchResponse>;
   /** Renew many leases of one gateway in one call; per-lease results. */
   keepAlive: handleUnaryCall<KeepAliveRequest, KeepAliveResponse>;
   /** End a lease now. FAILED_PRECONDITION when the fencing token is stale. */
@@ -2056,6 +2432,28 @@ export interface PresenceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RegisterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Grant many leases in one call, each exactly as Register would (a
+   * gateway's handshakes that arrive together, ADR 0039). One outcome per
+   * registration, in request order; one refused does not refuse the others.
+   * The call itself fails only for what concerns all of it: more than 1000
+   * registrations (INVALID_ARGUMENT), its deadline, presence unavailable.
+   */
+  registerBatch(
+    request: RegisterBatchRequest,
+    callback: (error: ServiceError | null, response: RegisterBatchResponse) => void,
+  ): ClientUnaryCall;
+  registerBatch(
+    request: RegisterBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterBatchResponse) => void,
+  ): ClientUnaryCall;
+  registerBatch(
+    request: RegisterBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterBatchResponse) => void,
   ): ClientUnaryCall;
   /** Renew many leases of one gateway in one call; per-lease results. */
   keepAlive(
