@@ -2,9 +2,9 @@
  * Signal relay benchmark. Starts each signaling target as real processes on
  * loopback, one after the other in the same run, and drives them with the
  * same load:
- *   1. resident memory of the server processes per connected idle client,
- *      measured first, on fresh processes: the marginal cost once idle (see
- *      measureIdleMemory), and from the fresh process for reference;
+ *   1. memory per connected idle client, measured first, on fresh
+ *      processes: the live heap each client keeps in the process holding
+ *      the sockets, with resident memory beside it (see measureIdleMemory);
  *   2. relay latency (p50/p90/p99) of small ICE-candidate signals between
  *      pairs of clients at a steady offered rate, and losses;
  *   3. throughput: the offered load rises in steps (total signals/s); each
@@ -15,7 +15,10 @@
  *
  * Usage: tools/bench/run.sh signal-relay [--targets embedded,peerjs]
  *          [--pairs 10] [--rate 20] [--seconds 10] [--idle 2000]
- *          [--steps 1000,2000,4000] [--step-seconds 5]
+ *          [--steps 1000,2000,4000] [--step-seconds 5] [--pin 1]
+ * --pin 1: the benchmark's clients on CPU 0, every server process on the
+ * other cores (relay-targets/cpu-pinning.ts), so clients and servers do not
+ * take turns on the same cores.
  * Targets: embedded (presence + gateway, in-process bus), kafka (the same
  * with SIGNAL_BUS=kafka against KAFKA_BROKERS, default 127.0.0.1:19092 —
  * start it with tools/kafka/kafka.sh, whose `gateway` credentials are used),
@@ -26,9 +29,12 @@
  * Build first: NX_DAEMON=false npx nx run-many -t build -p presence,gateway
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { kafkaServiceEnv } from '@ephemeral/testing';
+import { kafkaServiceEnv, workspaceRoot } from '@ephemeral/testing';
 
+import { GcProbe, type GcProbeReading } from './memory/gc-probe';
+import { CpuPinning } from './relay-targets/cpu-pinning';
 import { DistributedTarget } from './relay-targets/distributed-target';
 import { EphemeralTarget } from './relay-targets/ephemeral-target';
 import { PeerJsTarget } from './relay-targets/peerjs-target';
@@ -44,12 +50,16 @@ interface Options {
   /** Total offered signals per second of each throughput step. */
   steps: number[];
   stepSeconds: number;
+  /** Clients on CPU 0, servers on the other cores. */
+  pin: boolean;
 }
 
 /** Signals per second each sender offers in a throughput step. */
 const STEP_RATE_PER_SENDER = 40;
-/** How long idle clients stay connected before the memory reading that counts. */
-const IDLE_SETTLE_MS = 20_000;
+/** Idle clients connect in this many equal rounds, RSS read after each. */
+const MEMORY_ROUNDS = 4;
+/** How long each round's clients stay idle before its reading. */
+const ROUND_SETTLE_MS = 10_000;
 /** A step counts as sustained when all arrived and p99 stayed at or below this. */
 const SUSTAINED_P99_MS = 100;
 
@@ -77,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     idle: 2000,
     steps: [1000, 2000, 4000],
     stepSeconds: 5,
+    pin: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
@@ -91,6 +102,11 @@ function parseOptions(argv: string[]): Options {
       options.steps = raw.split(',').map(Number);
       if (options.steps.some((step) => !Number.isFinite(step) || step <= 0))
         throw new Error(`bad option --steps ${raw}`);
+      continue;
+    }
+    if (key === 'pin') {
+      if (raw !== '0' && raw !== '1') throw new Error(`bad option --pin ${raw} (0 or 1)`);
+      options.pin = raw === '1';
       continue;
     }
     if (key === 'step-seconds') {
@@ -119,15 +135,6 @@ function parseOptions(argv: string[]): Options {
   options.steps = options.steps.slice(0, 6).map((step) => Math.min(step, 16_000));
   options.stepSeconds = Math.min(options.stepSeconds, 20);
   return options;
-}
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
-}
-
-function totalRss(pids: Record<string, number>): number {
-  return Object.values(pids).reduce((sum, pid) => sum + rssBytes(pid), 0);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -239,57 +246,88 @@ async function connectIdle(target: RelayTarget, count: number): Promise<RelayCli
   return clients;
 }
 
-function rssByProcess(pids: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssBytes(pid)]));
-}
-
 /**
- * Resident memory per idle client, three ways:
- *  - `bytesPerIdleClient`, the one compared: the marginal cost, from a
- *    quarter of the clients to all of them, each reading once they have
- *    been idle for IDLE_SETTLE_MS. What a process costs once, whatever its
- *    clients (JIT code, a young generation grown to its maximum for the
- *    first burst of handshakes: ~32 MiB in a gateway), is in neither
- *    reading; capacity is planned as a baseline plus this per client.
- *  - `bytesPerIdleClientFromFresh`: from the fresh process to all clients
- *    idle for IDLE_SETTLE_MS (the fixed costs divided among them).
- *  - `bytesPerIdleClientRightAfterConnecting`: the same, 3 s after the last
- *    connect (what this benchmark reported before ADR 0026): a heap right
- *    after a burst of handshakes still holds their garbage.
- * A gateway's idle peer is one whose lease is kept alive: IDLE_SETTLE_MS
- * spans several renewal rounds (every 5 s with the default TTL).
+ * Memory per idle client. The clients connect in MEMORY_ROUNDS equal
+ * rounds; after each, once they have been idle for ROUND_SETTLE_MS, every
+ * server process is probed (memory/gc-probe.ts): its memory as it was, and
+ * after a full collection. Each figure is the least-squares slope over the
+ * client count from the second round's probe to the last (the first round
+ * includes what a process costs once, whatever its clients: code compiled
+ * for the handshake, pools, caches):
+ *  - `bytesPerIdleClient`, the one compared: the live V8 heap after a full
+ *    collection, of the processes holding the clients' sockets (a gateway;
+ *    peerjs-server): the objects each client keeps alive. Resident memory
+ *    was compared before (ADR 0040 says why no longer): at 4 000 clients it
+ *    moves by tens of MB on its own, after a full collection too (a grown
+ *    young generation stays committed);
+ *  - `rssAfterGcBytesPerIdleClient` and `settledRssBytesPerIdleClient`:
+ *    resident memory after the collection and as it was (what `ps` shows),
+ *    of the same processes, printed for reference;
+ *  - `bytesPerIdleClientByProcess`: live heap per process, every server
+ *    process (presence's leases too).
+ * A gateway's idle peer is one whose lease is kept alive: ROUND_SETTLE_MS
+ * spans two renewal rounds (every 5 s with the default TTL).
  */
-async function measureIdleMemory(target: RelayTarget, count: number) {
+async function measureIdleMemory(target: RelayTarget, count: number, probe: GcProbe) {
   await sleep(2000);
   const pids = target.serverPids();
-  const fresh = rssByProcess(pids);
-  const first = Math.floor(count / 4);
-  const clients = await connectIdle(target, first);
-  await sleep(IDLE_SETTLE_MS);
-  const quarter = rssByProcess(pids);
-  clients.push(...(await connectIdle(target, count - first)));
-  await sleep(3000);
-  const atBurst = rssByProcess(pids);
-  await sleep(IDLE_SETTLE_MS - 3000);
-  const all = rssByProcess(pids);
-  const sum = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
-  // Per process: the marginal resident bytes per idle client.
-  const perProcess = Object.fromEntries(
-    Object.keys(pids).map((name) => [
-      name,
-      Math.round((all[name] - quarter[name]) / (count - first)),
-    ]),
-  );
+  const clients: RelayClient[] = [];
+  const rounds: Array<{ clients: number; probes: Record<string, GcProbeReading> }> = [
+    { clients: 0, probes: await probe.readAll(pids) },
+  ];
+  for (let round = 1; round <= MEMORY_ROUNDS; round++) {
+    const upTo = Math.round((count * round) / MEMORY_ROUNDS);
+    clients.push(...(await connectIdle(target, upTo - clients.length)));
+    await sleep(ROUND_SETTLE_MS);
+    rounds.push({ clients: clients.length, probes: await probe.readAll(pids) });
+  }
+  const names = Object.keys(pids);
+  const holders = target.socketHolders();
+  // Rounds 2 to the last (rounds[0] is the fresh process).
+  const slopeOf = (read: (probe: GcProbeReading) => number, only = holders) =>
+    leastSquaresSlope(
+      rounds
+        .slice(2)
+        .map(({ clients: n, probes }) => [
+          n,
+          only.reduce((sum, name) => sum + read(probes[name]), 0),
+        ]),
+    );
+  const liveHeap = (p: GcProbeReading) => p.collected.heapUsed;
   for (let i = 0; i < clients.length; i += 200) {
     await Promise.all(clients.slice(i, i + 200).map((client) => client.close()));
   }
   return {
     idleClients: count,
-    bytesPerIdleClient: (sum(all) - sum(quarter)) / (count - first),
-    bytesPerIdleClientFromFresh: (sum(all) - sum(fresh)) / count,
-    bytesPerIdleClientRightAfterConnecting: (sum(atBurst) - sum(fresh)) / count,
-    bytesPerIdleClientByProcess: perProcess,
+    bytesPerIdleClient: slopeOf(liveHeap),
+    rssAfterGcBytesPerIdleClient: slopeOf((p) => p.collected.rss),
+    settledRssBytesPerIdleClient: slopeOf((p) => p.settled.rss),
+    bytesPerIdleClientByProcess: Object.fromEntries(
+      names.map((name) => [name, Math.round(slopeOf(liveHeap, [name]))]),
+    ),
+    rounds: rounds.map(({ clients: n, probes }) => ({
+      clients: n,
+      liveHeap: holders.reduce((sum, name) => sum + probes[name].collected.heapUsed, 0),
+      rssAfterGc: holders.reduce((sum, name) => sum + probes[name].collected.rss, 0),
+      settledRss: holders.reduce((sum, name) => sum + probes[name].settled.rss, 0),
+    })),
   };
+}
+
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+/** Slope of the least-squares line through (x, y) points. */
+function leastSquaresSlope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const meanX = points.reduce((a, [x]) => a + x, 0) / n;
+  const meanY = points.reduce((a, [, y]) => a + y, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const [x, y] of points) {
+    covariance += (x - meanX) * (y - meanY);
+    variance += (x - meanX) ** 2;
+  }
+  return covariance / variance;
 }
 
 async function main() {
@@ -300,13 +338,17 @@ async function main() {
     throughput: Awaited<ReturnType<typeof measureThroughput>>;
     memory: Awaited<ReturnType<typeof measureIdleMemory>>;
   }> = [];
+  const pinning = options.pin ? CpuPinning.pinClient() : null;
+  // Before any target starts: its processes load the probe from NODE_OPTIONS.
+  const probe = GcProbe.install(join(workspaceRoot, 'tmp/bench/signal-relay-probes'));
   for (const name of options.targets) {
     const target = TARGETS[name]();
     await target.start();
     try {
+      pinning?.pinServers(target.serverPids());
       // Memory first, on fresh processes: load grows heaps that shrink later
       // (RSS fell while idle clients were added when it was measured after).
-      const memory = await measureIdleMemory(target, options.idle);
+      const memory = await measureIdleMemory(target, options.idle, probe);
       const latency = await measureLatency(target, options);
       const throughput = await measureThroughput(target, options);
       results.push({ target: target.name, latency, throughput, memory });
@@ -320,12 +362,14 @@ async function main() {
     `\nlatency: ${options.pairs} pairs × ${options.rate} signals/s for ${options.seconds} s` +
       ` (${options.pairs * options.rate}/s offered); throughput steps ${options.steps.join(', ')}/s` +
       ` for ${options.stepSeconds} s each (sustained = all delivered, p99 <= ${SUSTAINED_P99_MS} ms);` +
-      ` ${options.idle} idle clients (KiB: marginal, from a quarter of them to all, ${IDLE_SETTLE_MS / 1000} s idle;` +
-      ` in brackets from the fresh process, ${IDLE_SETTLE_MS / 1000} s idle / 3 s after connecting)` +
+      ` ${options.idle} idle clients in ${MEMORY_ROUNDS} rounds` +
+      ` (KiB per client: the slope over rounds 2–${MEMORY_ROUNDS}, each probed ${ROUND_SETTLE_MS / 1000} s idle,` +
+      ` of the socket-holding process's live heap after a full GC; in brackets its RSS after the GC / as it was)` +
+      `${pinning ? `; ${pinning.describe()}` : ''}` +
       `; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    'target                              p50 ms  p90 ms  p99 ms  lost  delivered/s  sustained/s  KiB/idle client (fresh/3 s)  p50 ratio  p99 ratio  throughput ratio  memory ratio',
+    'target                              p50 ms  p90 ms  p99 ms  lost  delivered/s  sustained/s  KiB/idle client (RSS gc/as was)  p50 ratio  p99 ratio  throughput ratio  memory ratio',
   );
   for (const { target, latency, throughput, memory } of results) {
     console.log(
@@ -337,7 +381,7 @@ async function main() {
         String(latency.lost).padStart(5),
         String(latency.deliveredPerSecond).padStart(12),
         `${throughput.atLeast ? '>=' : ''}${throughput.sustainedPerSecond}`.padStart(12),
-        `${(memory.bytesPerIdleClient / 1024).toFixed(1)} (${(memory.bytesPerIdleClientFromFresh / 1024).toFixed(1)}/${(memory.bytesPerIdleClientRightAfterConnecting / 1024).toFixed(1)})`.padStart(
+        `${kib(memory.bytesPerIdleClient)} (${kib(memory.rssAfterGcBytesPerIdleClient)} / ${kib(memory.settledRssBytesPerIdleClient)})`.padStart(
           27,
         ),
         (latency.p50Ms / base.latency.p50Ms).toFixed(2).padStart(10),
@@ -349,12 +393,22 @@ async function main() {
       ].join(' '),
     );
   }
-  console.log('\nmarginal KiB per idle client, by process:');
+  console.log('\nKiB per idle client, live heap after a full GC, by process:');
   for (const { target, memory } of results) {
     const byProcess = Object.entries(memory.bytesPerIdleClientByProcess)
       .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)}`)
       .join(', ');
     console.log(`  ${target.padEnd(34)} ${byProcess}`);
+  }
+  console.log(
+    '\nsocket-holding process (MB) by idle clients, fresh and after each round: live heap, RSS after a full GC (as it was):',
+  );
+  for (const { target, memory } of results) {
+    const readings = memory.rounds.map(
+      ({ clients, liveHeap, rssAfterGc, settledRss }) =>
+        `${clients} → ${(liveHeap / 1e6).toFixed(1)}, ${(rssAfterGc / 1e6).toFixed(1)} (${(settledRss / 1e6).toFixed(1)})`,
+    );
+    console.log(`  ${target.padEnd(34)} ${readings.join('; ')}`);
   }
   console.log('\nthroughput steps (offered/s → delivered/s, p99 ms, lost):');
   for (const { target, throughput } of results) {

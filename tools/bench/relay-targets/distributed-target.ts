@@ -38,6 +38,10 @@ export class DistributedTarget implements RelayTarget {
     ]);
   }
 
+  socketHolders(): string[] {
+    return this.requireStack().gateways.map((_, i) => `gateway${i + 1}`);
+  }
+
   async stop(): Promise<void> {
     await this.stack?.stop();
   }

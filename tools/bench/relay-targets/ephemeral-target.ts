@@ -31,6 +31,10 @@ export class EphemeralTarget implements RelayTarget {
     return { gateway: stack.gateway.pid ?? 0, presence: stack.presence.pid ?? 0 };
   }
 
+  socketHolders(): string[] {
+    return ['gateway'];
+  }
+
   async stop(): Promise<void> {
     await this.stack?.stop();
   }

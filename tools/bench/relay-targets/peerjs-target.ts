@@ -74,6 +74,10 @@ export class PeerJsTarget implements RelayTarget {
     return { peerjs: this.server?.pid ?? 0 };
   }
 
+  socketHolders(): string[] {
+    return ['peerjs'];
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
   }

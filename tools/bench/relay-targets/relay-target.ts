@@ -15,6 +15,12 @@ export interface RelayTarget {
   connect(side?: 'a' | 'b'): Promise<RelayClient>;
   /** PIDs of the server processes, for resident-memory readings. */
   serverPids(): Record<string, number>;
+  /**
+   * Names in serverPids() of the processes that hold the clients' sockets:
+   * their memory per idle client is the one compared (a gateway against
+   * peerjs-server); the others' (presence) is printed beside it.
+   */
+  socketHolders(): string[];
   stop(): Promise<void>;
 }
 
