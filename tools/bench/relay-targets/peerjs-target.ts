@@ -8,6 +8,14 @@ import { freePort, ServiceProcess, workspaceRoot } from '@ephemeral/testing';
 import type { RelayClient, RelayTarget } from './relay-target';
 
 /**
+ * The peerjs client library's keep-alive (`pingInterval`, 5 s by default):
+ * a HEARTBEAT message, without which peerjs-server drops a client after its
+ * `alive_timeout` (90 s). An idle benchmark client sends what an idle
+ * peerjs page sends.
+ */
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
  * peerjs-server (npm `peer`), the usual open-source signaling server, as a
  * reference point: JSON over WebSocket, no presence service, no lookups.
  */
@@ -30,6 +38,11 @@ export class PeerJsTarget implements RelayTarget {
     const id = randomUUID();
     const url = `ws://127.0.0.1:${this.port}/peerjs?key=peerjs&id=${id}&token=${randomUUID()}`;
     const socket = new WebSocket(url);
+    const heartbeat = setInterval(() => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'HEARTBEAT' }));
+    }, HEARTBEAT_INTERVAL_MS);
+    heartbeat.unref();
+    socket.once('close', () => clearInterval(heartbeat));
     let receive: (tag: string) => void = () => undefined;
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
