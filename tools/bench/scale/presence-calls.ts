@@ -11,7 +11,15 @@ import type { MetricsSnapshot } from '@ephemeral/testing';
 const GATEWAY_HISTOGRAM = 'ephemeral_gateway_presence_request_duration_seconds';
 const PRESENCE_HISTOGRAM = 'ephemeral_presence_grpc_request_duration_seconds';
 const GATEWAY_ERRORS = 'ephemeral_gateway_presence_request_errors_total';
-const METHODS = ['Register', 'KeepAlive', 'Lookup', 'BatchLookup', 'Revoke'] as const;
+// A gateway's handshakes of one event-loop turn share a RegisterBatch (ADR 0039).
+const METHODS = [
+  'Register',
+  'RegisterBatch',
+  'KeepAlive',
+  'Lookup',
+  'BatchLookup',
+  'Revoke',
+] as const;
 
 export interface CallFigures {
   count: number;
