@@ -56,7 +56,7 @@ interface Options {
 
 /** Signals per second each sender offers in a throughput step. */
 const STEP_RATE_PER_SENDER = 40;
-/** Idle clients connect in this many equal rounds, RSS read after each. */
+/** Idle clients connect in this many equal rounds, their servers probed after each. */
 const MEMORY_ROUNDS = 4;
 /** How long each round's clients stay idle before its reading. */
 const ROUND_SETTLE_MS = 10_000;
@@ -130,7 +130,8 @@ function parseOptions(argv: string[]): Options {
   options.pairs = Math.min(options.pairs, 200);
   options.rate = Math.min(options.rate, 45);
   options.seconds = Math.min(options.seconds, 60);
-  options.idle = Math.min(options.idle, 4000);
+  // At least 10 clients a round, so the rounds' counts differ (the slope).
+  options.idle = Math.max(MEMORY_ROUNDS * 10, Math.min(options.idle, 4000));
   // At most 6 steps of at most 20 s, up to 16,000 signals/s (400 pairs).
   options.steps = options.steps.slice(0, 6).map((step) => Math.min(step, 16_000));
   options.stepSeconds = Math.min(options.stepSeconds, 20);
