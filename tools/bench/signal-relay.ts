@@ -60,6 +60,11 @@ const STEP_RATE_PER_SENDER = 40;
 const MEMORY_ROUNDS = 4;
 /** How long each round's clients stay idle before its reading. */
 const ROUND_SETTLE_MS = 10_000;
+/**
+ * A round's reading is the lower of two probes this far apart: half the
+ * lease-renewal period (5 s), so at most one of them lands in a renewal.
+ */
+const PROBES_APART_MS = 2_500;
 /** A step counts as sustained when all arrived and p99 stayed at or below this. */
 const SUSTAINED_P99_MS = 100;
 
@@ -251,7 +256,7 @@ async function connectIdle(target: RelayTarget, count: number): Promise<RelayCli
  * Memory per idle client. The clients connect in MEMORY_ROUNDS equal
  * rounds; after each, once they have been idle for ROUND_SETTLE_MS, every
  * server process is probed (memory/gc-probe.ts): its memory as it was, and
- * after a full collection. Each figure is the least-squares slope over the
+ * after a full collection, twice PROBES_APART_MS apart, the lower kept. Each figure is the least-squares slope over the
  * client count from the second round's probe to the last (the first round
  * includes what a process costs once, whatever its clients: code compiled
  * for the handshake, pools, caches):
@@ -274,13 +279,16 @@ async function measureIdleMemory(target: RelayTarget, count: number, probe: GcPr
   const pids = target.serverPids();
   const clients: RelayClient[] = [];
   const rounds: Array<{ clients: number; probes: Record<string, GcProbeReading> }> = [
-    { clients: 0, probes: await probe.readAll(pids) },
+    { clients: 0, probes: await probe.readAllSteady(pids, PROBES_APART_MS) },
   ];
   for (let round = 1; round <= MEMORY_ROUNDS; round++) {
     const upTo = Math.round((count * round) / MEMORY_ROUNDS);
     clients.push(...(await connectIdle(target, upTo - clients.length)));
     await sleep(ROUND_SETTLE_MS);
-    rounds.push({ clients: clients.length, probes: await probe.readAll(pids) });
+    rounds.push({
+      clients: clients.length,
+      probes: await probe.readAllSteady(pids, PROBES_APART_MS),
+    });
   }
   const names = Object.keys(pids);
   const holders = target.socketHolders();

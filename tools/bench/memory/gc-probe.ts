@@ -77,6 +77,25 @@ export class GcProbe {
     return new GcProbe(absolute);
   }
 
+  /**
+   * Probes every process twice, `apartMs` apart, and keeps the lower of
+   * each figure: what is live in both is what the process holds, not a
+   * batch of work in flight at one probe (a gateway's lease renewals, say,
+   * whose requests for every lease are alive while they wait: one reading
+   * in eight of 4 000 gateway clients stood 5 MB above its neighbours).
+   */
+  async readAllSteady(
+    pids: Record<string, number>,
+    apartMs: number,
+  ): Promise<Record<string, GcProbeReading>> {
+    const first = await this.readAll(pids);
+    await sleep(apartMs);
+    const second = await this.readAll(pids);
+    return Object.fromEntries(
+      Object.keys(first).map((name) => [name, lowerOf(first[name], second[name])]),
+    );
+  }
+
   /** Probes every process at once (each collects its own garbage). */
   async readAll(pids: Record<string, number>): Promise<Record<string, GcProbeReading>> {
     const entries = await Promise.all(
@@ -100,4 +119,15 @@ export class GcProbe {
     }
     throw new Error(`process ${pid} wrote no memory probe within 30 s (is the probe loaded?)`);
   }
+}
+
+function lowerOf(a: GcProbeReading, b: GcProbeReading): GcProbeReading {
+  const min = (x: MemoryReading, y: MemoryReading): MemoryReading => ({
+    rss: Math.min(x.rss, y.rss),
+    heapUsed: Math.min(x.heapUsed, y.heapUsed),
+    heapTotal: Math.min(x.heapTotal, y.heapTotal),
+    external: Math.min(x.external, y.external),
+    arrayBuffers: Math.min(x.arrayBuffers, y.arrayBuffers),
+  });
+  return { settled: min(a.settled, b.settled), collected: min(a.collected, b.collected) };
 }
