@@ -256,8 +256,9 @@ async function connectIdle(target: RelayTarget, count: number): Promise<RelayCli
  * Memory per idle client. The clients connect in MEMORY_ROUNDS equal
  * rounds; after each, once they have been idle for ROUND_SETTLE_MS, every
  * server process is probed (memory/gc-probe.ts): its memory as it was, and
- * after a full collection, twice PROBES_APART_MS apart, the lower kept. Each figure is the least-squares slope over the
- * client count from the second round's probe to the last (the first round
+ * after a full collection, twice PROBES_APART_MS apart, the lower kept.
+ * Each figure is the least-squares slope over the client count from the
+ * second round's probe to the last (the first round
  * includes what a process costs once, whatever its clients: code compiled
  * for the handshake, pools, caches):
  *  - `bytesPerIdleClient`, the one compared: the live V8 heap after a full
@@ -405,7 +406,7 @@ async function main() {
   console.log('\nKiB per idle client, live heap after a full GC, by process:');
   for (const { target, memory } of results) {
     const byProcess = Object.entries(memory.bytesPerIdleClientByProcess)
-      .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)}`)
+      .map(([name, bytes]) => `${name} ${kib(bytes)}`)
       .join(', ');
     console.log(`  ${target.padEnd(34)} ${byProcess}`);
   }

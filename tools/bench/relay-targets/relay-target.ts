@@ -13,7 +13,7 @@ export interface RelayTarget {
    * servers may use it to put the two ends on different ones.
    */
   connect(side?: 'a' | 'b'): Promise<RelayClient>;
-  /** PIDs of the server processes, for resident-memory readings. */
+  /** PIDs of the server processes, for memory probes and CPU pinning. */
   serverPids(): Record<string, number>;
   /**
    * Names in serverPids() of the processes that hold the clients' sockets:
