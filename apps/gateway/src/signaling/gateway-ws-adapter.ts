@@ -50,8 +50,10 @@ export class GatewayWsAdapter extends WsAdapter {
       // Browsers send small signaling frames; compression would cost CPU
       // and open the door to zip bombs for nothing.
       perMessageDeflate: false,
-      // Session and heartbeat mark as fields, listeners shared (gateway-socket.ts).
+      // Session, heartbeat mark and event sink as fields, no listeners
+      // (gateway-socket.ts); SignalingGateway keeps the set of sockets.
       WebSocket: GatewaySocket,
+      clientTracking: false,
       // Two parameters: ws answers a refusal with the status we give (403, 429).
       verifyClient: (info: UpgradeInfo, answer: UpgradeVerdictCallback) =>
         guard.verify(info, answer),
@@ -68,6 +70,15 @@ export class GatewayWsAdapter extends WsAdapter {
   override bindClientDisconnect(): void {
     // SignalingGateway has no handleDisconnect: its own close listener does
     // the cleanup, and Nest's would be one more closure per socket.
+  }
+
+  /**
+   * Closes the server only: it tracks no clients (Nest's own close would
+   * walk `server.clients`), and SignalingGateway has dropped its sockets
+   * before this runs (beforeApplicationShutdown).
+   */
+  override async close(server: WebSocketServer): Promise<void> {
+    await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
   }
 
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
