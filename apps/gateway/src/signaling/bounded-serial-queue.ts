@@ -24,9 +24,10 @@ export interface TaskFailureSink {
  * growing memory. A failing task is reported and the next one still runs.
  */
 export class BoundedSerialQueue {
-  // Replaced by a fresh empty array once drained: an array that grew keeps
-  // its backing store, and an idle connection would hold it for its life.
-  private waiting: SerialTask[] = [];
+  // Dropped once drained: an array that grew keeps its backing store, and
+  // even an empty one is 32 bytes an idle connection would hold for its
+  // life (ADR 0041).
+  private waiting: SerialTask[] | undefined;
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> | undefined;
@@ -37,32 +38,33 @@ export class BoundedSerialQueue {
   ) {}
 
   get size(): number {
-    return this.waiting.length;
+    return this.waiting?.length ?? 0;
   }
 
   /** Queues `task`; throws QueueFullError when full. Ignored after close(). */
   push(task: SerialTask): void {
     if (this.closed) return;
-    if (this.waiting.length >= this.capacity) throw new QueueFullError(this.capacity);
-    this.waiting.push(task);
+    const waiting = (this.waiting ??= []);
+    if (waiting.length >= this.capacity) throw new QueueFullError(this.capacity);
+    waiting.push(task);
     if (!this.running) void this.drain();
   }
 
   /** Drops waiting tasks; the one running finishes. */
   close(): void {
     this.closed = true;
-    this.waiting.length = 0;
+    this.waiting = undefined;
   }
 
   /** Resolves when nothing is running or waiting. */
   whenIdle(): Promise<void> {
-    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    if (!this.running && this.size === 0) return Promise.resolve();
     return new Promise((resolveIdle) => (this.idleWaiters ??= []).push(resolveIdle));
   }
 
   private async drain(): Promise<void> {
     this.running = true;
-    for (let task = this.waiting.shift(); task; task = this.waiting.shift()) {
+    for (let task = this.waiting?.shift(); task; task = this.waiting?.shift()) {
       try {
         await task();
       } catch (error) {
@@ -70,7 +72,7 @@ export class BoundedSerialQueue {
       }
     }
     this.running = false;
-    this.waiting = [];
+    this.waiting = undefined;
     const waiters = this.idleWaiters ?? [];
     this.idleWaiters = undefined;
     for (const resolveIdle of waiters) resolveIdle();

@@ -11,8 +11,9 @@ function recordingSink() {
 }
 
 describe('GatewaySocket', () => {
-  // A server-side socket before ws attaches a TCP socket: enough for its events.
-  const newSocket = () => new GatewaySocket(null, undefined, {});
+  // A server-side socket before ws attaches a TCP socket, as ws's server
+  // makes it (address null, which ws's types do not spell): enough for events.
+  const newSocket = () => new GatewaySocket(null as unknown as string, undefined, {});
 
   it('takes message, pong, error and close to its sink without listeners', () => {
     const socket = newSocket();

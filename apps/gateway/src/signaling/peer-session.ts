@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 
 import { CloseCode, ErrorCode, ServerFrame, signalKindToJSON } from '@ephemeral/protocol';
 import type { Logger } from '@ephemeral/logging';
@@ -8,10 +8,10 @@ import { errorCodeLabel, type GatewayMetrics } from '../metrics/gateway-metrics'
 import { BoundedSerialQueue, type TaskFailureSink } from './bounded-serial-queue';
 import type { ClientAddressShare } from './client-address-limits';
 import type { FrameRefusal } from './frame-refusal';
-import { SessionLogger } from './session-logger';
+import { connIdText, SessionLogger } from './session-logger';
 import { SlidingWindowCounter } from './sliding-window-counter';
 import { TargetLimits } from './target-limits';
-import { TokenBucket, type Clock } from './token-bucket';
+import { refilledTokens, type Clock } from './token-bucket';
 
 /** The part of a `ws` WebSocket a session uses (a fake in unit specs). */
 export interface SessionSocket {
@@ -40,6 +40,18 @@ export interface SessionLimits {
   maxSignalsPerTargetPerSecond: number;
   maxSignalsPerTargetBurst: number;
   maxSignalBytesPerTargetPerSecond: number;
+}
+
+/**
+ * What every session of one gateway shares: one object, so each session
+ * holds one reference to it instead of four fields of its own.
+ */
+export interface SessionContext {
+  readonly limits: SessionLimits;
+  /** The gateway's logger; a session's lines go through SessionLogger. */
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly now: Clock;
 }
 
 /** The limit a signal ran into, as the `limit` label of gateway_signals_limited_total. */
@@ -78,12 +90,16 @@ export class PeerSession implements TaskFailureSink {
   /**
    * Correlates every log line of this connection (`connId`), from the open,
    * before the peer ID exists, to the close; `peerId` joins it at Welcome.
-   * 8 random hex characters: unique enough among one gateway's connections,
-   * and not a secret (it grants nothing).
+   * 31 random bits, logged as 8 hex characters (connIdText): unique enough
+   * among one gateway's connections, and not a secret (it grants nothing).
+   * A number, not its text: a small integer is held in the field itself.
    */
-  readonly connId = randomBytes(4).toString('hex');
+  private readonly connNumber = randomInt(0x8000_0000);
   readonly queue: BoundedSerialQueue;
-  readonly rate: TokenBucket;
+  // The frame-rate bucket as two fields rather than a TokenBucket of its
+  // own: every socket holds it all its life (ADR 0041).
+  private frameTokens: number;
+  private frameTokensAt: number;
   // Made on first use: most sockets sit idle and never signal nor err, and
   // every idle socket would otherwise hold them all its life (ADR 0026).
   private targets: TargetLimits | undefined;
@@ -94,20 +110,47 @@ export class PeerSession implements TaskFailureSink {
   private token = 0;
   private revoke = true;
   private handshakeDeadline: NodeJS.Timeout | undefined;
-  readonly logger: SessionLogger;
 
   constructor(
     private readonly socket: SessionSocket,
-    private readonly limits: SessionLimits,
-    logger: Logger,
-    private readonly metrics: GatewayMetrics,
+    private readonly context: SessionContext,
     /** The client's IP address and its share of the per-address limits. */
     readonly client: ClientAddressShare,
-    private readonly now: Clock = Date.now,
   ) {
-    this.logger = new SessionLogger(logger, this.connId);
-    this.rate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesBurst, now);
-    this.queue = new BoundedSerialQueue(limits.inboundQueueLimit, this);
+    this.frameTokens = context.limits.maxMessagesBurst;
+    this.frameTokensAt = context.now();
+    this.queue = new BoundedSerialQueue(context.limits.inboundQueueLimit, this);
+  }
+
+  /** This connection's ID in its log lines. */
+  get connId(): string {
+    return connIdText(this.connNumber);
+  }
+
+  /**
+   * This connection's log lines, stamped with its connId and peer ID. A
+   * view made per use: log lines are few, idle sockets many (ADR 0041).
+   */
+  get logger(): SessionLogger {
+    return new SessionLogger(this.context.logger, this.connId, this.id);
+  }
+
+  /** Takes one frame from the per-connection rate (all or nothing). */
+  takeFrameToken(): boolean {
+    const { maxMessagesPerSecond, maxMessagesBurst } = this.context.limits;
+    const now = this.context.now();
+    if (now > this.frameTokensAt) {
+      this.frameTokens = refilledTokens(
+        this.frameTokens,
+        now - this.frameTokensAt,
+        maxMessagesPerSecond,
+        maxMessagesBurst,
+      );
+      this.frameTokensAt = now;
+    }
+    if (this.frameTokens < 1) return false;
+    this.frameTokens -= 1;
+    return true;
   }
 
   /** A frame handler threw (the queue's TaskFailureSink): the client hears INTERNAL. */
@@ -166,7 +209,6 @@ export class PeerSession implements TaskFailureSink {
     this.id = peerId;
     this.token = fencingToken;
     this.currentState = 'ready';
-    this.logger.peerId = peerId;
     this.clearHandshakeDeadline();
   }
 
@@ -176,15 +218,16 @@ export class PeerSession implements TaskFailureSink {
    * limit it ran into instead (nothing taken from the address then).
    */
   admitSignal(target: string, bytes: number): SignalLimitLabel | undefined {
+    const { limits, now } = this.context;
     this.targets ??= new TargetLimits(
       {
-        signalsPerSecond: this.limits.maxSignalsPerTargetPerSecond,
-        signalsBurst: this.limits.maxSignalsPerTargetBurst,
-        bytesPerSecond: this.limits.maxSignalBytesPerTargetPerSecond,
-        bytesBurst: targetBytesBurst(this.limits.maxSdpBytes),
+        signalsPerSecond: limits.maxSignalsPerTargetPerSecond,
+        signalsBurst: limits.maxSignalsPerTargetBurst,
+        bytesPerSecond: limits.maxSignalBytesPerTargetPerSecond,
+        bytesBurst: targetBytesBurst(limits.maxSdpBytes),
       },
       MAX_TRACKED_TARGETS,
-      this.now,
+      now,
     );
     const exceeded = this.targets.tryTake(target, bytes);
     if (exceeded === 'signals') return 'target_signals';
@@ -195,7 +238,7 @@ export class PeerSession implements TaskFailureSink {
   /** Sends a frame; false when the socket is gone. Closes a client that does not read. */
   send(frame: ServerFrame): boolean {
     if (!this.isOpen) return false;
-    if (this.socket.bufferedAmount > this.limits.sendBufferLimitBytes) {
+    if (this.socket.bufferedAmount > this.context.limits.sendBufferLimitBytes) {
       this.logger.warn(
         { bufferedAmount: this.socket.bufferedAmount },
         'client does not read; closing',
@@ -215,16 +258,16 @@ export class PeerSession implements TaskFailureSink {
   refuse(refusal: FrameRefusal): void {
     const code = errorCodeLabel(refusal.code);
     // Every Error frame the gateway sends comes through here.
-    this.metrics.errorsSent.inc({ code });
+    this.context.metrics.errorsSent.inc({ code });
     const fields = {
       code,
       seq: refusal.seq,
       signalKind: refusal.signalKind ? signalKindToJSON(refusal.signalKind) : undefined,
       targetPeerId: refusal.peerId,
     };
-    if (refusal.code === ErrorCode.ERROR_CODE_PEER_NOT_FOUND)
-      this.logger.info(fields, refusal.message);
-    else this.logger.warn(fields, refusal.message);
+    const logger = this.logger;
+    if (refusal.code === ErrorCode.ERROR_CODE_PEER_NOT_FOUND) logger.info(fields, refusal.message);
+    else logger.warn(fields, refusal.message);
     this.send({
       kind: {
         $case: 'error',
@@ -237,7 +280,7 @@ export class PeerSession implements TaskFailureSink {
         },
       },
     });
-    const { limits, now } = this;
+    const { limits, now } = this.context;
     if (refusal.code === ErrorCode.ERROR_CODE_RATE_LIMITED) {
       this.rateDrops ??= new SlidingWindowCounter(
         limits.rateLimitDropsBeforeClose,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import pino from 'pino';
 
-import { SessionLogger } from './session-logger';
+import { connIdText, SessionLogger } from './session-logger';
 
 function capture(level: pino.Level) {
   const lines: Record<string, unknown>[] = [];
@@ -17,14 +17,21 @@ function capture(level: pino.Level) {
 
 const flush = () => new Promise((resolveLater) => setImmediate(resolveLater));
 
+describe('connIdText', () => {
+  it('spells every connId in 8 hex characters', () => {
+    expect(connIdText(0)).toBe('00000000');
+    expect(connIdText(0xc0ffee)).toBe('00c0ffee');
+    expect(connIdText(0x7fffffff)).toBe('7fffffff');
+  });
+});
+
 describe('SessionLogger', () => {
   it('stamps connId, then peerId once known, on every line written', async () => {
     const { logger, lines } = capture('debug');
-    const session = new SessionLogger(logger, 'c0ffee00');
-    session.debug({ clientIp: '127.0.0.1' }, 'connection opened');
-    session.peerId = 'peer-1';
-    session.info('welcomed');
-    session.warn({ connId: 'forged', code: 'X' }, 'refused');
+    new SessionLogger(logger, 'c0ffee00').debug({ clientIp: '127.0.0.1' }, 'connection opened');
+    const welcomed = new SessionLogger(logger, 'c0ffee00', 'peer-1');
+    welcomed.info('welcomed');
+    welcomed.warn({ connId: 'forged', code: 'X' }, 'refused');
     await flush();
     expect(lines.map(({ connId, peerId, msg }) => ({ connId, peerId, msg }))).toEqual([
       { connId: 'c0ffee00', peerId: undefined, msg: 'connection opened' },

@@ -18,7 +18,7 @@ import { decodeClientFrame, peekSeq } from './client-frame-decoder';
 import { CounterpartTracker } from './counterpart-tracker';
 import { HandshakeService } from './handshake.service';
 import { PeerConnectionRegistry } from './peer-connection-registry';
-import { PeerSession, type SessionSocket } from './peer-session';
+import { PeerSession, type SessionContext, type SessionSocket } from './peer-session';
 import { SignalRouter } from './signal-router.service';
 
 // Clients told to reconnect spread their retries over this window so a
@@ -37,6 +37,7 @@ export class SignalingService {
   private readonly sessions = new Set<PeerSession>();
   private draining = false;
   private readonly logger: Logger;
+  private readonly sessionContext: SessionContext;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -53,6 +54,7 @@ export class SignalingService {
     @Optional() private readonly audit: AuditService = AuditService.off(),
   ) {
     this.logger = logger;
+    this.sessionContext = { limits: config, logger, metrics, now: Date.now };
     metrics.readPeersConnectedFrom(() => this.registry.size);
     metrics.readSessionsAwaitingHelloFrom(() => {
       let waiting = 0;
@@ -67,13 +69,7 @@ export class SignalingService {
 
   /** A socket that passed UpgradeGuard; `clientIp` from TrustedProxies.clientAddress. */
   open(socket: SessionSocket, clientIp = 'unknown'): PeerSession {
-    const session = new PeerSession(
-      socket,
-      this.config,
-      this.logger,
-      this.metrics,
-      this.addresses.open(clientIp),
-    );
+    const session = new PeerSession(socket, this.sessionContext, this.addresses.open(clientIp));
     this.sessions.add(session);
     this.metrics.connectionsOpened.inc();
     session.logger.debug({ clientIp }, 'connection opened');
@@ -89,7 +85,7 @@ export class SignalingService {
   /** One WebSocket message. Limits and decoding run now; handling waits its turn. */
   receive(session: PeerSession, bytes: Uint8Array, isBinary: boolean): void {
     if (session.state === 'closed') return;
-    if (!session.rate.tryTake()) {
+    if (!session.takeFrameToken()) {
       this.metrics.frameReceived('undecoded');
       session.refuse({
         code: ErrorCode.ERROR_CODE_RATE_LIMITED,

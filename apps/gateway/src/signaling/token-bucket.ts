@@ -2,6 +2,21 @@
 export type Clock = () => number;
 
 /**
+ * The tokens a bucket holds `elapsedMs` after it held `tokens`: refilled
+ * at `ratePerSecond`, never above `burst`. The one formula for TokenBucket
+ * and for the buckets kept as plain fields (PeerSession's frame rate).
+ */
+export function refilledTokens(
+  tokens: number,
+  elapsedMs: number,
+  ratePerSecond: number,
+  burst: number,
+): number {
+  if (elapsedMs <= 0) return tokens;
+  return Math.min(burst, tokens + (elapsedMs * ratePerSecond) / 1000);
+}
+
+/**
  * A rate limit: `ratePerSecond` tokens refill continuously up to `burst`;
  * each message takes one (or, for a byte budget, its size).
  */
@@ -39,9 +54,13 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.now();
-    const elapsed = now - this.lastRefill;
-    if (elapsed <= 0) return;
-    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
+    if (now <= this.lastRefill) return;
+    this.tokens = refilledTokens(
+      this.tokens,
+      now - this.lastRefill,
+      this.ratePerSecond,
+      this.burst,
+    );
     this.lastRefill = now;
   }
 }
